@@ -1,0 +1,12 @@
+//! rdpscope: tells why a Remote Desktop connection fails, from packets.
+//!
+//! Packets flow one way through the modules:
+//! capture -> flow -> proto -> session -> diagnose -> report.
+#![forbid(unsafe_code)]
+
+pub mod capture;
+pub mod diagnose;
+pub mod flow;
+pub mod proto;
+pub mod report;
+pub mod session;
