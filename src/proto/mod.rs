@@ -7,3 +7,15 @@
 pub mod error;
 
 pub use error::ProtoError;
+
+/// How much of a byte stream one PDU (TPKT, fast-path, TLS record) occupies,
+/// decided from its header alone, without decoding the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// A whole PDU of this many bytes (header included) starts at the front.
+    Complete(usize),
+    /// The header says the PDU is longer than what is buffered: this many more bytes are needed.
+    NeedMore(usize),
+    /// The bytes at the front are not a plausible header of this kind.
+    Invalid,
+}
