@@ -1,1 +1,10 @@
-//! capture
+//! Packet sources: capture files (pcap, pcapng, gzip, stdin) and live interfaces,
+//! and the decoding of link, network and transport headers.
+
+pub mod decode;
+pub mod source;
+
+pub use decode::{
+    decode_packet, Decoded, IcmpUnreachable, TcpFlags, TcpSegment, Transport, UdpDatagram,
+};
+pub use source::{CaptureError, CaptureWarning, FileSet, RawPacket};

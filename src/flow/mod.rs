@@ -1,1 +1,501 @@
-//! flow
+//! The flow table: packets grouped into connections by 5-tuple, client and server told
+//! apart, TCP reassembled per direction, idle and closed flows finished as the capture goes.
+
+pub mod tcp;
+
+use std::net::IpAddr;
+
+use ahash::AHashMap;
+use serde::Serialize;
+
+use crate::capture::{Decoded, IcmpUnreachable, RawPacket, TcpFlags, Transport};
+pub use tcp::{FrameTime, Gap, SegmentVerdict, StreamOutput, TcpReassembler, TcpStats};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Client,
+    Server,
+}
+
+impl Side {
+    pub fn index(self) -> usize {
+        match self {
+            Side::Client => 0,
+            Side::Server => 1,
+        }
+    }
+    pub fn other(self) -> Side {
+        match self {
+            Side::Client => Side::Server,
+            Side::Server => Side::Client,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Client => "client",
+            Side::Server => "server",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    pub ip: IpAddr,
+    pub port: u16,
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.ip {
+            IpAddr::V4(ip) => write!(f, "{ip}:{}", self.port),
+            IpAddr::V6(ip) => write!(f, "[{ip}]:{}", self.port),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    Tcp,
+    Udp,
+}
+
+/// Direction-independent key: the two endpoints in sorted order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FlowKey {
+    transport: TransportKind,
+    low: Endpoint,
+    high: Endpoint,
+}
+
+impl FlowKey {
+    fn new(transport: TransportKind, a: Endpoint, b: Endpoint) -> Self {
+        let (low, high) = if a <= b { (a, b) } else { (b, a) };
+        FlowKey {
+            transport,
+            low,
+            high,
+        }
+    }
+}
+
+/// Where a packet sits in the capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacketInfo {
+    pub file: usize,
+    pub frame: u64,
+    pub ts_ns: i64,
+}
+
+/// Identity and counters of one connection.
+#[derive(Debug, Clone)]
+pub struct FlowMeta {
+    /// Sequence number among followed connections, in order of their first packet.
+    pub id: u64,
+    pub transport: TransportKind,
+    pub client: Endpoint,
+    pub server: Endpoint,
+    pub first: PacketInfo,
+    pub last: PacketInfo,
+    pub packets: u64,
+    pub bytes: u64,
+    pub packets_by_side: [u64; 2],
+}
+
+/// Whether a flow carries RDP, judged by the protocol layer from what it has seen so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interest {
+    Follow,
+    Ignore,
+    Undecided,
+}
+
+/// The protocol layer above the flow table: it decides which flows matter and receives
+/// their packets and reassembled bytes.
+pub trait FlowHandler: Sized {
+    /// Is this payload the first message of a connection (X.224 CR, RDP-UDP SYN)? Used to tell
+    /// the client when no TCP SYN was seen.
+    fn opens_connection(transport: TransportKind, payload: &[u8]) -> bool;
+    /// Judges a flow from its ports and, when there is one, a client payload.
+    fn classify(meta: &FlowMeta, client_payload: &[u8]) -> Interest;
+    fn open(meta: &FlowMeta) -> Self;
+    /// Reassembled bytes or a gap, in stream order.
+    fn on_stream(&mut self, pkt: &PacketInfo, side: Side, out: StreamOutput<'_>);
+    /// Every TCP segment, after its bytes went through `on_stream`.
+    fn on_segment(
+        &mut self,
+        meta: &FlowMeta,
+        stats: &TcpStats,
+        pkt: &PacketInfo,
+        side: Side,
+        seg: &SegmentSummary,
+    );
+    fn on_datagram(&mut self, meta: &FlowMeta, pkt: &PacketInfo, side: Side, payload: &[u8]);
+    /// An ICMP error that quotes a packet of this flow.
+    fn on_unreachable(&mut self, pkt: &PacketInfo, icmp: &IcmpUnreachable);
+}
+
+/// What the session layer needs to know of a TCP segment beyond its bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct SegmentSummary {
+    pub flags: TcpFlags,
+    pub wire_len: u32,
+    pub verdict: SegmentVerdict,
+}
+
+struct Flow<H> {
+    meta: FlowMeta,
+    interest: Interest,
+    client_payloads_seen: u8,
+    tcp: Option<TcpReassembler>,
+    handler: Option<H>,
+}
+
+impl<H> Flow<H> {
+    fn closed(&self) -> bool {
+        self.tcp.as_ref().is_some_and(|t| {
+            let s = &t.stats;
+            s.rst.iter().any(Option::is_some) || s.fin.iter().all(Option::is_some)
+        })
+    }
+}
+
+/// A connection that ended (closed, idle, evicted or end of capture), handed up once.
+pub struct FinishedFlow<H> {
+    pub meta: FlowMeta,
+    pub tcp: Option<TcpStats>,
+    pub handler: H,
+    pub evicted: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct FlowConfig {
+    /// A flow with no packet for this long (capture time) is finished.
+    pub idle_timeout_ns: i64,
+    /// A closed flow (FIN both ways or RST) is finished after this quiet time.
+    pub closed_linger_ns: i64,
+    /// Most flows tracked at once; the longest idle are finished first when full.
+    pub max_flows: usize,
+    /// Most out-of-order bytes buffered per direction.
+    pub max_buffer: usize,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            idle_timeout_ns: 300_000_000_000,
+            closed_linger_ns: 30_000_000_000,
+            max_flows: 100_000,
+            max_buffer: 256 * 1024,
+        }
+    }
+}
+
+/// How many client payload segments we look at before giving up on an unknown port.
+const CLASSIFY_SEGMENTS: u8 = 4;
+/// Ports where RDP (or its gateway) listens by default.
+pub const RDP_PORTS: [u16; 3] = [3389, 443, 3391];
+
+pub struct FlowTable<H: FlowHandler> {
+    flows: AHashMap<FlowKey, Flow<H>>,
+    config: FlowConfig,
+    next_id: u64,
+    next_sweep_ns: Option<i64>,
+    pub evicted: u64,
+    pub packets_seen: u64,
+    pub packets_decoded: u64,
+}
+
+impl<H: FlowHandler> FlowTable<H> {
+    pub fn new(config: FlowConfig) -> Self {
+        FlowTable {
+            flows: AHashMap::new(),
+            config,
+            next_id: 1,
+            next_sweep_ns: None,
+            evicted: 0,
+            packets_seen: 0,
+            packets_decoded: 0,
+        }
+    }
+
+    pub fn active_flows(&self) -> usize {
+        self.flows.len()
+    }
+
+    /// Feeds one captured packet; connections that end are pushed to `done`.
+    pub fn process(&mut self, raw: &RawPacket, done: &mut Vec<FinishedFlow<H>>) {
+        self.packets_seen += 1;
+        let pkt = PacketInfo {
+            file: raw.file,
+            frame: raw.frame,
+            ts_ns: raw.ts_ns,
+        };
+        if let Some(decoded) = crate::capture::decode_packet(raw.linktype, raw.data, raw.orig_len) {
+            self.packets_decoded += 1;
+            self.process_decoded(&pkt, &decoded, raw.orig_len, done);
+        }
+        self.maybe_sweep(pkt.ts_ns, done);
+    }
+
+    fn process_decoded(
+        &mut self,
+        pkt: &PacketInfo,
+        d: &Decoded,
+        wire_len: u32,
+        done: &mut Vec<FinishedFlow<H>>,
+    ) {
+        let (transport, src_port, dst_port, payload) = match &d.transport {
+            Transport::Tcp(t) => (TransportKind::Tcp, t.src_port, t.dst_port, t.payload),
+            Transport::Udp(u) => (TransportKind::Udp, u.src_port, u.dst_port, u.payload),
+            Transport::Unreachable(icmp) => {
+                self.unreachable(pkt, icmp);
+                return;
+            }
+        };
+        let src = Endpoint {
+            ip: d.src,
+            port: src_port,
+        };
+        let dst = Endpoint {
+            ip: d.dst,
+            port: dst_port,
+        };
+        let key = FlowKey::new(transport, src, dst);
+        let flags = match &d.transport {
+            Transport::Tcp(t) => Some(t.flags),
+            _ => None,
+        };
+        // A new SYN on a tuple whose connection already closed starts a new connection.
+        if let Some(f) = flags {
+            if f.syn && !f.ack && self.flows.get(&key).is_some_and(Flow::closed) {
+                if let Some(flow) = self.flows.remove(&key) {
+                    finish(flow, pkt, done);
+                }
+            }
+        }
+        if !self.flows.contains_key(&key) {
+            let client_is_src = client_is_source::<H>(transport, flags, src, dst, payload);
+            let (client, server) = if client_is_src {
+                (src, dst)
+            } else {
+                (dst, src)
+            };
+            let meta = FlowMeta {
+                id: 0,
+                transport,
+                client,
+                server,
+                first: *pkt,
+                last: *pkt,
+                packets: 0,
+                bytes: 0,
+                packets_by_side: [0, 0],
+            };
+            let tcp = (transport == TransportKind::Tcp)
+                .then(|| TcpReassembler::new(self.config.max_buffer));
+            self.flows.insert(
+                key,
+                Flow {
+                    meta,
+                    interest: Interest::Undecided,
+                    client_payloads_seen: 0,
+                    tcp,
+                    handler: None,
+                },
+            );
+        }
+        let Some(flow) = self.flows.get_mut(&key) else {
+            return;
+        };
+        let side = if src == flow.meta.client {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        flow.meta.last = *pkt;
+        flow.meta.packets += 1;
+        flow.meta.bytes += u64::from(wire_len);
+        flow.meta.packets_by_side[side.index()] += 1;
+        if flow.interest == Interest::Ignore {
+            return;
+        }
+        if flow.interest == Interest::Undecided {
+            let client_payload = if side == Side::Client { payload } else { &[] };
+            if !client_payload.is_empty() {
+                flow.client_payloads_seen += 1;
+            }
+            flow.interest = match H::classify(&flow.meta, client_payload) {
+                Interest::Undecided if flow.client_payloads_seen >= CLASSIFY_SEGMENTS => {
+                    Interest::Ignore
+                }
+                other => other,
+            };
+            match flow.interest {
+                Interest::Ignore => {
+                    flow.tcp = None;
+                    return;
+                }
+                Interest::Follow => {
+                    flow.meta.id = self.next_id;
+                    self.next_id += 1;
+                    flow.handler = Some(H::open(&flow.meta));
+                }
+                Interest::Undecided => {}
+            }
+        }
+        match &d.transport {
+            Transport::Tcp(seg) => {
+                let Flow {
+                    meta, tcp, handler, ..
+                } = flow;
+                let Some(tcp) = tcp.as_mut() else { return };
+                let mut deliver = |s: Side, out: StreamOutput| {
+                    if let Some(h) = handler.as_mut() {
+                        h.on_stream(pkt, s, out);
+                    }
+                };
+                let verdict = tcp.segment(side, seg, pkt.frame, pkt.ts_ns, &mut deliver);
+                if let Some(h) = handler.as_mut() {
+                    let summary = SegmentSummary {
+                        flags: seg.flags,
+                        wire_len: seg.wire_len,
+                        verdict,
+                    };
+                    h.on_segment(meta, &tcp.stats, pkt, side, &summary);
+                }
+            }
+            Transport::Udp(u) => {
+                if let Some(h) = flow.handler.as_mut() {
+                    h.on_datagram(&flow.meta, pkt, side, u.payload);
+                }
+            }
+            Transport::Unreachable(_) => {}
+        }
+    }
+
+    fn unreachable(&mut self, pkt: &PacketInfo, icmp: &IcmpUnreachable) {
+        let transport = match icmp.inner_proto {
+            6 => TransportKind::Tcp,
+            17 => TransportKind::Udp,
+            _ => return,
+        };
+        let key = FlowKey::new(
+            transport,
+            Endpoint {
+                ip: icmp.inner_src,
+                port: icmp.inner_src_port,
+            },
+            Endpoint {
+                ip: icmp.inner_dst,
+                port: icmp.inner_dst_port,
+            },
+        );
+        if let Some(h) = self.flows.get_mut(&key).and_then(|f| f.handler.as_mut()) {
+            h.on_unreachable(pkt, icmp);
+        }
+    }
+
+    fn maybe_sweep(&mut self, now_ns: i64, done: &mut Vec<FinishedFlow<H>>) {
+        let due = self.next_sweep_ns.is_none_or(|t| now_ns >= t);
+        if !due && self.flows.len() <= self.config.max_flows {
+            return;
+        }
+        self.next_sweep_ns = Some(now_ns.saturating_add(1_000_000_000));
+        self.sweep(now_ns, done);
+    }
+
+    /// Finishes flows that have gone quiet, and the longest idle when the table is full.
+    pub fn sweep(&mut self, now_ns: i64, done: &mut Vec<FinishedFlow<H>>) {
+        let cfg = &self.config;
+        let expired: Vec<FlowKey> = self
+            .flows
+            .iter()
+            .filter(|(_, f)| {
+                let idle = now_ns.saturating_sub(f.meta.last.ts_ns);
+                idle > cfg.idle_timeout_ns || (f.closed() && idle > cfg.closed_linger_ns)
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        for key in expired {
+            if let Some(flow) = self.flows.remove(&key) {
+                let last = flow.meta.last;
+                finish(flow, &last, done);
+            }
+        }
+        if self.flows.len() > self.config.max_flows {
+            let mut by_age: Vec<(i64, FlowKey)> = self
+                .flows
+                .iter()
+                .map(|(k, f)| (f.meta.last.ts_ns, *k))
+                .collect();
+            let excess = self.flows.len() - self.config.max_flows * 9 / 10;
+            by_age.select_nth_unstable_by_key(excess.saturating_sub(1), |(t, _)| *t);
+            for (_, key) in by_age.into_iter().take(excess) {
+                if let Some(flow) = self.flows.remove(&key) {
+                    self.evicted += 1;
+                    let last = flow.meta.last;
+                    let before = done.len();
+                    finish(flow, &last, done);
+                    if let Some(f) = done.get_mut(before) {
+                        f.evicted = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// End of capture: every flow still open is finished.
+    pub fn finish_all(&mut self, done: &mut Vec<FinishedFlow<H>>) {
+        let mut flows: Vec<Flow<H>> = self.flows.drain().map(|(_, f)| f).collect();
+        flows.sort_by_key(|f| f.meta.id);
+        for flow in flows {
+            let last = flow.meta.last;
+            finish(flow, &last, done);
+        }
+    }
+}
+
+fn finish<H: FlowHandler>(flow: Flow<H>, at: &PacketInfo, done: &mut Vec<FinishedFlow<H>>) {
+    let Flow {
+        meta, tcp, handler, ..
+    } = flow;
+    let Some(mut handler) = handler else { return };
+    let tcp = tcp.map(|mut t| {
+        t.flush(at.frame, at.ts_ns, &mut |s, out| {
+            handler.on_stream(at, s, out)
+        });
+        t.stats
+    });
+    done.push(FinishedFlow {
+        meta,
+        tcp,
+        handler,
+        evicted: false,
+    });
+}
+
+fn client_is_source<H: FlowHandler>(
+    transport: TransportKind,
+    flags: Option<TcpFlags>,
+    src: Endpoint,
+    dst: Endpoint,
+    payload: &[u8],
+) -> bool {
+    if let Some(f) = flags {
+        if f.syn {
+            return !f.ack;
+        }
+    }
+    if !payload.is_empty() && H::opens_connection(transport, payload) {
+        return true;
+    }
+    let src_known = RDP_PORTS.contains(&src.port);
+    let dst_known = RDP_PORTS.contains(&dst.port);
+    match (src_known, dst_known) {
+        (false, true) => true,
+        (true, false) => false,
+        _ => src.port > dst.port,
+    }
+}

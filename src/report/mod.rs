@@ -1,1 +1,5 @@
-//! report
+//! Rendering diagnosed connections: terminal tables and JSON for scripts.
+
+pub mod json;
+pub mod table;
+pub mod time_fmt;

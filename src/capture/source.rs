@@ -1,0 +1,433 @@
+//! Reading capture files through libpcap, one or several at once in time order.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use pcap::{Capture, Linktype, Offline, Precision};
+use thiserror::Error;
+
+/// Link types we can decode (LINKTYPE_* values from the pcap registry).
+pub const LINKTYPE_NULL: i32 = 0;
+pub const LINKTYPE_ETHERNET: i32 = 1;
+pub const LINKTYPE_RAW: i32 = 101;
+pub const LINKTYPE_LOOP: i32 = 108;
+pub const LINKTYPE_LINUX_SLL: i32 = 113;
+pub const LINKTYPE_IPV4: i32 = 228;
+pub const LINKTYPE_IPV6: i32 = 229;
+pub const LINKTYPE_LINUX_SLL2: i32 = 276;
+/// OpenBSD's DLT_RAW value, which libpcap maps to LINKTYPE_RAW on write but may report as is.
+pub const LINKTYPE_RAW_OPENBSD: i32 = 14;
+pub const LINKTYPE_RAW_ALT: i32 = 12;
+
+pub fn linktype_supported(linktype: i32) -> bool {
+    matches!(
+        linktype,
+        LINKTYPE_NULL
+            | LINKTYPE_ETHERNET
+            | LINKTYPE_RAW
+            | LINKTYPE_RAW_ALT
+            | LINKTYPE_RAW_OPENBSD
+            | LINKTYPE_LOOP
+            | LINKTYPE_LINUX_SLL
+            | LINKTYPE_IPV4
+            | LINKTYPE_IPV6
+            | LINKTYPE_LINUX_SLL2
+    )
+}
+
+#[derive(Debug, Error)]
+pub enum CaptureError {
+    #[error("{path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error("{path}: unsupported link type {name} ({linktype}); rdpscope reads Ethernet, Linux cooked (SLL/SLL2), raw IP and BSD loopback captures")]
+    UnsupportedLinkType {
+        path: String,
+        linktype: i32,
+        name: String,
+    },
+    #[error("{path}: frame {frame}: {reason}")]
+    Read {
+        path: String,
+        frame: u64,
+        reason: String,
+    },
+    #[error("invalid capture filter {filter:?}: {reason}")]
+    Filter { filter: String, reason: String },
+}
+
+/// One captured packet, borrowed from the reader's buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct RawPacket<'a> {
+    /// Index of the input file this packet came from (0 for a single file).
+    pub file: usize,
+    /// 1-based frame number within its file, as Wireshark counts it.
+    pub frame: u64,
+    /// Capture time in nanoseconds since the Unix epoch.
+    pub ts_ns: i64,
+    /// Length of the packet on the wire (may exceed `data.len()` under a snaplen).
+    pub orig_len: u32,
+    pub linktype: i32,
+    pub data: &'a [u8],
+}
+
+/// A warning that does not stop the analysis (a truncated file, a broken gzip tail).
+#[derive(Debug, Clone)]
+pub struct CaptureWarning {
+    pub path: String,
+    pub message: String,
+}
+
+/// Streams bytes from a reader into a pipe that libpcap opens by path: this is how
+/// gzip-compressed captures and standard input reach libpcap without unsafe code.
+struct PipeFeeder {
+    _reader: std::io::PipeReader,
+    thread: Option<JoinHandle<Result<(), String>>>,
+}
+
+struct OpenFile {
+    path: String,
+    cap: Capture<Offline>,
+    linktype: i32,
+    frame: u64,
+    feeder: Option<PipeFeeder>,
+    /// The next packet of this file, copied out, when several files are merged.
+    pending: Option<OwnedPacket>,
+    done: bool,
+}
+
+#[derive(Debug, Default, Clone)]
+struct OwnedPacket {
+    frame: u64,
+    ts_ns: i64,
+    orig_len: u32,
+    data: Vec<u8>,
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Opens `path` ("-" is standard input). Compressed input is recognised by its magic bytes.
+fn open_one(path: &str) -> Result<OpenFile, CaptureError> {
+    let open_err = |reason: String| CaptureError::Open {
+        path: path.to_string(),
+        reason,
+    };
+    let (cap, feeder) = if path == "-" {
+        let (reader, feeder) = feed_through_pipe(Box::new(std::io::stdin()), path)?;
+        (open_pcap_path(&reader, path)?, Some(feeder))
+    } else {
+        let meta = std::fs::metadata(path).map_err(|e| open_err(e.to_string()))?;
+        if meta.is_dir() {
+            return Err(open_err("is a directory, not a capture file".into()));
+        }
+        let mut file = File::open(path).map_err(|e| open_err(e.to_string()))?;
+        let mut magic = [0u8; 2];
+        let n = read_up_to(&mut file, &mut magic).map_err(|e| open_err(e.to_string()))?;
+        if n == 0 {
+            return Err(open_err("empty file, not a capture".into()));
+        }
+        if n == 2 && magic == GZIP_MAGIC {
+            let file = File::open(path).map_err(|e| open_err(e.to_string()))?;
+            let (reader, feeder) = feed_through_pipe(Box::new(file), path)?;
+            (open_pcap_path(&reader, path)?, Some(feeder))
+        } else {
+            let cap = Capture::from_file_with_precision(path, Precision::Nano)
+                .map_err(|e| open_err(describe_open_error(&e.to_string())))?;
+            (cap, None)
+        }
+    };
+    let linktype = cap.get_datalink().0;
+    if !linktype_supported(linktype) {
+        let name = Linktype(linktype)
+            .get_name()
+            .unwrap_or_else(|_| format!("LINKTYPE_{linktype}"));
+        return Err(CaptureError::UnsupportedLinkType {
+            path: path.to_string(),
+            linktype,
+            name,
+        });
+    }
+    Ok(OpenFile {
+        path: path.to_string(),
+        cap,
+        linktype,
+        frame: 0,
+        feeder,
+        pending: None,
+        done: false,
+    })
+}
+
+fn describe_open_error(libpcap: &str) -> String {
+    if libpcap.contains("unknown file format") {
+        "not a pcap or pcapng capture (unknown file format)".to_string()
+    } else {
+        libpcap.to_string()
+    }
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(buf.get_mut(filled..).unwrap_or_default())? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+/// Copies `input` (decompressing it when it starts with the gzip magic) into a pipe
+/// from a background thread, and returns the reading end.
+fn feed_through_pipe(
+    mut input: Box<dyn Read + Send>,
+    path: &str,
+) -> Result<(std::io::PipeReader, PipeFeeder), CaptureError> {
+    let (reader, mut writer) = std::io::pipe().map_err(|e| CaptureError::Open {
+        path: path.to_string(),
+        reason: format!("cannot create a pipe: {e}"),
+    })?;
+    let thread = std::thread::spawn(move || -> Result<(), String> {
+        let mut head = [0u8; 2];
+        let n = read_up_to(&mut input, &mut head).map_err(|e| e.to_string())?;
+        let head = head.get(..n).unwrap_or_default().to_vec();
+        let chained = std::io::Cursor::new(head.clone()).chain(input);
+        let mut source: Box<dyn Read> = if head == GZIP_MAGIC {
+            Box::new(flate2::read::MultiGzDecoder::new(chained))
+        } else {
+            Box::new(chained)
+        };
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = match source.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => return Err(format!("compressed data ends early or is corrupt: {e}")),
+            };
+            // A closed reading end means libpcap stopped early: not our error to report.
+            if writer.write_all(buf.get(..n).unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+        Ok(())
+    });
+    let feeder = PipeFeeder {
+        _reader: reader.try_clone().map_err(|e| CaptureError::Open {
+            path: path.to_string(),
+            reason: e.to_string(),
+        })?,
+        thread: Some(thread),
+    };
+    Ok((reader, feeder))
+}
+
+fn open_pcap_path(
+    reader: &std::io::PipeReader,
+    path: &str,
+) -> Result<Capture<Offline>, CaptureError> {
+    use std::os::fd::AsRawFd;
+    let fd_path = PathBuf::from(format!("/proc/self/fd/{}", reader.as_raw_fd()));
+    Capture::from_file_with_precision(Path::new(&fd_path), Precision::Nano).map_err(|e| {
+        CaptureError::Open {
+            path: path.to_string(),
+            reason: describe_open_error(&e.to_string()),
+        }
+    })
+}
+
+/// Outcome of reading one packet from a file.
+enum Step {
+    Packet,
+    End,
+}
+
+impl OpenFile {
+    /// Reads the next packet and hands it to `f`; errors become warnings or a fatal error.
+    fn step<F: FnMut(&RawPacket)>(
+        &mut self,
+        file_index: usize,
+        warnings: &mut Vec<CaptureWarning>,
+        f: Option<&mut F>,
+    ) -> Result<Step, CaptureError> {
+        if self.done {
+            return Ok(Step::End);
+        }
+        match self.cap.next_packet() {
+            Ok(p) => {
+                self.frame += 1;
+                let ts = p.header.ts;
+                let ts_ns = (ts.tv_sec as i64)
+                    .saturating_mul(1_000_000_000)
+                    .saturating_add(ts.tv_usec as i64);
+                let raw = RawPacket {
+                    file: file_index,
+                    frame: self.frame,
+                    ts_ns,
+                    orig_len: p.header.len,
+                    linktype: self.linktype,
+                    data: p.data,
+                };
+                match f {
+                    Some(f) => f(&raw),
+                    None => {
+                        let slot = self.pending.get_or_insert_with(OwnedPacket::default);
+                        slot.frame = raw.frame;
+                        slot.ts_ns = raw.ts_ns;
+                        slot.orig_len = raw.orig_len;
+                        slot.data.clear();
+                        slot.data.extend_from_slice(raw.data);
+                    }
+                }
+                Ok(Step::Packet)
+            }
+            Err(pcap::Error::NoMorePackets) => {
+                self.finish(warnings);
+                Ok(Step::End)
+            }
+            Err(e) => {
+                self.finish(warnings);
+                let reason = e.to_string();
+                if reason.contains("truncated") {
+                    warnings.push(CaptureWarning {
+                        path: self.path.clone(),
+                        message: format!(
+                            "capture is truncated after frame {} ({reason}); analysed what is there",
+                            self.frame
+                        ),
+                    });
+                    Ok(Step::End)
+                } else {
+                    Err(CaptureError::Read {
+                        path: self.path.clone(),
+                        frame: self.frame + 1,
+                        reason,
+                    })
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, warnings: &mut Vec<CaptureWarning>) {
+        self.done = true;
+        if let Some(mut feeder) = self.feeder.take() {
+            if let Some(t) = feeder.thread.take() {
+                match t.join() {
+                    Ok(Err(message)) => warnings.push(CaptureWarning {
+                        path: self.path.clone(),
+                        message,
+                    }),
+                    Ok(Ok(())) => {}
+                    Err(_) => warnings.push(CaptureWarning {
+                        path: self.path.clone(),
+                        message: "decompression thread failed".into(),
+                    }),
+                }
+            }
+        }
+    }
+}
+
+/// A set of capture files read as one capture, in time order.
+pub struct FileSet {
+    files: Vec<OpenFile>,
+    filter: Option<pcap::BpfProgram>,
+    pub warnings: Vec<CaptureWarning>,
+}
+
+impl FileSet {
+    /// Opens every file; `bpf` is applied in user space so frame numbers stay those of the file.
+    pub fn open(paths: &[String], bpf: Option<&str>) -> Result<FileSet, CaptureError> {
+        let mut files = Vec::with_capacity(paths.len());
+        for p in paths {
+            files.push(open_one(p)?);
+        }
+        let filter = match bpf {
+            Some(expr) => {
+                let linktype = files
+                    .first()
+                    .map(|f| f.linktype)
+                    .unwrap_or(LINKTYPE_ETHERNET);
+                if files.iter().any(|f| f.linktype != linktype) {
+                    return Err(CaptureError::Filter {
+                        filter: expr.to_string(),
+                        reason: "the input files have different link types".into(),
+                    });
+                }
+                let dead = Capture::dead(Linktype(linktype)).map_err(|e| CaptureError::Filter {
+                    filter: expr.to_string(),
+                    reason: e.to_string(),
+                })?;
+                Some(dead.compile(expr, true).map_err(|e| CaptureError::Filter {
+                    filter: expr.to_string(),
+                    reason: e.to_string(),
+                })?)
+            }
+            None => None,
+        };
+        Ok(FileSet {
+            files,
+            filter,
+            warnings: Vec::new(),
+        })
+    }
+
+    pub fn paths(&self) -> Vec<String> {
+        self.files.iter().map(|f| f.path.clone()).collect()
+    }
+
+    /// Calls `f` for every packet of every file in time order (ties: file order).
+    pub fn for_each<F: FnMut(&RawPacket)>(&mut self, mut f: F) -> Result<(), CaptureError> {
+        let filter = self.filter.take();
+        let mut accept = |p: &RawPacket| {
+            if filter.as_ref().is_none_or(|bpf| bpf.filter(p.data)) {
+                f(p);
+            }
+        };
+        let result = if self.files.len() == 1 {
+            self.read_single(&mut accept)
+        } else {
+            self.read_merged(&mut accept)
+        };
+        self.filter = filter;
+        result
+    }
+
+    fn read_single<F: FnMut(&RawPacket)>(&mut self, f: &mut F) -> Result<(), CaptureError> {
+        let Some(file) = self.files.first_mut() else {
+            return Ok(());
+        };
+        while let Step::Packet = file.step(0, &mut self.warnings, Some(&mut *f))? {}
+        Ok(())
+    }
+
+    fn read_merged<F: FnMut(&RawPacket)>(&mut self, f: &mut F) -> Result<(), CaptureError> {
+        for file in &mut self.files {
+            file.step::<F>(0, &mut self.warnings, None)?;
+        }
+        loop {
+            let next = self
+                .files
+                .iter()
+                .enumerate()
+                .filter_map(|(i, file)| file.pending.as_ref().map(|p| (p.ts_ns, i)))
+                .min();
+            let Some((_, index)) = next else { break };
+            let Some(file) = self.files.get_mut(index) else {
+                break;
+            };
+            if let Some(p) = file.pending.take() {
+                f(&RawPacket {
+                    file: index,
+                    frame: p.frame,
+                    ts_ns: p.ts_ns,
+                    orig_len: p.orig_len,
+                    linktype: file.linktype,
+                    data: &p.data,
+                });
+                file.step::<F>(index, &mut self.warnings, None)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,404 @@
+//! TCP reassembly that accounts instead of failing: in-order bytes go up, duplicates are
+//! counted as retransmissions, out-of-order bytes wait in a capped buffer, and bytes the
+//! capture never saw become gaps with their size and time.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::Side;
+use crate::capture::{TcpFlags, TcpSegment};
+
+/// What one direction of a TCP connection delivers to the layer above.
+#[derive(Debug)]
+pub enum StreamOutput<'a> {
+    Data(&'a [u8]),
+    /// Bytes that were sent but never captured; parsing must resync after them.
+    Gap(u64),
+}
+
+/// How the reassembler judged one segment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SegmentVerdict {
+    pub retransmission: bool,
+    pub out_of_order: bool,
+    pub keepalive: bool,
+    pub zero_window: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Gap {
+    pub side: Side,
+    pub bytes: u64,
+    pub frame: u64,
+    #[serde(skip)]
+    pub ts_ns: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FrameTime {
+    pub frame: u64,
+    #[serde(skip)]
+    pub ts_ns: i64,
+}
+
+/// One direction's reassembly state, in stream offsets (bytes since the first data byte).
+#[derive(Debug, Default)]
+struct HalfStream {
+    /// Sequence number of stream offset 0.
+    base_seq: Option<u32>,
+    delivered: u64,
+    fin_offset: Option<u64>,
+    /// Waiting segments by stream offset: (length on the wire, captured bytes).
+    out_of_order: BTreeMap<u64, (u64, Vec<u8>)>,
+    buffered: usize,
+}
+
+impl HalfStream {
+    fn next_seq(&self) -> Option<u32> {
+        self.base_seq.map(|b| b.wrapping_add(self.delivered as u32))
+    }
+
+    /// Stream offset of `seq`, valid within 2 GiB of the delivery point (handles wrap-around).
+    fn offset_of(&self, seq: u32) -> Option<i64> {
+        let next = self.next_seq()?;
+        let diff = seq.wrapping_sub(next) as i32;
+        Some(self.delivered as i64 + i64::from(diff))
+    }
+}
+
+/// Per-connection TCP facts, reported as they are.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct TcpStats {
+    pub syn_seen: bool,
+    pub syn_ack_seen: bool,
+    /// Client SYNs after the first one.
+    pub syn_retries: Vec<FrameTime>,
+    pub first_syn: Option<FrameTime>,
+    pub first_syn_ack: Option<FrameTime>,
+    pub handshake_ack: Option<FrameTime>,
+    pub retransmissions: [u32; 2],
+    /// Retransmitted segments per side with their frame, time and payload size.
+    pub retransmitted_segments: [Vec<(FrameTime, u32)>; 2],
+    pub max_segment: [u32; 2],
+    pub zero_windows: [u32; 2],
+    pub keepalives: [u32; 2],
+    pub gaps: Vec<Gap>,
+    pub fin: [Option<FrameTime>; 2],
+    pub rst: [Option<FrameTime>; 2],
+    pub payload_bytes: [u64; 2],
+    pub data_segments: [u32; 2],
+}
+
+/// Evidence lists stop growing here so a hostile flow cannot eat memory.
+const MAX_EVIDENCE: usize = 64;
+
+impl TcpStats {
+    /// SYN -> SYN/ACK -> ACK, as Wireshark's initial RTT.
+    pub fn handshake_rtt_ns(&self) -> Option<i64> {
+        Some(self.handshake_ack.as_ref()?.ts_ns - self.first_syn.as_ref()?.ts_ns)
+    }
+
+    pub fn closed_by(&self) -> Option<Side> {
+        first_side(&self.fin)
+    }
+
+    pub fn reset_by(&self) -> Option<Side> {
+        first_side(&self.rst)
+    }
+}
+
+fn first_side(v: &[Option<FrameTime>; 2]) -> Option<Side> {
+    match (&v[0], &v[1]) {
+        (Some(c), Some(s)) => Some(if c.ts_ns <= s.ts_ns {
+            Side::Client
+        } else {
+            Side::Server
+        }),
+        (Some(_), None) => Some(Side::Client),
+        (None, Some(_)) => Some(Side::Server),
+        (None, None) => None,
+    }
+}
+
+pub struct TcpReassembler {
+    halves: [HalfStream; 2],
+    pub stats: TcpStats,
+    max_buffer: usize,
+    client_isn: Option<u32>,
+    server_isn: Option<u32>,
+}
+
+impl TcpReassembler {
+    pub fn new(max_buffer: usize) -> Self {
+        TcpReassembler {
+            halves: Default::default(),
+            stats: TcpStats::default(),
+            max_buffer,
+            client_isn: None,
+            server_isn: None,
+        }
+    }
+
+    /// Feeds one segment; in-order output goes to `deliver` (data and gaps, in stream order).
+    pub fn segment(
+        &mut self,
+        side: Side,
+        seg: &TcpSegment,
+        frame: u64,
+        ts_ns: i64,
+        deliver: &mut dyn FnMut(Side, StreamOutput),
+    ) -> SegmentVerdict {
+        let i = side.index();
+        let at = FrameTime { frame, ts_ns };
+        let mut verdict = SegmentVerdict::default();
+        self.track_handshake(side, seg.flags, seg.seq, seg.ack, &at);
+        if seg.window == 0 && !seg.flags.rst && !seg.flags.syn {
+            self.stats.zero_windows[i] += 1;
+            verdict.zero_window = true;
+        }
+        // The peer acknowledging bytes we never saw means the capture missed them.
+        if seg.flags.ack {
+            self.gap_from_ack(side.other(), seg.ack, frame, ts_ns, deliver);
+        }
+        let half = &mut self.halves[i];
+        if half.base_seq.is_none() {
+            half.base_seq = Some(if seg.flags.syn {
+                seg.seq.wrapping_add(1)
+            } else {
+                seg.seq
+            });
+        }
+        let len = u64::from(seg.wire_len);
+        if len > 0 {
+            self.stats.max_segment[i] = self.stats.max_segment[i].max(seg.wire_len);
+            verdict = self.data(side, seg, &at, verdict, deliver);
+        }
+        if seg.flags.fin {
+            let half = &mut self.halves[i];
+            if let Some(off) = half.offset_of(seg.seq) {
+                half.fin_offset = Some((off.max(0) as u64).saturating_add(len));
+            }
+            if self.stats.fin[i].is_none() {
+                self.stats.fin[i] = Some(at.clone());
+            }
+        }
+        if seg.flags.rst && self.stats.rst[i].is_none() {
+            self.stats.rst[i] = Some(at);
+        }
+        verdict
+    }
+
+    fn track_handshake(&mut self, side: Side, flags: TcpFlags, seq: u32, ack: u32, at: &FrameTime) {
+        match (side, flags.syn, flags.ack) {
+            (Side::Client, true, false) => {
+                self.stats.syn_seen = true;
+                if self.stats.first_syn.is_none() {
+                    self.stats.first_syn = Some(at.clone());
+                    self.client_isn = Some(seq);
+                } else if self.stats.syn_retries.len() < MAX_EVIDENCE {
+                    self.stats.syn_retries.push(at.clone());
+                }
+            }
+            (Side::Server, true, true) => {
+                self.stats.syn_ack_seen = true;
+                if self.stats.first_syn_ack.is_none() {
+                    self.stats.first_syn_ack = Some(at.clone());
+                    self.server_isn = Some(seq);
+                } else {
+                    self.stats.retransmissions[1] += 1;
+                }
+            }
+            (Side::Client, false, true) => {
+                if self.stats.handshake_ack.is_none()
+                    && self.stats.first_syn.is_some()
+                    && self.server_isn.map(|isn| isn.wrapping_add(1)) == Some(ack)
+                {
+                    self.stats.handshake_ack = Some(at.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn data(
+        &mut self,
+        side: Side,
+        seg: &TcpSegment,
+        at: &FrameTime,
+        mut verdict: SegmentVerdict,
+        deliver: &mut dyn FnMut(Side, StreamOutput),
+    ) -> SegmentVerdict {
+        let i = side.index();
+        let len = u64::from(seg.wire_len);
+        let half = &mut self.halves[i];
+        let Some(off) = half.offset_of(seg.seq) else {
+            return verdict;
+        };
+        let end = off + len as i64;
+        let delivered = half.delivered as i64;
+        self.stats.data_segments[i] += 1;
+        if end <= delivered {
+            // TCP keepalive: one old byte (or none) just below the delivery point.
+            if len <= 1 && end == delivered {
+                self.stats.keepalives[i] += 1;
+                verdict.keepalive = true;
+            } else {
+                self.count_retransmission(i, at, seg.wire_len);
+                verdict.retransmission = true;
+            }
+            return verdict;
+        }
+        if off > delivered {
+            verdict.out_of_order = true;
+            let captured = seg.payload.to_vec();
+            half.buffered += captured.len();
+            if let Some((_, old)) = half.out_of_order.insert(off as u64, (len, captured)) {
+                half.buffered = half.buffered.saturating_sub(old.len());
+            }
+            if half.buffered > self.max_buffer {
+                self.force_gap(side, at, deliver);
+            }
+            return verdict;
+        }
+        if off < delivered {
+            self.count_retransmission(i, at, seg.wire_len);
+            verdict.retransmission = true;
+        }
+        let skip = (delivered - off) as usize;
+        self.push_in_order(side, seg.payload, skip, len, at, deliver);
+        self.drain(side, at, deliver);
+        verdict
+    }
+
+    fn count_retransmission(&mut self, i: usize, at: &FrameTime, len: u32) {
+        self.stats.retransmissions[i] += 1;
+        if self.stats.retransmitted_segments[i].len() < MAX_EVIDENCE {
+            self.stats.retransmitted_segments[i].push((at.clone(), len));
+        }
+    }
+
+    /// Delivers `payload[skip..]`, and a gap for the part the snaplen cut off.
+    fn push_in_order(
+        &mut self,
+        side: Side,
+        payload: &[u8],
+        skip: usize,
+        wire_len: u64,
+        at: &FrameTime,
+        deliver: &mut dyn FnMut(Side, StreamOutput),
+    ) {
+        let i = side.index();
+        let fresh = payload.get(skip..).unwrap_or_default();
+        if !fresh.is_empty() {
+            deliver(side, StreamOutput::Data(fresh));
+        }
+        let new_bytes = wire_len.saturating_sub(skip as u64);
+        self.halves[i].delivered += new_bytes;
+        self.stats.payload_bytes[i] += new_bytes;
+        let cut = new_bytes.saturating_sub(fresh.len() as u64);
+        if cut > 0 {
+            self.record_gap(side, cut, at, deliver);
+        }
+    }
+
+    fn record_gap(
+        &mut self,
+        side: Side,
+        bytes: u64,
+        at: &FrameTime,
+        deliver: &mut dyn FnMut(Side, StreamOutput),
+    ) {
+        if self.stats.gaps.len() < MAX_EVIDENCE {
+            self.stats.gaps.push(Gap {
+                side,
+                bytes,
+                frame: at.frame,
+                ts_ns: at.ts_ns,
+            });
+        }
+        deliver(side, StreamOutput::Gap(bytes));
+    }
+
+    /// Hands over buffered segments that have become contiguous.
+    fn drain(&mut self, side: Side, at: &FrameTime, deliver: &mut dyn FnMut(Side, StreamOutput)) {
+        let i = side.index();
+        loop {
+            let half = &mut self.halves[i];
+            let Some((&off, _)) = half.out_of_order.iter().next() else {
+                break;
+            };
+            if off > half.delivered {
+                break;
+            }
+            let Some((wire_len, bytes)) = half.out_of_order.remove(&off) else {
+                break;
+            };
+            half.buffered = half.buffered.saturating_sub(bytes.len());
+            let skip = half.delivered - off;
+            if skip < wire_len {
+                self.push_in_order(side, &bytes, skip as usize, wire_len, at, deliver);
+            }
+        }
+    }
+
+    /// Gives up waiting for missing bytes: jumps to the first buffered segment.
+    fn force_gap(
+        &mut self,
+        side: Side,
+        at: &FrameTime,
+        deliver: &mut dyn FnMut(Side, StreamOutput),
+    ) {
+        let i = side.index();
+        let half = &mut self.halves[i];
+        let Some(&first) = half.out_of_order.keys().next() else {
+            return;
+        };
+        let missing = first.saturating_sub(half.delivered);
+        if missing > 0 {
+            half.delivered = first;
+            self.record_gap(side, missing, at, deliver);
+        }
+        self.drain(side, at, deliver);
+    }
+
+    fn gap_from_ack(
+        &mut self,
+        side: Side,
+        ack: u32,
+        frame: u64,
+        ts_ns: i64,
+        deliver: &mut dyn FnMut(Side, StreamOutput),
+    ) {
+        let half = &self.halves[side.index()];
+        let Some(ack_off) = half.offset_of(ack) else {
+            return;
+        };
+        if ack_off <= 0 {
+            return;
+        }
+        let mut ack_off = ack_off as u64;
+        // The FIN takes one sequence number that carries no byte.
+        if let Some(fin) = half.fin_offset {
+            ack_off = ack_off.min(fin);
+        }
+        let limit = half.out_of_order.keys().next().copied().unwrap_or(u64::MAX);
+        let target = ack_off.min(limit);
+        // A one-byte lead is an ACK of a FIN we have not seen yet, not a gap.
+        if target > half.delivered + 1 || (limit != u64::MAX && target > half.delivered) {
+            let missing = target - half.delivered;
+            self.halves[side.index()].delivered = target;
+            self.record_gap(side, missing, &FrameTime { frame, ts_ns }, deliver);
+            self.drain(side, &FrameTime { frame, ts_ns }, deliver);
+        }
+    }
+
+    /// At the end of the flow: whatever is still buffered is delivered after a gap.
+    pub fn flush(&mut self, frame: u64, ts_ns: i64, deliver: &mut dyn FnMut(Side, StreamOutput)) {
+        for side in [Side::Client, Side::Server] {
+            while !self.halves[side.index()].out_of_order.is_empty() {
+                self.force_gap(side, &FrameTime { frame, ts_ns }, deliver);
+            }
+        }
+    }
+}

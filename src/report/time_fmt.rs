@@ -1,0 +1,37 @@
+//! Timestamps as RFC 3339 UTC with microseconds, and durations in milliseconds.
+
+use time::macros::format_description;
+use time::OffsetDateTime;
+
+pub fn rfc3339_us(ts_ns: i64) -> String {
+    let fmt =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ts_ns))
+        .ok()
+        .and_then(|t| t.format(&fmt).ok())
+        .unwrap_or_else(|| format!("@{ts_ns}ns"))
+}
+
+/// Milliseconds between two capture times, rounded to microseconds.
+pub fn ms_between(from_ns: i64, to_ns: i64) -> f64 {
+    ((to_ns.saturating_sub(from_ns)) as f64 / 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_microseconds_in_utc() {
+        assert_eq!(
+            rfc3339_us(1_234_567_890_123_456_789),
+            "2009-02-13T23:31:30.123456Z"
+        );
+    }
+
+    #[test]
+    fn rounds_durations_to_microseconds() {
+        assert_eq!(ms_between(0, 1_500_400), 1.5);
+        assert_eq!(ms_between(1_000, 0), -0.001);
+    }
+}
