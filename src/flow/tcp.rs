@@ -209,13 +209,12 @@ impl TcpReassembler {
                     self.stats.retransmissions[1] += 1;
                 }
             }
-            (Side::Client, false, true) => {
+            (Side::Client, false, true)
                 if self.stats.handshake_ack.is_none()
                     && self.stats.first_syn.is_some()
-                    && self.server_isn.map(|isn| isn.wrapping_add(1)) == Some(ack)
-                {
-                    self.stats.handshake_ack = Some(at.clone());
-                }
+                    && self.server_isn.map(|isn| isn.wrapping_add(1)) == Some(ack) =>
+            {
+                self.stats.handshake_ack = Some(at.clone());
             }
             _ => {}
         }
