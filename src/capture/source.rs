@@ -257,9 +257,10 @@ impl OpenFile {
             Ok(p) => {
                 self.frame += 1;
                 let ts = p.header.ts;
-                let ts_ns = i64::from(ts.tv_sec)
+                let ts_ns = ts
+                    .tv_sec
                     .saturating_mul(1_000_000_000)
-                    .saturating_add(i64::from(ts.tv_usec));
+                    .saturating_add(ts.tv_usec);
                 let raw = RawPacket {
                     file: file_index,
                     frame: self.frame,
