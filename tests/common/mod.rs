@@ -1,0 +1,73 @@
+//! Helpers shared by the integration tests: where the captures are, running the binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/captures` beside the checkout, or None (with a printed reason) when absent.
+pub fn shared_captures() -> Option<PathBuf> {
+    let dir = repo_root().join("../shared/captures");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipped: ../shared/captures is absent (public captures live beside the checkout)");
+        None
+    }
+}
+
+/// Every capture file under `dir`, sorted.
+pub fn captures_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p
+                .extension()
+                .is_some_and(|x| x == "pcap" || x == "pcapng" || x == "gz")
+            {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+pub fn rdpscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(args)
+        .output()
+        .expect("run rdpscope")
+}
+
+/// Runs `rdpscope --json` on files and returns one JSON value per connection.
+pub fn analyze_json(args: &[&str]) -> (Vec<serde_json::Value>, Output) {
+    let mut all = vec!["analyze", "--json"];
+    all.extend_from_slice(args);
+    let out = rdpscope(&all);
+    let conns = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))
+        .collect();
+    (conns, out)
+}
+
+pub fn have_tool(name: &str) -> bool {
+    let ok = Command::new(name)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipped: {name} is not installed (the README's test command installs it)");
+    }
+    ok
+}
