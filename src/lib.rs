@@ -11,3 +11,4 @@ pub mod pipeline;
 pub mod proto;
 pub mod report;
 pub mod session;
+pub mod timefmt;

@@ -1,13 +1,13 @@
 //! rdpscope command line: argument parsing and output only; the work is in the library.
 #![forbid(unsafe_code)]
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
-use rdpscope::diagnose::{Diagnosed, Severity};
+use rdpscope::diagnose::{catalog, DiagnoseConfig, Diagnosed, Severity, Verdict};
 use rdpscope::pipeline::{analyze_files, PipelineConfig};
 use rdpscope::report::{json, table};
 
@@ -29,6 +29,14 @@ struct Cli {
 enum Command {
     /// Analyse capture files (pcap, pcapng, gzip; '-' for standard input) as one capture.
     Analyze(AnalyzeArgs),
+    /// Capture live on an interface and report connections as they happen.
+    Live(LiveArgs),
+    /// List the interfaces rdpscope can capture on (as tcpdump -D).
+    Interfaces,
+    /// Explain a finding code (its causes and fixes); without a code, list them all.
+    Explain {
+        code: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -42,15 +50,102 @@ struct AnalyzeArgs {
     /// One JSON object per connection per line (NDJSON).
     #[arg(long)]
     json: bool,
+    /// Print each connection's full event timeline under the summary.
+    #[arg(long)]
+    timeline: bool,
+    /// Show the findings block for healthy connections too.
+    #[arg(long)]
+    all: bool,
+    /// No colours (also when NO_COLOR is set or stdout is not a terminal).
+    #[arg(long)]
+    no_color: bool,
+    #[command(flatten)]
+    thresholds: Thresholds,
 }
 
-const SUBCOMMANDS: [&str; 3] = ["analyze", "help", "explain"];
+#[derive(Args)]
+struct LiveArgs {
+    /// Interface to capture on (see `rdpscope interfaces`).
+    #[arg(short = 'i', long = "interface")]
+    interface: String,
+    /// BPF capture filter; replaces the default (TCP/UDP 3389, TCP 443, UDP 3391).
+    #[arg(short = 'f', long = "filter")]
+    filter: Option<String>,
+    /// Do not put the interface into promiscuous mode.
+    #[arg(short = 'p', long = "no-promiscuous")]
+    no_promiscuous: bool,
+    /// Bytes to capture per packet.
+    #[arg(short = 's', long = "snaplen", default_value_t = 262_144)]
+    snaplen: i32,
+    /// Stop after this many connections have finished.
+    #[arg(short = 'c', long = "count")]
+    count: Option<u64>,
+    /// Stop after this long (e.g. 60s, 5m, 1h; plain numbers are seconds).
+    #[arg(long, value_parser = parse_duration)]
+    duration: Option<std::time::Duration>,
+    /// Also save every captured packet to this pcap file.
+    #[arg(short = 'w', long = "write")]
+    write: Option<String>,
+    /// NDJSON, one object per connection as it finishes (progress lines go to stderr).
+    #[arg(long)]
+    json: bool,
+    /// No colours (also when NO_COLOR is set or stdout is not a terminal).
+    #[arg(long)]
+    no_color: bool,
+    #[command(flatten)]
+    thresholds: Thresholds,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map(|i| s.split_at(i))
+        .unwrap_or((s, "s"));
+    let n: f64 = num.parse().map_err(|_| format!("not a duration: {s:?}"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" | "" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("unknown unit {unit:?} in {s:?} (use ms, s, m or h)")),
+    };
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
+#[derive(Args)]
+struct Thresholds {
+    /// Seconds without progress before a handshake counts as stalled.
+    #[arg(long, default_value_t = 23.0, value_name = "SECONDS")]
+    stall_after: f64,
+    /// Seconds a completed handshake may take before it counts as slow.
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    slow_after: f64,
+    /// TCP handshake round-trip time (ms) above which latency is reported.
+    #[arg(long, default_value_t = 250.0, value_name = "MS")]
+    high_rtt: f64,
+    /// Handshake retransmissions tolerated before reporting packet loss.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    loss_retransmissions: u32,
+}
+
+impl Thresholds {
+    fn config(&self) -> DiagnoseConfig {
+        DiagnoseConfig {
+            stall_after_ms: self.stall_after * 1000.0,
+            slow_after_ms: self.slow_after * 1000.0,
+            high_rtt_ms: self.high_rtt,
+            loss_retransmissions: self.loss_retransmissions,
+        }
+    }
+}
+
+const SUBCOMMANDS: [&str; 5] = ["analyze", "help", "explain", "live", "interfaces"];
 
 /// `rdpscope FILE...` means `rdpscope analyze FILE...`.
 fn with_default_subcommand(mut args: Vec<String>) -> Vec<String> {
     if let Some(first) = args.get(1) {
-        let is_flag = first.starts_with('-') && first != "-";
-        if !is_flag && !SUBCOMMANDS.contains(&first.as_str()) {
+        let top_level_flag = ["-h", "--help", "-V", "--version"].contains(&first.as_str());
+        if !top_level_flag && !SUBCOMMANDS.contains(&first.as_str()) {
             args.insert(1, "analyze".to_string());
         }
     }
@@ -61,6 +156,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(with_default_subcommand(std::env::args().collect()));
     let result = match cli.command {
         Command::Analyze(a) => run_analyze(&a),
+        Command::Explain { code } => explain(code.as_deref()),
+        Command::Live(a) => live::run(&a),
+        Command::Interfaces => live::interfaces(),
     };
     match result {
         Ok(code) => code,
@@ -71,8 +169,41 @@ fn main() -> ExitCode {
     }
 }
 
+mod cli;
+use cli::live;
+
+fn explain(code: Option<&str>) -> Result<ExitCode> {
+    match code {
+        None => {
+            for c in catalog::CODES {
+                println!("{:<32} {:<8} {}", c.code, c.severity.name(), c.summary);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(code) => match catalog::lookup(code) {
+            Some(c) => {
+                println!("{} ({})\n\n{}\n\n{}\n\nFix: {}", c.code, c.severity.name(), c.summary, c.explanation, c.fix);
+                Ok(ExitCode::SUCCESS)
+            }
+            None => {
+                eprintln!("rdpscope: unknown finding code {code:?}; `rdpscope explain` lists them");
+                Ok(ExitCode::from(2))
+            }
+        },
+    }
+}
+
+pub(crate) fn use_color(no_color: bool) -> bool {
+    !no_color
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::stdout().is_terminal()
+}
+
 fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
-    let config = PipelineConfig::default();
+    let config = PipelineConfig {
+        diagnose: args.thresholds.config(),
+        ..PipelineConfig::default()
+    };
     let stdout = std::io::stdout();
     let mut collected: Vec<Diagnosed> = Vec::new();
     let mut any_error = false;
@@ -91,15 +222,7 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
         Err((s, e)) => (s, Some(e)),
     };
     if !args.json {
-        collected.sort_by_key(|d| d.meta.id);
-        if collected.is_empty() {
-            println!(
-                "No RDP connections found ({} packets read).",
-                summary.packets
-            );
-        } else {
-            println!("{}", table::summary_table(&collected));
-        }
+        print_report(&mut collected, args, summary.packets);
     }
     for w in &summary.warnings {
         eprintln!("rdpscope: warning: {}: {}", w.path, w.message);
@@ -113,4 +236,42 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn print_report(collected: &mut [Diagnosed], args: &AnalyzeArgs, packets: u64) {
+    collected.sort_by_key(|d| d.meta.id);
+    if collected.is_empty() {
+        println!("No RDP connections found ({packets} packets read).");
+        return;
+    }
+    let color = use_color(args.no_color);
+    let width = terminal_width();
+    println!("{}", table::summary_table(collected, color, width));
+    println!("{}", table::footer(collected));
+    for d in collected.iter() {
+        let min = if args.all { Severity::Info } else { Severity::Warning };
+        let block = table::findings_block(d, min);
+        if !block.is_empty() && (args.all || d.verdict != Verdict::Ok || !block.is_empty()) {
+            println!(
+                "\n#{} {} -> {}: {}",
+                d.meta.id,
+                d.meta.client,
+                d.meta.server,
+                d.verdict.name()
+            );
+            print!("{block}");
+        }
+        if args.timeline {
+            println!("\n#{} timeline", d.meta.id);
+            println!("{}", table::timeline_table(d, color));
+        }
+    }
+}
+
+/// The terminal's width when stdout is one (COLUMNS wins), else none: tables wrap at 120.
+pub(crate) fn terminal_width() -> Option<u16> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or(if std::io::stdout().is_terminal() { None } else { Some(120) })
 }

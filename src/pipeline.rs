@@ -4,7 +4,25 @@
 use crate::capture::{CaptureError, CaptureWarning, FileSet, RawPacket};
 use crate::diagnose::{diagnose, DiagnoseConfig, Diagnosed};
 use crate::flow::{FinishedFlow, FlowConfig, FlowTable};
-use crate::session::Connection;
+use crate::flow::{FlowMeta, Side, TcpStats};
+use crate::session::{compute_phases, Connection, PhaseName};
+
+/// What a live capture prints while connections are still going.
+#[derive(Debug, Clone)]
+pub enum LiveEvent {
+    /// The connection entered a new phase.
+    Phase {
+        meta: FlowMeta,
+        phase: PhaseName,
+    },
+    /// The handshake has made no progress for longer than the stall threshold.
+    Stall {
+        meta: FlowMeta,
+        phase: Option<PhaseName>,
+        waiting_on: Option<Side>,
+        idle_ms: f64,
+    },
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct PipelineConfig {
@@ -42,6 +60,59 @@ impl Pipeline {
     pub fn packet(&mut self, raw: &RawPacket, out: &mut dyn FnMut(Diagnosed)) {
         self.table.process(raw, &mut self.finished);
         self.drain(out);
+    }
+
+    /// As `packet`, and reports the phase the connection it belonged to has reached.
+    pub fn packet_live(
+        &mut self,
+        raw: &RawPacket,
+        out: &mut dyn FnMut(Diagnosed),
+        events: &mut dyn FnMut(LiveEvent),
+    ) {
+        self.table.process(raw, &mut self.finished);
+        self.table.with_last_touched(|meta, tcp, conn| {
+            let progress = compute_phases(conn, meta, tcp);
+            let phase = progress.phases.last().map(|p| p.name);
+            if phase.is_some() && phase != conn.live.phase {
+                conn.live.phase = phase;
+                if let Some(phase) = phase {
+                    events(LiveEvent::Phase {
+                        meta: meta.clone(),
+                        phase,
+                    });
+                }
+            }
+        });
+        self.drain(out);
+    }
+
+    /// Wall-clock timer: raises the stall alarm for handshakes that stopped moving, once each.
+    pub fn tick(&mut self, now_ns: i64, events: &mut dyn FnMut(LiveEvent)) {
+        let stall_ns = (self.config.diagnose.stall_after_ms * 1e6) as i64;
+        self.table.for_each_active(|meta, tcp, conn| {
+            if conn.live.stall_alarmed || closed(tcp) {
+                return;
+            }
+            let since = conn.last_progress.as_ref().map(|p| p.at.ts_ns).unwrap_or(meta.first.ts_ns);
+            if now_ns - since < stall_ns {
+                return;
+            }
+            let progress = compute_phases(conn, meta, tcp);
+            if progress.established {
+                return;
+            }
+            conn.live.stall_alarmed = true;
+            events(LiveEvent::Stall {
+                meta: meta.clone(),
+                phase: progress.last_phase().map(|p| p.name),
+                waiting_on: progress.last_phase().and_then(|p| p.waiting_on),
+                idle_ms: (now_ns - since) as f64 / 1e6,
+            });
+        });
+    }
+
+    pub fn active_connections(&self) -> usize {
+        self.table.active_flows()
     }
 
     /// Finishes every open connection (end of capture, or Ctrl-C on a live capture).
@@ -82,4 +153,8 @@ pub fn analyze_files(
         Ok(()) => Ok(summary),
         Err(e) => Err((summary, e)),
     }
+}
+
+fn closed(tcp: Option<&TcpStats>) -> bool {
+    tcp.is_some_and(|t| t.rst.iter().any(Option::is_some) || t.fin.iter().all(Option::is_some))
 }

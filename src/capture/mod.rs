@@ -2,6 +2,7 @@
 //! and the decoding of link, network and transport headers.
 
 pub mod decode;
+pub mod live;
 pub mod source;
 
 pub use decode::{

@@ -1,10 +1,15 @@
 //! Diagnosis: a finished (or still pending) connection turned into a verdict and findings,
 //! each with the evidence that shows it and the fix.
 
+pub mod catalog;
+mod handshake;
+mod network;
+
 use serde::Serialize;
 
-use crate::flow::{FinishedFlow, FlowMeta, TcpStats};
-use crate::session::Connection;
+use crate::flow::{FinishedFlow, FlowMeta, PacketInfo, Side, TcpStats};
+use crate::session::{compute_phases, Connection};
+pub use crate::session::phases::Progress;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -12,6 +17,16 @@ pub enum Severity {
     Info,
     Warning,
     Error,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -59,6 +74,9 @@ pub struct DiagnoseConfig {
     pub stall_after_ms: f64,
     pub slow_after_ms: f64,
     pub high_rtt_ms: f64,
+    /// Retransmissions during the handshake tolerated before calling it loss (Linux sends
+    /// one or two spurious tail-loss probes even on healthy short paths).
+    pub loss_retransmissions: u32,
 }
 
 impl Default for DiagnoseConfig {
@@ -67,6 +85,7 @@ impl Default for DiagnoseConfig {
             stall_after_ms: 23_000.0,
             slow_after_ms: 5_000.0,
             high_rtt_ms: 250.0,
+            loss_retransmissions: 2,
         }
     }
 }
@@ -76,16 +95,142 @@ pub struct Diagnosed {
     pub meta: FlowMeta,
     pub tcp: Option<TcpStats>,
     pub connection: Connection,
+    pub progress: Progress,
     pub verdict: Verdict,
     pub findings: Vec<Finding>,
+    pub evicted: bool,
 }
 
-pub fn diagnose(flow: FinishedFlow<Connection>, _config: &DiagnoseConfig) -> Diagnosed {
+impl Diagnosed {
+    /// The finding that explains the verdict best: most severe first, then first found.
+    pub fn main_finding(&self) -> Option<&Finding> {
+        let worst = self.findings.iter().map(|f| f.severity).max()?;
+        self.findings.iter().find(|f| f.severity == worst)
+    }
+}
+
+/// What the rules look at.
+pub(crate) struct Ctx<'a> {
+    pub meta: &'a FlowMeta,
+    pub tcp: Option<&'a TcpStats>,
+    pub conn: &'a Connection,
+    pub progress: &'a Progress,
+    pub config: &'a DiagnoseConfig,
+}
+
+impl Ctx<'_> {
+    pub fn t_ms(&self, ts_ns: i64) -> f64 {
+        crate::timefmt::ms_between(self.meta.first.ts_ns, ts_ns)
+    }
+
+    pub fn ev(&self, at: &PacketInfo, note: impl Into<String>) -> Evidence {
+        Evidence {
+            frame: at.frame,
+            t_ms: self.t_ms(at.ts_ns),
+            note: note.into(),
+        }
+    }
+
+    pub fn ev_frame(&self, f: &crate::flow::FrameTime, note: impl Into<String>) -> Evidence {
+        Evidence {
+            frame: f.frame,
+            t_ms: self.t_ms(f.ts_ns),
+            note: note.into(),
+        }
+    }
+
+    /// First FIN or RST from `side`, as (packet, "FIN"/"RST").
+    pub fn close_by(&self, side: Side) -> Option<(PacketInfo, &'static str)> {
+        let t = self.tcp?;
+        let i = side.index();
+        let pick = |f: &crate::flow::FrameTime, what| {
+            (
+                PacketInfo {
+                    file: 0,
+                    frame: f.frame,
+                    ts_ns: f.ts_ns,
+                },
+                what,
+            )
+        };
+        match (&t.fin[i], &t.rst[i]) {
+            (Some(f), Some(r)) if r.ts_ns < f.ts_ns => Some(pick(r, "RST")),
+            (Some(f), _) => Some(pick(f, "FIN")),
+            (None, Some(r)) => Some(pick(r, "RST")),
+            (None, None) => None,
+        }
+    }
+
+    /// Which side closed first, with the packet.
+    pub fn first_close(&self) -> Option<(Side, PacketInfo, &'static str)> {
+        let c = self.close_by(Side::Client).map(|(p, w)| (Side::Client, p, w));
+        let s = self.close_by(Side::Server).map(|(p, w)| (Side::Server, p, w));
+        match (c, s) {
+            (Some(c), Some(s)) => Some(if c.1.ts_ns <= s.1.ts_ns { c } else { s }),
+            (c, s) => c.or(s),
+        }
+    }
+}
+
+/// Builds a finding whose severity and fix come from the catalog.
+pub(crate) fn finding(
+    code: &'static str,
+    title: impl Into<String>,
+    explanation: impl Into<String>,
+    evidence: Vec<Evidence>,
+) -> Finding {
+    let info = catalog::lookup(code);
+    Finding {
+        code,
+        severity: info.map(|i| i.severity).unwrap_or(Severity::Warning),
+        title: title.into(),
+        explanation: explanation.into(),
+        evidence,
+        fix: info.map(|i| i.fix.to_string()).unwrap_or_default(),
+    }
+}
+
+pub fn diagnose(flow: FinishedFlow<Connection>, config: &DiagnoseConfig) -> Diagnosed {
+    let progress = compute_phases(&flow.handler, &flow.meta, flow.tcp.as_ref());
+    let ctx = Ctx {
+        meta: &flow.meta,
+        tcp: flow.tcp.as_ref(),
+        conn: &flow.handler,
+        progress: &progress,
+        config,
+    };
+    let mut findings = Vec::new();
+    network::connect_findings(&ctx, &mut findings);
+    handshake::negotiation_findings(&ctx, &mut findings);
+    handshake::tls_findings(&ctx, &mut findings);
+    handshake::credssp_and_abort_findings(&ctx, &mut findings);
+    network::timing_findings(&ctx, &mut findings);
+    network::capture_findings(&ctx, &mut findings);
+    let verdict = verdict(&ctx, &findings);
     Diagnosed {
         meta: flow.meta,
         tcp: flow.tcp,
         connection: flow.handler,
-        verdict: Verdict::Incomplete,
-        findings: Vec::new(),
+        progress,
+        verdict,
+        findings,
+        evicted: flow.evicted,
     }
+}
+
+fn verdict(ctx: &Ctx, findings: &[Finding]) -> Verdict {
+    let has = |code: &str| findings.iter().any(|f| f.code == code);
+    if has("handshake-stalled") {
+        return Verdict::Stalled;
+    }
+    if findings.iter().any(|f| f.severity == Severity::Error) {
+        return Verdict::Failed;
+    }
+    if has("handshake-slow") {
+        return Verdict::Slow;
+    }
+    if ctx.progress.established || handshake::finished_cleanly(ctx) {
+        return Verdict::Ok;
+    }
+    Verdict::Incomplete
 }

@@ -202,6 +202,7 @@ pub struct FlowTable<H: FlowHandler> {
     config: FlowConfig,
     next_id: u64,
     next_sweep_ns: Option<i64>,
+    last_touched: Option<FlowKey>,
     pub evicted: u64,
     pub packets_seen: u64,
     pub packets_decoded: u64,
@@ -214,6 +215,7 @@ impl<H: FlowHandler> FlowTable<H> {
             config,
             next_id: 1,
             next_sweep_ns: None,
+            last_touched: None,
             evicted: 0,
             packets_seen: 0,
             packets_decoded: 0,
@@ -224,9 +226,29 @@ impl<H: FlowHandler> FlowTable<H> {
         self.flows.len()
     }
 
+    /// Visits every followed connection still open (live capture timers use this).
+    pub fn for_each_active(&mut self, mut f: impl FnMut(&FlowMeta, Option<&TcpStats>, &mut H)) {
+        for flow in self.flows.values_mut() {
+            if let Some(h) = flow.handler.as_mut() {
+                f(&flow.meta, flow.tcp.as_ref().map(|t| &t.stats), h);
+            }
+        }
+    }
+
+    /// Visits the followed connection the last packet belonged to, if any.
+    pub fn with_last_touched(&mut self, f: impl FnOnce(&FlowMeta, Option<&TcpStats>, &mut H)) {
+        let Some(key) = self.last_touched else { return };
+        if let Some(flow) = self.flows.get_mut(&key) {
+            if let Some(h) = flow.handler.as_mut() {
+                f(&flow.meta, flow.tcp.as_ref().map(|t| &t.stats), h);
+            }
+        }
+    }
+
     /// Feeds one captured packet; connections that end are pushed to `done`.
     pub fn process(&mut self, raw: &RawPacket, done: &mut Vec<FinishedFlow<H>>) {
         self.packets_seen += 1;
+        self.last_touched = None;
         let pkt = PacketInfo {
             file: raw.file,
             frame: raw.frame,
@@ -314,6 +336,7 @@ impl<H: FlowHandler> FlowTable<H> {
         } else {
             Side::Server
         };
+        self.last_touched = Some(key);
         flow.meta.last = *pkt;
         flow.meta.packets += 1;
         flow.meta.bytes += u64::from(wire_len);

@@ -5,6 +5,16 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 pub mod error;
+pub mod fastpath;
+pub mod gcc;
+pub mod mcs;
+pub mod nego;
+pub mod tls;
+pub mod tpkt;
+pub mod x224;
+
+#[cfg(test)]
+pub(crate) mod test_util;
 
 pub use error::ProtoError;
 

@@ -1,10 +1,14 @@
-//! The `--json` contract: one object per connection. Keys are only ever added, never renamed.
+//! The `--json` contract: one object per connection. Keys are only ever added, never renamed;
+//! docs/json.md lists every key and a test keeps the two in step.
 
 use serde::Serialize;
 
-use super::time_fmt::{ms_between, rfc3339_us};
+use crate::timefmt::{ms_between, rfc3339_us};
 use crate::diagnose::{Diagnosed, Finding, Verdict};
 use crate::flow::{Gap, Side, TcpStats, TransportKind};
+use crate::proto::gcc::{ClientData, ServerData};
+use crate::proto::tls;
+use crate::session::Connection;
 
 #[derive(Debug, Serialize)]
 pub struct ConnectionJson<'a> {
@@ -19,8 +23,14 @@ pub struct ConnectionJson<'a> {
     pub first_frame: u64,
     pub last_frame: u64,
     pub verdict: Verdict,
+    pub phase: Option<&'static str>,
+    pub phases: Vec<PhaseJson>,
     pub tcp: Option<TcpJson<'a>>,
+    pub x224: Option<X224Json>,
+    pub tls: Option<TlsJson>,
+    pub mcs: Option<McsJson<'a>>,
     pub findings: &'a [Finding],
+    pub timeline: Vec<EventJson>,
 }
 
 #[derive(Debug, Serialize)]
@@ -50,6 +60,72 @@ impl<T: Copy> PerSide<T> {
     }
 }
 
+#[derive(Debug, Serialize)]
+pub struct PhaseJson {
+    pub name: &'static str,
+    pub start_ms: f64,
+    pub duration_ms: f64,
+    pub complete: bool,
+    pub waiting_on: Option<Side>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EventJson {
+    pub t_ms: f64,
+    pub frame: u64,
+    pub dir: &'static str,
+    pub event: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct X224Json {
+    pub cookie: Option<String>,
+    pub routing_token: Option<String>,
+    pub requested_protocols: Option<Vec<String>>,
+    pub request_flags: Option<Vec<String>>,
+    pub correlation_id: Option<String>,
+    pub selected_protocol: Option<String>,
+    pub response_flags: Option<Vec<String>>,
+    pub failure_code: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlertJson {
+    pub level: String,
+    pub description: String,
+    pub from: Side,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CertificateJson {
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub self_signed: bool,
+    pub key: String,
+    pub sans: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TlsJson {
+    pub client_versions: Vec<String>,
+    pub client_cipher_suites: Vec<String>,
+    pub sni: Option<String>,
+    pub version: Option<String>,
+    pub cipher_suite: Option<String>,
+    pub alert: Option<AlertJson>,
+    pub certificate: Option<CertificateJson>,
+    pub app_records: PerSide<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct McsJson<'a> {
+    pub client: Option<&'a ClientData>,
+    pub result: Option<&'a str>,
+    pub server: Option<&'a ServerData>,
+}
+
 impl<'a> TcpJson<'a> {
     fn new(t: &'a TcpStats) -> Self {
         TcpJson {
@@ -65,23 +141,140 @@ impl<'a> TcpJson<'a> {
     }
 }
 
+fn dir_name(side: Side) -> &'static str {
+    match side {
+        Side::Client => "c2s",
+        Side::Server => "s2c",
+    }
+}
+
+fn x224_json(c: &Connection) -> Option<X224Json> {
+    let x = &c.x224;
+    if x.request.is_none() && x.confirm.is_none() {
+        return None;
+    }
+    let req = x.request.as_ref().map(|r| &r.value);
+    let neg = req.and_then(|r| r.neg_req.as_ref());
+    let rsp = x.response();
+    Some(X224Json {
+        cookie: req.and_then(|r| r.cookie.clone()),
+        routing_token: req.and_then(|r| r.routing_token.clone()),
+        requested_protocols: x.requested_protocols().map(|p| p.names()),
+        request_flags: neg.map(|n| n.flags.names()),
+        correlation_id: req
+            .and_then(|r| r.correlation_info.as_ref())
+            .map(|c| c.guid()),
+        selected_protocol: x.selected_protocol().map(|p| p.selected_name()),
+        response_flags: rsp.map(|r| r.flags.names()),
+        failure_code: x.failure().map(|f| f.failure_code.name()),
+    })
+}
+
+fn tls_json(c: &Connection) -> Option<TlsJson> {
+    let t = &c.tls;
+    let ch = t.client_hello.as_ref().map(|c| &c.value);
+    if ch.is_none() && t.server_hello.is_none() && t.app_records == [0, 0] {
+        return None;
+    }
+    let sh = t.server_hello.as_ref().map(|s| &s.value);
+    Some(TlsJson {
+        client_versions: ch
+            .map(|c| c.offered_versions().into_iter().map(tls::version_name).collect())
+            .unwrap_or_default(),
+        client_cipher_suites: ch
+            .map(|c| c.cipher_suites.iter().map(|s| tls::cipher_suite_name(*s)).collect())
+            .unwrap_or_default(),
+        sni: ch.and_then(|c| c.sni.clone()),
+        version: sh.map(|s| tls::version_name(s.selected_version)),
+        cipher_suite: sh.map(|s| tls::cipher_suite_name(s.cipher_suite)),
+        alert: t.alert.as_ref().map(|a| AlertJson {
+            level: if a.value.encrypted {
+                "encrypted".to_string()
+            } else {
+                tls::alert_level_name(a.value.level)
+            },
+            description: if a.value.encrypted {
+                "encrypted".to_string()
+            } else {
+                tls::alert_description_name(a.value.description)
+            },
+            from: a.side,
+        }),
+        certificate: t
+            .certificates
+            .as_ref()
+            .and_then(|c| c.value.first())
+            .map(|leaf| CertificateJson {
+                subject: leaf.subject.clone(),
+                issuer: leaf.issuer.clone(),
+                not_before: leaf.not_before.clone(),
+                not_after: leaf.not_after.clone(),
+                self_signed: leaf.self_signed,
+                key: leaf.key.clone(),
+                sans: leaf.sans.clone(),
+            }),
+        app_records: PerSide::from_array(&t.app_records),
+    })
+}
+
+fn mcs_json(c: &Connection) -> Option<McsJson<'_>> {
+    let m = &c.mcs;
+    if m.connect_initial.is_none() && m.connect_response.is_none() {
+        return None;
+    }
+    Some(McsJson {
+        client: m.connect_initial.as_ref().map(|ci| &ci.value),
+        result: m.connect_response.as_ref().map(|r| r.value.result.as_str()),
+        server: m.connect_response.as_ref().map(|r| &r.value.server),
+    })
+}
+
 impl<'a> ConnectionJson<'a> {
     pub fn new(d: &'a Diagnosed) -> Self {
         let m = &d.meta;
+        let t0 = m.first.ts_ns;
+        let c = &d.connection;
         ConnectionJson {
             id: m.id,
             transport: m.transport,
             client: m.client.to_string(),
             server: m.server.to_string(),
-            start: rfc3339_us(m.first.ts_ns),
-            duration_ms: ms_between(m.first.ts_ns, m.last.ts_ns),
+            start: rfc3339_us(t0),
+            duration_ms: ms_between(t0, m.last.ts_ns),
             packets: m.packets,
             bytes: m.bytes,
             first_frame: m.first.frame,
             last_frame: m.last.frame,
             verdict: d.verdict,
+            phase: d.progress.last_phase().map(|p| p.name.name()),
+            phases: d
+                .progress
+                .phases
+                .iter()
+                .map(|p| PhaseJson {
+                    name: p.name.name(),
+                    start_ms: ms_between(t0, p.start.ts_ns),
+                    duration_ms: ms_between(0, p.duration_ns()),
+                    complete: p.complete,
+                    waiting_on: p.waiting_on,
+                })
+                .collect(),
             tcp: d.tcp.as_ref().map(TcpJson::new),
+            x224: x224_json(c),
+            tls: tls_json(c),
+            mcs: mcs_json(c),
             findings: &d.findings,
+            timeline: c
+                .timeline
+                .events
+                .iter()
+                .map(|e| EventJson {
+                    t_ms: ms_between(t0, e.at.ts_ns),
+                    frame: e.at.frame,
+                    dir: dir_name(e.dir),
+                    event: e.text.clone(),
+                })
+                .collect(),
         }
     }
 }

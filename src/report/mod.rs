@@ -2,4 +2,3 @@
 
 pub mod json;
 pub mod table;
-pub mod time_fmt;

@@ -1,10 +1,11 @@
-//! The terminal summary: one row per connection.
+//! The terminal report: a summary row per connection (verdict first), then for each
+//! connection with findings a short block: title, explanation, evidence frames, fix.
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
+use comfy_table::{Cell, Color, ContentArrangement, Table};
 
-use super::time_fmt::{ms_between, rfc3339_us};
-use crate::diagnose::Diagnosed;
+use crate::timefmt::{ms_between, rfc3339_us};
+use crate::diagnose::{Diagnosed, Severity, Verdict};
 use crate::flow::{Side, TransportKind};
 
 fn ended(d: &Diagnosed) -> String {
@@ -14,28 +15,44 @@ fn ended(d: &Diagnosed) -> String {
     match (t.reset_by(), t.closed_by()) {
         (Some(s), _) => format!("RST by {}", s.name()),
         (None, Some(s)) => format!("FIN by {}", s.name()),
-        (None, None) => "still open".into(),
+        (None, None) => "open".into(),
     }
 }
 
-pub fn summary_table(conns: &[Diagnosed]) -> Table {
+fn verdict_color(v: Verdict) -> Color {
+    match v {
+        Verdict::Ok => Color::Green,
+        Verdict::Failed => Color::Red,
+        Verdict::Stalled => Color::Magenta,
+        Verdict::Slow => Color::Yellow,
+        Verdict::Incomplete => Color::Grey,
+    }
+}
+
+fn duration_text(ns: i64) -> String {
+    let ms = ms_between(0, ns);
+    if ms >= 10_000.0 {
+        format!("{:.1} s", ms / 1000.0)
+    } else {
+        format!("{ms:.1} ms")
+    }
+}
+
+pub fn summary_table(conns: &[Diagnosed], color: bool, width: Option<u16>) -> Table {
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(vec![
-            "#",
-            "start (UTC)",
-            "client",
-            "server",
-            "proto",
-            "duration",
-            "pkts",
-            "bytes",
-            "ended",
-            "RTT",
-            "retrans c/s",
+            "#", "start (UTC)", "client", "server", "verdict", "finding", "phase", "duration",
+            "ended", "RTT", "retr c/s",
         ]);
+    if let Some(w) = width {
+        table.set_width(w);
+    }
+    if !color {
+        table.force_no_tty();
+    }
     for d in conns {
         let m = &d.meta;
         let start = rfc3339_us(m.first.ts_ns);
@@ -52,21 +69,109 @@ pub fn summary_table(conns: &[Diagnosed]) -> Table {
             ),
             None => ("-".into(), "-".into()),
         };
+        let mut verdict = Cell::new(d.verdict.name());
+        if color {
+            verdict = verdict.fg(verdict_color(d.verdict));
+        }
+        let finding = d
+            .main_finding()
+            .filter(|f| f.severity > Severity::Info || d.verdict != Verdict::Ok)
+            .map(|f| f.title.clone())
+            .unwrap_or_default();
+        let id = match m.transport {
+            TransportKind::Tcp => m.id.to_string(),
+            TransportKind::Udp => format!("{} udp", m.id),
+        };
         table.add_row(vec![
-            m.id.to_string(),
-            start.get(11..23).unwrap_or(&start).to_string(),
-            m.client.to_string(),
-            m.server.to_string(),
-            match m.transport {
-                TransportKind::Tcp => "tcp".to_string(),
-                TransportKind::Udp => "udp".to_string(),
+            Cell::new(id),
+            Cell::new(start.get(11..23).unwrap_or(&start)),
+            Cell::new(m.client.to_string()),
+            Cell::new(m.server.to_string()),
+            verdict,
+            Cell::new(finding),
+            Cell::new(
+                d.progress
+                    .last_phase()
+                    .map(|p| p.name.name())
+                    .unwrap_or("-"),
+            ),
+            Cell::new(duration_text(m.last.ts_ns - m.first.ts_ns)),
+            Cell::new(ended(d)),
+            Cell::new(rtt),
+            Cell::new(retrans),
+        ]);
+    }
+    table
+}
+
+/// "3 connections: 1 ok, 2 failed".
+pub fn footer(conns: &[Diagnosed]) -> String {
+    let order = [
+        Verdict::Failed,
+        Verdict::Stalled,
+        Verdict::Slow,
+        Verdict::Incomplete,
+        Verdict::Ok,
+    ];
+    let parts: Vec<String> = order
+        .iter()
+        .filter_map(|v| {
+            let n = conns.iter().filter(|d| d.verdict == *v).count();
+            (n > 0).then(|| format!("{n} {}", v.name()))
+        })
+        .collect();
+    format!(
+        "{} connection{}: {}",
+        conns.len(),
+        if conns.len() == 1 { "" } else { "s" },
+        parts.join(", ")
+    )
+}
+
+/// The findings of one connection as text: title, explanation, evidence, fix.
+pub fn findings_block(d: &Diagnosed, min: Severity) -> String {
+    let mut s = String::new();
+    for f in d.findings.iter().filter(|f| f.severity >= min) {
+        s.push_str(&format!(
+            "  [{}] {} ({})\n",
+            f.severity.name(),
+            f.title,
+            f.code
+        ));
+        s.push_str(&format!("    {}\n", f.explanation));
+        if !f.evidence.is_empty() {
+            let ev: Vec<String> = f
+                .evidence
+                .iter()
+                .map(|e| format!("frame {} at {:.1} ms: {}", e.frame, e.t_ms, e.note))
+                .collect();
+            s.push_str(&format!("    evidence: {}\n", ev.join("; ")));
+        }
+        s.push_str(&format!("    fix: {}\n", f.fix));
+    }
+    s
+}
+
+/// The full event table of one connection.
+pub fn timeline_table(d: &Diagnosed, color: bool) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(vec!["t (ms)", "frame", "", "event"]);
+    if !color {
+        table.force_no_tty();
+    }
+    let t0 = d.meta.first.ts_ns;
+    for e in &d.connection.timeline.events {
+        table.add_row(vec![
+            format!("{:.3}", ms_between(t0, e.at.ts_ns)),
+            e.at.frame.to_string(),
+            match e.dir {
+                Side::Client => "C→S".to_string(),
+                Side::Server => "C←S".to_string(),
             },
-            format!("{:.1} ms", ms_between(m.first.ts_ns, m.last.ts_ns)),
-            m.packets.to_string(),
-            m.bytes.to_string(),
-            ended(d),
-            rtt,
-            retrans,
+            e.text.clone(),
         ]);
     }
     table

@@ -1,25 +1,139 @@
 //! Per-connection state: what each RDP connection showed, laid out as a timeline of phases.
+//!
+//! The flow table hands each followed connection's packets and reassembled bytes here; the
+//! stream is framed into PDUs, the protocol parsers decode them, and the milestones they mark
+//! (negotiation, TLS, CredSSP, MCS, data) are kept for the diagnosis.
+
+pub mod phases;
+mod rdp;
+pub mod stream;
+pub mod timeline;
+mod tls_track;
 
 use crate::capture::IcmpUnreachable;
 use crate::flow::{
     FlowHandler, FlowMeta, Interest, PacketInfo, SegmentSummary, Side, StreamOutput, TcpStats,
     TransportKind,
 };
+use crate::proto::x224;
+
+pub use phases::compute_phases;
+pub use rdp::{McsState, X224State};
+use stream::{Pdu, StreamFramer};
+pub use timeline::{Event, Phase, PhaseName, Timeline};
+pub use tls_track::{AppRecord, TlsState};
+
+/// A value and where it was seen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stamped<T> {
+    pub at: PacketInfo,
+    pub side: Side,
+    pub value: T,
+}
+
+/// A silence between two packets that brought new bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Wait {
+    pub from: PacketInfo,
+    pub to: PacketInfo,
+    /// The side whose bytes ended the silence: the one the other was waiting on.
+    pub waiting_on: Side,
+}
+
+const MIN_WAIT_NS: i64 = 1_000_000_000;
+const MAX_WAITS: usize = 32;
 
 /// Everything learned about one connection while its packets went by.
 #[derive(Debug, Default)]
 pub struct Connection {
+    pub timeline: Timeline,
+    framers: [StreamFramer; 2],
+    pub x224: X224State,
+    pub tls: TlsState,
+    pub mcs: McsState,
+    /// Last packet carrying new payload, per side.
+    pub last_payload: [Option<PacketInfo>; 2],
+    /// Last packet of any kind, per side.
+    pub last_packet: [Option<PacketInfo>; 2],
     pub unreachable: Option<(PacketInfo, IcmpUnreachable)>,
+    pub decode_errors: Vec<Stamped<String>>,
+    /// The latest packet that brought new bytes, from either side.
+    pub last_progress: Option<Stamped<()>>,
+    /// Silences of a second or more between new bytes: who broke them and when.
+    pub waits: Vec<Wait>,
+    /// Bytes the framing could not place (not RDP, or after a gap).
+    pub unknown_bytes: [u64; 2],
+    pub gaps: u32,
+    /// What a live capture already reported about this connection.
+    pub live: LiveMarks,
 }
 
-/// X.224 Connection Request at the front of a buffer: `03 00 LL LL LI E0`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LiveMarks {
+    pub phase: Option<PhaseName>,
+    pub stall_alarmed: bool,
+}
+
+const MAX_DECODE_ERRORS: usize = 8;
+
+impl Connection {
+    fn handle_pdu(&mut self, at: &PacketInfo, side: Side, pdu: Pdu<'_>) {
+        match pdu {
+            Pdu::Tpkt(bytes) => rdp::handle_tpkt(self, at, side, bytes),
+            Pdu::FastPath(bytes) => rdp::handle_fastpath(self, at, side, bytes),
+            Pdu::TlsRecord(bytes) => tls_track::handle_record(self, at, side, bytes),
+            Pdu::TlsAppData { len } => tls_track::handle_app_data(self, at, side, len),
+            Pdu::Unknown { len, first_byte } => {
+                self.unknown_bytes[side.index()] += len as u64;
+                if self.unknown_bytes[side.index()] == len as u64 {
+                    self.timeline.push(
+                        at,
+                        side,
+                        format!("{len} bytes that are not RDP framing (first byte 0x{first_byte:02x})"),
+                    );
+                }
+            }
+        }
+    }
+
+    pub(crate) fn decode_error(&mut self, at: &PacketInfo, side: Side, message: String) {
+        if self.decode_errors.len() < MAX_DECODE_ERRORS {
+            self.timeline.push(at, side, format!("decode error: {message}"));
+            self.decode_errors.push(Stamped {
+                at: *at,
+                side,
+                value: message,
+            });
+        }
+    }
+
+    /// Standard RDP Security: the MCS connect is in clear, fast-path may follow.
+    pub fn standard_security(&self) -> bool {
+        self.x224
+            .selected_protocol()
+            .is_some_and(|p| p.0 == 0)
+            || self.mcs.connect_initial.is_some()
+    }
+}
+
+/// X.224 Connection Request at the front of a buffer (header check only).
 fn starts_with_x224_cr(b: &[u8]) -> bool {
-    matches!(b, [0x03, 0x00, _, _, li, 0xe0, ..] if *li >= 6)
+    x224::looks_like_connection_request(b)
 }
 
-/// Where an X.224 Connection Request starts in `b`, if anywhere (RDP behind a SOCKS proxy).
+/// Where an X.224 Connection Request starts in `b` (RDP behind a SOCKS proxy, say).
 fn find_x224_cr(b: &[u8]) -> Option<usize> {
     (0..b.len().min(2048)).find(|&i| b.get(i..).is_some_and(starts_with_x224_cr))
+}
+
+/// Ports a client opens for RDP (session host, gateway UDP).
+fn rdp_tcp_port(port: u16) -> bool {
+    port == 3389
+}
+
+/// Is `pkt` the frame recorded as the first FIN/RST of its side?
+fn first_at(first: &Option<crate::flow::FrameTime>, pkt: &PacketInfo) -> bool {
+    first.as_ref().is_some_and(|f| f.frame == pkt.frame)
 }
 
 impl FlowHandler for Connection {
@@ -33,7 +147,7 @@ impl FlowHandler for Connection {
     fn classify(meta: &FlowMeta, client_payload: &[u8]) -> Interest {
         match meta.transport {
             TransportKind::Tcp => {
-                if meta.server.port == 3389 || find_x224_cr(client_payload).is_some() {
+                if rdp_tcp_port(meta.server.port) || find_x224_cr(client_payload).is_some() {
                     Interest::Follow
                 } else {
                     Interest::Undecided
@@ -47,16 +161,70 @@ impl FlowHandler for Connection {
         Connection::default()
     }
 
-    fn on_stream(&mut self, _pkt: &PacketInfo, _side: Side, _out: StreamOutput<'_>) {}
+    fn on_stream(&mut self, pkt: &PacketInfo, side: Side, out: StreamOutput<'_>) {
+        let i = side.index();
+        match out {
+            StreamOutput::Data(bytes) => {
+                self.last_payload[i] = Some(*pkt);
+                if let Some(prev) = &self.last_progress {
+                    if pkt.ts_ns - prev.at.ts_ns >= MIN_WAIT_NS && self.waits.len() < MAX_WAITS {
+                        self.waits.push(Wait {
+                            from: prev.at,
+                            to: *pkt,
+                            waiting_on: side,
+                        });
+                    }
+                }
+                self.last_progress = Some(Stamped {
+                    at: *pkt,
+                    side,
+                    value: (),
+                });
+                let mut framer = std::mem::take(&mut self.framers[i]);
+                framer.fastpath_allowed = self.standard_security();
+                framer.push(bytes, &mut |pdu| self.handle_pdu(pkt, side, pdu));
+                self.unknown_bytes[i] = self.unknown_bytes[i].max(framer.unknown_bytes);
+                self.framers[i] = framer;
+            }
+            StreamOutput::Gap(bytes) => {
+                self.gaps += 1;
+                self.framers[i].gap();
+                self.timeline
+                    .push(pkt, side, format!("{bytes} bytes missing from the capture (gap)"));
+            }
+        }
+    }
 
     fn on_segment(
         &mut self,
         _meta: &FlowMeta,
-        _stats: &TcpStats,
-        _pkt: &PacketInfo,
-        _side: Side,
-        _seg: &SegmentSummary,
+        stats: &TcpStats,
+        pkt: &PacketInfo,
+        side: Side,
+        seg: &SegmentSummary,
     ) {
+        self.last_packet[side.index()] = Some(*pkt);
+        let f = seg.flags;
+        let text = if f.syn && !f.ack {
+            if stats.syn_retries.is_empty() {
+                "TCP SYN".to_string()
+            } else {
+                format!("TCP SYN (retry {})", stats.syn_retries.len())
+            }
+        } else if f.syn {
+            "TCP SYN/ACK".to_string()
+        } else if f.rst && first_at(&stats.rst[side.index()], pkt) {
+            "TCP RST".to_string()
+        } else if f.fin && first_at(&stats.fin[side.index()], pkt) {
+            "TCP FIN".to_string()
+        } else if seg.verdict.retransmission {
+            format!("TCP retransmission ({} bytes)", seg.wire_len)
+        } else if seg.verdict.zero_window {
+            "TCP zero window".to_string()
+        } else {
+            return;
+        };
+        self.timeline.push(pkt, side, text);
     }
 
     fn on_datagram(&mut self, _meta: &FlowMeta, _pkt: &PacketInfo, _side: Side, _payload: &[u8]) {}
@@ -64,6 +232,7 @@ impl FlowHandler for Connection {
     fn on_unreachable(&mut self, pkt: &PacketInfo, icmp: &IcmpUnreachable) {
         if self.unreachable.is_none() {
             self.unreachable = Some((*pkt, *icmp));
+            self.timeline.push(pkt, Side::Server, icmp.describe());
         }
     }
 }

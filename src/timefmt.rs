@@ -12,6 +12,15 @@ pub fn rfc3339_us(ts_ns: i64) -> String {
         .unwrap_or_else(|| format!("@{ts_ns}ns"))
 }
 
+/// Whole-second RFC 3339 UTC, as certificate validity dates are given.
+pub fn rfc3339_seconds(unix: i64) -> String {
+    let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&fmt).ok())
+        .unwrap_or_else(|| format!("@{unix}"))
+}
+
 /// Milliseconds between two capture times, rounded to microseconds.
 pub fn ms_between(from_ns: i64, to_ns: i64) -> f64 {
     ((to_ns.saturating_sub(from_ns)) as f64 / 1000.0).round() / 1000.0

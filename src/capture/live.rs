@@ -1,0 +1,177 @@
+//! Live capture from a network interface through libpcap, in immediate mode, optionally
+//! saving every packet to a pcap file as it goes.
+
+use pcap::{Active, Capture, Device, Savefile};
+
+use super::source::{linktype_supported, CaptureError, RawPacket};
+
+/// Everything RDP uses: the session host (TCP/UDP 3389) and RD Gateway (TCP 443, UDP 3391).
+pub const DEFAULT_FILTER: &str = "tcp port 3389 or udp port 3389 or tcp port 443 or udp port 3391";
+
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    pub interface: String,
+    pub filter: Option<String>,
+    pub promiscuous: bool,
+    pub snaplen: i32,
+    pub save_to: Option<String>,
+}
+
+pub struct LiveCapture {
+    cap: Capture<Active>,
+    savefile: Option<Savefile>,
+    linktype: i32,
+    frame: u64,
+    interface: String,
+}
+
+/// Kernel counters: packets received and dropped while we were too slow.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LiveStats {
+    pub received: u32,
+    pub dropped: u32,
+    pub if_dropped: u32,
+}
+
+pub fn interface_names() -> Vec<String> {
+    Device::list()
+        .map(|l| l.into_iter().map(|d| d.name).collect())
+        .unwrap_or_default()
+}
+
+/// (name, description) of every interface libpcap can capture on, as `tcpdump -D`.
+pub fn list_interfaces() -> Result<Vec<(String, String)>, CaptureError> {
+    let devices = Device::list().map_err(|e| CaptureError::Open {
+        path: "interfaces".into(),
+        reason: e.to_string(),
+    })?;
+    Ok(devices
+        .into_iter()
+        .map(|d| {
+            let mut desc = d.desc.unwrap_or_default();
+            if d.flags.is_loopback() {
+                desc = format!("{desc} [loopback]").trim().to_string();
+            }
+            if d.flags.is_up() {
+                desc = format!("{desc} [up]").trim().to_string();
+            }
+            (d.name, desc)
+        })
+        .collect())
+}
+
+fn describe_error(iface: &str, e: &pcap::Error) -> CaptureError {
+    let text = e.to_string();
+    let lower = text.to_lowercase();
+    let reason = if lower.contains("permission") || lower.contains("not permitted") {
+        format!(
+            "permission denied: capturing needs root, or grant the capability once with \
+             `sudo setcap cap_net_raw,cap_net_admin=eip {}` ({text})",
+            std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| "$(command -v rdpscope)".into())
+        )
+    } else if lower.contains("no such device") || lower.contains("doesn't exist") {
+        let names = interface_names();
+        format!(
+            "no such interface; available: {}",
+            if names.is_empty() {
+                "(none visible)".to_string()
+            } else {
+                names.join(", ")
+            }
+        )
+    } else {
+        text
+    };
+    CaptureError::Open {
+        path: iface.to_string(),
+        reason,
+    }
+}
+
+impl LiveCapture {
+    pub fn open(opts: &LiveOptions) -> Result<LiveCapture, CaptureError> {
+        let iface = opts.interface.as_str();
+        let inactive = Capture::from_device(iface).map_err(|e| describe_error(iface, &e))?;
+        let mut cap = inactive
+            .immediate_mode(true)
+            .promisc(opts.promiscuous)
+            .snaplen(opts.snaplen)
+            .timeout(200)
+            .buffer_size(32 << 20)
+            .open()
+            .map_err(|e| describe_error(iface, &e))?;
+        let filter = opts.filter.as_deref().unwrap_or(DEFAULT_FILTER);
+        cap.filter(filter, true).map_err(|e| CaptureError::Filter {
+            filter: filter.to_string(),
+            reason: e.to_string(),
+        })?;
+        let linktype = cap.get_datalink().0;
+        if !linktype_supported(linktype) {
+            return Err(CaptureError::UnsupportedLinkType {
+                path: iface.to_string(),
+                linktype,
+                name: cap
+                    .get_datalink()
+                    .get_name()
+                    .unwrap_or_else(|_| linktype.to_string()),
+            });
+        }
+        let savefile = match &opts.save_to {
+            Some(path) => Some(cap.savefile(path).map_err(|e| CaptureError::Open {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?),
+            None => None,
+        };
+        Ok(LiveCapture {
+            cap,
+            savefile,
+            linktype,
+            frame: 0,
+            interface: iface.to_string(),
+        })
+    }
+
+    /// Waits up to the read timeout for one packet; `Ok(false)` when none came.
+    pub fn next<F: FnMut(&RawPacket)>(&mut self, mut f: F) -> Result<bool, CaptureError> {
+        match self.cap.next_packet() {
+            Ok(p) => {
+                self.frame += 1;
+                if let Some(s) = self.savefile.as_mut() {
+                    s.write(&p);
+                    // Flushed per packet so Ctrl-C never leaves a torn file behind.
+                    let _ = s.flush();
+                }
+                let ts = p.header.ts;
+                f(&RawPacket {
+                    file: 0,
+                    frame: self.frame,
+                    ts_ns: ts.tv_sec.saturating_mul(1_000_000_000).saturating_add(ts.tv_usec.saturating_mul(1000)),
+                    orig_len: p.header.len,
+                    linktype: self.linktype,
+                    data: p.data,
+                });
+                Ok(true)
+            }
+            Err(pcap::Error::TimeoutExpired) => Ok(false),
+            Err(e) => Err(CaptureError::Read {
+                path: self.interface.clone(),
+                frame: self.frame + 1,
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    pub fn stats(&mut self) -> LiveStats {
+        self.cap
+            .stats()
+            .map(|s| LiveStats {
+                received: s.received,
+                dropped: s.dropped,
+                if_dropped: s.if_dropped,
+            })
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,181 @@
+//! `rdpscope live`: the analyze pipeline fed from an interface, with progress lines as
+//! phases change, stall alarms on wall-clock time, and the summary on Ctrl-C.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Result;
+
+use rdpscope::capture::live::{list_interfaces, LiveCapture, LiveOptions};
+use rdpscope::diagnose::{Diagnosed, Severity};
+use rdpscope::pipeline::{LiveEvent, Pipeline, PipelineConfig};
+use rdpscope::report::{json, table};
+use rdpscope::timefmt as time_fmt;
+
+use crate::LiveArgs;
+
+pub fn interfaces() -> Result<ExitCode> {
+    match list_interfaces() {
+        Ok(list) => {
+            for (i, (name, desc)) in list.iter().enumerate() {
+                println!("{}.{name} {desc}", i + 1);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("rdpscope: {e}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+fn now_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
+}
+
+fn describe(ev: &LiveEvent) -> String {
+    match ev {
+        LiveEvent::Phase { meta, phase } => format!(
+            "{} #{} {} -> {}: {}",
+            clock(meta.last.ts_ns),
+            meta.id,
+            meta.client,
+            meta.server,
+            phase.describe()
+        ),
+        LiveEvent::Stall {
+            meta,
+            phase,
+            waiting_on,
+            idle_ms,
+        } => format!(
+            "{} #{} {} -> {}: ALARM handshake-stalled: no progress for {:.1} s in the {}, waiting on the {}",
+            clock(now_ns()),
+            meta.id,
+            meta.client,
+            meta.server,
+            idle_ms / 1000.0,
+            phase.map(|p| p.describe()).unwrap_or("connection setup"),
+            waiting_on.map(|s| s.name()).unwrap_or("other side")
+        ),
+    }
+}
+
+fn clock(ts_ns: i64) -> String {
+    let t = time_fmt::rfc3339_us(ts_ns);
+    t.get(11..23).unwrap_or(&t).to_string()
+}
+
+pub fn run(args: &LiveArgs) -> Result<ExitCode> {
+    let opts = LiveOptions {
+        interface: args.interface.clone(),
+        filter: args.filter.clone(),
+        promiscuous: !args.no_promiscuous,
+        snaplen: args.snaplen,
+        save_to: args.write.clone(),
+    };
+    let mut cap = match LiveCapture::open(&opts) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("rdpscope: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let running = Arc::new(AtomicBool::new(true));
+    {
+        let running = running.clone();
+        let _ = ctrlc::set_handler(move || running.store(false, Ordering::SeqCst));
+    }
+    eprintln!(
+        "rdpscope: capturing on {} (Ctrl-C to stop)",
+        args.interface
+    );
+    let config = PipelineConfig {
+        diagnose: args.thresholds.config(),
+        ..PipelineConfig::default()
+    };
+    let mut pipeline = Pipeline::new(config);
+    let started = Instant::now();
+    let mut collected: Vec<Diagnosed> = Vec::new();
+    let finished = std::cell::Cell::new(0u64);
+    let mut any_error = false;
+    let json_mode = args.json;
+    let color = crate::use_color(args.no_color);
+    let mut on_conn = |d: Diagnosed| {
+        finished.set(finished.get() + 1);
+        any_error |= d.findings.iter().any(|f| f.severity == Severity::Error);
+        let mut out = std::io::stdout().lock();
+        if json_mode {
+            let _ = writeln!(out, "{}", json::to_line(&d));
+        } else {
+            let block = table::findings_block(&d, Severity::Warning);
+            let _ = writeln!(
+                out,
+                "{} #{} {} -> {}: finished, {}",
+                clock(d.meta.last.ts_ns),
+                d.meta.id,
+                d.meta.client,
+                d.meta.server,
+                d.verdict.name()
+            );
+            let _ = write!(out, "{block}");
+            collected.push(d);
+        }
+        let _ = out.flush();
+    };
+    let mut on_event = |ev: LiveEvent| {
+        let line = describe(&ev);
+        if json_mode {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    };
+    let mut last_tick = Instant::now();
+    let mut read_error = None;
+    while running.load(Ordering::SeqCst) {
+        if args.duration.is_some_and(|d| started.elapsed() >= d) {
+            break;
+        }
+        if args.count.is_some_and(|c| finished.get() >= c) {
+            break;
+        }
+        if let Err(e) = cap.next(|raw| pipeline.packet_live(raw, &mut on_conn, &mut on_event)) {
+            read_error = Some(e);
+            break;
+        }
+        if last_tick.elapsed() >= Duration::from_millis(200) {
+            pipeline.tick(now_ns(), &mut on_event);
+            last_tick = Instant::now();
+        }
+    }
+    pipeline.finish(&mut on_conn);
+    let stats = cap.stats();
+    if !json_mode && !collected.is_empty() {
+        collected.sort_by_key(|d| d.meta.id);
+        println!("{}", table::summary_table(&collected, color, crate::terminal_width()));
+        println!("{}", table::footer(&collected));
+    }
+    eprintln!(
+        "rdpscope: {} packets received, {} dropped by the kernel, {} dropped by the interface",
+        stats.received, stats.dropped, stats.if_dropped
+    );
+    if stats.dropped > 0 || stats.if_dropped > 0 {
+        eprintln!("rdpscope: warning: packets were dropped: some connections may be incomplete");
+    }
+    if let Some(e) = read_error {
+        eprintln!("rdpscope: {e}");
+        return Ok(ExitCode::from(2));
+    }
+    Ok(if any_error {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

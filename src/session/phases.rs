@@ -1,0 +1,262 @@
+//! Grouping a connection's milestones into phases with start, end and who waited on whom.
+//!
+//! After the TLS handshake everything is encrypted, so CredSSP and the MCS connect are
+//! inferred from the direction and rhythm of records (FACTS 2.6, 6): CredSSP over NTLM is
+//! five flights (client, server, client, server, client), plus a short server record
+//! (Early User Authorization Result) with HYBRID_EX.
+
+use super::timeline::{Phase, PhaseName};
+use super::{AppRecord, Connection};
+use crate::flow::{FlowMeta, PacketInfo, Side, TcpStats};
+
+/// A run of records sent by one side before the other answered.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Flight {
+    pub side: Side,
+    pub first: PacketInfo,
+    pub last: PacketInfo,
+    pub records: usize,
+    pub bytes: usize,
+}
+
+pub fn flights(records: &[AppRecord]) -> Vec<Flight> {
+    let mut out: Vec<Flight> = Vec::new();
+    for r in records {
+        match out.last_mut() {
+            Some(f) if f.side == r.side => {
+                f.last = r.at;
+                f.records += 1;
+                f.bytes += r.len;
+            }
+            _ => out.push(Flight {
+                side: r.side,
+                first: r.at,
+                last: r.at,
+                records: 1,
+                bytes: r.len,
+            }),
+        }
+    }
+    out
+}
+
+/// How far the connection got, as phases and the facts the diagnosis needs.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    pub phases: Vec<Phase>,
+    /// CredSSP flights seen (client and server messages), when NLA was selected.
+    pub credssp_flights: Vec<Flight>,
+    pub credssp_complete: bool,
+    /// First packet of the session proper (after all security handshakes).
+    pub data_start: Option<PacketInfo>,
+    /// Flights exchanged in the session proper.
+    pub data_flights: usize,
+    /// The connection reached the RDP session itself (not just its handshakes).
+    pub established: bool,
+}
+
+impl Progress {
+    pub fn last_phase(&self) -> Option<&Phase> {
+        self.phases.iter().rev().find(|p| p.name != PhaseName::Closed)
+    }
+}
+
+/// Server flights needed in the session proper before we call it established: the MCS
+/// connect response, attach confirm and channel joins all come from the server.
+const ESTABLISHED_SERVER_FLIGHTS: usize = 3;
+/// With NTLM, CredSSP is five messages; Kerberos has the same shape (FACTS 6).
+const CREDSSP_FLIGHTS: usize = 5;
+/// The Early User Authorization Result is a 4-byte PDU: a small record.
+const EARLY_AUTH_MAX_RECORD: usize = 64;
+
+pub fn compute_phases(conn: &Connection, meta: &FlowMeta, tcp: Option<&TcpStats>) -> Progress {
+    let mut p = Progress::default();
+    let last = meta.last;
+    let owed_by = |after: &PacketInfo| -> Option<Side> { waiting_side(conn, after) };
+
+    if let Some(t) = tcp.filter(|t| t.syn_seen) {
+        let start = t.first_syn.as_ref().map(info).unwrap_or(meta.first);
+        let (end, complete) = match (&t.handshake_ack, &t.first_syn_ack) {
+            (Some(a), _) => (info(a), true),
+            (None, Some(sa)) => (info(sa), true),
+            (None, None) => (last_tcp_attempt(t, meta), false),
+        };
+        p.phases.push(Phase {
+            name: PhaseName::TcpConnect,
+            start,
+            end,
+            complete,
+            waiting_on: Some(if complete { Side::Client } else { Side::Server }),
+        });
+    }
+
+    if let Some(cr) = &conn.x224.request {
+        let (end, complete, waiting) = match &conn.x224.confirm {
+            Some(cc) => (cc.at, true, Side::Server),
+            None => (last, false, Side::Server),
+        };
+        p.phases.push(Phase {
+            name: PhaseName::X224Negotiation,
+            start: cr.at,
+            end,
+            complete,
+            waiting_on: Some(waiting),
+        });
+    }
+
+    let mut handshake_end: Option<PacketInfo> = conn.x224.confirm.as_ref().map(|c| c.at);
+    if let Some(ch) = &conn.tls.client_hello {
+        let done = conn.tls.handshake_done;
+        let end = done.unwrap_or_else(|| last_payload_before_close(conn, tcp, &last));
+        p.phases.push(Phase {
+            name: PhaseName::TlsHandshake,
+            start: ch.at,
+            end,
+            complete: done.is_some(),
+            waiting_on: if done.is_some() {
+                Some(Side::Client)
+            } else {
+                owed_by(&end)
+            },
+        });
+        handshake_end = done;
+    }
+
+    let all = flights(&conn.tls.early_records);
+    let mut rest: &[Flight] = &all;
+    if conn.x224.nla_selected() && handshake_end.is_some() {
+        // TLS 1.3 session tickets may come before the client's first CredSSP message.
+        let skip = rest.iter().take_while(|f| f.side == Side::Server).count();
+        rest = rest.get(skip..).unwrap_or_default();
+        let mut n = CREDSSP_FLIGHTS.min(rest.len());
+        if n == CREDSSP_FLIGHTS && conn.x224.selected_protocol().is_some_and(|s| s.0 & 8 != 0) {
+            if let Some(f) = rest.get(n) {
+                if f.side == Side::Server && f.bytes <= EARLY_AUTH_MAX_RECORD * f.records {
+                    n += 1;
+                }
+            }
+        }
+        p.credssp_flights = rest.get(..n).unwrap_or_default().to_vec();
+        p.credssp_complete = n >= CREDSSP_FLIGHTS;
+        if let (Some(first), Some(last_f)) = (p.credssp_flights.first(), p.credssp_flights.last()) {
+            let end = if p.credssp_complete {
+                last_f.last
+            } else {
+                last_payload_before_close(conn, tcp, &last)
+            };
+            p.phases.push(Phase {
+                name: PhaseName::Credssp,
+                start: first.first,
+                end,
+                complete: p.credssp_complete,
+                waiting_on: if p.credssp_complete {
+                    Some(last_f.side)
+                } else {
+                    owed_by(&end)
+                },
+            });
+        }
+        rest = rest.get(n..).unwrap_or_default();
+        handshake_end = if p.credssp_complete { Some(last) } else { None };
+    }
+
+    if conn.standard_security() {
+        if let Some(ci) = &conn.mcs.connect_initial {
+            let fp = conn.mcs.fastpath.iter().flatten().min_by_key(|a| a.ts_ns).copied();
+            let end = fp.unwrap_or_else(|| last_payload_before_close(conn, tcp, &last));
+            p.phases.push(Phase {
+                name: PhaseName::McsConnect,
+                start: ci.at,
+                end,
+                complete: fp.is_some(),
+                waiting_on: if fp.is_some() {
+                    Some(Side::Server)
+                } else {
+                    owed_by(&end)
+                },
+            });
+            if let Some(fp) = fp {
+                p.data_start = Some(fp);
+                p.established = true;
+                p.data_flights = conn.mcs.data_pdus.iter().sum::<u64>() as usize;
+            }
+        }
+    } else if handshake_end.is_some() {
+        if let Some(first) = rest.first() {
+            p.data_start = Some(first.first);
+            p.data_flights = rest.len();
+            let server_flights = rest.iter().filter(|f| f.side == Side::Server).count();
+            p.established = server_flights >= ESTABLISHED_SERVER_FLIGHTS;
+        }
+    }
+
+    if let Some(start) = p.data_start {
+        let end = last_payload_before_close(conn, tcp, &last);
+        p.phases.push(Phase {
+            name: PhaseName::RdpData,
+            start,
+            end: if end.ts_ns >= start.ts_ns { end } else { start },
+            complete: true,
+            waiting_on: owed_by(&end),
+        });
+    }
+
+    if let Some(t) = tcp {
+        let close = t
+            .fin
+            .iter()
+            .chain(t.rst.iter())
+            .flatten()
+            .min_by_key(|f| f.ts_ns);
+        if let Some(c) = close {
+            p.phases.push(Phase {
+                name: PhaseName::Closed,
+                start: info(c),
+                end: last,
+                complete: true,
+                waiting_on: None,
+            });
+        }
+    }
+    p
+}
+
+fn info(f: &crate::flow::FrameTime) -> PacketInfo {
+    PacketInfo {
+        file: 0,
+        frame: f.frame,
+        ts_ns: f.ts_ns,
+    }
+}
+
+fn last_tcp_attempt(t: &TcpStats, meta: &FlowMeta) -> PacketInfo {
+    t.syn_retries
+        .last()
+        .or(t.first_syn.as_ref())
+        .map(info)
+        .unwrap_or(meta.last)
+}
+
+/// The last payload packet before the connection closed (or the capture ended).
+fn last_payload_before_close(
+    conn: &Connection,
+    _tcp: Option<&TcpStats>,
+    fallback: &PacketInfo,
+) -> PacketInfo {
+    conn.last_payload
+        .iter()
+        .flatten()
+        .max_by_key(|p| p.ts_ns)
+        .copied()
+        .unwrap_or(*fallback)
+}
+
+/// Who owed the next message: the side that did not send the last payload.
+pub fn waiting_side(conn: &Connection, _after: &PacketInfo) -> Option<Side> {
+    match (&conn.last_payload[0], &conn.last_payload[1]) {
+        (Some(c), Some(s)) => Some(if c.ts_ns > s.ts_ns { Side::Server } else { Side::Client }),
+        (Some(_), None) => Some(Side::Server),
+        (None, Some(_)) => Some(Side::Client),
+        (None, None) => None,
+    }
+}

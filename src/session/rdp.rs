@@ -1,0 +1,266 @@
+//! The cleartext RDP layers: X.224 negotiation, and MCS/GCC plus the security-header PDUs
+//! that stay readable under Standard RDP Security.
+
+use super::{Connection, Stamped};
+use crate::flow::{PacketInfo, Side};
+use crate::proto::gcc::{ClientData, ServerData};
+use crate::proto::mcs::{self, DomainPdu, McsPdu};
+use crate::proto::nego::{NegFailure, NegRsp, Protocols};
+use crate::proto::x224::{self, ConnectionConfirm, ConnectionRequest, NegotiationResponse, Tpdu};
+use crate::proto::{fastpath, tpkt};
+
+#[derive(Debug, Default)]
+pub struct X224State {
+    pub request: Option<Stamped<ConnectionRequest>>,
+    pub confirm: Option<Stamped<ConnectionConfirm>>,
+    pub disconnect: Option<Stamped<()>>,
+}
+
+impl X224State {
+    pub fn requested_protocols(&self) -> Option<Protocols> {
+        let req = self.request.as_ref()?;
+        Some(
+            req.value
+                .neg_req
+                .as_ref()
+                .map(|n| n.requested_protocols)
+                .unwrap_or(Protocols(0)),
+        )
+    }
+
+    /// The protocol the server chose; a CC without negotiation data means Standard RDP Security.
+    pub fn selected_protocol(&self) -> Option<Protocols> {
+        self.confirm.as_ref()?.value.selected_protocol()
+    }
+
+    pub fn response(&self) -> Option<&NegRsp> {
+        match self.confirm.as_ref()?.value.negotiation.as_ref()? {
+            NegotiationResponse::Response(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn failure(&self) -> Option<&NegFailure> {
+        match self.confirm.as_ref()?.value.negotiation.as_ref()? {
+            NegotiationResponse::Failure(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// HYBRID or HYBRID_EX selected: CredSSP runs inside the TLS tunnel.
+    pub fn nla_selected(&self) -> bool {
+        self.selected_protocol()
+            .is_some_and(|p| p.0 & (Protocols::HYBRID | Protocols::HYBRID_EX) != 0)
+    }
+
+    pub fn tls_selected(&self) -> bool {
+        self.selected_protocol().is_some_and(|p| p.0 != 0)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct McsState {
+    pub connect_initial: Option<Stamped<ClientData>>,
+    pub connect_response: Option<Stamped<McsResponse>>,
+    pub ultimatum: Option<Stamped<String>>,
+    pub attach_confirm: Option<PacketInfo>,
+    pub channel_joins: u32,
+    pub security_exchange: Option<PacketInfo>,
+    pub client_info: Option<PacketInfo>,
+    pub license: Option<PacketInfo>,
+    /// First fast-path PDU per side: the session reached steady state.
+    pub fastpath: [Option<PacketInfo>; 2],
+    pub data_pdus: [u64; 2],
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct McsResponse {
+    pub result: String,
+    pub server: ServerData,
+}
+
+pub(super) fn handle_tpkt(conn: &mut Connection, at: &PacketInfo, side: Side, bytes: &[u8]) {
+    let payload = match tpkt::parse_tpkt(bytes) {
+        Ok((_, payload)) => payload,
+        Err(e) => return conn.decode_error(at, side, e.to_string()),
+    };
+    match x224::parse_tpdu(payload) {
+        Ok(Tpdu::ConnectionRequest(cr)) => connection_request(conn, at, side, cr),
+        Ok(Tpdu::ConnectionConfirm(cc)) => connection_confirm(conn, at, side, cc),
+        Ok(Tpdu::Data(data)) => mcs_data(conn, at, side, data),
+        Ok(Tpdu::DisconnectRequest { .. }) => {
+            conn.timeline.push(at, side, "X.224 Disconnect Request");
+            conn.x224.disconnect.get_or_insert(Stamped {
+                at: *at,
+                side,
+                value: (),
+            });
+        }
+        Ok(Tpdu::Error { .. }) => conn.timeline.push(at, side, "X.224 Error TPDU"),
+        Ok(Tpdu::Unknown { code }) => {
+            conn.timeline
+                .push(at, side, format!("X.224 TPDU with unknown code 0x{code:02x}"))
+        }
+        Err(e) => conn.decode_error(at, side, e.to_string()),
+    }
+}
+
+fn connection_request(conn: &mut Connection, at: &PacketInfo, side: Side, cr: ConnectionRequest) {
+    let mut text = String::from("X.224 Connection Request");
+    if let Some(c) = &cr.cookie {
+        text.push_str(&format!(", cookie mstshash={c}"));
+    }
+    if cr.routing_token.is_some() {
+        text.push_str(", routing token");
+    }
+    match &cr.neg_req {
+        Some(n) => text.push_str(&format!(
+            ", requests {}",
+            n.requested_protocols.names().join("|")
+        )),
+        None => text.push_str(", no negotiation request (Standard RDP Security)"),
+    }
+    conn.timeline.push(at, side, text);
+    if conn.x224.request.is_none() {
+        conn.x224.request = Some(Stamped {
+            at: *at,
+            side,
+            value: cr,
+        });
+    }
+}
+
+fn connection_confirm(conn: &mut Connection, at: &PacketInfo, side: Side, cc: ConnectionConfirm) {
+    let text = match &cc.negotiation {
+        Some(NegotiationResponse::Response(r)) => format!(
+            "X.224 Connection Confirm, server selects {}",
+            r.selected_protocol.selected_name()
+        ),
+        Some(NegotiationResponse::Failure(f)) => format!(
+            "X.224 Connection Confirm with RDP_NEG_FAILURE {}",
+            f.failure_code.name()
+        ),
+        Some(NegotiationResponse::Unknown { neg_type }) => format!(
+            "X.224 Connection Confirm with unknown negotiation type 0x{neg_type:02x}"
+        ),
+        None => "X.224 Connection Confirm without negotiation data (Standard RDP Security)"
+            .to_string(),
+    };
+    conn.timeline.push(at, side, text);
+    if conn.x224.confirm.is_none() {
+        conn.x224.confirm = Some(Stamped {
+            at: *at,
+            side,
+            value: cc,
+        });
+    }
+}
+
+fn mcs_data(conn: &mut Connection, at: &PacketInfo, side: Side, data: &[u8]) {
+    conn.mcs.data_pdus[side.index()] += 1;
+    let pdu = match mcs::parse_mcs_pdu(data) {
+        Ok(p) => p,
+        Err(e) => return conn.decode_error(at, side, e.to_string()),
+    };
+    match pdu {
+        McsPdu::ConnectInitial(ci) => {
+            let mut text = String::from("MCS Connect Initial");
+            if let Some(core) = &ci.client.core {
+                text.push_str(&format!(
+                    " (client {:?}, build {}, {}x{})",
+                    core.client_name, core.client_build, core.desktop_width, core.desktop_height
+                ));
+            }
+            conn.timeline.push(at, side, text);
+            conn.mcs.connect_initial.get_or_insert(Stamped {
+                at: *at,
+                side,
+                value: ci.client,
+            });
+        }
+        McsPdu::ConnectResponse(cr) => {
+            let result = cr.result.name();
+            conn.timeline
+                .push(at, side, format!("MCS Connect Response, result {result}"));
+            conn.mcs.connect_response.get_or_insert(Stamped {
+                at: *at,
+                side,
+                value: McsResponse {
+                    result,
+                    server: cr.server,
+                },
+            });
+        }
+        McsPdu::Domain(d) => domain_pdu(conn, at, side, d),
+    }
+}
+
+fn domain_pdu(conn: &mut Connection, at: &PacketInfo, side: Side, d: DomainPdu) {
+    match d {
+        DomainPdu::DisconnectProviderUltimatum { reason } => {
+            let reason = reason.name();
+            conn.timeline.push(
+                at,
+                side,
+                format!("MCS Disconnect Provider Ultimatum ({reason})"),
+            );
+            conn.mcs.ultimatum.get_or_insert(Stamped {
+                at: *at,
+                side,
+                value: reason,
+            });
+        }
+        DomainPdu::ErectDomainRequest => conn.timeline.push(at, side, "MCS Erect Domain Request"),
+        DomainPdu::AttachUserRequest => conn.timeline.push(at, side, "MCS Attach User Request"),
+        DomainPdu::AttachUserConfirm { .. } => {
+            conn.mcs.attach_confirm.get_or_insert(*at);
+            conn.timeline.push(at, side, "MCS Attach User Confirm");
+        }
+        DomainPdu::ChannelJoinRequest { .. } => {}
+        DomainPdu::ChannelJoinConfirm { .. } => conn.mcs.channel_joins += 1,
+        DomainPdu::SendDataRequest { user_data, .. }
+        | DomainPdu::SendDataIndication { user_data, .. } => {
+            security_pdu(conn, at, side, &user_data)
+        }
+        _ => {}
+    }
+}
+
+/// Standard RDP Security: the basic security header says what the (encrypted) PDU is.
+fn security_pdu(conn: &mut Connection, at: &PacketInfo, side: Side, user_data: &[u8]) {
+    if !conn.standard_security() {
+        return;
+    }
+    let Ok((flags, _)) = mcs::parse_security_header(user_data) else {
+        return;
+    };
+    let (slot, text) = if flags.contains(mcs::SecurityFlags::EXCHANGE_PKT) {
+        (&mut conn.mcs.security_exchange, "Security Exchange (client random)")
+    } else if flags.contains(mcs::SecurityFlags::INFO_PKT) {
+        (&mut conn.mcs.client_info, "Client Info")
+    } else if flags.contains(mcs::SecurityFlags::LICENSE_PKT) {
+        (&mut conn.mcs.license, "Licensing")
+    } else {
+        return;
+    };
+    if slot.is_none() {
+        *slot = Some(*at);
+        conn.timeline.push(at, side, text);
+    }
+}
+
+pub(super) fn handle_fastpath(conn: &mut Connection, at: &PacketInfo, side: Side, bytes: &[u8]) {
+    let i = side.index();
+    if conn.mcs.fastpath[i].is_none() && fastpath::parse_header(bytes).is_ok() {
+        conn.mcs.fastpath[i] = Some(*at);
+        conn.timeline.push(
+            at,
+            side,
+            if side == Side::Server {
+                "first fast-path output (session graphics)"
+            } else {
+                "first fast-path input"
+            },
+        );
+    }
+}

@@ -1,0 +1,91 @@
+//! The timeline of a connection: ordered events, and the phases they group into.
+
+use serde::Serialize;
+
+use crate::flow::{PacketInfo, Side};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub at: PacketInfo,
+    pub dir: Side,
+    pub text: String,
+}
+
+/// Events of one connection, capped so a long session cannot grow it without bound.
+#[derive(Debug, Clone, Default)]
+pub struct Timeline {
+    pub events: Vec<Event>,
+    pub dropped: u64,
+}
+
+pub const MAX_EVENTS: usize = 256;
+
+impl Timeline {
+    pub fn push(&mut self, at: &PacketInfo, dir: Side, text: impl Into<String>) {
+        if self.events.len() < MAX_EVENTS {
+            self.events.push(Event {
+                at: *at,
+                dir,
+                text: text.into(),
+            });
+        } else {
+            self.dropped += 1;
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseName {
+    TcpConnect,
+    X224Negotiation,
+    TlsHandshake,
+    Credssp,
+    McsConnect,
+    RdpData,
+    Closed,
+}
+
+impl PhaseName {
+    pub fn name(self) -> &'static str {
+        match self {
+            PhaseName::TcpConnect => "tcp_connect",
+            PhaseName::X224Negotiation => "x224_negotiation",
+            PhaseName::TlsHandshake => "tls_handshake",
+            PhaseName::Credssp => "credssp",
+            PhaseName::McsConnect => "mcs_connect",
+            PhaseName::RdpData => "rdp_data",
+            PhaseName::Closed => "closed",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            PhaseName::TcpConnect => "TCP connect",
+            PhaseName::X224Negotiation => "X.224 security negotiation",
+            PhaseName::TlsHandshake => "TLS handshake",
+            PhaseName::Credssp => "CredSSP / NLA authentication",
+            PhaseName::McsConnect => "MCS connect (Standard RDP Security)",
+            PhaseName::RdpData => "RDP session data",
+            PhaseName::Closed => "connection closed",
+        }
+    }
+}
+
+/// One phase of a connection, from the first packet that began it to the one that ended it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phase {
+    pub name: PhaseName,
+    pub start: PacketInfo,
+    pub end: PacketInfo,
+    /// Whether the phase reached its natural end (false: the connection stopped inside it).
+    pub complete: bool,
+    /// The side the other was waiting on when the phase ended.
+    pub waiting_on: Option<Side>,
+}
+
+impl Phase {
+    pub fn duration_ns(&self) -> i64 {
+        self.end.ts_ns.saturating_sub(self.start.ts_ns)
+    }
+}

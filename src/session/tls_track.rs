@@ -1,0 +1,234 @@
+//! Following the TLS handshake of a connection, and counting the encrypted records after it
+//! (whose sizes and directions are all a passive observer has of CredSSP and the session).
+
+use super::{Connection, Stamped};
+use crate::flow::{PacketInfo, Side};
+use crate::proto::tls::{
+    self, CertificateInfo, ClientHelloInfo, ServerHelloInfo, TlsConversation, TlsEvent,
+};
+
+/// One encrypted record after the handshake.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AppRecord {
+    pub at: PacketInfo,
+    pub side: Side,
+    pub len: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Alert {
+    pub level: u8,
+    pub description: u8,
+    /// Sent after the side's keys changed: level and description are not readable.
+    pub encrypted: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct TlsState {
+    conversation: TlsConversation,
+    pub client_hello: Option<Stamped<ClientHelloInfo>>,
+    pub server_hello: Option<Stamped<ServerHelloInfo>>,
+    pub certificates: Option<Stamped<Vec<CertificateInfo>>>,
+    pub alert: Option<Stamped<Alert>>,
+    pub change_cipher_spec: [Option<PacketInfo>; 2],
+    /// First encrypted handshake record per side (the Finished message).
+    pub finished: [Option<PacketInfo>; 2],
+    /// When both sides had finished the handshake.
+    pub handshake_done: Option<PacketInfo>,
+    pub app_records: [u64; 2],
+    pub app_bytes: [u64; 2],
+    /// The first encrypted records after the handshake (CredSSP, then the MCS connect).
+    pub early_records: Vec<AppRecord>,
+    pub records: [u64; 2],
+}
+
+pub const EARLY_RECORDS: usize = 48;
+
+impl TlsState {
+    pub fn is_tls13(&self) -> bool {
+        self.server_hello
+            .as_ref()
+            .is_some_and(|s| s.value.selected_version == 0x0304)
+    }
+
+    pub fn version(&self) -> Option<u16> {
+        self.server_hello.as_ref().map(|s| s.value.selected_version)
+    }
+
+    fn note_finished(&mut self, at: &PacketInfo, side: Side) {
+        let i = side.index();
+        if self.finished[i].is_none() {
+            self.finished[i] = Some(*at);
+        }
+        if self.handshake_done.is_none() && self.finished.iter().all(Option::is_some) {
+            self.handshake_done = Some(*at);
+        }
+    }
+}
+
+pub(super) fn handle_record(conn: &mut Connection, at: &PacketInfo, side: Side, record: &[u8]) {
+    conn.tls.records[side.index()] += 1;
+    let events = conn.tls.conversation.feed_record(side == Side::Client, record);
+    for ev in events {
+        tls_event(conn, at, side, ev);
+    }
+}
+
+fn tls_event(conn: &mut Connection, at: &PacketInfo, side: Side, ev: TlsEvent) {
+    let tl = &mut conn.timeline;
+    let st = &mut conn.tls;
+    match ev {
+        TlsEvent::ClientHello(ch) => {
+            tl.push(
+                at,
+                side,
+                format!(
+                    "TLS ClientHello (offers {}, {} cipher suites{})",
+                    versions_text(&ch.offered_versions()),
+                    ch.cipher_suites.len(),
+                    ch.sni
+                        .as_ref()
+                        .map(|s| format!(", SNI {s}"))
+                        .unwrap_or_default()
+                ),
+            );
+            st.client_hello.get_or_insert(Stamped {
+                at: *at,
+                side,
+                value: ch,
+            });
+        }
+        TlsEvent::ServerHello(sh) | TlsEvent::HelloRetryRequest(sh) => {
+            tl.push(
+                at,
+                side,
+                format!(
+                    "TLS {} ({}, {})",
+                    if sh.is_hello_retry_request {
+                        "HelloRetryRequest"
+                    } else {
+                        "ServerHello"
+                    },
+                    tls::version_name(sh.selected_version),
+                    tls::cipher_suite_name(sh.cipher_suite)
+                ),
+            );
+            if !sh.is_hello_retry_request || st.server_hello.is_none() {
+                st.server_hello = Some(Stamped {
+                    at: *at,
+                    side,
+                    value: sh,
+                });
+            }
+        }
+        TlsEvent::Certificate(chain) => {
+            if let Some(leaf) = chain.first() {
+                tl.push(
+                    at,
+                    side,
+                    format!(
+                        "TLS Certificate: {} (valid {} to {})",
+                        leaf.subject, leaf.not_before, leaf.not_after
+                    ),
+                );
+            }
+            st.certificates.get_or_insert(Stamped {
+                at: *at,
+                side,
+                value: chain,
+            });
+        }
+        TlsEvent::Alert { level, description } => {
+            tl.push(
+                at,
+                side,
+                format!(
+                    "TLS Alert {} {}",
+                    tls::alert_level_name(level),
+                    tls::alert_description_name(description)
+                ),
+            );
+            st.alert.get_or_insert(Stamped {
+                at: *at,
+                side,
+                value: Alert {
+                    level,
+                    description,
+                    encrypted: false,
+                },
+            });
+        }
+        TlsEvent::EncryptedAlert { .. } => {
+            tl.push(at, side, "TLS Alert (encrypted)");
+            st.alert.get_or_insert(Stamped {
+                at: *at,
+                side,
+                value: Alert {
+                    level: 0,
+                    description: 0,
+                    encrypted: true,
+                },
+            });
+        }
+        TlsEvent::ChangeCipherSpec => {
+            let i = side.index();
+            if st.change_cipher_spec[i].is_none() {
+                st.change_cipher_spec[i] = Some(*at);
+                if !st.is_tls13() {
+                    tl.push(at, side, "TLS ChangeCipherSpec");
+                }
+            }
+        }
+        TlsEvent::EncryptedHandshake { .. } => {
+            if st.finished[side.index()].is_none() {
+                tl.push(at, side, "TLS Finished (encrypted)");
+            }
+            st.note_finished(at, side);
+        }
+        TlsEvent::ApplicationData { len } => handle_app_data(conn, at, side, len),
+        TlsEvent::Malformed { reason } => conn.decode_error(at, side, format!("TLS: {reason}")),
+        TlsEvent::HandshakeTooLarge { len } => conn.decode_error(
+            at,
+            side,
+            format!("TLS: handshake message of {len} bytes exceeds the buffer cap"),
+        ),
+        other => {
+            let name = format!("{other:?}");
+            let name = name.split([' ', '(', '{']).next().unwrap_or("handshake message");
+            tl.push(at, side, format!("TLS {name}"));
+        }
+    }
+}
+
+fn versions_text(v: &[u16]) -> String {
+    match (v.iter().min(), v.iter().max()) {
+        (Some(lo), Some(hi)) if lo == hi => tls::version_name(*lo),
+        (Some(lo), Some(hi)) => format!("{} to {}", tls::version_name(*lo), tls::version_name(*hi)),
+        _ => "no version".to_string(),
+    }
+}
+
+/// An application_data record: in TLS 1.3 the handshake's own tail travels this way too.
+pub(super) fn handle_app_data(conn: &mut Connection, at: &PacketInfo, side: Side, len: usize) {
+    let st = &mut conn.tls;
+    let i = side.index();
+    st.records[i] += 1;
+    if st.is_tls13() && st.handshake_done.is_none() {
+        // Server: EncryptedExtensions..Finished; client: its Finished ends the handshake.
+        if st.finished[i].is_none() {
+            if side == Side::Client {
+                conn.timeline.push(at, side, "TLS Finished (encrypted)");
+            } else {
+                conn.timeline
+                    .push(at, side, "TLS encrypted handshake (certificate, Finished)");
+            }
+        }
+        st.note_finished(at, side);
+        return;
+    }
+    st.app_records[i] += 1;
+    st.app_bytes[i] += len as u64;
+    if st.early_records.len() < EARLY_RECORDS {
+        st.early_records.push(AppRecord { at: *at, side, len });
+    }
+}

@@ -1,0 +1,71 @@
+//! Every lab fixture is diagnosed with exactly the verdict and the error/warning codes its
+//! manifest expects (written from the fault the scenario injects, not from rdpscope).
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+
+#[derive(serde::Deserialize)]
+struct Manifest {
+    fixture: Vec<Fixture>,
+}
+
+#[derive(serde::Deserialize)]
+struct Fixture {
+    name: String,
+    file: String,
+    verdict: String,
+    codes: Vec<String>,
+}
+
+fn manifest() -> Manifest {
+    let path = repo_root().join("fixtures/lab/MANIFEST.toml");
+    let text = std::fs::read_to_string(&path).expect("fixtures/lab/MANIFEST.toml");
+    toml::from_str(&text).expect("valid manifest")
+}
+
+#[test]
+fn every_lab_fixture_gets_its_expected_verdict_and_codes() {
+    let m = manifest();
+    assert!(m.fixture.len() >= 20, "only {} fixtures", m.fixture.len());
+    let mut failures = Vec::new();
+    for f in &m.fixture {
+        let path = repo_root().join("fixtures/lab").join(&f.file);
+        let (conns, out) = analyze_json(&[path.to_str().unwrap()]);
+        let tcp: Vec<_> = conns.iter().filter(|c| c["transport"] == "tcp").collect();
+        // The connection that matters is the last attempt (FreeRDP retries refused ones).
+        let Some(main) = tcp.last() else {
+            failures.push(format!("{}: no connection found", f.name));
+            continue;
+        };
+        let verdict = main["verdict"].as_str().unwrap_or("?");
+        let codes: BTreeSet<String> = conns
+            .iter()
+            .flat_map(|c| c["findings"].as_array().cloned().unwrap_or_default())
+            .filter(|x| x["severity"] != "info")
+            .map(|x| x["code"].as_str().unwrap_or("?").to_string())
+            .collect();
+        let expected: BTreeSet<String> = f.codes.iter().cloned().collect();
+        let exit = out.status.code();
+        let want_exit = if conns
+            .iter()
+            .flat_map(|c| c["findings"].as_array().cloned().unwrap_or_default())
+            .any(|x| x["severity"] == "error")
+        {
+            Some(1)
+        } else {
+            Some(0)
+        };
+        if verdict != f.verdict || codes != expected || exit != want_exit {
+            failures.push(format!(
+                "{}: verdict {verdict} (want {}), codes {codes:?} (want {expected:?}), exit {exit:?}",
+                f.name, f.verdict
+            ));
+        } else {
+            eprintln!("{}: {verdict} {codes:?}", f.name);
+        }
+    }
+    assert!(failures.is_empty(), "mismatches:\n{}", failures.join("\n"));
+}
