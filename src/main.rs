@@ -34,9 +34,7 @@ enum Command {
     /// List the interfaces rdpscope can capture on (as tcpdump -D).
     Interfaces,
     /// Explain a finding code (its causes and fixes); without a code, list them all.
-    Explain {
-        code: Option<String>,
-    },
+    Explain { code: Option<String> },
 }
 
 #[derive(Args)]
@@ -107,7 +105,11 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         "s" | "" => n,
         "m" => n * 60.0,
         "h" => n * 3600.0,
-        _ => return Err(format!("unknown unit {unit:?} in {s:?} (use ms, s, m or h)")),
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?} in {s:?} (use ms, s, m or h)"
+            ))
+        }
     };
     Ok(std::time::Duration::from_secs_f64(secs))
 }
@@ -182,7 +184,14 @@ fn explain(code: Option<&str>) -> Result<ExitCode> {
         }
         Some(code) => match catalog::lookup(code) {
             Some(c) => {
-                println!("{} ({})\n\n{}\n\n{}\n\nFix: {}", c.code, c.severity.name(), c.summary, c.explanation, c.fix);
+                println!(
+                    "{} ({})\n\n{}\n\n{}\n\nFix: {}",
+                    c.code,
+                    c.severity.name(),
+                    c.summary,
+                    c.explanation,
+                    c.fix
+                );
                 Ok(ExitCode::SUCCESS)
             }
             None => {
@@ -249,7 +258,11 @@ fn print_report(collected: &mut [Diagnosed], args: &AnalyzeArgs, packets: u64) {
     println!("{}", table::summary_table(collected, color, width));
     println!("{}", table::footer(collected));
     for d in collected.iter() {
-        let min = if args.all { Severity::Info } else { Severity::Warning };
+        let min = if args.all {
+            Severity::Info
+        } else {
+            Severity::Warning
+        };
         let block = table::findings_block(d, min);
         if !block.is_empty() && (args.all || d.verdict != Verdict::Ok || !block.is_empty()) {
             println!(
@@ -273,5 +286,9 @@ pub(crate) fn terminal_width() -> Option<u16> {
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())
-        .or(if std::io::stdout().is_terminal() { None } else { Some(120) })
+        .or(if std::io::stdout().is_terminal() {
+            None
+        } else {
+            Some(120)
+        })
 }

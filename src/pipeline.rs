@@ -11,10 +11,7 @@ use crate::session::{compute_phases, Connection, PhaseName};
 #[derive(Debug, Clone)]
 pub enum LiveEvent {
     /// The connection entered a new phase.
-    Phase {
-        meta: FlowMeta,
-        phase: PhaseName,
-    },
+    Phase { meta: FlowMeta, phase: PhaseName },
     /// The handshake has made no progress for longer than the stall threshold.
     Stall {
         meta: FlowMeta,
@@ -93,7 +90,11 @@ impl Pipeline {
             if conn.live.stall_alarmed || closed(tcp) {
                 return;
             }
-            let since = conn.last_progress.as_ref().map(|p| p.at.ts_ns).unwrap_or(meta.first.ts_ns);
+            let since = conn
+                .last_progress
+                .as_ref()
+                .map(|p| p.at.ts_ns)
+                .unwrap_or(meta.first.ts_ns);
             if now_ns - since < stall_ns {
                 return;
             }

@@ -14,14 +14,27 @@ fn tshark_streams(file: &Path) -> Vec<(u64, u64, u64)> {
     let out = Command::new("tshark")
         .args(["-n", "-r"])
         .arg(file)
-        .args(["-Y", "tcp.port == 3389 && !icmp", "-T", "fields", "-e", "tcp.stream", "-e", "frame.number"])
+        .args([
+            "-Y",
+            "tcp.port == 3389 && !icmp",
+            "-T",
+            "fields",
+            "-e",
+            "tcp.stream",
+            "-e",
+            "frame.number",
+        ])
         .output()
         .expect("run tshark");
     let mut streams: BTreeMap<u64, (u64, u64, u64)> = BTreeMap::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let mut it = line.split('\t');
-        let (Some(s), Some(f)) = (it.next(), it.next()) else { continue };
-        let (Ok(s), Ok(f)) = (s.parse::<u64>(), f.parse::<u64>()) else { continue };
+        let (Some(s), Some(f)) = (it.next(), it.next()) else {
+            continue;
+        };
+        let (Ok(s), Ok(f)) = (s.parse::<u64>(), f.parse::<u64>()) else {
+            continue;
+        };
         let e = streams.entry(s).or_insert((0, f, f));
         e.0 += 1;
         e.1 = e.1.min(f);
@@ -76,7 +89,12 @@ fn port_3389_connections_match_tshark_on_public_captures() {
             expected.len(),
             got.len()
         );
-        assert_eq!(got, expected, "{}: (packets, first, last) per connection", file.display());
+        assert_eq!(
+            got,
+            expected,
+            "{}: (packets, first, last) per connection",
+            file.display()
+        );
         compared += expected.len();
     }
     assert!(compared > 50, "compared only {compared} connections");

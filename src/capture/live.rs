@@ -148,7 +148,10 @@ impl LiveCapture {
                 f(&RawPacket {
                     file: 0,
                     frame: self.frame,
-                    ts_ns: ts.tv_sec.saturating_mul(1_000_000_000).saturating_add(ts.tv_usec.saturating_mul(1000)),
+                    ts_ns: ts
+                        .tv_sec
+                        .saturating_mul(1_000_000_000)
+                        .saturating_add(ts.tv_usec.saturating_mul(1000)),
                     orig_len: p.header.len,
                     linktype: self.linktype,
                     data: p.data,

@@ -92,10 +92,7 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
         let running = running.clone();
         let _ = ctrlc::set_handler(move || running.store(false, Ordering::SeqCst));
     }
-    eprintln!(
-        "rdpscope: capturing on {} (Ctrl-C to stop)",
-        args.interface
-    );
+    eprintln!("rdpscope: capturing on {} (Ctrl-C to stop)", args.interface);
     let config = PipelineConfig {
         diagnose: args.thresholds.config(),
         ..PipelineConfig::default()
@@ -159,7 +156,10 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
     let stats = cap.stats();
     if !json_mode && !collected.is_empty() {
         collected.sort_by_key(|d| d.meta.id);
-        println!("{}", table::summary_table(&collected, color, crate::terminal_width()));
+        println!(
+            "{}",
+            table::summary_table(&collected, color, crate::terminal_width())
+        );
         println!("{}", table::footer(&collected));
     }
     eprintln!(

@@ -49,24 +49,54 @@ pub(super) fn negotiation_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         ));
         return;
     }
-    let Some(selected) = x.selected_protocol() else { return };
+    let Some(selected) = x.selected_protocol() else {
+        return;
+    };
     let not_requested = selected.0 & !requested.0;
     let downgraded = selected.0 == 0 && requested.0 != 0;
     if downgraded || not_requested != 0 {
         let what = if downgraded {
             "Standard RDP Security (no TLS, no server authentication)".to_string()
         } else {
-            format!("{}, which the client did not offer", selected.selected_name())
+            format!(
+                "{}, which the client did not offer",
+                selected.selected_name()
+            )
         };
-        out.push(finding(
+        let mut evidence = vec![
+            req_ev,
+            ctx.ev(
+                &cc.at,
+                format!("server selects {}", selected.selected_name()),
+            ),
+        ];
+        // The client gave up at once: the downgrade is why the connection failed.
+        let refused = ctx.first_close().filter(|(side, at, _)| {
+            *side == Side::Client
+                && ctx.conn.last_payload[Side::Client.index()]
+                    .is_some_and(|p| p.ts_ns <= cr.at.ts_ns)
+                && at.ts_ns >= cc.at.ts_ns
+        });
+        let mut f = finding(
             "security-downgrade",
             format!("Security downgrade: the server selected {what}"),
             format!(
-                "The client requested {} but the server selected {what}.",
-                requested.names().join("|")
+                "The client requested {} but the server selected {what}{}.",
+                requested.names().join("|"),
+                if refused.is_some() {
+                    "; the client refused to continue and closed the connection"
+                } else {
+                    ""
+                }
             ),
-            vec![req_ev, ctx.ev(&cc.at, format!("server selects {}", selected.selected_name()))],
-        ));
+            Vec::new(),
+        );
+        if let Some((_, at, how)) = refused {
+            evidence.push(ctx.ev(&at, format!("client closes ({how})")));
+            f.severity = super::Severity::Error;
+        }
+        f.evidence = evidence;
+        out.push(f);
     }
 }
 
@@ -88,7 +118,10 @@ fn unanswered_request(ctx: &Ctx, req_ev: Evidence, out: &mut Vec<Finding>) {
         }
         None => {
             evidence.push(ctx.ev(&ctx.meta.last, "last packet, still no answer"));
-            format!("and {:.1} s later there was still no answer", waited_ms / 1000.0)
+            format!(
+                "and {:.1} s later there was still no answer",
+                waited_ms / 1000.0
+            )
         }
     };
     out.push(finding(
@@ -111,7 +144,11 @@ pub(super) fn tls_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         &ch.at,
         format!(
             "ClientHello offers {} with {} cipher suites",
-            offered.iter().map(|v| tls::version_name(*v)).collect::<Vec<_>>().join(", "),
+            offered
+                .iter()
+                .map(|v| tls::version_name(*v))
+                .collect::<Vec<_>>()
+                .join(", "),
             ch.value.cipher_suites.len()
         ),
     );
@@ -121,7 +158,14 @@ pub(super) fn tls_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         .as_ref()
         .filter(|sh| !offered.contains(&sh.value.selected_version));
     let alert = t.alert.as_ref().filter(|a| !a.value.encrypted);
-    if sh_bad_version.is_some() || alert.is_some_and(|a| a.value.description == 70) {
+    // OpenSSL-based servers (xrdp) answer internal_error when no protocol version is usable.
+    let server_refused_versions = alert.is_some_and(|a| {
+        a.side == Side::Server && a.value.description == 80 && t.server_hello.is_none()
+    });
+    if sh_bad_version.is_some()
+        || alert.is_some_and(|a| a.value.description == 70)
+        || server_refused_versions
+    {
         let mut evidence = vec![ch_ev];
         let mut detail = String::new();
         if let Some(sh) = sh_bad_version {
@@ -129,17 +173,42 @@ pub(super) fn tls_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                 "the server chose {}, which the client does not accept",
                 tls::version_name(sh.value.selected_version)
             );
-            evidence.push(ctx.ev(&sh.at, format!("ServerHello selects {}", tls::version_name(sh.value.selected_version))));
+            evidence.push(ctx.ev(
+                &sh.at,
+                format!(
+                    "ServerHello selects {}",
+                    tls::version_name(sh.value.selected_version)
+                ),
+            ));
         }
         if let Some(a) = alert {
             if detail.is_empty() {
-                detail = format!("the {} refused with a protocol_version alert", a.side.name());
+                detail = format!(
+                    "the {} refused the ClientHello with a {} alert{}",
+                    a.side.name(),
+                    tls::alert_description_name(a.value.description),
+                    if a.value.description == 80 {
+                        " (what OpenSSL-based servers send when no enabled protocol version is usable)"
+                    } else {
+                        ""
+                    }
+                );
             }
-            evidence.push(ctx.ev(&a.at, format!("{} sends alert {}", a.side.name(), tls::alert_description_name(a.value.description))));
+            evidence.push(ctx.ev(
+                &a.at,
+                format!(
+                    "{} sends alert {}",
+                    a.side.name(),
+                    tls::alert_description_name(a.value.description)
+                ),
+            ));
         }
         out.push(finding(
             "tls-version-mismatch",
-            format!("TLS version mismatch: client offers {}, {detail}", versions(&offered)),
+            format!(
+                "TLS version mismatch: client offers {}, {detail}",
+                versions(&offered)
+            ),
             format!(
                 "The client offered {} and {detail}: there is no TLS version both sides accept.",
                 versions(&offered)
@@ -149,7 +218,13 @@ pub(super) fn tls_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         return;
     }
     if let Some(a) = alert.filter(|a| matches!(a.value.description, 40 | 71)) {
-        let names: Vec<String> = ch.value.cipher_suites.iter().take(8).map(|s| tls::cipher_suite_name(*s)).collect();
+        let names: Vec<String> = ch
+            .value
+            .cipher_suites
+            .iter()
+            .take(8)
+            .map(|s| tls::cipher_suite_name(*s))
+            .collect();
         out.push(finding(
             "tls-cipher-mismatch",
             format!(
@@ -162,24 +237,55 @@ pub(super) fn tls_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                  {} alert: no suite in common.",
                 ch.value.cipher_suites.len(),
                 names.join(", "),
-                if ch.value.cipher_suites.len() > names.len() { ", ..." } else { "" },
+                if ch.value.cipher_suites.len() > names.len() {
+                    ", ..."
+                } else {
+                    ""
+                },
                 a.side.name(),
                 tls::alert_description_name(a.value.description)
             ),
-            vec![ch_ev, ctx.ev(&a.at, format!("{} sends alert {}", a.side.name(), tls::alert_description_name(a.value.description)))],
+            vec![
+                ch_ev,
+                ctx.ev(
+                    &a.at,
+                    format!(
+                        "{} sends alert {}",
+                        a.side.name(),
+                        tls::alert_description_name(a.value.description)
+                    ),
+                ),
+            ],
         ));
         return;
     }
     if t.server_hello.is_none() && alert.is_none() {
         if let Some((at, what)) = ctx.close_by(Side::Server) {
             let quick = at.ts_ns - ch.at.ts_ns < (ctx.config.stall_after_ms * 1e6) as i64;
-            let client_first = ctx.close_by(Side::Client).is_some_and(|(c, _)| c.ts_ns < at.ts_ns);
+            let client_first = ctx
+                .close_by(Side::Client)
+                .is_some_and(|(c, _)| c.ts_ns < at.ts_ns);
             if quick && !client_first && t.records[Side::Server.index()] == 0 {
                 let mut evidence = vec![ch_ev];
-                if let Some(u) = ctx.conn.mcs.ultimatum.as_ref().filter(|u| u.side == Side::Server) {
-                    evidence.push(ctx.ev(&u.at, format!("server sends MCS Disconnect Provider Ultimatum ({})", u.value)));
+                if let Some(u) = ctx
+                    .conn
+                    .mcs
+                    .ultimatum
+                    .as_ref()
+                    .filter(|u| u.side == Side::Server)
+                {
+                    evidence.push(ctx.ev(
+                        &u.at,
+                        format!(
+                            "server sends MCS Disconnect Provider Ultimatum ({})",
+                            u.value
+                        ),
+                    ));
                 }
-                evidence.push(ctx.ev(&at, format!("server closes ({what}) without ServerHello or alert")));
+                evidence.push(ctx.ev(
+                    &at,
+                    format!("server closes ({what}) without ServerHello or alert"),
+                ));
                 let ms = (at.ts_ns - ch.at.ts_ns) as f64 / 1e6;
                 out.push(finding(
                     "server-reset-after-client-hello",
@@ -202,14 +308,22 @@ pub(super) fn tls_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
 
 fn versions(v: &[u16]) -> String {
     let names: Vec<String> = v.iter().map(|x| tls::version_name(*x)).collect();
-    if names.is_empty() { "no version".into() } else { names.join(", ") }
+    if names.is_empty() {
+        "no version".into()
+    } else {
+        names.join(", ")
+    }
 }
 
 /// Problems of the server's leaf certificate at the time of the connection.
 fn certificate_problems(ctx: &Ctx) -> Vec<String> {
     let t = &ctx.conn.tls;
-    let Some(chain) = &t.certificates else { return Vec::new() };
-    let Some(leaf) = chain.value.first() else { return Vec::new() };
+    let Some(chain) = &t.certificates else {
+        return Vec::new();
+    };
+    let Some(leaf) = chain.value.first() else {
+        return Vec::new();
+    };
     let now = ctx.meta.first.ts_ns / 1_000_000_000;
     let mut problems = Vec::new();
     if let Some(e) = &leaf.parse_error {
@@ -227,7 +341,10 @@ fn certificate_problems(ctx: &Ctx) -> Vec<String> {
     }
     if let Some(sni) = t.client_hello.as_ref().and_then(|c| c.value.sni.as_ref()) {
         if !leaf.matches_host(sni) {
-            problems.push(format!("issued for {} but the client asked for {sni}", leaf.subject));
+            problems.push(format!(
+                "issued for {} but the client asked for {sni}",
+                leaf.subject
+            ));
         }
     }
     if leaf.weak_key() {
@@ -254,11 +371,21 @@ fn certificate_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         (Some(_), None) => true,
         _ => false,
     };
-    let saw_server_cert = cert_at.is_some() || (t.is_tls13() && t.finished[1].is_some());
-    let rejected = saw_server_cert
-        && !server_closed_first
+    // TLS 1.2: the client checks the certificate once the handshake is done and leaves with
+    // an alert right away. TLS 1.3: it checks before its Finished, and sends an alert instead.
+    let done = t.handshake_done;
+    let quick_exit =
+        |at: &crate::flow::PacketInfo| done.is_some_and(|d| at.ts_ns - d.ts_ns <= CERT_VERDICT_NS);
+    let cert_alert = client_alert
+        .is_some_and(|a| !a.value.encrypted && matches!(a.value.description, 42..=46 | 48));
+    let tls13_refusal = t.is_tls13()
+        && t.finished[Side::Client.index()].is_none()
+        && t.finished[Side::Server.index()].is_some()
+        && client_alert.is_some();
+    let post_handshake_alert = client_alert.is_some_and(|a| a.value.encrypted && quick_exit(&a.at));
+    let rejected = !server_closed_first
         && t.app_records[Side::Client.index()] == 0
-        && (client_alert.is_some() || client_close.is_some());
+        && (cert_alert || tls13_refusal || post_handshake_alert);
     if rejected {
         let mut evidence = Vec::new();
         if let Some(at) = cert_at {
@@ -280,11 +407,20 @@ fn certificate_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         } else {
             format!(" The certificate is {}.", problems.join(", "))
         };
+        if !problems.is_empty() {
+            let mut f = certificate_problem(ctx, &problems, &subject, cert_at);
+            f.severity = super::Severity::Error;
+            out.push(f);
+        }
         out.push(finding(
             "client-rejected-certificate",
             format!(
                 "The client refused the server's certificate{}",
-                if problems.is_empty() { String::new() } else { format!(" ({})", problems.join(", ")) }
+                if problems.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", problems.join(", "))
+                }
             ),
             format!(
                 "The TLS handshake got as far as the server's certificate, then the client \
@@ -294,14 +430,25 @@ fn certificate_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         ));
         return;
     }
-    if problems.is_empty() {
-        return;
+    if !problems.is_empty() {
+        out.push(certificate_problem(ctx, &problems, &subject, cert_at));
     }
+}
+
+/// How soon after the handshake a client that refuses the certificate leaves.
+const CERT_VERDICT_NS: i64 = 1_000_000_000;
+
+fn certificate_problem(
+    ctx: &Ctx,
+    problems: &[String],
+    subject: &str,
+    cert_at: Option<crate::flow::PacketInfo>,
+) -> Finding {
     let mut evidence = Vec::new();
     if let Some(at) = cert_at {
         evidence.push(ctx.ev(&at, format!("server certificate {subject}")));
     }
-    out.push(finding(
+    finding(
         "server-certificate-problem",
         format!("Server certificate problem: {}", problems.join(", ")),
         format!(
@@ -310,21 +457,27 @@ fn certificate_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             problems.join(", ")
         ),
         evidence,
-    ));
+    )
 }
 
 pub(super) fn credssp_and_abort_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     let explained = out.iter().any(|f| {
         TLS_PROBLEMS.contains(&f.code)
+            || (f.code == "security-downgrade" && f.severity == super::Severity::Error)
             || matches!(
                 f.code,
-                "negotiation-failure" | "port-filtered" | "connection-refused" | "server-unresponsive"
+                "negotiation-failure"
+                    | "port-filtered"
+                    | "connection-refused"
+                    | "server-unresponsive"
             )
     });
     if explained || ctx.progress.established || finished_cleanly(ctx) {
         return;
     }
-    let Some((closer, at, what)) = ctx.first_close() else { return };
+    let Some((closer, at, what)) = ctx.first_close() else {
+        return;
+    };
     let p = ctx.progress;
     let x = &ctx.conn.x224;
     let tls_done = ctx.conn.tls.handshake_done.is_some();
@@ -337,7 +490,12 @@ pub(super) fn credssp_and_abort_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             .map(|(i, f)| {
                 ctx.ev(
                     &f.first,
-                    format!("CredSSP message {} from the {} ({} bytes)", i + 1, f.side.name(), f.bytes),
+                    format!(
+                        "CredSSP message {} from the {} ({} bytes)",
+                        i + 1,
+                        f.side.name(),
+                        f.bytes
+                    ),
                 )
             })
             .collect();
@@ -368,9 +526,27 @@ pub(super) fn credssp_and_abort_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         .as_ref()
         .map(|e| format!(" after {}", e.text))
         .unwrap_or_default();
-    let phase = p.last_phase().map(|p| p.name.describe()).unwrap_or("connection setup");
-    // A client that gives up after a long silence is a stall, reported as such.
+    let phase = p
+        .last_phase()
+        .map(|p| p.name.describe())
+        .unwrap_or("connection setup");
+    // A client that gives up after a long silence is a stall, and one that gives up while
+    // its data or the server's is being retransmitted is lost packets: both reported as such.
     let stalled = out.iter().any(|f| f.code == "handshake-stalled");
+    if closer == Side::Client && !stalled {
+        if let Some(loss) = out
+            .iter_mut()
+            .find(|f| matches!(f.code, "packet-loss" | "mtu-blackhole"))
+        {
+            loss.severity = super::Severity::Error;
+            loss.explanation.push_str(&format!(
+                " The client gave up ({what}) before the session started: the losses are why it failed."
+            ));
+            loss.evidence
+                .push(ctx.ev(&at, format!("client closes ({what})")));
+            return;
+        }
+    }
     if closer == Side::Server {
         let ultimatum = ctx
             .conn
@@ -409,8 +585,7 @@ fn last_message_before(ctx: &Ctx, ts_ns: i64) -> Option<crate::session::Event> {
         .timeline
         .events
         .iter()
-        .filter(|e| e.at.ts_ns <= ts_ns && !e.text.starts_with("TCP "))
-        .next_back()
+        .rfind(|e| e.at.ts_ns <= ts_ns && !e.text.starts_with("TCP "))
         .cloned()
 }
 

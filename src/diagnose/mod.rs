@@ -8,8 +8,8 @@ mod network;
 use serde::Serialize;
 
 use crate::flow::{FinishedFlow, FlowMeta, PacketInfo, Side, TcpStats};
-use crate::session::{compute_phases, Connection};
 pub use crate::session::phases::Progress;
+use crate::session::{compute_phases, Connection};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -139,8 +139,31 @@ impl Ctx<'_> {
         }
     }
 
-    /// First FIN or RST from `side`, as (packet, "FIN"/"RST").
+    /// First FIN or RST from `side` (for the server also an MCS Disconnect Provider
+    /// Ultimatum or X.224 Disconnect Request, which end the connection at the RDP layer).
     pub fn close_by(&self, side: Side) -> Option<(PacketInfo, &'static str)> {
+        let tcp_close = self.tcp_close_by(side);
+        let rdp_close = [
+            self.conn
+                .mcs
+                .ultimatum
+                .as_ref()
+                .filter(|u| u.side == side)
+                .map(|u| (u.at, "MCS Disconnect Provider Ultimatum")),
+            self.conn
+                .x224
+                .disconnect
+                .as_ref()
+                .filter(|d| d.side == side)
+                .map(|d| (d.at, "X.224 Disconnect Request")),
+        ];
+        tcp_close
+            .into_iter()
+            .chain(rdp_close.into_iter().flatten())
+            .min_by_key(|(p, _)| p.ts_ns)
+    }
+
+    fn tcp_close_by(&self, side: Side) -> Option<(PacketInfo, &'static str)> {
         let t = self.tcp?;
         let i = side.index();
         let pick = |f: &crate::flow::FrameTime, what| {
@@ -163,8 +186,12 @@ impl Ctx<'_> {
 
     /// Which side closed first, with the packet.
     pub fn first_close(&self) -> Option<(Side, PacketInfo, &'static str)> {
-        let c = self.close_by(Side::Client).map(|(p, w)| (Side::Client, p, w));
-        let s = self.close_by(Side::Server).map(|(p, w)| (Side::Server, p, w));
+        let c = self
+            .close_by(Side::Client)
+            .map(|(p, w)| (Side::Client, p, w));
+        let s = self
+            .close_by(Side::Server)
+            .map(|(p, w)| (Side::Server, p, w));
         match (c, s) {
             (Some(c), Some(s)) => Some(if c.1.ts_ns <= s.1.ts_ns { c } else { s }),
             (c, s) => c.or(s),
@@ -203,8 +230,8 @@ pub fn diagnose(flow: FinishedFlow<Connection>, config: &DiagnoseConfig) -> Diag
     network::connect_findings(&ctx, &mut findings);
     handshake::negotiation_findings(&ctx, &mut findings);
     handshake::tls_findings(&ctx, &mut findings);
-    handshake::credssp_and_abort_findings(&ctx, &mut findings);
     network::timing_findings(&ctx, &mut findings);
+    handshake::credssp_and_abort_findings(&ctx, &mut findings);
     network::capture_findings(&ctx, &mut findings);
     let verdict = verdict(&ctx, &findings);
     Diagnosed {

@@ -19,7 +19,10 @@ pub(super) fn connect_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         evidence.push(ctx.ev_frame(r, "server answers with RST"));
         out.push(finding(
             "connection-refused",
-            format!("Connection refused: {} answered the SYN with a TCP RST", ctx.meta.server),
+            format!(
+                "Connection refused: {} answered the SYN with a TCP RST",
+                ctx.meta.server
+            ),
             format!(
                 "The client's SYN to {} was answered by a reset: nothing listens on port {} \
                  (or a firewall rejects it by reset).",
@@ -33,7 +36,10 @@ pub(super) fn connect_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         evidence.push(ctx.ev(at, icmp.describe()));
         out.push(finding(
             "connection-refused",
-            format!("Connection rejected: {} in answer to the SYN", icmp.describe()),
+            format!(
+                "Connection rejected: {} in answer to the SYN",
+                icmp.describe()
+            ),
             format!(
                 "The SYN to {} was answered by {}: a router or firewall rejects the connection.",
                 ctx.meta.server,
@@ -96,7 +102,9 @@ pub(super) fn timing_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
 }
 
 fn rtt_finding(ctx: &Ctx, t: &crate::flow::TcpStats, out: &mut Vec<Finding>) {
-    let Some(rtt_ns) = t.handshake_rtt_ns() else { return };
+    let Some(rtt_ns) = t.handshake_rtt_ns() else {
+        return;
+    };
     let rtt = ms_between(0, rtt_ns);
     if rtt <= ctx.config.high_rtt_ms {
         return;
@@ -124,7 +132,11 @@ fn rtt_finding(ctx: &Ctx, t: &crate::flow::TcpStats, out: &mut Vec<Finding>) {
 }
 
 /// Handshake retransmissions per side: (count, evidence) before the session started.
-fn handshake_retransmissions(ctx: &Ctx, t: &crate::flow::TcpStats, side: Side) -> Vec<(crate::flow::FrameTime, u32)> {
+fn handshake_retransmissions(
+    ctx: &Ctx,
+    t: &crate::flow::TcpStats,
+    side: Side,
+) -> Vec<(crate::flow::FrameTime, u32)> {
     let end = handshake_end(ctx);
     t.retransmitted_segments[side.index()]
         .iter()
@@ -154,9 +166,14 @@ fn loss_finding(ctx: &Ctx, t: &crate::flow::TcpStats, out: &mut Vec<Finding>) {
         )
         .collect();
     if t.syn_ack_seen {
-        evidence.extend(t.syn_retries.iter().take(2).map(|r| ctx.ev_frame(r, "SYN retransmitted")));
+        evidence.extend(
+            t.syn_retries
+                .iter()
+                .take(2)
+                .map(|r| ctx.ev_frame(r, "SYN retransmitted")),
+        );
     }
-    evidence.sort_by(|a, b| a.frame.cmp(&b.frame));
+    evidence.sort_by_key(|e| e.frame);
     out.push(finding(
         "packet-loss",
         format!(
@@ -180,7 +197,47 @@ fn loss_finding(ctx: &Ctx, t: &crate::flow::TcpStats, out: &mut Vec<Finding>) {
 }
 
 /// Big segments retransmitted again and again, small ones fine: the path drops large packets.
+/// Seen from the receiving side instead, the sender's sequence numbers run a segment or more
+/// ahead of what arrives, while its small packets (ACKs, keepalive answers) still come.
 fn mtu_finding(ctx: &Ctx, t: &crate::flow::TcpStats, out: &mut Vec<Finding>) -> bool {
+    if !ctx.progress.established {
+        for side in [Side::Server, Side::Client] {
+            let Some((at, ahead)) = &t.unseen_ahead[side.index()] else {
+                continue;
+            };
+            let small_after = ctx.meta.packets_by_side[side.index()] > 3;
+            if *ahead < 1000 || !small_after || t.gaps.iter().any(|g| g.side == side) {
+                continue;
+            }
+            let mut evidence = Vec::new();
+            if let Some(p) = ctx.conn.last_payload[side.index()] {
+                evidence.push(ctx.ev(
+                    &p,
+                    format!("last data from the {} that arrived", side.name()),
+                ));
+            }
+            evidence.push(ctx.ev_frame(
+                at,
+                format!(
+                    "{} is {ahead} bytes ahead of what arrived: its large segments were lost",
+                    side.name()
+                ),
+            ));
+            out.push(finding(
+                "mtu-blackhole",
+                format!(
+                    "MTU black hole: {ahead} bytes the {} sent never arrived, while its small packets did",
+                    side.name()
+                ),
+                format!(
+                    "The {}'s sequence numbers show {ahead} bytes sent that never reached this                      capture point, while its small packets (ACKs, keepalive answers) kept                      arriving: large packets are dropped on the path (smaller MTU, Path MTU                      Discovery not working).",
+                    side.name()
+                ),
+                evidence,
+            ));
+            return true;
+        }
+    }
     for side in [Side::Server, Side::Client] {
         let retrans = handshake_retransmissions(ctx, t, side);
         let big: Vec<_> = retrans.iter().filter(|(_, len)| *len >= 1000).collect();
@@ -197,7 +254,10 @@ fn mtu_finding(ctx: &Ctx, t: &crate::flow::TcpStats, out: &mut Vec<Finding>) -> 
             .iter()
             .take(5)
             .map(|(at, len)| {
-                ctx.ev_frame(at, format!("{} retransmits a {len}-byte segment", side.name()))
+                ctx.ev_frame(
+                    at,
+                    format!("{} retransmits a {len}-byte segment", side.name()),
+                )
             })
             .collect();
         if let Some(p) = ctx.conn.last_progress.as_ref() {
@@ -241,16 +301,15 @@ fn stall_finding(ctx: &Ctx, out: &mut Vec<Finding>) {
     let tail = if ctx.progress.established {
         None
     } else {
-        let from = ctx
-            .conn
-            .last_progress
-            .as_ref()
-            .map(|p| p.at)
-            .or_else(|| ctx.tcp.and_then(|t| t.handshake_ack.as_ref()).map(|a| PacketInfo {
-                file: 0,
-                frame: a.frame,
-                ts_ns: a.ts_ns,
-            }));
+        let from = ctx.conn.last_progress.as_ref().map(|p| p.at).or_else(|| {
+            ctx.tcp
+                .and_then(|t| t.handshake_ack.as_ref())
+                .map(|a| PacketInfo {
+                    file: 0,
+                    frame: a.frame,
+                    ts_ns: a.ts_ns,
+                })
+        });
         from.filter(|f| ctx.meta.last.ts_ns - f.ts_ns >= threshold_ns)
             .map(|f| {
                 let waiting = ctx
@@ -305,7 +364,9 @@ fn slow_finding(ctx: &Ctx, out: &mut Vec<Finding>) {
     if !ctx.progress.established || out.iter().any(|f| f.code == "handshake-stalled") {
         return;
     }
-    let Some(data) = ctx.progress.data_start else { return };
+    let Some(data) = ctx.progress.data_start else {
+        return;
+    };
     let total = ms_between(ctx.meta.first.ts_ns, data.ts_ns);
     if total <= ctx.config.slow_after_ms {
         return;
@@ -320,7 +381,10 @@ fn slow_finding(ctx: &Ctx, out: &mut Vec<Finding>) {
         Some(p) => (
             p.name.describe(),
             ms_between(0, p.duration_ns()),
-            vec![ctx.ev(&p.start, format!("{} starts", p.name.describe())), ctx.ev(&p.end, format!("{} ends", p.name.describe()))],
+            vec![
+                ctx.ev(&p.start, format!("{} starts", p.name.describe())),
+                ctx.ev(&p.end, format!("{} ends", p.name.describe())),
+            ],
         ),
         None => ("handshake", total, Vec::new()),
     };
@@ -351,10 +415,17 @@ pub(super) fn capture_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             evidence.push(Evidence {
                 frame: g.frame,
                 t_ms: ctx.t_ms(g.ts_ns),
-                note: format!("{} bytes from the {} never captured", g.bytes, g.side.name()),
+                note: format!(
+                    "{} bytes from the {} never captured",
+                    g.bytes,
+                    g.side.name()
+                ),
             });
         }
-        reasons.push(format!("{} gap(s), {bytes} bytes missing from the capture", t.gaps.len()));
+        reasons.push(format!(
+            "{} gap(s), {bytes} bytes missing from the capture",
+            t.gaps.len()
+        ));
     }
     if reasons.is_empty() {
         return;

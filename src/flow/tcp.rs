@@ -87,6 +87,9 @@ pub struct TcpStats {
     pub fin: [Option<FrameTime>; 2],
     pub rst: [Option<FrameTime>; 2],
     pub payload_bytes: [u64; 2],
+    /// The farthest a side's sequence numbers ran ahead of the bytes that reached the
+    /// capture point (sent but never seen here), with the segment that showed it.
+    pub unseen_ahead: [Option<(FrameTime, u64)>; 2],
     pub data_segments: [u32; 2],
 }
 
@@ -170,6 +173,9 @@ impl TcpReassembler {
             });
         }
         let len = u64::from(seg.wire_len);
+        if len == 0 && !seg.flags.syn {
+            self.note_unseen_ahead(side, seg.seq, &at);
+        }
         if len > 0 {
             self.stats.max_segment[i] = self.stats.max_segment[i].max(seg.wire_len);
             verdict = self.data(side, seg, &at, verdict, deliver);
@@ -268,6 +274,28 @@ impl TcpReassembler {
         self.push_in_order(side, seg.payload, skip, len, at, deliver);
         self.drain(side, at, deliver);
         verdict
+    }
+
+    /// An empty segment whose sequence number is past the delivery point: the sender has
+    /// sent bytes that never arrived here (lost upstream of the capture, or not captured).
+    fn note_unseen_ahead(&mut self, side: Side, seq: u32, at: &FrameTime) {
+        let half = &self.halves[side.index()];
+        let Some(off) = half.offset_of(seq) else {
+            return;
+        };
+        let ahead = off - half.delivered as i64;
+        // A FIN's sequence number counts one; keepalives sit one below.
+        let ahead = if half.fin_offset.is_some() {
+            ahead - 1
+        } else {
+            ahead
+        };
+        if ahead > 1 {
+            let slot = &mut self.stats.unseen_ahead[side.index()];
+            if slot.as_ref().is_none_or(|(_, n)| (ahead as u64) > *n) {
+                *slot = Some((at.clone(), ahead as u64));
+            }
+        }
     }
 
     fn count_retransmission(&mut self, i: usize, at: &FrameTime, len: u32) {

@@ -21,20 +21,36 @@ pub struct FastPathHeader {
 }
 
 pub fn parse_header(buf: &[u8]) -> Result<FastPathHeader, ProtoError> {
-    let first = *buf.first().ok_or(ProtoError::truncated("fastpath", "fpOutputHeader", 0))?;
+    let first = *buf
+        .first()
+        .ok_or(ProtoError::truncated("fastpath", "fpOutputHeader", 0))?;
     let action = first & 0x03;
     if action != 0 {
-        return Err(ProtoError::invalid("fastpath", "action", 0, format!("{action} is not fast-path")));
+        return Err(ProtoError::invalid(
+            "fastpath",
+            "action",
+            0,
+            format!("{action} is not fast-path"),
+        ));
     }
-    let l1 = *buf.get(1).ok_or(ProtoError::truncated("fastpath", "length1", 1))?;
+    let l1 = *buf
+        .get(1)
+        .ok_or(ProtoError::truncated("fastpath", "length1", 1))?;
     let (length, header_len) = if l1 & 0x80 != 0 {
-        let l2 = *buf.get(2).ok_or(ProtoError::truncated("fastpath", "length2", 2))?;
+        let l2 = *buf
+            .get(2)
+            .ok_or(ProtoError::truncated("fastpath", "length2", 2))?;
         ((u16::from(l1 & 0x7f) << 8) | u16::from(l2), 3)
     } else {
         (u16::from(l1), 2)
     };
     if usize::from(length) < usize::from(header_len) || usize::from(length) > MAX_LEN {
-        return Err(ProtoError::invalid("fastpath", "length", 1, format!("{length}")));
+        return Err(ProtoError::invalid(
+            "fastpath",
+            "length",
+            1,
+            format!("{length}"),
+        ));
     }
     Ok(FastPathHeader {
         action,

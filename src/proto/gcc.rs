@@ -115,7 +115,7 @@ pub struct ClientCore {
 fn utf16_name(b: &[u8]) -> String {
     let units: Vec<u16> = b
         .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .map(|c| u16::from_le_bytes(c.try_into().unwrap_or([0, 0])))
         .take_while(|u| *u != 0)
         .collect();
     String::from_utf16_lossy(&units)
@@ -229,7 +229,9 @@ pub struct ServerCore {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerCertificate {
     /// CERT_CHAIN_VERSION_1: a proprietary RSA key blob signed by Microsoft's well-known key.
-    Proprietary { temporary: bool },
+    Proprietary {
+        temporary: bool,
+    },
     /// CERT_CHAIN_VERSION_2: an X.509 chain.
     X509 {
         temporary: bool,
@@ -237,7 +239,9 @@ pub enum ServerCertificate {
         #[serde(skip)]
         certs_der: Vec<Vec<u8>>,
     },
-    Unknown { version: u32 },
+    Unknown {
+        version: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -272,7 +276,9 @@ fn server_certificate(cert: &[u8]) -> Option<ServerCertificate> {
             for _ in 0..(chain_len as usize).min(MAX_CERTS) {
                 let Some(len) = u32_at(cert, at) else { break };
                 let len = len as usize;
-                let Some(der) = cert.get(at + 4..at + 4 + len) else { break };
+                let Some(der) = cert.get(at + 4..at + 4 + len) else {
+                    break;
+                };
                 if len <= MAX_CERT_BYTES {
                     certs_der.push(der.to_vec());
                 }

@@ -76,14 +76,35 @@ pub struct ConnectResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub enum DomainPdu {
     ErectDomainRequest,
-    DisconnectProviderUltimatum { reason: DisconnectReason },
+    DisconnectProviderUltimatum {
+        reason: DisconnectReason,
+    },
     AttachUserRequest,
-    AttachUserConfirm { result: McsResult, initiator: Option<u16> },
-    ChannelJoinRequest { initiator: u16, channel_id: u16 },
-    ChannelJoinConfirm { result: McsResult, channel_id: Option<u16> },
-    SendDataRequest { initiator: u16, channel_id: u16, user_data: Vec<u8> },
-    SendDataIndication { initiator: u16, channel_id: u16, user_data: Vec<u8> },
-    Other { choice: u8 },
+    AttachUserConfirm {
+        result: McsResult,
+        initiator: Option<u16>,
+    },
+    ChannelJoinRequest {
+        initiator: u16,
+        channel_id: u16,
+    },
+    ChannelJoinConfirm {
+        result: McsResult,
+        channel_id: Option<u16>,
+    },
+    SendDataRequest {
+        initiator: u16,
+        channel_id: u16,
+        user_data: Vec<u8>,
+    },
+    SendDataIndication {
+        initiator: u16,
+        channel_id: u16,
+        user_data: Vec<u8>,
+    },
+    Other {
+        choice: u8,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,7 +139,12 @@ impl SecurityFlags {
 pub fn parse_security_header(user_data: &[u8]) -> Result<(SecurityFlags, &[u8]), ProtoError> {
     let flags = user_data
         .get(..2)
-        .map(|b| u16::from_le_bytes([b.first().copied().unwrap_or(0), b.get(1).copied().unwrap_or(0)]))
+        .map(|b| {
+            u16::from_le_bytes([
+                b.first().copied().unwrap_or(0),
+                b.get(1).copied().unwrap_or(0),
+            ])
+        })
         .ok_or(ProtoError::truncated("security", "flags", 0))?;
     let rest = user_data
         .get(4..)
@@ -168,16 +194,23 @@ fn connect_initial(content: &[u8]) -> Result<ConnectInitial, ProtoError> {
     let mut rest = content;
     let mut user_data = None;
     for _ in 0..7 {
-        let (tag, value, next) =
-            ber_tlv(rest).ok_or(ProtoError::truncated(LAYER, "Connect-Initial field", content.len() - rest.len()))?;
+        let (tag, value, next) = ber_tlv(rest).ok_or(ProtoError::truncated(
+            LAYER,
+            "Connect-Initial field",
+            content.len() - rest.len(),
+        ))?;
         if tag == 0x04 {
             user_data = Some(value);
         }
         rest = next;
     }
     let user_data = user_data.ok_or(ProtoError::invalid(LAYER, "userData", 0, "missing"))?;
-    let blocks = gcc_blocks(user_data, KEY_CLIENT)
-        .ok_or(ProtoError::invalid("gcc", "H.221 key", 0, "no \"Duca\" client key"))?;
+    let blocks = gcc_blocks(user_data, KEY_CLIENT).ok_or(ProtoError::invalid(
+        "gcc",
+        "H.221 key",
+        0,
+        "no \"Duca\" client key",
+    ))?;
     Ok(ConnectInitial {
         client: gcc::parse_client_data(blocks),
     })
@@ -187,13 +220,20 @@ fn connect_response(content: &[u8]) -> Result<ConnectResponse, ProtoError> {
     let (tag, value, mut rest) =
         ber_tlv(content).ok_or(ProtoError::truncated(LAYER, "result", 0))?;
     if tag != 0x0a {
-        return Err(ProtoError::invalid(LAYER, "result", 0, format!("tag 0x{tag:02x} is not ENUMERATED")));
+        return Err(ProtoError::invalid(
+            LAYER,
+            "result",
+            0,
+            format!("tag 0x{tag:02x} is not ENUMERATED"),
+        ));
     }
     let result = McsResult(value.first().copied().unwrap_or(0xff));
     let mut server = ServerData::default();
     // calledConnectId, domainParameters, userData.
     for _ in 0..3 {
-        let Some((tag, value, next)) = ber_tlv(rest) else { break };
+        let Some((tag, value, next)) = ber_tlv(rest) else {
+            break;
+        };
         if tag == 0x04 {
             if let Some(blocks) = gcc_blocks(value, KEY_SERVER) {
                 server = gcc::parse_server_data(blocks);
@@ -227,7 +267,9 @@ fn send_data(b: &[u8]) -> Option<(u16, u16, Vec<u8>)> {
 }
 
 fn domain_pdu(b: &[u8]) -> Result<DomainPdu, ProtoError> {
-    let first = *b.first().ok_or(ProtoError::truncated(LAYER, "DomainMCSPDU choice", 0))?;
+    let first = *b
+        .first()
+        .ok_or(ProtoError::truncated(LAYER, "DomainMCSPDU choice", 0))?;
     let choice = first >> 2;
     let trunc = |f| ProtoError::truncated(LAYER, f, 1);
     Ok(match choice {
@@ -252,11 +294,20 @@ fn domain_pdu(b: &[u8]) -> Result<DomainPdu, ProtoError> {
             channel_id: be16(b, 6),
         },
         25 | 26 => {
-            let (initiator, channel_id, user_data) = send_data(b).ok_or(trunc("SendData header"))?;
+            let (initiator, channel_id, user_data) =
+                send_data(b).ok_or(trunc("SendData header"))?;
             if choice == 25 {
-                DomainPdu::SendDataRequest { initiator, channel_id, user_data }
+                DomainPdu::SendDataRequest {
+                    initiator,
+                    channel_id,
+                    user_data,
+                }
             } else {
-                DomainPdu::SendDataIndication { initiator, channel_id, user_data }
+                DomainPdu::SendDataIndication {
+                    initiator,
+                    channel_id,
+                    user_data,
+                }
             }
         }
         other => DomainPdu::Other { choice: other },
@@ -267,11 +318,13 @@ fn domain_pdu(b: &[u8]) -> Result<DomainPdu, ProtoError> {
 pub fn parse_mcs_pdu(data: &[u8]) -> Result<McsPdu, ProtoError> {
     match data {
         [0x7f, 0x65, ..] => {
-            let (_, content, _) = ber_tlv(data).ok_or(ProtoError::truncated(LAYER, "Connect-Initial", 0))?;
+            let (_, content, _) =
+                ber_tlv(data).ok_or(ProtoError::truncated(LAYER, "Connect-Initial", 0))?;
             Ok(McsPdu::ConnectInitial(connect_initial(content)?))
         }
         [0x7f, 0x66, ..] => {
-            let (_, content, _) = ber_tlv(data).ok_or(ProtoError::truncated(LAYER, "Connect-Response", 0))?;
+            let (_, content, _) =
+                ber_tlv(data).ok_or(ProtoError::truncated(LAYER, "Connect-Response", 0))?;
             Ok(McsPdu::ConnectResponse(connect_response(content)?))
         }
         _ => Ok(McsPdu::Domain(domain_pdu(data)?)),

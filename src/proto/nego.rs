@@ -219,7 +219,9 @@ mod tests {
 
     #[test]
     fn formats_guids_like_windows() {
-        let id = [0x33, 0x22, 0x11, 0x00, 0x55, 0x44, 0x77, 0x66, 8, 9, 10, 11, 12, 13, 14, 15];
+        let id = [
+            0x33, 0x22, 0x11, 0x00, 0x55, 0x44, 0x77, 0x66, 8, 9, 10, 11, 12, 13, 14, 15,
+        ];
         assert_eq!(format_guid(&id), "00112233-4455-6677-0809-0a0b0c0d0e0f");
     }
 }

@@ -45,11 +45,21 @@ pub fn find_size(buf: &[u8]) -> Framing {
 pub fn parse_tpkt(buf: &[u8]) -> Result<(TpktHeader, &[u8]), ProtoError> {
     let (rest, h) = header(buf).map_err(|_| ProtoError::truncated("tpkt", "header", 0))?;
     if h.version != 3 {
-        return Err(ProtoError::invalid("tpkt", "version", 0, format!("{} (expected 3)", h.version)));
+        return Err(ProtoError::invalid(
+            "tpkt",
+            "version",
+            0,
+            format!("{} (expected 3)", h.version),
+        ));
     }
     let len = usize::from(h.length);
     if len < MIN_LEN {
-        return Err(ProtoError::invalid("tpkt", "length", 2, format!("{len} is below {MIN_LEN}")));
+        return Err(ProtoError::invalid(
+            "tpkt",
+            "length",
+            2,
+            format!("{len} is below {MIN_LEN}"),
+        ));
     }
     let payload = rest
         .get(..len - HEADER_LEN)
@@ -74,7 +84,13 @@ mod tests {
         assert_eq!(find_size(&cr[..10]), Framing::NeedMore(37));
         assert_eq!(find_size(&cr[..2]), Framing::NeedMore(2));
         let (h, payload) = parse_tpkt(&cr).unwrap();
-        assert_eq!(h, TpktHeader { version: 3, length: 47 });
+        assert_eq!(
+            h,
+            TpktHeader {
+                version: 3,
+                length: 47
+            }
+        );
         assert_eq!(payload.len(), 43);
         assert_eq!(payload[1], 0xe0);
     }

@@ -70,9 +70,18 @@ pub enum Tpdu<'a> {
     ConnectionRequest(ConnectionRequest),
     ConnectionConfirm(ConnectionConfirm),
     Data(&'a [u8]),
-    DisconnectRequest { dst_ref: u16, src_ref: u16, reason: u8 },
-    Error { dst_ref: u16, cause: u8 },
-    Unknown { code: u8 },
+    DisconnectRequest {
+        dst_ref: u16,
+        src_ref: u16,
+        reason: u8,
+    },
+    Error {
+        dst_ref: u16,
+        cause: u8,
+    },
+    Unknown {
+        code: u8,
+    },
 }
 
 /// `03 00 LL LL LI E0`: an X.224 Connection Request in a TPKT, by its header alone.
@@ -95,8 +104,12 @@ fn refs(i: &[u8]) -> IResult<&[u8], (u16, u16, u8)> {
 
 /// Decodes the TPDU that follows the TPKT header: `payload[0]` is the length indicator.
 pub fn parse_tpdu(payload: &[u8]) -> Result<Tpdu<'_>, ProtoError> {
-    let li = *payload.first().ok_or(ProtoError::truncated("x224", "length indicator", 0))?;
-    let code = *payload.get(1).ok_or(ProtoError::truncated("x224", "TPDU code", 1))?;
+    let li = *payload
+        .first()
+        .ok_or(ProtoError::truncated("x224", "length indicator", 0))?;
+    let code = *payload
+        .get(1)
+        .ok_or(ProtoError::truncated("x224", "TPDU code", 1))?;
     let header_end = usize::from(li) + 1;
     if header_end > payload.len() {
         return Err(ProtoError::invalid(
@@ -111,20 +124,42 @@ pub fn parse_tpdu(payload: &[u8]) -> Result<Tpdu<'_>, ProtoError> {
     match code & 0xf0 {
         CODE_DT => Ok(Tpdu::Data(payload.get(header_end..).unwrap_or_default())),
         CODE_CR => {
-            let (var, (dst_ref, src_ref, class_option)) = refs(body).map_err(|_| truncated("CR header"))?;
-            Ok(Tpdu::ConnectionRequest(connection_request(var, dst_ref, src_ref, class_option)))
+            let (var, (dst_ref, src_ref, class_option)) =
+                refs(body).map_err(|_| truncated("CR header"))?;
+            Ok(Tpdu::ConnectionRequest(connection_request(
+                var,
+                dst_ref,
+                src_ref,
+                class_option,
+            )))
         }
         CODE_CC => {
-            let (var, (dst_ref, src_ref, class_option)) = refs(body).map_err(|_| truncated("CC header"))?;
-            Ok(Tpdu::ConnectionConfirm(connection_confirm(var, dst_ref, src_ref, class_option)?))
+            let (var, (dst_ref, src_ref, class_option)) =
+                refs(body).map_err(|_| truncated("CC header"))?;
+            Ok(Tpdu::ConnectionConfirm(connection_confirm(
+                var,
+                dst_ref,
+                src_ref,
+                class_option,
+            )?))
         }
         CODE_DR => {
             let (_, (dst_ref, src_ref, reason)) = refs(body).map_err(|_| truncated("DR header"))?;
-            Ok(Tpdu::DisconnectRequest { dst_ref, src_ref, reason })
+            Ok(Tpdu::DisconnectRequest {
+                dst_ref,
+                src_ref,
+                reason,
+            })
         }
         CODE_ER => {
-            let dst_ref = body.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])).unwrap_or(0);
-            Ok(Tpdu::Error { dst_ref, cause: body.get(2).copied().unwrap_or(0) })
+            let dst_ref = body
+                .get(..2)
+                .map(|b| u16::from_be_bytes(b.try_into().unwrap_or([0, 0])))
+                .unwrap_or(0);
+            Ok(Tpdu::Error {
+                dst_ref,
+                cause: body.get(2).copied().unwrap_or(0),
+            })
         }
         _ => Ok(Tpdu::Unknown { code }),
     }
@@ -137,7 +172,12 @@ fn text_line(var: &[u8]) -> Option<(String, &[u8])> {
     Some((line, var.get(end + 2..)?))
 }
 
-fn connection_request(mut var: &[u8], dst_ref: u16, src_ref: u16, class_option: u8) -> ConnectionRequest {
+fn connection_request(
+    mut var: &[u8],
+    dst_ref: u16,
+    src_ref: u16,
+    class_option: u8,
+) -> ConnectionRequest {
     let mut cr = ConnectionRequest {
         dst_ref,
         src_ref,
@@ -170,7 +210,10 @@ fn connection_request(mut var: &[u8], dst_ref: u16, src_ref: u16, class_option: 
     }
     if let Ok((rest, (TYPE_CORRELATION_INFO, flags, _len))) = neg_header(var) {
         if let Ok((rest, id)) = correlation_id(rest) {
-            cr.correlation_info = Some(CorrelationInfo { flags, correlation_id: id });
+            cr.correlation_info = Some(CorrelationInfo {
+                flags,
+                correlation_id: id,
+            });
             var = rest.get(16..).unwrap_or(rest);
         }
     }
@@ -178,8 +221,19 @@ fn connection_request(mut var: &[u8], dst_ref: u16, src_ref: u16, class_option: 
     cr
 }
 
-fn connection_confirm(var: &[u8], dst_ref: u16, src_ref: u16, class_option: u8) -> Result<ConnectionConfirm, ProtoError> {
-    let mut cc = ConnectionConfirm { dst_ref, src_ref, class_option, negotiation: None, bad_neg_length: None };
+fn connection_confirm(
+    var: &[u8],
+    dst_ref: u16,
+    src_ref: u16,
+    class_option: u8,
+) -> Result<ConnectionConfirm, ProtoError> {
+    let mut cc = ConnectionConfirm {
+        dst_ref,
+        src_ref,
+        class_option,
+        negotiation: None,
+        bad_neg_length: None,
+    };
     if var.is_empty() {
         return Ok(cc);
     }
@@ -194,7 +248,10 @@ fn connection_confirm(var: &[u8], dst_ref: u16, src_ref: u16, class_option: u8) 
             flags: NegRspFlags(flags),
             selected_protocol: Protocols(v),
         }),
-        (TYPE_NEG_FAILURE, Ok(v)) => NegotiationResponse::Failure(NegFailure { flags, failure_code: FailureCode(v) }),
+        (TYPE_NEG_FAILURE, Ok(v)) => NegotiationResponse::Failure(NegFailure {
+            flags,
+            failure_code: FailureCode(v),
+        }),
         (TYPE_NEG_RSP | TYPE_NEG_FAILURE, Err(_)) => {
             return Err(ProtoError::truncated("x224", "rdpNegData value", 11));
         }
@@ -225,7 +282,9 @@ mod tests {
 
     #[test]
     fn decodes_a_windows_connection_request() {
-        let Tpdu::ConnectionRequest(cr) = tpdu(CR_TO_SSL) else { panic!("not a CR") };
+        let Tpdu::ConnectionRequest(cr) = tpdu(CR_TO_SSL) else {
+            panic!("not a CR")
+        };
         assert_eq!(cr.cookie.as_deref(), Some("AWAKECODI"));
         let neg = cr.neg_req.unwrap();
         assert_eq!(neg.requested_protocols.names(), vec!["ssl", "hybrid"]);
@@ -237,12 +296,18 @@ mod tests {
 
     #[test]
     fn decodes_confirms_with_and_without_negotiation() {
-        let Tpdu::ConnectionConfirm(cc) = tpdu(CC_HYBRID) else { panic!("not a CC") };
+        let Tpdu::ConnectionConfirm(cc) = tpdu(CC_HYBRID) else {
+            panic!("not a CC")
+        };
         assert_eq!(cc.src_ref, 0x1234);
         assert_eq!(cc.selected_protocol(), Some(Protocols(Protocols::HYBRID)));
-        let Some(NegotiationResponse::Response(r)) = &cc.negotiation else { panic!() };
+        let Some(NegotiationResponse::Response(r)) = &cc.negotiation else {
+            panic!()
+        };
         assert_eq!(r.flags.names(), vec!["EXTENDED_CLIENT_DATA_SUPPORTED"]);
-        let Tpdu::ConnectionConfirm(cc) = tpdu(CC_STANDARD) else { panic!("not a CC") };
+        let Tpdu::ConnectionConfirm(cc) = tpdu(CC_STANDARD) else {
+            panic!("not a CC")
+        };
         assert_eq!(cc.negotiation, None);
         assert_eq!(cc.selected_protocol(), Some(Protocols(0)));
     }
@@ -250,8 +315,12 @@ mod tests {
     #[test]
     fn decodes_a_negotiation_failure() {
         // zeek_zeek/rdp-proprietary-encryption.pcap frame 5: RDP_NEG_FAILURE code 2.
-        let Tpdu::ConnectionConfirm(cc) = tpdu("030000130ed0000012340003000800020000 00") else { panic!() };
-        let Some(NegotiationResponse::Failure(f)) = cc.negotiation else { panic!() };
+        let Tpdu::ConnectionConfirm(cc) = tpdu("030000130ed0000012340003000800020000 00") else {
+            panic!()
+        };
+        let Some(NegotiationResponse::Failure(f)) = cc.negotiation else {
+            panic!()
+        };
         assert_eq!(f.failure_code.name(), "SSL_NOT_ALLOWED_BY_SERVER");
         assert_eq!(cc.selected_protocol(), None);
     }

@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 
-use crate::timefmt::{ms_between, rfc3339_us};
 use crate::diagnose::{Diagnosed, Finding, Verdict};
 use crate::flow::{Gap, Side, TcpStats, TransportKind};
 use crate::proto::gcc::{ClientData, ServerData};
 use crate::proto::tls;
 use crate::session::Connection;
+use crate::timefmt::{ms_between, rfc3339_us};
 
 #[derive(Debug, Serialize)]
 pub struct ConnectionJson<'a> {
@@ -179,10 +179,20 @@ fn tls_json(c: &Connection) -> Option<TlsJson> {
     let sh = t.server_hello.as_ref().map(|s| &s.value);
     Some(TlsJson {
         client_versions: ch
-            .map(|c| c.offered_versions().into_iter().map(tls::version_name).collect())
+            .map(|c| {
+                c.offered_versions()
+                    .into_iter()
+                    .map(tls::version_name)
+                    .collect()
+            })
             .unwrap_or_default(),
         client_cipher_suites: ch
-            .map(|c| c.cipher_suites.iter().map(|s| tls::cipher_suite_name(*s)).collect())
+            .map(|c| {
+                c.cipher_suites
+                    .iter()
+                    .map(|s| tls::cipher_suite_name(*s))
+                    .collect()
+            })
             .unwrap_or_default(),
         sni: ch.and_then(|c| c.sni.clone()),
         version: sh.map(|s| tls::version_name(s.selected_version)),

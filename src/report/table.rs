@@ -4,9 +4,9 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, Color, ContentArrangement, Table};
 
-use crate::timefmt::{ms_between, rfc3339_us};
 use crate::diagnose::{Diagnosed, Severity, Verdict};
 use crate::flow::{Side, TransportKind};
+use crate::timefmt::{ms_between, rfc3339_us};
 
 fn ended(d: &Diagnosed) -> String {
     let Some(t) = &d.tcp else {
@@ -44,8 +44,17 @@ pub fn summary_table(conns: &[Diagnosed], color: bool, width: Option<u16>) -> Ta
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(vec![
-            "#", "start (UTC)", "client", "server", "verdict", "finding", "phase", "duration",
-            "ended", "RTT", "retr c/s",
+            "#",
+            "start (UTC)",
+            "client",
+            "server",
+            "verdict",
+            "finding",
+            "phase",
+            "duration",
+            "ended",
+            "RTT",
+            "retr c/s",
         ]);
     if let Some(w) = width {
         table.set_width(w);

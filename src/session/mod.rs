@@ -89,7 +89,9 @@ impl Connection {
                     self.timeline.push(
                         at,
                         side,
-                        format!("{len} bytes that are not RDP framing (first byte 0x{first_byte:02x})"),
+                        format!(
+                            "{len} bytes that are not RDP framing (first byte 0x{first_byte:02x})"
+                        ),
                     );
                 }
             }
@@ -98,7 +100,8 @@ impl Connection {
 
     pub(crate) fn decode_error(&mut self, at: &PacketInfo, side: Side, message: String) {
         if self.decode_errors.len() < MAX_DECODE_ERRORS {
-            self.timeline.push(at, side, format!("decode error: {message}"));
+            self.timeline
+                .push(at, side, format!("decode error: {message}"));
             self.decode_errors.push(Stamped {
                 at: *at,
                 side,
@@ -109,9 +112,7 @@ impl Connection {
 
     /// Standard RDP Security: the MCS connect is in clear, fast-path may follow.
     pub fn standard_security(&self) -> bool {
-        self.x224
-            .selected_protocol()
-            .is_some_and(|p| p.0 == 0)
+        self.x224.selected_protocol().is_some_and(|p| p.0 == 0)
             || self.mcs.connect_initial.is_some()
     }
 }
@@ -189,8 +190,11 @@ impl FlowHandler for Connection {
             StreamOutput::Gap(bytes) => {
                 self.gaps += 1;
                 self.framers[i].gap();
-                self.timeline
-                    .push(pkt, side, format!("{bytes} bytes missing from the capture (gap)"));
+                self.timeline.push(
+                    pkt,
+                    side,
+                    format!("{bytes} bytes missing from the capture (gap)"),
+                );
             }
         }
     }

@@ -57,13 +57,28 @@ pub struct Progress {
 
 impl Progress {
     pub fn last_phase(&self) -> Option<&Phase> {
-        self.phases.iter().rev().find(|p| p.name != PhaseName::Closed)
+        self.phases
+            .iter()
+            .rev()
+            .find(|p| p.name != PhaseName::Closed)
     }
 }
 
-/// Server flights needed in the session proper before we call it established: the MCS
-/// connect response, attach confirm and channel joins all come from the server.
-const ESTABLISHED_SERVER_FLIGHTS: usize = 3;
+/// Flights of the encrypted connection sequence before the session can have started: MCS
+/// connect request and response, attach user request and confirm (FACTS 2.6).
+const MIN_SEQUENCE_FLIGHTS: usize = 4;
+/// The server's finalization (Synchronize, Control, Control, Font Map) and first graphics
+/// come as a burst: several records, or a lot of bytes, in one server flight.
+const BURST_RECORDS: usize = 3;
+const BURST_BYTES: usize = 1500;
+
+/// The first server burst after the connection sequence: where the session proper starts.
+fn session_start(flights: &[Flight]) -> Option<&Flight> {
+    flights
+        .iter()
+        .skip(MIN_SEQUENCE_FLIGHTS)
+        .find(|f| f.side == Side::Server && (f.records >= BURST_RECORDS || f.bytes >= BURST_BYTES))
+}
 /// With NTLM, CredSSP is five messages; Kerberos has the same shape (FACTS 6).
 const CREDSSP_FLIGHTS: usize = 5;
 /// The Early User Authorization Result is a 4-byte PDU: a small record.
@@ -162,32 +177,55 @@ pub fn compute_phases(conn: &Connection, meta: &FlowMeta, tcp: Option<&TcpStats>
 
     if conn.standard_security() {
         if let Some(ci) = &conn.mcs.connect_initial {
-            let fp = conn.mcs.fastpath.iter().flatten().min_by_key(|a| a.ts_ns).copied();
-            let end = fp.unwrap_or_else(|| last_payload_before_close(conn, tcp, &last));
+            // The server's licensing PDU or first fast-path output: the sequence went through.
+            let fp = conn
+                .mcs
+                .fastpath
+                .iter()
+                .flatten()
+                .min_by_key(|a| a.ts_ns)
+                .copied();
+            let reached = fp.or(conn.mcs.license);
+            let end = reached.unwrap_or_else(|| last_payload_before_close(conn, tcp, &last));
             p.phases.push(Phase {
                 name: PhaseName::McsConnect,
                 start: ci.at,
                 end,
-                complete: fp.is_some(),
-                waiting_on: if fp.is_some() {
+                complete: reached.is_some(),
+                waiting_on: if reached.is_some() {
                     Some(Side::Server)
                 } else {
                     owed_by(&end)
                 },
             });
-            if let Some(fp) = fp {
-                p.data_start = Some(fp);
+            if let Some(at) = reached {
+                p.data_start = Some(at);
                 p.established = true;
-                p.data_flights = conn.mcs.data_pdus.iter().sum::<u64>() as usize;
             }
         }
     } else if handshake_end.is_some() {
         if let Some(first) = rest.first() {
-            p.data_start = Some(first.first);
-            p.data_flights = rest.len();
-            let server_flights = rest.iter().filter(|f| f.side == Side::Server).count();
-            p.established = server_flights >= ESTABLISHED_SERVER_FLIGHTS;
+            let session = session_start(rest);
+            let end = session
+                .map(|f| f.first)
+                .unwrap_or_else(|| last_payload_before_close(conn, tcp, &last));
+            p.phases.push(Phase {
+                name: PhaseName::McsConnect,
+                start: first.first,
+                end,
+                complete: session.is_some(),
+                waiting_on: if session.is_some() {
+                    Some(Side::Server)
+                } else {
+                    owed_by(&end)
+                },
+            });
+            if let Some(f) = session {
+                p.data_start = Some(f.first);
+                p.established = true;
+            }
         }
+        p.data_flights = rest.len();
     }
 
     if let Some(start) = p.data_start {
@@ -254,7 +292,11 @@ fn last_payload_before_close(
 /// Who owed the next message: the side that did not send the last payload.
 pub fn waiting_side(conn: &Connection, _after: &PacketInfo) -> Option<Side> {
     match (&conn.last_payload[0], &conn.last_payload[1]) {
-        (Some(c), Some(s)) => Some(if c.ts_ns > s.ts_ns { Side::Server } else { Side::Client }),
+        (Some(c), Some(s)) => Some(if c.ts_ns > s.ts_ns {
+            Side::Server
+        } else {
+            Side::Client
+        }),
         (Some(_), None) => Some(Side::Server),
         (None, Some(_)) => Some(Side::Client),
         (None, None) => None,

@@ -97,10 +97,11 @@ pub(super) fn handle_tpkt(conn: &mut Connection, at: &PacketInfo, side: Side, by
             });
         }
         Ok(Tpdu::Error { .. }) => conn.timeline.push(at, side, "X.224 Error TPDU"),
-        Ok(Tpdu::Unknown { code }) => {
-            conn.timeline
-                .push(at, side, format!("X.224 TPDU with unknown code 0x{code:02x}"))
-        }
+        Ok(Tpdu::Unknown { code }) => conn.timeline.push(
+            at,
+            side,
+            format!("X.224 TPDU with unknown code 0x{code:02x}"),
+        ),
         Err(e) => conn.decode_error(at, side, e.to_string()),
     }
 }
@@ -140,11 +141,12 @@ fn connection_confirm(conn: &mut Connection, at: &PacketInfo, side: Side, cc: Co
             "X.224 Connection Confirm with RDP_NEG_FAILURE {}",
             f.failure_code.name()
         ),
-        Some(NegotiationResponse::Unknown { neg_type }) => format!(
-            "X.224 Connection Confirm with unknown negotiation type 0x{neg_type:02x}"
-        ),
-        None => "X.224 Connection Confirm without negotiation data (Standard RDP Security)"
-            .to_string(),
+        Some(NegotiationResponse::Unknown { neg_type }) => {
+            format!("X.224 Connection Confirm with unknown negotiation type 0x{neg_type:02x}")
+        }
+        None => {
+            "X.224 Connection Confirm without negotiation data (Standard RDP Security)".to_string()
+        }
     };
     conn.timeline.push(at, side, text);
     if conn.x224.confirm.is_none() {
@@ -235,7 +237,10 @@ fn security_pdu(conn: &mut Connection, at: &PacketInfo, side: Side, user_data: &
         return;
     };
     let (slot, text) = if flags.contains(mcs::SecurityFlags::EXCHANGE_PKT) {
-        (&mut conn.mcs.security_exchange, "Security Exchange (client random)")
+        (
+            &mut conn.mcs.security_exchange,
+            "Security Exchange (client random)",
+        )
     } else if flags.contains(mcs::SecurityFlags::INFO_PKT) {
         (&mut conn.mcs.client_info, "Client Info")
     } else if flags.contains(mcs::SecurityFlags::LICENSE_PKT) {

@@ -68,7 +68,10 @@ impl TlsState {
 
 pub(super) fn handle_record(conn: &mut Connection, at: &PacketInfo, side: Side, record: &[u8]) {
     conn.tls.records[side.index()] += 1;
-    let events = conn.tls.conversation.feed_record(side == Side::Client, record);
+    let events = conn
+        .tls
+        .conversation
+        .feed_record(side == Side::Client, record);
     for ev in events {
         tls_event(conn, at, side, ev);
     }
@@ -194,7 +197,10 @@ fn tls_event(conn: &mut Connection, at: &PacketInfo, side: Side, ev: TlsEvent) {
         ),
         other => {
             let name = format!("{other:?}");
-            let name = name.split([' ', '(', '{']).next().unwrap_or("handshake message");
+            let name = name
+                .split([' ', '(', '{'])
+                .next()
+                .unwrap_or("handshake message");
             tl.push(at, side, format!("TLS {name}"));
         }
     }

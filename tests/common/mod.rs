@@ -14,7 +14,9 @@ pub fn shared_captures() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("skipped: ../shared/captures is absent (public captures live beside the checkout)");
+        eprintln!(
+            "skipped: ../shared/captures is absent (public captures live beside the checkout)"
+        );
         None
     }
 }
@@ -24,7 +26,9 @@ pub fn captures_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {

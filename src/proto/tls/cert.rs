@@ -133,7 +133,9 @@ impl CertificateInfo {
         if !self.sans.is_empty() {
             return self.sans.iter().any(|s| host_matches(s, host));
         }
-        self.common_name.as_deref().is_some_and(|cn| host_matches(cn, host))
+        self.common_name
+            .as_deref()
+            .is_some_and(|cn| host_matches(cn, host))
     }
 
     pub fn weak_key(&self) -> bool {

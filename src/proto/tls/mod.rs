@@ -32,9 +32,8 @@ pub const CONTENT_HEARTBEAT: u8 = 24;
 
 /// SHA-256("HelloRetryRequest"): the fixed random of a TLS 1.3 HelloRetryRequest.
 const HRR_RANDOM: [u8; 32] = [
-    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8,
-    0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8,
-    0x33, 0x9c,
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 ];
 
 /// How long the TLS record at the front of `buf` is, from its header alone.
@@ -113,14 +112,27 @@ pub enum TlsEvent {
     CertificateVerify,
     NewSessionTicket,
     /// A handshake record after that side's keys changed (Finished, and TLS 1.3's flight).
-    EncryptedHandshake { len: usize },
+    EncryptedHandshake {
+        len: usize,
+    },
     ChangeCipherSpec,
-    Alert { level: u8, description: u8 },
-    EncryptedAlert { len: usize },
-    ApplicationData { len: usize },
+    Alert {
+        level: u8,
+        description: u8,
+    },
+    EncryptedAlert {
+        len: usize,
+    },
+    ApplicationData {
+        len: usize,
+    },
     Heartbeat,
-    Malformed { reason: String },
-    HandshakeTooLarge { len: usize },
+    Malformed {
+        reason: String,
+    },
+    HandshakeTooLarge {
+        len: usize,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -135,7 +147,8 @@ struct Direction {
 /// The TLS state of one connection, fed whole records by the caller's framing.
 #[derive(Debug, Default)]
 pub struct TlsConversation {
-    dirs: [Direction; 2],
+    client: Direction,
+    server: Direction,
     tls13: bool,
 }
 
@@ -144,12 +157,24 @@ impl TlsConversation {
         Self::default()
     }
 
+    /// 0 is the client's direction, anything else the server's.
+    fn dir(&mut self, d: usize) -> &mut Direction {
+        if d == 0 {
+            &mut self.client
+        } else {
+            &mut self.server
+        }
+    }
+
     /// Feeds one whole record (header included) sent by the client or the server.
     pub fn feed_record(&mut self, from_client: bool, record: &[u8]) -> Vec<TlsEvent> {
         let d = usize::from(!from_client);
         let mut events = Vec::new();
-        let (Some(&content_type), Some(body)) = (record.first(), record.get(RECORD_HEADER..)) else {
-            events.push(TlsEvent::Malformed { reason: "record shorter than its header".into() });
+        let (Some(&content_type), Some(body)) = (record.first(), record.get(RECORD_HEADER..))
+        else {
+            events.push(TlsEvent::Malformed {
+                reason: "record shorter than its header".into(),
+            });
             return events;
         };
         match content_type {
@@ -157,11 +182,11 @@ impl TlsConversation {
                 events.push(TlsEvent::ChangeCipherSpec);
                 // TLS 1.3's compatibility CCS changes nothing; TLS 1.2's switches keys.
                 if !self.tls13 {
-                    self.dirs[d].encrypted = true;
+                    self.dir(d).encrypted = true;
                 }
             }
             CONTENT_ALERT => {
-                if self.dirs[d].encrypted || body.len() != 2 {
+                if self.dir(d).encrypted || body.len() != 2 {
                     events.push(TlsEvent::EncryptedAlert { len: body.len() });
                 } else {
                     events.push(TlsEvent::Alert {
@@ -171,13 +196,18 @@ impl TlsConversation {
                 }
             }
             CONTENT_HANDSHAKE => {
-                if self.dirs[d].encrypted {
+                if self.dir(d).encrypted {
                     events.push(TlsEvent::EncryptedHandshake { len: body.len() });
                 } else {
                     self.handshake_bytes(d, body, &mut events);
                     let record_version = record
                         .get(1..3)
-                        .map(|v| u16::from_be_bytes([v.first().copied().unwrap_or(0), v.get(1).copied().unwrap_or(0)]))
+                        .map(|v| {
+                            u16::from_be_bytes([
+                                v.first().copied().unwrap_or(0),
+                                v.get(1).copied().unwrap_or(0),
+                            ])
+                        })
                         .unwrap_or(0);
                     for ev in &mut events {
                         if let TlsEvent::ClientHello(ch) = ev {
@@ -196,7 +226,7 @@ impl TlsConversation {
     }
 
     fn handshake_bytes(&mut self, d: usize, mut body: &[u8], events: &mut Vec<TlsEvent>) {
-        let dir = &mut self.dirs[d];
+        let dir = &mut self.dir(d);
         if dir.skipping > 0 {
             let n = dir.skipping.min(body.len());
             dir.skipping -= n;
@@ -204,8 +234,10 @@ impl TlsConversation {
         }
         dir.pending.extend_from_slice(body);
         loop {
-            let dir = &mut self.dirs[d];
-            let Some(&[_, a, b, c]) = dir.pending.get(..4) else { break };
+            let dir = &mut self.dir(d);
+            let Some(&[_, a, b, c]) = dir.pending.get(..4) else {
+                break;
+            };
             let len = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
             if len > MAX_HANDSHAKE {
                 events.push(TlsEvent::HandshakeTooLarge { len });
@@ -219,9 +251,9 @@ impl TlsConversation {
             }
             let msg: Vec<u8> = dir.pending.drain(..4 + len).collect();
             self.handshake_message(d, &msg, events);
-            if self.dirs[d].encrypted {
+            if self.dir(d).encrypted {
                 // The rest of this flight is under the new keys.
-                let rest = std::mem::take(&mut self.dirs[d].pending);
+                let rest = std::mem::take(&mut self.dir(d).pending);
                 if !rest.is_empty() {
                     events.push(TlsEvent::EncryptedHandshake { len: rest.len() });
                 }
@@ -236,7 +268,10 @@ impl TlsConversation {
             Ok(_) => return,
             Err(e) => {
                 events.push(TlsEvent::Malformed {
-                    reason: format!("handshake message type {}: {e:?}", msg.first().copied().unwrap_or(0)),
+                    reason: format!(
+                        "handshake message type {}: {e:?}",
+                        msg.first().copied().unwrap_or(0)
+                    ),
                 });
                 return;
             }
@@ -255,7 +290,10 @@ impl TlsConversation {
                 events.push(TlsEvent::ClientHello(info));
             }
             TlsMessageHandshake::ServerHello(sh) => {
-                let selected = sh.ext.and_then(server_supported_version).unwrap_or(sh.version.0);
+                let selected = sh
+                    .ext
+                    .and_then(server_supported_version)
+                    .unwrap_or(sh.version.0);
                 let info = ServerHelloInfo {
                     legacy_version: sh.version.0,
                     selected_version: selected,
@@ -268,16 +306,16 @@ impl TlsConversation {
                     if selected == 0x0304 {
                         self.tls13 = true;
                         // Everything after the ServerHello is under handshake keys.
-                        self.dirs[d].encrypted = true;
-                        self.dirs[1 - d].encrypted = true;
+                        self.dir(d).encrypted = true;
+                        self.dir(1 - d).encrypted = true;
                     }
                     events.push(TlsEvent::ServerHello(info));
                 }
             }
             TlsMessageHandshake::ServerHelloV13Draft18(sh) => {
                 self.tls13 = true;
-                self.dirs[d].encrypted = true;
-                self.dirs[1 - d].encrypted = true;
+                self.dir(d).encrypted = true;
+                self.dir(1 - d).encrypted = true;
                 events.push(TlsEvent::ServerHello(ServerHelloInfo {
                     legacy_version: sh.version.0,
                     selected_version: sh.version.0,
@@ -306,7 +344,9 @@ impl TlsConversation {
             TlsMessageHandshake::ClientKeyExchange(_) => events.push(TlsEvent::ClientKeyExchange),
             TlsMessageHandshake::CertificateVerify(_) => events.push(TlsEvent::CertificateVerify),
             TlsMessageHandshake::NewSessionTicket(_) => events.push(TlsEvent::NewSessionTicket),
-            TlsMessageHandshake::Finished(f) => events.push(TlsEvent::EncryptedHandshake { len: f.len() }),
+            TlsMessageHandshake::Finished(f) => {
+                events.push(TlsEvent::EncryptedHandshake { len: f.len() })
+            }
             _ => {}
         }
     }
@@ -321,12 +361,20 @@ fn client_extensions(info: &mut ClientHelloInfo, exts: &[TlsExtension]) {
                     .map(|(_, n)| String::from_utf8_lossy(n).into_owned());
             }
             TlsExtension::SupportedVersions(v) => {
-                info.supported_versions =
-                    v.iter().map(|x| x.0).filter(|x| !is_grease(*x)).take(MAX_LIST).collect();
+                info.supported_versions = v
+                    .iter()
+                    .map(|x| x.0)
+                    .filter(|x| !is_grease(*x))
+                    .take(MAX_LIST)
+                    .collect();
             }
             TlsExtension::EllipticCurves(g) => {
-                info.supported_groups =
-                    g.iter().map(|x| x.0).filter(|x| !is_grease(*x)).take(MAX_LIST).collect();
+                info.supported_groups = g
+                    .iter()
+                    .map(|x| x.0)
+                    .filter(|x| !is_grease(*x))
+                    .take(MAX_LIST)
+                    .collect();
             }
             TlsExtension::SignatureAlgorithms(s) => {
                 info.signature_algorithms = s.iter().copied().take(MAX_LIST).collect();
