@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
-use rdpscope::diagnose::{catalog, DiagnoseConfig, Diagnosed, Severity, Verdict};
+use rdpscope::diagnose::{catalog, DiagnoseConfig, Diagnosed, Severity};
 use rdpscope::pipeline::{analyze_files, PipelineConfig};
 use rdpscope::report::{json, table};
 
@@ -248,37 +248,45 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
 }
 
 fn print_report(collected: &mut [Diagnosed], args: &AnalyzeArgs, packets: u64) {
+    use std::fmt::Write as _;
     collected.sort_by_key(|d| d.meta.id);
+    let mut out = String::new();
     if collected.is_empty() {
-        println!("No RDP connections found ({packets} packets read).");
-        return;
-    }
-    let color = use_color(args.no_color);
-    let width = terminal_width();
-    println!("{}", table::summary_table(collected, color, width));
-    println!("{}", table::footer(collected));
-    for d in collected.iter() {
+        let _ = writeln!(out, "No RDP connections found ({packets} packets read).");
+    } else {
+        let color = use_color(args.no_color);
+        let _ = writeln!(
+            out,
+            "{}",
+            table::summary_table(collected, color, terminal_width())
+        );
+        let _ = writeln!(out, "{}", table::footer(collected));
         let min = if args.all {
             Severity::Info
         } else {
             Severity::Warning
         };
-        let block = table::findings_block(d, min);
-        if !block.is_empty() && (args.all || d.verdict != Verdict::Ok || !block.is_empty()) {
-            println!(
-                "\n#{} {} -> {}: {}",
-                d.meta.id,
-                d.meta.client,
-                d.meta.server,
-                d.verdict.name()
-            );
-            print!("{block}");
-        }
-        if args.timeline {
-            println!("\n#{} timeline", d.meta.id);
-            println!("{}", table::timeline_table(d, color));
+        for d in collected.iter() {
+            let block = table::findings_block(d, min);
+            if !block.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "\n#{} {} -> {}: {}",
+                    d.meta.id,
+                    d.meta.client,
+                    d.meta.server,
+                    d.verdict.name()
+                );
+                out.push_str(&block);
+            }
+            if args.timeline {
+                let _ = writeln!(out, "\n#{} timeline", d.meta.id);
+                let _ = writeln!(out, "{}", table::timeline_table(d, color));
+            }
         }
     }
+    // A closed pipe (`| head`) is the reader's choice, not an error worth a panic.
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
 }
 
 /// The terminal's width when stdout is one (COLUMNS wins), else none: tables wrap at 120.

@@ -91,6 +91,8 @@ pub struct Decoded<'a> {
     pub src: IpAddr,
     pub dst: IpAddr,
     pub ttl: u8,
+    /// IPv4 identification (0 for IPv6): tells a duplicated capture from a retransmission.
+    pub ip_id: u16,
     pub transport: Transport<'a>,
 }
 
@@ -115,13 +117,14 @@ pub fn decode_packet(linktype: i32, data: &[u8], orig_len: u32) -> Option<Decode
         }
         _ => return None,
     };
-    let (src, dst, ttl, fragmented) = match sliced.net.as_ref()? {
+    let (src, dst, ttl, ip_id, fragmented) = match sliced.net.as_ref()? {
         LaxNetSlice::Ipv4(v4) => {
             let h = v4.header();
             (
                 IpAddr::V4(h.source_addr()),
                 IpAddr::V4(h.destination_addr()),
                 h.ttl(),
+                h.identification(),
                 v4.payload().fragmented,
             )
         }
@@ -131,6 +134,7 @@ pub fn decode_packet(linktype: i32, data: &[u8], orig_len: u32) -> Option<Decode
                 IpAddr::V6(h.source_addr()),
                 IpAddr::V6(h.destination_addr()),
                 h.hop_limit(),
+                0,
                 v6.payload().fragmented,
             )
         }
@@ -180,6 +184,7 @@ pub fn decode_packet(linktype: i32, data: &[u8], orig_len: u32) -> Option<Decode
         src,
         dst,
         ttl,
+        ip_id,
         transport,
     })
 }

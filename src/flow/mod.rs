@@ -144,8 +144,22 @@ pub struct SegmentSummary {
     pub verdict: SegmentVerdict,
 }
 
+/// What identifies a TCP segment on the wire: a capture that saw the same packet twice
+/// (two taps, a SPAN of both directions) repeats all of it, a retransmission does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SegmentId {
+    seq: u32,
+    ack: u32,
+    len: u32,
+    ip_id: u16,
+    flags: u8,
+}
+
 struct Flow<H> {
     meta: FlowMeta,
+    last_segment: [Option<SegmentId>; 2],
+    /// Packets captured twice, left out of reassembly.
+    duplicates: u64,
     interest: Interest,
     client_payloads_seen: u8,
     tcp: Option<TcpReassembler>,
@@ -321,6 +335,8 @@ impl<H: FlowHandler> FlowTable<H> {
                 key,
                 Flow {
                     meta,
+                    last_segment: [None, None],
+                    duplicates: 0,
                     interest: Interest::Undecided,
                     client_payloads_seen: 0,
                     tcp,
@@ -367,6 +383,25 @@ impl<H: FlowHandler> FlowTable<H> {
                 }
                 Interest::Undecided => {}
             }
+        }
+        if let Transport::Tcp(seg) = &d.transport {
+            let f = seg.flags;
+            let id = SegmentId {
+                seq: seg.seq,
+                ack: seg.ack,
+                len: seg.wire_len,
+                ip_id: d.ip_id,
+                flags: u8::from(f.syn)
+                    | u8::from(f.ack) << 1
+                    | u8::from(f.fin) << 2
+                    | u8::from(f.rst) << 3,
+            };
+            let slot = &mut flow.last_segment[side.index()];
+            if d.ip_id != 0 && *slot == Some(id) {
+                flow.duplicates += 1;
+                return;
+            }
+            *slot = Some(id);
         }
         match &d.transport {
             Transport::Tcp(seg) => {

@@ -2,22 +2,11 @@
 //! connection with findings a short block: title, explanation, evidence frames, fix.
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, Color, ContentArrangement, Table};
+use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table};
 
 use crate::diagnose::{Diagnosed, Severity, Verdict};
 use crate::flow::{Side, TransportKind};
 use crate::timefmt::{ms_between, rfc3339_us};
-
-fn ended(d: &Diagnosed) -> String {
-    let Some(t) = &d.tcp else {
-        return "-".into();
-    };
-    match (t.reset_by(), t.closed_by()) {
-        (Some(s), _) => format!("RST by {}", s.name()),
-        (None, Some(s)) => format!("FIN by {}", s.name()),
-        (None, None) => "open".into(),
-    }
-}
 
 fn verdict_color(v: Verdict) -> Color {
     match v {
@@ -31,10 +20,10 @@ fn verdict_color(v: Verdict) -> Color {
 
 fn duration_text(ns: i64) -> String {
     let ms = ms_between(0, ns);
-    if ms >= 10_000.0 {
+    if ms >= 1_000.0 {
         format!("{:.1} s", ms / 1000.0)
     } else {
-        format!("{ms:.1} ms")
+        format!("{ms:.0} ms")
     }
 }
 
@@ -44,17 +33,7 @@ pub fn summary_table(conns: &[Diagnosed], color: bool, width: Option<u16>) -> Ta
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(vec![
-            "#",
-            "start (UTC)",
-            "client",
-            "server",
-            "verdict",
-            "finding",
-            "phase",
-            "duration",
-            "ended",
-            "RTT",
-            "retr c/s",
+            "#", "start", "client", "server", "verdict", "phase", "took", "finding",
         ]);
     if let Some(w) = width {
         table.set_width(w);
@@ -65,19 +44,6 @@ pub fn summary_table(conns: &[Diagnosed], color: bool, width: Option<u16>) -> Ta
     for d in conns {
         let m = &d.meta;
         let start = rfc3339_us(m.first.ts_ns);
-        let (rtt, retrans) = match &d.tcp {
-            Some(t) => (
-                t.handshake_rtt_ns()
-                    .map(|ns| format!("{:.1} ms", ms_between(0, ns)))
-                    .unwrap_or_else(|| "-".into()),
-                format!(
-                    "{}/{}",
-                    t.retransmissions[Side::Client.index()],
-                    t.retransmissions[Side::Server.index()]
-                ),
-            ),
-            None => ("-".into(), "-".into()),
-        };
         let mut verdict = Cell::new(d.verdict.name());
         if color {
             verdict = verdict.fg(verdict_color(d.verdict));
@@ -93,11 +59,10 @@ pub fn summary_table(conns: &[Diagnosed], color: bool, width: Option<u16>) -> Ta
         };
         table.add_row(vec![
             Cell::new(id),
-            Cell::new(start.get(11..23).unwrap_or(&start)),
+            Cell::new(start.get(11..19).unwrap_or(&start)),
             Cell::new(m.client.to_string()),
             Cell::new(m.server.to_string()),
             verdict,
-            Cell::new(finding),
             Cell::new(
                 d.progress
                     .last_phase()
@@ -105,10 +70,14 @@ pub fn summary_table(conns: &[Diagnosed], color: bool, width: Option<u16>) -> Ta
                     .unwrap_or("-"),
             ),
             Cell::new(duration_text(m.last.ts_ns - m.first.ts_ns)),
-            Cell::new(ended(d)),
-            Cell::new(rtt),
-            Cell::new(retrans),
+            Cell::new(finding),
         ]);
+    }
+    // Everything but the finding keeps its natural width; the finding wraps.
+    for (i, col) in table.column_iter_mut().enumerate() {
+        if i != 7 {
+            col.set_constraint(ColumnConstraint::ContentWidth);
+        }
     }
     table
 }
