@@ -109,6 +109,8 @@ pub struct CertificateJson {
 
 #[derive(Debug, Serialize)]
 pub struct TlsJson {
+    pub record_version: Option<String>,
+    pub client_hello_version: Option<String>,
     pub client_versions: Vec<String>,
     pub client_cipher_suites: Vec<String>,
     pub sni: Option<String>,
@@ -178,6 +180,8 @@ fn tls_json(c: &Connection) -> Option<TlsJson> {
     }
     let sh = t.server_hello.as_ref().map(|s| &s.value);
     Some(TlsJson {
+        record_version: ch.map(|c| tls::version_name(c.record_version)),
+        client_hello_version: ch.map(|c| tls::version_name(c.legacy_version)),
         client_versions: ch
             .map(|c| {
                 c.offered_versions()
