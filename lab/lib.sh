@@ -221,6 +221,6 @@ want() {  # want FILTER [MIN] [MAX]
 }
 none() { want "$1" 0 0; }
 span_ge() {  # capture spans at least N seconds
-  local d; d=$(capinfos -aeT -r "$PCAP" 2>/dev/null | awk -F'\t' '{print $3-$2}' | tail -1)
+  local d; d=$(tshark -r "$PCAP" -T fields -e frame.time_relative 2>/dev/null | tail -1)
   awk -v d="$d" -v n="$1" 'BEGIN{exit !(d>=n)}' || { log "check failed: span $d < $1 s"; CHECK_OK=0; }
 }

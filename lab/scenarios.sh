@@ -135,3 +135,164 @@ sc_icmp_reject() {
   client 20 /sec:tls /cert:deny +auth-only
 }
 chk_icmp_reject() { want 'icmp.type==3 && icmp.code==13'; none "ip.src==$SRV_IP && tcp && !icmp"; }
+
+# u32 match for a TCP segment whose payload starts with a TLS handshake record
+# carrying a ClientHello (record type 0x16, handshake type 0x01)
+U32_CLIENT_HELLO='0>>22&0x3C@12>>26&0x3C@0>>24=0x16&&0>>22&0x3C@12>>26&0x3C@5>>24=0x01'
+
+def server_hung stalled "server-unresponsive handshake-stalled" "" \
+ "xrdp security_layer=tls started, then SIGSTOPped by PID before the client connects: the kernel completes the TCP handshake and ACKs the X.224 Connection Request, the Connection Confirm never comes; xfreerdp /sec:tls waits (keepalives) until it is killed by timeout 30."
+sc_server_hung() {
+  xrdp_start security_layer=tls
+  kill -STOP "$SRV_PID"
+  capture_start "$PCAP"
+  client 30 /sec:tls /cert:deny +auth-only /timeout:60000
+}
+chk_server_hung() { want "ip.src==$CLI_IP && cotp.type == 0x0e"; none 'cotp.type == 0x0d'; none "ip.src==$SRV_IP && tcp.len > 0"; span_ge 25; }
+
+def client_hello_dropped stalled "handshake-stalled packet-loss" "" \
+ "xrdp security_layer=tls; iptables (u32) in the server namespace drops every TCP segment carrying a TLS ClientHello (the server-side capture sees it arrive, the server never ACKs it); xfreerdp /sec:tls /timeout:40000 retransmits the ClientHello until it is killed by timeout 32."
+sc_client_hello_dropped() {
+  xrdp_start security_layer=tls
+  in_s iptables -A INPUT -p tcp --dport $PORT -m u32 --u32 "$U32_CLIENT_HELLO" -j DROP
+  capture_start "$PCAP"
+  client 32 /sec:tls /cert:deny +auth-only /timeout:40000
+}
+chk_client_hello_dropped() { want 'cotp.type == 0x0d'; want 'tls.handshake.type == 1' 3; none 'tls.handshake.type == 2'; span_ge 25; }
+
+def server_reset_after_client_hello failed "server-reset-after-client-hello" "" \
+ "xrdp security_layer=tls; iptables (u32) in the server namespace answers the TCP segment carrying the TLS ClientHello with REJECT --reject-with tcp-reset: X.224 negotiation succeeds (TLS selected), then a RST right after the ClientHello, no ServerHello, no alert."
+sc_server_reset_after_client_hello() {
+  xrdp_start security_layer=tls
+  in_s iptables -A INPUT -p tcp --dport $PORT -m u32 --u32 "$U32_CLIENT_HELLO" -j REJECT --reject-with tcp-reset
+  capture_start "$PCAP"
+  client 20 /sec:tls /cert:deny +auth-only
+}
+chk_server_reset_after_client_hello() { want 'tls.handshake.type == 1'; want "ip.src==$SRV_IP && tcp.flags.reset==1"; none 'tls.handshake.type == 2'; none 'tls.alert_message'; }
+
+def cert_corrupt failed "server-reset-after-client-hello" "" \
+ "xrdp security_layer=tls with a corrupt (truncated) certificate file; xfreerdp /sec:tls: X.224 selects TLS, then right after the ClientHello xrdp sends a cleartext MCS Disconnect Provider Ultimatum and resets the connection; no ServerHello, no alert."
+sc_cert_corrupt() {
+  xrdp_start security_layer=tls "certificate=$PKI/corrupt.pem"
+  capture_start "$PCAP"
+  client 20 /sec:tls /cert:deny +auth-only
+}
+chk_cert_corrupt() { want 'tls.handshake.type == 1'; want "ip.src==$SRV_IP && (tcp.flags.reset==1 || tcp.flags.fin==1)"; none 'tls.handshake.type == 2'; }
+
+def cert_key_mismatch failed "server-reset-after-client-hello" "" \
+ "xrdp security_layer=tls with key_file= a private key that does not belong to the certificate; xfreerdp /sec:tls: X.224 selects TLS, then right after the ClientHello xrdp sends a cleartext MCS Disconnect Provider Ultimatum and resets; no ServerHello, no alert."
+sc_cert_key_mismatch() {
+  xrdp_start security_layer=tls "key_file=$PKI/other.key"
+  capture_start "$PCAP"
+  client 20 /sec:tls /cert:deny +auth-only
+}
+chk_cert_key_mismatch() { want 'tls.handshake.type == 1'; want "ip.src==$SRV_IP && (tcp.flags.reset==1 || tcp.flags.fin==1)"; none 'tls.handshake.type == 2'; }
+
+def expired_cert_deny failed "client-rejected-certificate server-certificate-problem" "" \
+ "xrdp security_layer=tls ssl_protocols=TLSv1.2 with an expired self-signed certificate (notAfter 2021-01-01, CN=10.99.0.1); xfreerdp /sec:tls /cert:deny: full TLS 1.2 handshake, then the client refuses the certificate and closes."
+sc_expired_cert_deny() {
+  xrdp_start security_layer=tls "ssl_protocols=TLSv1.2" "certificate=$PKI/expired.pem" "key_file=$PKI/expired.key"
+  capture_start "$PCAP"
+  client 20 /sec:tls /cert:deny +auth-only
+}
+chk_expired_cert_deny() { want 'tls.handshake.type == 11'; want "ip.src==$CLI_IP && tcp.flags.fin==1"; none "ip.src==$CLI_IP && tls.app_data && tcp.len > 60"; }
+
+def security_downgrade failed "security-downgrade" "" \
+ "xrdp security_layer=negotiate with certificate= pointing to a missing file; xfreerdp /sec:tls (requests TLS only): xrdp silently answers selectedProtocol 0 (Standard RDP Security) instead of a failure, and the client, which did not request it, gives up."
+sc_security_downgrade() {
+  xrdp_start security_layer=negotiate "certificate=$WORK/missing.pem" "key_file=$WORK/missing.key"
+  capture_start "$PCAP"
+  client 20 /sec:tls /cert:deny +auth-only
+}
+chk_security_downgrade() { want 'rdp.negReq.requestedProtocols == 1'; want 'rdp.negReq.selectedProtocol == 0'; none 'tls.handshake'; }
+
+def security_downgrade_negotiated failed "security-downgrade server-abort" "" \
+ "xrdp security_layer=negotiate with certificate= pointing to a missing file; xfreerdp with its default security (requests TLS and CredSSP, also allows Standard RDP Security): xrdp silently selects Standard RDP Security (selectedProtocol 0) and the client follows; after the Client Info PDU xrdp sends an MCS Disconnect Provider Ultimatum and closes (Debian's xrdp rejects FreeRDP 2's salted MAC: 'MAC checksum error' in its log, nothing on the wire says why)."
+sc_security_downgrade_negotiated() {
+  xrdp_start security_layer=negotiate "certificate=$WORK/missing.pem" "key_file=$WORK/missing.key"
+  capture_start "$PCAP"
+  client 20 /cert:deny +auth-only
+}
+chk_security_downgrade_negotiated() { want 'rdp.negReq.requestedProtocols == 3'; want 'rdp.negReq.selectedProtocol == 0'; none 'tls.handshake'; want 'tcp.len > 100' 2; }
+
+def tls_version_mismatch_tls10_server failed "tls-version-mismatch" "" \
+ "xrdp security_layer=tls ssl_protocols=TLSv1 (TLS 1.0 only); xfreerdp /sec:tls (offers TLS 1.2 and 1.3): no common version; xrdp (OpenSSL 3) answers the ClientHello with a plaintext alert internal_error (80), no ServerHello, then a cleartext MCS Disconnect Provider Ultimatum."
+sc_tls_version_mismatch_tls10_server() {
+  xrdp_start security_layer=tls "ssl_protocols=TLSv1"
+  capture_start "$PCAP"
+  client 20 /sec:tls /cert:deny +auth-only
+}
+chk_tls_version_mismatch_tls10_server() { want 'tls.handshake.type == 1'; want "ip.src==$SRV_IP && tls.alert_message.desc == 80"; none 'tls.handshake.type == 2'; }
+
+def self_signed_cert_ignored ok "server-certificate-problem" "" \
+ "xrdp security_layer=tls ssl_protocols=TLSv1.2 with its stock self-signed certificate from the Debian package (/etc/xrdp/cert.pem, CN is not 10.99.0.1); xfreerdp /sec:tls /cert:ignore +auth-only: the connection succeeds although the certificate is self-signed and names another host."
+sc_self_signed_cert_ignored() {
+  xrdp_start security_layer=tls "ssl_protocols=TLSv1.2" "certificate=/etc/xrdp/cert.pem" "key_file=/etc/xrdp/key.pem"
+  capture_start "$PCAP"
+  client 20 /sec:tls /cert:ignore +auth-only
+}
+chk_self_signed_cert_ignored() { want 'tls.handshake.type == 11'; want 'tls.handshake.type == 2'; want "ip.src==$CLI_IP && tls.app_data" 5; none 'tls.alert_message.desc'; }
+
+# NFQUEUE delay/drop queue in the client namespace (the "path" seen from the
+# server): outgoing client segments and incoming server segments of port 3389.
+path_queue() {  # path_queue nfqdelay-options...
+  in_c iptables -A OUTPUT -p tcp --dport $PORT -j NFQUEUE --queue-num 0 --queue-bypass
+  in_c iptables -A INPUT  -p tcp --sport $PORT -j NFQUEUE --queue-num 0 --queue-bypass
+  nfq_start "$NS_C" 0 "$@"
+}
+
+def high_latency slow "high-latency handshake-slow" "" \
+ "xrdp security_layer=tls TLSv1.3, lab-CA certificate; 300 ms added each way (RTT 600 ms) by the NFQUEUE delay queue (lab/nfqdelay.c) in the client namespace; xfreerdp /sec:tls +auth-only /cert:deny /timeout:30000: the connection succeeds, the handshake takes several seconds."
+sc_high_latency() {
+  xrdp_start security_layer=tls "ssl_protocols=TLSv1.3"
+  path_queue -d 300
+  capture_start "$PCAP"
+  client 40 /sec:tls +auth-only /cert:deny /timeout:30000
+}
+chk_high_latency() { want 'tls.handshake.type == 2'; want 'tcp.analysis.ack_rtt > 0.55' 3; span_ge 5; none 'tls.alert_message.desc'; }
+
+def lossy_ok ok "packet-loss" "" \
+ "xrdp security_layer=tls TLSv1.3, lab-CA certificate; NFQUEUE queue in the client namespace drops 20% of port-3389 segments in both directions (fixed seed 11, the first 3 packets spared); xfreerdp /sec:tls +auth-only /cert:deny: retransmissions, but the connection completes."
+sc_lossy_ok() {
+  xrdp_start security_layer=tls "ssl_protocols=TLSv1.3"
+  path_queue -l 20 -s 11 -k 3
+  capture_start "$PCAP"
+  client 40 /sec:tls +auth-only /cert:deny /timeout:30000
+}
+chk_lossy_ok() { want 'tls.handshake.type == 2'; want 'tcp.analysis.retransmission || tcp.analysis.lost_segment' 1; none 'tls.alert_message.desc'; want "ip.src==$CLI_IP && tls.app_data" 5; }
+
+def lossy_timeout failed "packet-loss" "" \
+ "xrdp security_layer=tls TLSv1.3; NFQUEUE queue in the client namespace drops 60% of port-3389 segments in both directions (fixed seed 5, the first 3 packets spared); xfreerdp /sec:tls +auth-only /cert:deny (default /timeout 9000 ms = TCP_USER_TIMEOUT) under timeout 30: repeated retransmissions, the connection never completes and the client gives up."
+sc_lossy_timeout() {
+  xrdp_start security_layer=tls "ssl_protocols=TLSv1.3"
+  path_queue -l 60 -s 5 -k 3
+  capture_start "$PCAP"
+  client 30 /sec:tls +auth-only /cert:deny
+}
+chk_lossy_timeout() { want 'tcp.analysis.retransmission' 3; }
+
+def mtu_blackhole stalled "mtu-blackhole handshake-stalled" "" \
+ "xrdp security_layer=tls TLSv1.2 (certificate flight about 1.2 kB); in the client namespace iptables drops every server segment of 1000 bytes or more (-m length) while the server-side MTU stays 1500; the server namespace route has quickack 1 so the ClientHello is ACKed at once; xfreerdp /sec:tls /timeout:40000 under timeout 32: the server retransmits its big segment, the handshake stalls."
+sc_mtu_blackhole() {
+  xrdp_start security_layer=tls "ssl_protocols=TLSv1.2"
+  in_s ip route change 10.99.0.0/24 dev "$IF_S" proto kernel scope link src "$SRV_IP" quickack 1
+  in_c iptables -A INPUT -p tcp --sport $PORT -m length --length 1000:65535 -j DROP
+  capture_start "$PCAP"
+  client 32 /sec:tls +auth-only /cert:deny /timeout:40000
+}
+chk_mtu_blackhole() { want 'tls.handshake.type == 1'; want "ip.src==$SRV_IP && tcp.len >= 900 && tcp.analysis.retransmission" 3; want "ip.src==$SRV_IP && tcp.len == 0 && tcp.ack > 300"; span_ge 25; }
+
+def client_abort failed "client-abort" "" \
+ "freerdp-shadow-cli /sec:nla; xfreerdp /sec:nla started without /p: after the TLS handshake it waits for a password on stdin (a pipe that never delivers), and is killed by PID after 3 s, like a user cancelling the prompt: the client closes the connection after TLS, before any CredSSP message."
+sc_client_abort() {
+  shadow_start /sec:nla
+  [ -S /tmp/.X11-unix/X${DISP_C#:} ] || xvfb_start "$NS_C" "$DISP_C"
+  mkdir -p "$WORK/chome"
+  capture_start "$PCAP"
+  bg "$NS_C" "$WORK/client.log" bash -c "sleep 15 | env HOME='$WORK/chome' XDG_CONFIG_HOME='$WORK/chome/.config' DISPLAY='$DISP_C' SSL_CERT_FILE='$PKI/ca.pem' setsid timeout -k 1 10 xfreerdp /v:$SRV_IP:$PORT /u:$USER_NAME /sec:nla /cert:deny"
+  sleep 3
+  local p; for p in $(ip netns pids "$NS_C"); do
+    [ "$(cat /proc/$p/comm 2>/dev/null)" = xfreerdp ] && kill -KILL "$p"; done
+  sleep 1
+}
+chk_client_abort() { want "$TLS_FIN_OK"; want "ip.src==$CLI_IP && (tcp.flags.fin==1 || tcp.flags.reset==1)"; none "ip.src==$SRV_IP && (tcp.flags.fin==1 || tcp.flags.reset==1) && frame.time_relative < 2.5"; }
