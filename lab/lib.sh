@@ -224,3 +224,7 @@ span_ge() {  # capture spans at least N seconds
   local d; d=$(tshark -r "$PCAP" -T fields -e frame.time_relative 2>/dev/null | tail -1)
   awk -v d="$d" -v n="$1" 'BEGIN{exit !(d>=n)}' || { log "check failed: span $d < $1 s"; CHECK_OK=0; }
 }
+
+# client exit status assertions (a scenario that did not behave as designed fails)
+client_ok()   { [ "${CLIENT_RC:-x}" = 0 ] || die "client was expected to succeed (rc=$CLIENT_RC)"; }
+client_fail() { [ "${CLIENT_RC:-0}" != 0 ] || die "client was expected to fail but succeeded"; }

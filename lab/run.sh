@@ -3,6 +3,7 @@
 #   lab/run.sh list        list scenarios
 #   lab/run.sh all         record every scenario, then write fixtures/lab/MANIFEST.toml
 #   lab/run.sh NAME...     record the named scenarios, then rewrite the manifest
+#   lab/run.sh check [NAME...]  re-run the tshark checks on existing recordings + manifest
 #   lab/run.sh manifest    only rewrite the manifest from the recorded, checked fixtures
 # Needs root and lab/setup.sh (packages + build/nfqdelay). OUT_DIR overrides fixtures/lab.
 set -euo pipefail
@@ -10,8 +11,15 @@ cd "$(dirname "$0")"
 source ./lib.sh
 source ./scenarios.sh
 OUT_DIR=${OUT_DIR:-$ROOT_DIR/fixtures/lab}
-STATUS_DIR=$LAB_DIR/build/status
+STATUS_DIR=${STATUS_DIR:-$LAB_DIR/build/status}
 mkdir -p "$OUT_DIR" "$STATUS_DIR"
+
+check_one() {  # re-run the tshark check of an existing recording
+  local name=$1; PCAP=$OUT_DIR/$name.pcap; CHECK_OK=1
+  [ -f "$PCAP" ] || { log "$name: no recording"; echo missing > "$STATUS_DIR/$name"; return; }
+  "chk_$name"
+  if [ "$CHECK_OK" = 1 ]; then echo ok; else echo check-failed; fi > "$STATUS_DIR/$name"
+}
 
 run_one() {
   local name=$1
@@ -64,12 +72,18 @@ write_manifest() {
   log "wrote $m ($(grep -c '^\[\[fixture' "$m") fixtures)"
 }
 
-[ $# -ge 1 ] || { sed -n 2,8p "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n 2,9p "$0"; exit 2; }
 case "$1" in
   list) for s in "${SCENARIOS[@]}"; do printf '%-28s %-10s %s\n' "$s" "${VERDICT[$s]}" "${CODES[$s]}"; done; exit 0;;
   manifest) write_manifest; exit 0;;
+  check) shift; [ $# -gt 0 ] || set -- "${SCENARIOS[@]}"
+         for s in "$@"; do check_one "$s"; printf '%-36s %s\n' "$s" "$(cat "$STATUS_DIR/$s")"; done
+         write_manifest; exit 0;;
 esac
 [ "$(id -u)" = 0 ] || die "must run as root"
+# one lab at a time: the namespace names are fixed
+exec 9>/run/rdplab.lock
+flock -w 900 9 || die "another lab run holds /run/rdplab.lock"
 [ -x "$LAB_DIR/build/nfqdelay" ] || "$LAB_DIR/setup.sh"
 pki_make
 T0=$SECONDS
@@ -77,4 +91,4 @@ if [ "$1" = all ]; then set -- "${SCENARIOS[@]}"; fi
 for s in "$@"; do run_one "$s"; done
 write_manifest
 log "done in $((SECONDS-T0)) s"
-for s in "$@"; do printf '%-28s %s\n' "$s" "$(cat "$STATUS_DIR/$s")"; done
+for s in "$@"; do printf '%-36s %s\n' "$s" "$(cat "$STATUS_DIR/$s")"; done
