@@ -45,7 +45,7 @@ run_one() {
     if [ "$CHECK_OK" = 1 ]; then echo ok > "$STATUS_DIR/$name"; log "--- $name: OK ($((SECONDS-t0)) s, $(stat -c %s "$PCAP") bytes)"
     else echo check-failed > "$STATUS_DIR/$name"; log "--- $name: CHECK FAILED ($((SECONDS-t0)) s)"; fi
   else
-    rm -f "$OUT_DIR/$name.pcap.tmp"
+    rm -f "$OUT_DIR/$name.pcap.tmp" "$OUT_DIR/$name.pcap"
     echo run-failed > "$STATUS_DIR/$name"; log "--- $name: RUN FAILED"
   fi
 }
