@@ -96,9 +96,8 @@ capture_stop() {
 
 # ---- PKI ---------------------------------------------------------------------
 pki_make() {
-  [ -f "$PKI/done" ] && return 0
   mkdir -p "$PKI"; local d=$PKI
-  ( cd "$d"
+  [ -f "$PKI/done" ] || ( cd "$d"
     openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3650 \
        -subj "/CN=rdpscope lab CA" -addext "basicConstraints=critical,CA:TRUE" \
        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
@@ -122,6 +121,19 @@ pki_make() {
     head -c 400 server.pem > corrupt.pem; echo "!!garbage!!" >> corrupt.pem
     touch done )
   [ -f "$PKI/server.pem" ] && [ -f "$PKI/expired.pem" ] || die "PKI generation failed"
+  if [ ! -f "$PKI/wrongname.pem" ]; then  # valid lab-CA certificate for another host name
+    ( cd "$PKI"
+      openssl req -newkey rsa:2048 -nodes -keyout wrongname.key -out wrongname.csr -subj "/CN=otherhost.lab.test" 2>/dev/null
+      printf 'subjectAltName=DNS:otherhost.lab.test\nextendedKeyUsage=serverAuth\n' > wrongname.ext
+      openssl x509 -req -in wrongname.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+         -extfile wrongname.ext -out wrongname.pem 2>/dev/null )
+  fi
+  if [ ! -f "$PKI/weak.pem" ]; then  # 1024-bit RSA key, signed by the lab CA for 10.99.0.1
+    ( cd "$PKI"
+      openssl req -newkey rsa:1024 -nodes -keyout weak.key -out weak.csr -subj "/CN=$SRV_IP" 2>/dev/null
+      openssl x509 -req -in weak.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+         -extfile server.ext -out weak.pem 2>/dev/null )
+  fi
 }
 
 # ---- displays ------------------------------------------------------------------

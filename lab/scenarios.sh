@@ -364,3 +364,23 @@ sc_capture_ended_early() {
   client_wait
 }
 chk_capture_ended_early() { want 'cotp.type == 0x0e'; none 'cotp.type == 0x0d'; none 'tcp.flags.fin==1 || tcp.flags.reset==1'; }
+
+def weak_key_cert failed "server-reset-after-client-hello" "" \
+ "xrdp security_layer=tls ssl_protocols=TLSv1.2 with a 1024-bit RSA certificate signed by the lab CA for 10.99.0.1; xfreerdp /sec:tls /cert:deny: OpenSSL 3 (security level 2) on the server refuses to load the key (ee key too small), so after the ClientHello xrdp sends a cleartext MCS Disconnect Provider Ultimatum and resets; no ServerHello, no alert, the weak certificate never reaches the wire."
+sc_weak_key_cert() {
+  xrdp_start security_layer=tls "ssl_protocols=TLSv1.2" "certificate=$PKI/weak.pem" "key_file=$PKI/weak.key"
+  capture_start "$PCAP"
+  client 20 /sec:tls /cert:deny +auth-only
+  client_fail
+}
+chk_weak_key_cert() { want 'tls.handshake.type == 1'; want "ip.src==$SRV_IP && tcp.flags.reset==1"; none 'tls.handshake.type == 2'; none 'tls.alert_message'; }
+
+def cert_name_mismatch_deny failed "client-rejected-certificate server-certificate-problem" "" \
+ "xrdp security_layer=tls ssl_protocols=TLSv1.2 with a certificate signed by the trusted lab CA but issued to otherhost.lab.test; xfreerdp /v:10.99.0.1 /sec:tls /cert:deny: full TLS 1.2 handshake (SNI 10.99.0.1), then the client refuses the certificate (name mismatch) and closes."
+sc_cert_name_mismatch_deny() {
+  xrdp_start security_layer=tls "ssl_protocols=TLSv1.2" "certificate=$PKI/wrongname.pem" "key_file=$PKI/wrongname.key"
+  capture_start "$PCAP"
+  client 20 /sec:tls /cert:deny +auth-only
+  client_fail
+}
+chk_cert_name_mismatch_deny() { want 'tls.handshake.type == 11'; want "ip.src==$CLI_IP && tcp.flags.fin==1"; none "ip.src==$CLI_IP && tls.app_data && tcp.len > 60"; }
