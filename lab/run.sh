@@ -58,6 +58,7 @@ write_manifest() {
   { echo "# Fixtures recorded by lab/run.sh between real peers in two network namespaces."
     echo "# Expectations (verdict, codes) come from the fault each scenario injects, not from any tool."
     echo "# Only scenarios whose recording passed its tshark check are listed."
+    echo "# file is relative to the directory of this manifest. Rebuild: lab/run.sh all (as root)."
     for name in "${SCENARIOS[@]}"; do
       [ "$(cat "$STATUS_DIR/$name" 2>/dev/null)" = ok ] && [ -f "$OUT_DIR/$name.pcap" ] || continue
       echo; echo "[[fixture]]"

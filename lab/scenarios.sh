@@ -384,3 +384,17 @@ sc_cert_name_mismatch_deny() {
   client_fail
 }
 chk_cert_name_mismatch_deny() { want 'tls.handshake.type == 11'; want "ip.src==$CLI_IP && tcp.flags.fin==1"; none "ip.src==$CLI_IP && tls.app_data && tcp.len > 60"; }
+
+def mtu_blackhole_client_side stalled "mtu-blackhole handshake-stalled" "" \
+ "CLIENT-side capture. xrdp security_layer=tls TLSv1.2; every server segment of 1000 bytes or more is sent to an NFQUEUE in the server namespace (OUTPUT) where nfqdelay -l 100 drops it, after the server's TCP has counted it as sent, as a tunnel with a smaller MTU would; quickack 1 on the server route so the ClientHello is ACKed at once; xfreerdp /sec:tls /timeout:40000 under timeout 32: the client sees the X.224 exchange and the ACK of its ClientHello, then only keepalive answers whose sequence number is beyond the data received (the server's certificate flight never arrives, no ServerHello)."
+sc_mtu_blackhole_client_side() {
+  xrdp_start security_layer=tls "ssl_protocols=TLSv1.2"
+  in_s ip route change 10.99.0.0/24 dev "$IF_S" proto kernel scope link src "$SRV_IP" quickack 1
+  # an NFQUEUE drop (not -j DROP): the server's TCP counts the segment as sent, as
+  # on a real path, so its later ACKs carry the advanced sequence number
+  in_s iptables -A OUTPUT -p tcp --sport $PORT -m length --length 1000:65535 -j NFQUEUE --queue-num 1
+  nfq_start "$NS_S" 1 -l 100
+  capture_start "$PCAP" c
+  client 32 /sec:tls +auth-only /cert:deny /timeout:40000
+}
+chk_mtu_blackhole_client_side() { want 'tls.handshake.type == 1'; none "ip.src==$SRV_IP && tcp.len >= 900"; want "ip.src==$SRV_IP && tcp.analysis.lost_segment"; want "ip.src==$SRV_IP && tcp.len == 0 && tcp.ack > 300"; none 'tls.handshake.type == 2'; span_ge 25; }
