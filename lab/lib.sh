@@ -54,7 +54,7 @@ in_s() { ip netns exec "$NS_S" "$@"; }
 in_c() { ip netns exec "$NS_C" "$@"; }
 
 # start a background process inside a namespace, remember its PID
-bg() { local ns=$1 out=$2; shift 2; ip netns exec "$ns" "$@" >"$out" 2>&1 & PIDS+=($!); LAST_PID=$!; }
+spawn() { local ns=$1 out=$2; shift 2; ip netns exec "$ns" "$@" >"$out" 2>&1 & PIDS+=($!); LAST_PID=$!; }
 
 cleanup() {
   local rc=$? pid i; set +e
@@ -140,7 +140,7 @@ pki_make() {
 xvfb_start() {  # xvfb_start NS DISPLAY
   local ns=$1 d=$2 n=${2#:}
   rm -f "/tmp/.X$n-lock" "/tmp/.X11-unix/X$n"
-  bg "$ns" "$WORK/xvfb$n.log" Xvfb "$d" -noreset -nolisten tcp -screen 0 1024x768x24
+  spawn "$ns" "$WORK/xvfb$n.log" Xvfb "$d" -noreset -nolisten tcp -screen 0 1024x768x24
   local i; for i in $(seq 50); do [ -S "/tmp/.X11-unix/X$n" ] && return 0; sleep 0.1; done
   die "Xvfb $d did not start"
 }
@@ -158,7 +158,7 @@ xrdp_start() {
     if grep -q "^#\?$k=" "$ini"; then sed -i "0,/^#\?$k=.*/s||$k=$v|" "$ini"
     else sed -i "/^\[Globals\]/a $k=$v" "$ini"; fi
   done
-  bg "$NS_S" "$WORK/xrdp.out" xrdp --nodaemon --config "$ini"
+  spawn "$NS_S" "$WORK/xrdp.out" xrdp --nodaemon --config "$ini"
   SRV_PID=$LAST_PID
   wait_listen
 }
@@ -170,7 +170,7 @@ shadow_start() {
   cp "$PKI/server.pem" "$home/.config/freerdp/shadow/shadow.crt"
   cp "$PKI/server.key" "$home/.config/freerdp/shadow/shadow.key"
   printf '%s:::%s:::\n' "$USER_NAME" "$(winpr-hash -u "$USER_NAME" -p "$USER_PASS")" > "$WORK/sam"
-  bg "$NS_S" "$WORK/shadow.out" env HOME="$home" XDG_CONFIG_HOME="$home/.config" DISPLAY="$DISP_S" \
+  spawn "$NS_S" "$WORK/shadow.out" env HOME="$home" XDG_CONFIG_HOME="$home/.config" DISPLAY="$DISP_S" \
      freerdp-shadow-cli /port:$PORT /bind-address:$SRV_IP /sam-file:"$WORK/sam" "$@"
   SRV_PID=$LAST_PID
   wait_listen
@@ -203,7 +203,7 @@ client_bg() {
   local t=$1; shift
   [ -S /tmp/.X11-unix/X${DISP_C#:} ] || xvfb_start "$NS_C" "$DISP_C"
   mkdir -p "$WORK/chome"
-  bg "$NS_C" "$WORK/client.log" env HOME="$WORK/chome" XDG_CONFIG_HOME="$WORK/chome/.config" DISPLAY="$DISP_C" \
+  spawn "$NS_C" "$WORK/client.log" env HOME="$WORK/chome" XDG_CONFIG_HOME="$WORK/chome/.config" DISPLAY="$DISP_C" \
      SSL_CERT_FILE="$PKI/ca.pem" \
      timeout -k 2 "$t" xfreerdp /v:$SRV_IP:$PORT /u:$USER_NAME /p:"${CLIENT_PASS:-$USER_PASS}" "$@"
   CLIENT_PID=$LAST_PID
@@ -214,7 +214,7 @@ client_wait() { CLIENT_RC=0; wait "$CLIENT_PID" 2>/dev/null || CLIENT_RC=$?; log
 nfq_start() {  # nfq_start NS QNUM nfqdelay-options...
   local ns=$1 q=$2; shift 2
   [ -x "$LAB_DIR/build/nfqdelay" ] || die "build/nfqdelay missing: run lab/setup.sh"
-  bg "$ns" "$WORK/nfq$q.log" "$LAB_DIR/build/nfqdelay" -q "$q" "$@"
+  spawn "$ns" "$WORK/nfq$q.log" "$LAB_DIR/build/nfqdelay" -q "$q" "$@"
   sleep 0.3
 }
 

@@ -315,7 +315,7 @@ sc_client_abort() {
   [ -S /tmp/.X11-unix/X${DISP_C#:} ] || xvfb_start "$NS_C" "$DISP_C"
   mkdir -p "$WORK/chome"
   capture_start "$PCAP"
-  bg "$NS_C" "$WORK/client.log" bash -c "sleep 15 | env HOME='$WORK/chome' XDG_CONFIG_HOME='$WORK/chome/.config' DISPLAY='$DISP_C' SSL_CERT_FILE='$PKI/ca.pem' setsid timeout -k 1 10 xfreerdp /v:$SRV_IP:$PORT /u:$USER_NAME /sec:nla /cert:deny"
+  spawn "$NS_C" "$WORK/client.log" bash -c "sleep 15 | env HOME='$WORK/chome' XDG_CONFIG_HOME='$WORK/chome/.config' DISPLAY='$DISP_C' SSL_CERT_FILE='$PKI/ca.pem' setsid timeout -k 1 10 xfreerdp /v:$SRV_IP:$PORT /u:$USER_NAME /sec:nla /cert:deny"
   sleep 3
   local p; for p in $(ip netns pids "$NS_C"); do
     [ "$(cat /proc/$p/comm 2>/dev/null)" = xfreerdp ] && kill -KILL "$p"; done
