@@ -225,23 +225,19 @@ pub struct ServerCore {
     pub early_capability_flags: Option<u32>,
 }
 
+/// CERT_CHAIN_VERSION_1 is a proprietary RSA key blob signed by Microsoft's well-known key,
+/// CERT_CHAIN_VERSION_2 an X.509 chain; the top bit marks a temporary certificate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ServerCertificate {
-    /// CERT_CHAIN_VERSION_1: a proprietary RSA key blob signed by Microsoft's well-known key.
-    Proprietary {
-        temporary: bool,
-    },
-    /// CERT_CHAIN_VERSION_2: an X.509 chain.
-    X509 {
-        temporary: bool,
-        chain_len: u32,
-        #[serde(skip)]
-        certs_der: Vec<Vec<u8>>,
-    },
-    Unknown {
-        version: u32,
-    },
+pub struct ServerCertificate {
+    /// "proprietary", "x509" or "unknown".
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub version: u32,
+    pub temporary: bool,
+    /// Certificates in an X.509 chain.
+    pub chain_len: Option<u32>,
+    #[serde(skip)]
+    pub certs_der: Vec<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -266,12 +262,19 @@ pub struct ServerData {
 
 fn server_certificate(cert: &[u8]) -> Option<ServerCertificate> {
     let version = u32_at(cert, 0)?;
-    let temporary = version & 0x8000_0000 != 0;
-    Some(match version & 0x7fff_ffff {
-        1 => ServerCertificate::Proprietary { temporary },
+    let mut out = ServerCertificate {
+        kind: "unknown",
+        version: version & 0x7fff_ffff,
+        temporary: version & 0x8000_0000 != 0,
+        chain_len: None,
+        certs_der: Vec::new(),
+    };
+    match out.version {
+        1 => out.kind = "proprietary",
         2 => {
+            out.kind = "x509";
             let chain_len = u32_at(cert, 4).unwrap_or(0);
-            let mut certs_der = Vec::new();
+            out.chain_len = Some(chain_len);
             let mut at = 8;
             for _ in 0..(chain_len as usize).min(MAX_CERTS) {
                 let Some(len) = u32_at(cert, at) else { break };
@@ -280,18 +283,14 @@ fn server_certificate(cert: &[u8]) -> Option<ServerCertificate> {
                     break;
                 };
                 if len <= MAX_CERT_BYTES {
-                    certs_der.push(der.to_vec());
+                    out.certs_der.push(der.to_vec());
                 }
                 at += 4 + len;
             }
-            ServerCertificate::X509 {
-                temporary,
-                chain_len,
-                certs_der,
-            }
         }
-        _ => ServerCertificate::Unknown { version },
-    })
+        _ => {}
+    }
+    Some(out)
 }
 
 fn server_security(b: &[u8]) -> Option<ServerSecurity> {

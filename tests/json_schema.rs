@@ -1,0 +1,67 @@
+//! docs/json.md documents exactly the keys rdpscope emits: no undocumented key, no stale one.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use serde_json::Value;
+
+/// Every object key path in `v` ("a.b", "a[].b"); arrays of scalars add no path of their own.
+fn key_paths(v: &Value, prefix: &str, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                out.insert(path.clone());
+                key_paths(x, &path, out);
+            }
+        }
+        Value::Array(items) => {
+            for x in items {
+                key_paths(x, &format!("{prefix}[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn documented() -> BTreeSet<String> {
+    let doc = std::fs::read_to_string(repo_root().join("docs/json.md")).expect("docs/json.md");
+    doc.lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn documented_keys_are_the_emitted_keys() {
+    let mut files = captures_under(&repo_root().join("fixtures/lab"));
+    if let Some(dir) = shared_captures() {
+        files.extend(captures_under(&dir));
+    }
+    let mut emitted = BTreeSet::new();
+    for f in &files {
+        let (conns, _) = analyze_json(&[f.to_str().unwrap()]);
+        for c in &conns {
+            key_paths(c, "", &mut emitted);
+        }
+    }
+    let documented = documented();
+    let undocumented: Vec<_> = emitted.difference(&documented).collect();
+    let stale: Vec<_> = documented.difference(&emitted).collect();
+    assert!(
+        undocumented.is_empty(),
+        "emitted but not in docs/json.md: {undocumented:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "in docs/json.md but never emitted: {stale:?}"
+    );
+    assert!(documented.len() > 100);
+}
