@@ -267,7 +267,8 @@ fn print_report(collected: &mut [Diagnosed], args: &AnalyzeArgs, packets: u64) {
             Severity::Warning
         };
         for d in collected.iter() {
-            let block = table::findings_block(d, min);
+            let block =
+                table::findings_block(d, min, width_or_default(), args.timeline || args.all);
             if !block.is_empty() {
                 let _ = writeln!(
                     out,
@@ -287,6 +288,10 @@ fn print_report(collected: &mut [Diagnosed], args: &AnalyzeArgs, packets: u64) {
     }
     // A closed pipe (`| head`) is the reader's choice, not an error worth a panic.
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
+}
+
+fn width_or_default() -> usize {
+    usize::from(terminal_width().unwrap_or(120)).max(60)
 }
 
 /// The terminal's width when stdout is one (COLUMNS wins), else none: tables wrap at 120.

@@ -111,7 +111,7 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
         if json_mode {
             let _ = writeln!(out, "{}", json::to_line(&d));
         } else {
-            let block = table::findings_block(&d, Severity::Warning);
+            let block = table::findings_block(&d, Severity::Warning, 120, false);
             let _ = writeln!(
                 out,
                 "{} #{} {} -> {}: finished, {}",

@@ -289,7 +289,7 @@ pub(super) fn tls_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                 let ms = (at.ts_ns - ch.at.ts_ns) as f64 / 1e6;
                 out.push(finding(
                     "server-reset-after-client-hello",
-                    format!("The server dropped the connection {ms:.0} ms after the TLS ClientHello ({what}, no ServerHello, no alert)"),
+                    format!("The server dropped the connection ({what}) right after the TLS ClientHello, with no ServerHello and no alert"),
                     format!(
                         "The client sent its ClientHello and the server closed the connection \
                          ({what}) {ms:.1} ms later without a ServerHello or an alert. The server's \

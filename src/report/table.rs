@@ -106,26 +106,52 @@ pub fn footer(conns: &[Diagnosed]) -> String {
     )
 }
 
-/// The findings of one connection as text: title, explanation, evidence, fix.
-pub fn findings_block(d: &Diagnosed, min: Severity) -> String {
+/// Word-wraps `text` to `width` columns, every line starting with `indent`.
+pub fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::from(indent);
+    for word in text.split_whitespace() {
+        if line.len() > indent.len() && line.len() + 1 + word.len() > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = format!("{indent}  ");
+        } else if line.len() > indent.len() && !line.ends_with(' ') {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if line.trim().len() > 0 {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The findings of one connection as text: title, explanation, evidence frames, fix.
+/// `detail` adds each evidence frame's note.
+pub fn findings_block(d: &Diagnosed, min: Severity, width: usize, detail: bool) -> String {
     let mut s = String::new();
     for f in d.findings.iter().filter(|f| f.severity >= min) {
-        s.push_str(&format!(
-            "  [{}] {} ({})\n",
-            f.severity.name(),
-            f.title,
-            f.code
+        s.push_str(&wrap(
+            &format!("[{}] {} ({})", f.severity.name(), f.title, f.code),
+            width,
+            "  ",
         ));
-        s.push_str(&format!("    {}\n", f.explanation));
+        s.push_str(&wrap(&f.explanation, width, "    "));
         if !f.evidence.is_empty() {
-            let ev: Vec<String> = f
-                .evidence
-                .iter()
-                .map(|e| format!("frame {} at {:.1} ms: {}", e.frame, e.t_ms, e.note))
-                .collect();
-            s.push_str(&format!("    evidence: {}\n", ev.join("; ")));
+            let ev = if detail {
+                f.evidence
+                    .iter()
+                    .map(|e| format!("frame {} at {:.1} ms: {}", e.frame, e.t_ms, e.note))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            } else {
+                let frames: Vec<String> = f.evidence.iter().map(|e| e.frame.to_string()).collect();
+                format!("frames {}", frames.join(", "))
+            };
+            s.push_str(&wrap(&format!("evidence: {ev}"), width, "    "));
         }
-        s.push_str(&format!("    fix: {}\n", f.fix));
+        s.push_str(&wrap(&format!("fix: {}", f.fix), width, "    "));
     }
     s
 }

@@ -214,11 +214,28 @@ fn versions_text(v: &[u16]) -> String {
     }
 }
 
+/// A TLS 1.3 alert travels as application_data: 2 bytes of alert, the inner content type
+/// and a 16-byte AEAD tag. No RDP or CredSSP message is that small.
+const TLS13_ALERT_RECORD: usize = 2 + 1 + 16;
+
 /// An application_data record: in TLS 1.3 the handshake's own tail travels this way too.
 pub(super) fn handle_app_data(conn: &mut Connection, at: &PacketInfo, side: Side, len: usize) {
     let st = &mut conn.tls;
     let i = side.index();
     st.records[i] += 1;
+    if st.is_tls13() && st.handshake_done.is_some() && len == TLS13_ALERT_RECORD {
+        conn.timeline.push(at, side, "TLS Alert (encrypted)");
+        st.alert.get_or_insert(Stamped {
+            at: *at,
+            side,
+            value: Alert {
+                level: 0,
+                description: 0,
+                encrypted: true,
+            },
+        });
+        return;
+    }
     if st.is_tls13() && st.handshake_done.is_none() {
         // Server: EncryptedExtensions..Finished; client: its Finished ends the handshake.
         if st.finished[i].is_none() {

@@ -1,0 +1,60 @@
+//! What a newcomer sees first: the README demo fits one 40x120 screen, shows every verdict and
+//! the fix for each failing connection, and honours NO_COLOR.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn demo_output(envs: &[(&str, &str)]) -> String {
+    let demo = repo_root().join("fixtures/demo/demo.pcap");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rdpscope"));
+    cmd.arg(demo).env("COLUMNS", "120");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run rdpscope");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the demo has failing connections"
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[test]
+fn demo_fits_one_screen_with_verdicts_and_fixes() {
+    let text = demo_output(&[]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() <= 40, "{} lines:\n{text}", lines.len());
+    for l in &lines {
+        assert!(l.chars().count() <= 120, "line wider than 120: {l}");
+    }
+    let (conns, _) = analyze_json(&[repo_root()
+        .join("fixtures/demo/demo.pcap")
+        .to_str()
+        .unwrap()]);
+    assert!(conns.len() >= 3);
+    for c in &conns {
+        assert!(text.contains(c["verdict"].as_str().unwrap()));
+        if c["verdict"] != "ok" {
+            let fix = c["findings"][0]["fix"].as_str().unwrap();
+            let first_words: String = fix.split_whitespace().take(4).collect::<Vec<_>>().join(" ");
+            assert!(
+                text.contains(&first_words),
+                "fix of connection {} missing",
+                c["id"]
+            );
+        }
+    }
+}
+
+#[test]
+fn no_color_and_pipes_get_no_escape_codes() {
+    assert!(!demo_output(&[("NO_COLOR", "1")]).contains('\u{1b}'));
+    assert!(
+        !demo_output(&[]).contains('\u{1b}'),
+        "stdout is a pipe here"
+    );
+}
