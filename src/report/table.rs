@@ -120,7 +120,7 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
         }
         line.push_str(word);
     }
-    if line.trim().len() > 0 {
+    if !line.trim().is_empty() {
         out.push_str(line.trim_end());
         out.push('\n');
     }
