@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
+use rdpscope::capture::writer::{write_connections, ConnectionSpan};
 use rdpscope::diagnose::{catalog, DiagnoseConfig, Diagnosed, Severity};
 use rdpscope::pipeline::{analyze_files, PipelineConfig};
 use rdpscope::report::{json, table};
@@ -48,6 +49,18 @@ struct AnalyzeArgs {
     /// One JSON object per connection per line (NDJSON).
     #[arg(long)]
     json: bool,
+    /// Only these connections (by the # of the summary; repeatable).
+    #[arg(long = "connection", value_name = "ID")]
+    connections: Vec<u64>,
+    /// Only connections with these verdicts (ok, failed, stalled, slow, incomplete).
+    #[arg(long = "verdict", value_delimiter = ',', value_name = "VERDICT")]
+    verdicts: Vec<String>,
+    /// Only connections to or from this address.
+    #[arg(long = "host", value_name = "IP")]
+    hosts: Vec<std::net::IpAddr>,
+    /// Write the packets of the failing connections (or of the selected ones) to a pcap.
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    write: Option<String>,
     /// Print each connection's full event timeline under the summary.
     #[arg(long)]
     timeline: bool,
@@ -208,6 +221,33 @@ pub(crate) fn use_color(no_color: bool) -> bool {
         && std::io::stdout().is_terminal()
 }
 
+impl AnalyzeArgs {
+    fn selecting(&self) -> bool {
+        !self.connections.is_empty() || !self.verdicts.is_empty() || !self.hosts.is_empty()
+    }
+
+    fn selects(&self, d: &Diagnosed) -> bool {
+        let m = &d.meta;
+        (self.connections.is_empty() || self.connections.contains(&m.id))
+            && (self.verdicts.is_empty() || self.verdicts.iter().any(|v| v == d.verdict.name()))
+            && (self.hosts.is_empty()
+                || self
+                    .hosts
+                    .iter()
+                    .any(|h| *h == m.client.ip || *h == m.server.ip))
+    }
+}
+
+fn span_of(d: &Diagnosed) -> ConnectionSpan {
+    ConnectionSpan {
+        a: (d.meta.client.ip, d.meta.client.port),
+        b: (d.meta.server.ip, d.meta.server.port),
+        tcp: d.meta.transport == rdpscope::flow::TransportKind::Tcp,
+        first_ns: d.meta.first.ts_ns,
+        last_ns: d.meta.last.ts_ns,
+    }
+}
+
 fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
     let config = PipelineConfig {
         diagnose: args.thresholds.config(),
@@ -216,8 +256,16 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut collected: Vec<Diagnosed> = Vec::new();
     let mut any_error = false;
+    let mut spans = Vec::new();
     let mut on_conn = |d: Diagnosed| {
-        any_error |= d.findings.iter().any(|f| f.severity == Severity::Error);
+        let failing = d.findings.iter().any(|f| f.severity == Severity::Error);
+        any_error |= failing;
+        if !args.selects(&d) {
+            return;
+        }
+        if args.write.is_some() && (args.selecting() || failing) {
+            spans.push(span_of(&d));
+        }
         if args.json {
             let mut lock = stdout.lock();
             let _ = writeln!(lock, "{}", json::to_line(&d));
@@ -235,6 +283,18 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
     }
     for w in &summary.warnings {
         eprintln!("rdpscope: warning: {}: {}", w.path, w.message);
+    }
+    if let (Some(out), None) = (&args.write, &error) {
+        match write_connections(&args.files, args.filter.as_deref(), &spans, out) {
+            Ok(n) => eprintln!(
+                "rdpscope: wrote {n} packets of {} connection(s) to {out}",
+                spans.len()
+            ),
+            Err(e) => {
+                eprintln!("rdpscope: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        }
     }
     if let Some(e) = error {
         eprintln!("rdpscope: {e}");

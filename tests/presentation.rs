@@ -58,3 +58,46 @@ fn no_color_and_pipes_get_no_escape_codes() {
         "stdout is a pipe here"
     );
 }
+
+#[test]
+fn written_pcap_holds_exactly_the_failing_connections() {
+    let demo = repo_root().join("fixtures/demo/demo.pcap");
+    let out = std::env::temp_dir().join(format!("rdpscope-failing-{}.pcap", std::process::id()));
+    let run = rdpscope(&[
+        "analyze",
+        "-w",
+        out.to_str().unwrap(),
+        demo.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(1));
+    let (all, _) = analyze_json(&[demo.to_str().unwrap()]);
+    let (written, _) = analyze_json(&[out.to_str().unwrap()]);
+    let key = |c: &serde_json::Value| {
+        (
+            c["client"].clone(),
+            c["server"].clone(),
+            c["verdict"].clone(),
+            c["packets"].clone(),
+        )
+    };
+    let want: Vec<_> = all
+        .iter()
+        .filter(|c| c["verdict"] != "ok")
+        .map(key)
+        .collect();
+    let got: Vec<_> = written.iter().map(key).collect();
+    assert_eq!(got, want);
+    let _ = std::fs::remove_file(out);
+}
+
+#[test]
+fn selection_flags_pick_connections() {
+    let demo = repo_root().join("fixtures/demo/demo.pcap");
+    let (ok, _) = analyze_json(&["--verdict", "ok", demo.to_str().unwrap()]);
+    assert!(!ok.is_empty() && ok.iter().all(|c| c["verdict"] == "ok"));
+    let (one, _) = analyze_json(&["--connection", "2", demo.to_str().unwrap()]);
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0]["id"], 2);
+    let (none, _) = analyze_json(&["--host", "192.0.2.1", demo.to_str().unwrap()]);
+    assert!(none.is_empty());
+}

@@ -4,6 +4,7 @@
 pub mod decode;
 pub mod live;
 pub mod source;
+pub mod writer;
 
 pub use decode::{
     decode_packet, Decoded, IcmpUnreachable, TcpFlags, TcpSegment, Transport, UdpDatagram,

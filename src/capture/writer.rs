@@ -1,0 +1,106 @@
+//! Writing the packets of chosen connections back out as a pcap, for Wireshark.
+
+use std::net::IpAddr;
+
+use pcap::{Capture, Linktype, Packet, PacketHeader};
+
+use super::decode::{decode_packet, Transport};
+use super::source::{CaptureError, FileSet};
+
+/// One connection to extract: its two endpoints (either order), protocol and time span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionSpan {
+    pub a: (IpAddr, u16),
+    pub b: (IpAddr, u16),
+    pub tcp: bool,
+    pub first_ns: i64,
+    pub last_ns: i64,
+}
+
+impl ConnectionSpan {
+    fn matches(&self, src: (IpAddr, u16), dst: (IpAddr, u16), tcp: bool, ts: i64) -> bool {
+        self.tcp == tcp
+            && ts >= self.first_ns
+            && ts <= self.last_ns
+            && ((src == self.a && dst == self.b) || (src == self.b && dst == self.a))
+    }
+}
+
+/// Reads the files again and writes every packet of the given connections to `out`.
+/// Returns how many packets were written.
+pub fn write_connections(
+    paths: &[String],
+    bpf: Option<&str>,
+    spans: &[ConnectionSpan],
+    out: &str,
+) -> Result<u64, CaptureError> {
+    if paths.iter().any(|p| p == "-") {
+        return Err(CaptureError::Open {
+            path: out.to_string(),
+            reason: "-w needs to read the capture twice; it cannot be used with standard input"
+                .into(),
+        });
+    }
+    let mut files = FileSet::open(paths, bpf)?;
+    let mut saver = None;
+    let mut written = 0u64;
+    let mut error = None;
+    files.for_each(|raw| {
+        if error.is_some() {
+            return;
+        }
+        let Some(d) = decode_packet(raw.linktype, raw.data, raw.orig_len) else {
+            return;
+        };
+        let (sp, dp, tcp) = match d.transport {
+            Transport::Tcp(t) => (t.src_port, t.dst_port, true),
+            Transport::Udp(u) => (u.src_port, u.dst_port, false),
+            Transport::Unreachable(_) => return,
+        };
+        if !spans
+            .iter()
+            .any(|s| s.matches((d.src, sp), (d.dst, dp), tcp, raw.ts_ns))
+        {
+            return;
+        }
+        if saver.is_none() {
+            let opened =
+                Capture::dead_with_precision(Linktype(raw.linktype), pcap::Precision::Nano)
+                    .and_then(|dead| dead.savefile(out));
+            match opened {
+                Ok(s) => saver = Some(s),
+                Err(e) => {
+                    error = Some(CaptureError::Open {
+                        path: out.to_string(),
+                        reason: e.to_string(),
+                    });
+                    return;
+                }
+            }
+        }
+        if let Some(s) = saver.as_mut() {
+            let header = PacketHeader {
+                ts: libc_timeval(raw.ts_ns),
+                caplen: raw.data.len() as u32,
+                len: raw.orig_len,
+            };
+            s.write(&Packet::new(&header, raw.data));
+            written += 1;
+        }
+    })?;
+    if let Some(e) = error {
+        return Err(e);
+    }
+    if let Some(mut s) = saver {
+        let _ = s.flush();
+    }
+    Ok(written)
+}
+
+/// pcap's timeval: with nanosecond precision the second field holds nanoseconds.
+fn libc_timeval(ts_ns: i64) -> libc::timeval {
+    libc::timeval {
+        tv_sec: ts_ns.div_euclid(1_000_000_000) as libc::time_t,
+        tv_usec: ts_ns.rem_euclid(1_000_000_000) as libc::suseconds_t,
+    }
+}
