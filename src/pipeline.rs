@@ -83,8 +83,16 @@ impl Pipeline {
         self.drain(out);
     }
 
-    /// Wall-clock timer: raises the stall alarm for handshakes that stopped moving, once each.
-    pub fn tick(&mut self, now_ns: i64, events: &mut dyn FnMut(LiveEvent)) {
+    /// Wall-clock timer: finishes connections that closed or went idle (as packets would),
+    /// and raises the stall alarm for handshakes that stopped moving, once each.
+    pub fn tick(
+        &mut self,
+        now_ns: i64,
+        out: &mut dyn FnMut(Diagnosed),
+        events: &mut dyn FnMut(LiveEvent),
+    ) {
+        self.table.sweep(now_ns, &mut self.finished);
+        self.drain(out);
         let stall_ns = (self.config.diagnose.stall_after_ms * 1e6) as i64;
         self.table.for_each_active(|meta, tcp, conn| {
             if conn.live.stall_alarmed || closed(tcp) {

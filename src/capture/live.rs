@@ -94,7 +94,7 @@ impl LiveCapture {
     pub fn open(opts: &LiveOptions) -> Result<LiveCapture, CaptureError> {
         let iface = opts.interface.as_str();
         let inactive = Capture::from_device(iface).map_err(|e| describe_error(iface, &e))?;
-        let mut cap = inactive
+        let cap = inactive
             .immediate_mode(true)
             .promisc(opts.promiscuous)
             .snaplen(opts.snaplen)
@@ -102,6 +102,8 @@ impl LiveCapture {
             .buffer_size(32 << 20)
             .open()
             .map_err(|e| describe_error(iface, &e))?;
+        // Non-blocking, so the caller's wall-clock timers and Ctrl-C run even on a quiet link.
+        let mut cap = cap.setnonblock().map_err(|e| describe_error(iface, &e))?;
         let filter = opts.filter.as_deref().unwrap_or(DEFAULT_FILTER);
         cap.filter(filter, true).map_err(|e| CaptureError::Filter {
             filter: filter.to_string(),
@@ -134,7 +136,7 @@ impl LiveCapture {
         })
     }
 
-    /// Waits up to the read timeout for one packet; `Ok(false)` when none came.
+    /// Reads one packet if one is waiting; `Ok(false)` when none is (the caller sleeps).
     pub fn next<F: FnMut(&RawPacket)>(&mut self, mut f: F) -> Result<bool, CaptureError> {
         match self.cap.next_packet() {
             Ok(p) => {
@@ -158,7 +160,7 @@ impl LiveCapture {
                 });
                 Ok(true)
             }
-            Err(pcap::Error::TimeoutExpired) => Ok(false),
+            Err(pcap::Error::TimeoutExpired | pcap::Error::NoMorePackets) => Ok(false),
             Err(e) => Err(CaptureError::Read {
                 path: self.interface.clone(),
                 frame: self.frame + 1,

@@ -93,10 +93,13 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
         let _ = ctrlc::set_handler(move || running.store(false, Ordering::SeqCst));
     }
     eprintln!("rdpscope: capturing on {} (Ctrl-C to stop)", args.interface);
-    let config = PipelineConfig {
+    let mut config = PipelineConfig {
         diagnose: args.thresholds.config(),
         ..PipelineConfig::default()
     };
+    // Someone is waiting for the verdict: report a closed connection two seconds after its
+    // last packet instead of waiting for stragglers as long as a file analysis does.
+    config.flow.closed_linger_ns = 2_000_000_000;
     let mut pipeline = Pipeline::new(config);
     let started = Instant::now();
     let mut collected: Vec<Diagnosed> = Vec::new();
@@ -143,12 +146,16 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
         if args.count.is_some_and(|c| finished.get() >= c) {
             break;
         }
-        if let Err(e) = cap.next(|raw| pipeline.packet_live(raw, &mut on_conn, &mut on_event)) {
-            read_error = Some(e);
-            break;
+        match cap.next(|raw| pipeline.packet_live(raw, &mut on_conn, &mut on_event)) {
+            Ok(true) => {}
+            Ok(false) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => {
+                read_error = Some(e);
+                break;
+            }
         }
         if last_tick.elapsed() >= Duration::from_millis(200) {
-            pipeline.tick(now_ns(), &mut on_event);
+            pipeline.tick(now_ns(), &mut on_conn, &mut on_event);
             last_tick = Instant::now();
         }
     }
