@@ -34,6 +34,10 @@ enum Command {
     Live(LiveArgs),
     /// List the interfaces rdpscope can capture on (as tcpdump -D).
     Interfaces,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff) generated from these options.
+    Man,
     /// Explain a finding code (its causes and fixes); without a code, list them all.
     Explain { code: Option<String> },
 }
@@ -154,7 +158,15 @@ impl Thresholds {
     }
 }
 
-const SUBCOMMANDS: [&str; 5] = ["analyze", "help", "explain", "live", "interfaces"];
+const SUBCOMMANDS: [&str; 7] = [
+    "analyze",
+    "help",
+    "explain",
+    "live",
+    "interfaces",
+    "completions",
+    "man",
+];
 
 /// `rdpscope FILE...` means `rdpscope analyze FILE...`.
 fn with_default_subcommand(mut args: Vec<String>) -> Vec<String> {
@@ -174,6 +186,18 @@ fn main() -> ExitCode {
         Command::Explain { code } => explain(code.as_deref()),
         Command::Live(a) => live::run(&a),
         Command::Interfaces => live::interfaces(),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "rdpscope", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map(|_| ExitCode::SUCCESS)
+                .map_err(anyhow::Error::from)
+        }
     };
     match result {
         Ok(code) => code,
