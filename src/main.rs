@@ -145,6 +145,9 @@ struct Thresholds {
     /// Handshake retransmissions tolerated before reporting packet loss.
     #[arg(long, default_value_t = 2, value_name = "N")]
     loss_retransmissions: u32,
+    /// RDP-UDP loss (percent of a direction's datagrams) above which it is reported.
+    #[arg(long, default_value_t = 2.0, value_name = "PERCENT")]
+    udp_loss: f64,
 }
 
 impl Thresholds {
@@ -154,6 +157,7 @@ impl Thresholds {
             slow_after_ms: self.slow_after * 1000.0,
             high_rtt_ms: self.high_rtt,
             loss_retransmissions: self.loss_retransmissions,
+            udp_loss_pct: self.udp_loss,
         }
     }
 }
@@ -188,7 +192,12 @@ fn main() -> ExitCode {
         Command::Interfaces => live::interfaces(),
         Command::Completions { shell } => {
             use clap::CommandFactory;
-            clap_complete::generate(shell, &mut Cli::command(), "rdpscope", &mut std::io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "rdpscope",
+                &mut std::io::stdout(),
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Man => {

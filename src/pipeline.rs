@@ -2,9 +2,12 @@
 //! capture -> flow -> session -> diagnose, with diagnosed connections handed to the caller.
 
 use crate::capture::{CaptureError, CaptureWarning, FileSet, RawPacket};
-use crate::diagnose::{diagnose, DiagnoseConfig, Diagnosed};
+use std::collections::VecDeque;
+use std::net::IpAddr;
+
+use crate::diagnose::{diagnose, DiagnoseConfig, Diagnosed, Peers, TcpPeer};
 use crate::flow::{FinishedFlow, FlowConfig, FlowTable};
-use crate::flow::{FlowMeta, Side, TcpStats};
+use crate::flow::{FlowMeta, Side, TcpStats, TransportKind};
 use crate::session::{compute_phases, Connection, PhaseName};
 
 /// What a live capture prints while connections are still going.
@@ -37,11 +40,56 @@ pub struct RunSummary {
     pub warnings: Vec<CaptureWarning>,
 }
 
+/// What the TCP/UDP pairing remembers of a finished connection.
+#[derive(Debug, Clone, Copy)]
+struct PeerRecord {
+    id: u64,
+    transport: TransportKind,
+    client: IpAddr,
+    server: IpAddr,
+    server_port: u16,
+    first_ns: i64,
+    last_ns: i64,
+    established: bool,
+}
+
+impl PeerRecord {
+    fn of(meta: &FlowMeta, established: bool) -> Self {
+        PeerRecord {
+            id: meta.id,
+            transport: meta.transport,
+            client: meta.client.ip,
+            server: meta.server.ip,
+            server_port: meta.server.port,
+            first_ns: meta.first.ts_ns,
+            last_ns: meta.last.ts_ns,
+            established,
+        }
+    }
+}
+
+/// A UDP flow belongs to a TCP connection between the same hosts, on the same port (UDP 3391
+/// beside an RD Gateway's TCP 443), that it started during.
+fn paired(tcp: &PeerRecord, udp: &PeerRecord) -> bool {
+    const SLACK_NS: i64 = 5_000_000_000;
+    tcp.client == udp.client
+        && tcp.server == udp.server
+        && (tcp.server_port == udp.server_port
+            || (tcp.server_port == 443 && udp.server_port == 3391))
+        && udp.first_ns >= tcp.first_ns - SLACK_NS
+        && udp.first_ns <= tcp.last_ns + SLACK_NS
+}
+
+/// Finished connections remembered for pairing: a bounded window, not the whole capture.
+const RECENT_PEERS: usize = 4096;
+
 pub struct Pipeline {
     table: FlowTable<Connection>,
     config: PipelineConfig,
     finished: Vec<FinishedFlow<Connection>>,
     connections: u64,
+    recent: VecDeque<PeerRecord>,
+    udp_seen: bool,
 }
 
 impl Pipeline {
@@ -51,6 +99,8 @@ impl Pipeline {
             config,
             finished: Vec::new(),
             connections: 0,
+            recent: VecDeque::new(),
+            udp_seen: false,
         }
     }
 
@@ -138,10 +188,72 @@ impl Pipeline {
     }
 
     fn drain(&mut self, out: &mut dyn FnMut(Diagnosed)) {
-        for flow in self.finished.drain(..) {
+        let finished = std::mem::take(&mut self.finished);
+        for flow in finished {
             self.connections += 1;
-            out(diagnose(flow, &self.config.diagnose));
+            let peers = self.peers_of(&flow.meta);
+            let d = diagnose(flow, &self.config.diagnose, peers);
+            self.remember(PeerRecord::of(&d.meta, d.progress.established));
+            out(d);
         }
+    }
+
+    fn remember(&mut self, r: PeerRecord) {
+        self.udp_seen |= r.transport == TransportKind::Udp;
+        self.recent.push_back(r);
+        if self.recent.len() > RECENT_PEERS {
+            self.recent.pop_front();
+        }
+    }
+
+    /// The TCP connection of a UDP flow, or the UDP flows of a TCP connection, among the
+    /// recently finished and the still active connections.
+    fn peers_of(&mut self, meta: &FlowMeta) -> Peers {
+        let me = PeerRecord::of(meta, false);
+        let mut peers = Peers::default();
+        match meta.transport {
+            TransportKind::Udp => {
+                self.udp_seen = true;
+                let mut best: Option<PeerRecord> = self
+                    .recent
+                    .iter()
+                    .rev()
+                    .find(|t| t.transport == TransportKind::Tcp && paired(t, &me))
+                    .copied();
+                if best.is_none() {
+                    self.table.for_each_active(|m, tcp, conn| {
+                        if best.is_none() && m.transport == TransportKind::Tcp {
+                            let t = PeerRecord::of(m, false);
+                            if paired(&t, &me) {
+                                let established = compute_phases(conn, m, tcp).established;
+                                best = Some(PeerRecord { established, ..t });
+                            }
+                        }
+                    });
+                }
+                peers.tcp = best.map(|t| TcpPeer {
+                    id: t.id,
+                    established: t.established,
+                    last_ns: t.last_ns,
+                });
+            }
+            TransportKind::Tcp if self.udp_seen || self.table.udp_followed > 0 => {
+                peers.udp = self
+                    .recent
+                    .iter()
+                    .filter(|u| u.transport == TransportKind::Udp && paired(&me, u))
+                    .map(|u| u.id)
+                    .collect();
+                self.table.for_each_active(|m, _, _| {
+                    if m.transport == TransportKind::Udp && paired(&me, &PeerRecord::of(m, false)) {
+                        peers.udp.push(m.id);
+                    }
+                });
+                peers.udp.sort_unstable();
+            }
+            TransportKind::Tcp => {}
+        }
+        peers
     }
 }
 

@@ -4,6 +4,9 @@
 pub mod catalog;
 mod handshake;
 mod network;
+mod udp;
+
+pub use udp::TcpPeer;
 
 use serde::Serialize;
 
@@ -77,6 +80,8 @@ pub struct DiagnoseConfig {
     /// Retransmissions during the handshake tolerated before calling it loss (Linux sends
     /// one or two spurious tail-loss probes even on healthy short paths).
     pub loss_retransmissions: u32,
+    /// RDP-UDP loss (percent of a direction's datagrams) above which it is reported.
+    pub udp_loss_pct: f64,
 }
 
 impl Default for DiagnoseConfig {
@@ -86,6 +91,7 @@ impl Default for DiagnoseConfig {
             slow_after_ms: 5_000.0,
             high_rtt_ms: 250.0,
             loss_retransmissions: 2,
+            udp_loss_pct: 2.0,
         }
     }
 }
@@ -99,6 +105,10 @@ pub struct Diagnosed {
     pub verdict: Verdict,
     pub findings: Vec<Finding>,
     pub evicted: bool,
+    /// For a UDP flow: the TCP connection it belongs to.
+    pub tcp_peer: Option<u64>,
+    /// For a TCP connection: its RDP-UDP flows.
+    pub udp_peers: Vec<u64>,
 }
 
 impl Diagnosed {
@@ -217,7 +227,18 @@ pub(crate) fn finding(
     }
 }
 
-pub fn diagnose(flow: FinishedFlow<Connection>, config: &DiagnoseConfig) -> Diagnosed {
+/// What the pairing of TCP and UDP flows found for one connection.
+#[derive(Debug, Clone, Default)]
+pub struct Peers {
+    pub tcp: Option<TcpPeer>,
+    pub udp: Vec<u64>,
+}
+
+pub fn diagnose(
+    flow: FinishedFlow<Connection>,
+    config: &DiagnoseConfig,
+    peers: Peers,
+) -> Diagnosed {
     let progress = compute_phases(&flow.handler, &flow.meta, flow.tcp.as_ref());
     let ctx = Ctx {
         meta: &flow.meta,
@@ -227,6 +248,21 @@ pub fn diagnose(flow: FinishedFlow<Connection>, config: &DiagnoseConfig) -> Diag
         config,
     };
     let mut findings = Vec::new();
+    if let Some(u) = &flow.handler.udp {
+        udp::udp_findings(&ctx, u, peers.tcp, &mut findings);
+        let verdict = udp_verdict(u, &findings);
+        return Diagnosed {
+            meta: flow.meta,
+            tcp: flow.tcp,
+            progress,
+            verdict,
+            findings,
+            evicted: flow.evicted,
+            tcp_peer: peers.tcp.map(|p| p.id),
+            udp_peers: Vec::new(),
+            connection: flow.handler,
+        };
+    }
     network::connect_findings(&ctx, &mut findings);
     handshake::negotiation_findings(&ctx, &mut findings);
     handshake::tls_findings(&ctx, &mut findings);
@@ -242,6 +278,25 @@ pub fn diagnose(flow: FinishedFlow<Connection>, config: &DiagnoseConfig) -> Diag
         verdict,
         findings,
         evicted: flow.evicted,
+        tcp_peer: None,
+        udp_peers: peers.udp,
+    }
+}
+
+/// A UDP flow is a side channel: blocked or lossy UDP degrades the session, it does not fail it.
+fn udp_verdict(u: &crate::session::udp::UdpState, findings: &[Finding]) -> Verdict {
+    if findings.iter().any(|f| f.severity == Severity::Error) {
+        Verdict::Failed
+    } else if u.established.is_some() {
+        Verdict::Ok
+    } else if u.synack.is_some() || u.syn_count > 0 {
+        if findings.is_empty() {
+            Verdict::Incomplete
+        } else {
+            Verdict::Failed
+        }
+    } else {
+        Verdict::Incomplete
     }
 }
 

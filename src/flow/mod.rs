@@ -218,6 +218,8 @@ pub struct FlowTable<H: FlowHandler> {
     next_sweep_ns: Option<i64>,
     last_touched: Option<FlowKey>,
     pub evicted: u64,
+    /// UDP flows followed so far: pairing with TCP is only needed once there are some.
+    pub udp_followed: u64,
     pub packets_seen: u64,
     pub packets_decoded: u64,
 }
@@ -231,6 +233,7 @@ impl<H: FlowHandler> FlowTable<H> {
             next_sweep_ns: None,
             last_touched: None,
             evicted: 0,
+            udp_followed: 0,
             packets_seen: 0,
             packets_decoded: 0,
         }
@@ -377,6 +380,9 @@ impl<H: FlowHandler> FlowTable<H> {
                     return;
                 }
                 Interest::Follow => {
+                    if transport == TransportKind::Udp {
+                        self.udp_followed += 1;
+                    }
                     flow.meta.id = self.next_id;
                     self.next_id += 1;
                     flow.handler = Some(H::open(&flow.meta));

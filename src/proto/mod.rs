@@ -12,6 +12,7 @@ pub mod fastpath;
 pub mod gcc;
 pub mod mcs;
 pub mod nego;
+pub mod rdpeudp;
 pub mod tls;
 pub mod tpkt;
 pub mod x224;

@@ -29,6 +29,9 @@ pub struct ConnectionJson<'a> {
     pub x224: Option<X224Json>,
     pub tls: Option<TlsJson>,
     pub mcs: Option<McsJson<'a>>,
+    pub udp: Option<UdpJson>,
+    pub tcp_peer: Option<u64>,
+    pub udp_peers: &'a [u64],
     pub findings: &'a [Finding],
     pub timeline: Vec<EventJson>,
 }
@@ -119,6 +122,47 @@ pub struct TlsJson {
     pub alert: Option<AlertJson>,
     pub certificate: Option<CertificateJson>,
     pub app_records: PerSide<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MtuJson {
+    pub up: u16,
+    pub down: u16,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UdpJson {
+    pub syn_count: u32,
+    pub synack: bool,
+    pub established: bool,
+    pub version: Option<String>,
+    pub mode: Option<&'static str>,
+    pub mtu: Option<MtuJson>,
+    pub correlation_id: Option<String>,
+    pub packets: PerSide<u64>,
+    pub data_packets: PerSide<u64>,
+    pub loss_pct: PerSide<f64>,
+    pub retransmissions: u64,
+}
+
+fn udp_json(c: &Connection) -> Option<UdpJson> {
+    let u = c.udp.as_ref()?;
+    Some(UdpJson {
+        syn_count: u.syn_count,
+        synack: u.synack.is_some(),
+        established: u.established.is_some(),
+        version: u.version_name(),
+        mode: u.lossy.map(|l| if l { "lossy" } else { "reliable" }),
+        mtu: u.mtu.map(|(up, down)| MtuJson { up, down }),
+        correlation_id: u.correlation_id.clone(),
+        packets: PerSide::from_array(&u.packets),
+        data_packets: PerSide::from_array(&u.data_packets),
+        loss_pct: PerSide {
+            client: u.seqs[0].loss_pct(),
+            server: u.seqs[1].loss_pct(),
+        },
+        retransmissions: u.retransmissions(),
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -277,6 +321,9 @@ impl<'a> ConnectionJson<'a> {
             x224: x224_json(c),
             tls: tls_json(c),
             mcs: mcs_json(c),
+            udp: udp_json(c),
+            tcp_peer: d.tcp_peer,
+            udp_peers: &d.udp_peers,
             findings: &d.findings,
             timeline: c
                 .timeline

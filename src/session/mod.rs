@@ -9,13 +9,14 @@ mod rdp;
 pub mod stream;
 pub mod timeline;
 mod tls_track;
+pub mod udp;
 
 use crate::capture::IcmpUnreachable;
 use crate::flow::{
     FlowHandler, FlowMeta, Interest, PacketInfo, SegmentSummary, Side, StreamOutput, TcpStats,
     TransportKind,
 };
-use crate::proto::x224;
+use crate::proto::{rdpeudp, x224};
 
 pub use phases::compute_phases;
 pub use rdp::{McsState, X224State};
@@ -56,6 +57,8 @@ pub struct Connection {
     /// Last packet of any kind, per side.
     pub last_packet: [Option<PacketInfo>; 2],
     pub unreachable: Option<(PacketInfo, IcmpUnreachable)>,
+    /// The RDP-UDP side of things, for UDP flows.
+    pub udp: Option<udp::UdpState>,
     pub decode_errors: Vec<Stamped<String>>,
     /// The latest packet that brought new bytes, from either side.
     pub last_progress: Option<Stamped<()>>,
@@ -132,6 +135,18 @@ fn rdp_tcp_port(port: u16) -> bool {
     port == 3389
 }
 
+/// RDP-UDP listens beside TCP 3389, and on 3391 behind an RD Gateway.
+fn rdp_udp_port(port: u16) -> bool {
+    port == 3389 || port == 3391
+}
+
+/// A datagram on an RDP-UDP port that parses as RDP-UDP with only defined flags: a flow the
+/// capture caught after its SYN.
+fn plausible_udp_data(payload: &[u8]) -> bool {
+    rdpeudp::parse_v1(payload).is_ok_and(|d| d.flags.0 & !0x1fff == 0 && d.receive_window > 0)
+        || rdpeudp::parse_v2(payload).is_ok_and(|d| d.channel_seq_num.is_some() || d.ack.is_some())
+}
+
 /// Is `pkt` the frame recorded as the first FIN/RST of its side?
 fn first_at(first: &Option<crate::flow::FrameTime>, pkt: &PacketInfo) -> bool {
     first.as_ref().is_some_and(|f| f.frame == pkt.frame)
@@ -141,7 +156,7 @@ impl FlowHandler for Connection {
     fn opens_connection(transport: TransportKind, payload: &[u8]) -> bool {
         match transport {
             TransportKind::Tcp => starts_with_x224_cr(payload),
-            TransportKind::Udp => false,
+            TransportKind::Udp => rdpeudp::looks_like_syn(payload),
         }
     }
 
@@ -154,7 +169,18 @@ impl FlowHandler for Connection {
                     Interest::Undecided
                 }
             }
-            TransportKind::Udp => Interest::Ignore,
+            TransportKind::Udp => {
+                let on_port = rdp_udp_port(meta.server.port);
+                if rdpeudp::looks_like_syn(client_payload)
+                    || (on_port && !client_payload.is_empty() && plausible_udp_data(client_payload))
+                {
+                    Interest::Follow
+                } else if on_port {
+                    Interest::Undecided
+                } else {
+                    Interest::Ignore
+                }
+            }
         }
     }
 
@@ -231,7 +257,10 @@ impl FlowHandler for Connection {
         self.timeline.push(pkt, side, text);
     }
 
-    fn on_datagram(&mut self, _meta: &FlowMeta, _pkt: &PacketInfo, _side: Side, _payload: &[u8]) {}
+    fn on_datagram(&mut self, _meta: &FlowMeta, pkt: &PacketInfo, side: Side, payload: &[u8]) {
+        self.last_packet[side.index()] = Some(*pkt);
+        udp::datagram(self, pkt, side, payload);
+    }
 
     fn on_unreachable(&mut self, pkt: &PacketInfo, icmp: &IcmpUnreachable) {
         if self.unreachable.is_none() {
