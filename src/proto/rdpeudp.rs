@@ -337,7 +337,7 @@ pub fn format_correlation_id(id: &[u8; 16]) -> String {
     )
 }
 
-/// FEC header fields read without a full parse: (snSourceAck, window, flags, up MTU, down MTU).
+/// Handshake fields read without a full parse: (snSourceAck, flags, up MTU, down MTU).
 fn handshake_fields(p: &[u8]) -> Option<(u32, UdpFlags, u16, u16)> {
     if p.len() < usize::from(MIN_MTU) {
         return None;
@@ -658,7 +658,17 @@ fn unswap(payload: &[u8]) -> Result<Vec<u8>, ProtoError> {
     }
     let short = seventh >> 5;
     if short < 7 {
-        out.truncate(1 + usize::from(short));
+        let real = 1 + usize::from(short);
+        // Short packets are padded to exactly 8 bytes; anything longer is not RDPEUDP2.
+        if payload.len() > 8 {
+            return Err(ProtoError::invalid(
+                LAYER_V2,
+                "Short_Packet_Length",
+                7,
+                format!("{short} in a {}-byte datagram", payload.len()),
+            ));
+        }
+        out.truncate(real);
     }
     Ok(out)
 }
@@ -796,7 +806,8 @@ impl SeqUnwrapper {
             self.highest = Some(u64::from(seq16));
             return u64::from(seq16);
         };
-        // Truncation is the point: the low 16 bits of the highest value.
+        // Truncation is the point: the low 16 bits of the highest value, and the signed
+        // distance from them.
         let low = (high & 0xffff) as u16;
         let delta = i64::from(seq16.wrapping_sub(low) as i16);
         let candidate = i64::try_from(high)
@@ -804,12 +815,10 @@ impl SeqUnwrapper {
             .saturating_add(delta);
         match u64::try_from(candidate) {
             Ok(value) => {
-                if value > high {
-                    self.highest = Some(value);
-                }
+                self.highest = Some(high.max(value));
                 value
             }
-            // Before the first epoch: a packet reordered ahead of the first one seen.
+            // Older than the first value seen, before any wrap: keep it in epoch 0.
             Err(_) => u64::from(seq16),
         }
     }
@@ -943,6 +952,28 @@ mod tests {
         assert!(d.source.is_none());
     }
 
+    /// ntop_nDPI/rdp2.pcap frame 39 (VLAN-tagged): ACK only, three elements 0x00 0xc0 0x00
+    /// (tshark lists the same three items) and three garbage pad bytes.
+    const V1_ACK_HOLE: &str = "9fd6752e00c80004000300c0006d5c18";
+
+    #[test]
+    fn reports_a_hole_in_an_ack_vector() {
+        let d = parse_v1(&hex(V1_ACK_HOLE)).unwrap();
+        assert_eq!(d.sn_source_ack, 0x9fd6_752e);
+        assert_eq!(d.receive_window, 200);
+        let av = d.ack_vector.unwrap();
+        assert_eq!(av.size, 3);
+        let states: Vec<u8> = av.runs.iter().map(|r| r.state).collect();
+        assert_eq!(states, vec![0, 3, 0]);
+        assert_eq!(av.missing(), 1);
+        assert_eq!(d.payload_len, 0);
+        // v1 bytes are not an RDPEUDP2 packet: byte 7 gives a short length in a long datagram.
+        assert!(matches!(
+            parse_v2(&hex(V1_ACK_HOLE)),
+            Err(ProtoError::Invalid { offset: 7, .. })
+        ));
+    }
+
     #[test]
     fn decodes_a_v3_handshake() {
         let syn = parse_v1(&padded(V3_SYN, 1232)).unwrap();
@@ -1073,11 +1104,11 @@ mod tests {
         // Late packet from before the wrap.
         assert_eq!(u.unwrap(65534), 65534);
         assert_eq!(u.unwrap(3), 65539);
-        // Steps below half the range move forward, and wrap again.
         for step in [20000u16, 40000, 60000] {
             assert_eq!(u.unwrap(step), 65536 + u64::from(step));
         }
         assert_eq!(u.unwrap(10), 2 * 65536 + 10);
+        assert_eq!(u.unwrap(59000), 65536 + 59000);
         // Reordered before the first value seen: stays in epoch 0.
         let mut u = SeqUnwrapper::new();
         assert_eq!(u.unwrap(5), 5);
@@ -1100,14 +1131,28 @@ mod tests {
 
     proptest! {
         #[test]
-        fn never_panics(data in proptest::collection::vec(any::<u8>(), 0..1300), cut in 0usize..1232) {
+        fn never_panics(
+            data in proptest::collection::vec(any::<u8>(), 0..1300),
+            big in proptest::collection::vec(any::<u8>(), 1132..1300),
+            prefix in any::<u32>().prop_filter("not the SYN marker", |p| *p != u32::MAX),
+            cut in 0usize..1232,
+        ) {
             let _ = parse_v1(&data);
             let _ = parse_v2(&data);
+            let _ = parse_v1(&big);
+            let _ = parse_v2(&big);
             let syn = padded(V3_SYN, 1232);
             let _ = parse_v1(syn.get(..cut).unwrap_or(&syn));
-            if data.get(..4) != Some(&[0xff, 0xff, 0xff, 0xff][..]) {
-                prop_assert!(!looks_like_syn(&data));
+            let _ = parse_v2(syn.get(..cut).unwrap_or(&syn));
+            for random in [&data, &big] {
+                if random.get(..4) != Some(&[0xff, 0xff, 0xff, 0xff][..]) {
+                    prop_assert!(!looks_like_syn(random));
+                }
             }
+            // A real SYN with any other snSourceAck is not a SYN.
+            let mut forged = syn.clone();
+            forged.splice(0..4, prefix.to_be_bytes());
+            prop_assert!(!looks_like_syn(&forged));
         }
     }
 }
