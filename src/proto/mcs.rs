@@ -330,3 +330,122 @@ pub fn parse_mcs_pdu(data: &[u8]) -> Result<McsPdu, ProtoError> {
         _ => Ok(McsPdu::Domain(domain_pdu(data)?)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::test_util::hex;
+    use crate::proto::tpkt::parse_tpkt;
+    use crate::proto::x224::{parse_tpdu, Tpdu};
+    use proptest::prelude::*;
+
+    /// OISF_suricata-verify/RDP-003.pcap frame 7: TPKT + X.224 DT + MCS Connect Initial
+    /// (`7f 65` at offset 7) carrying the GCC Conference Create Request ("Duca").
+    const CONNECT_INITIAL: &[&str] = &[
+    "0300019c02f0807f658201900401010401010101ff30190201220201020201000201010201000201010202ffff020102",
+    "301902010102010102010102010102010002010102020420020102301c0202ffff0202fc170202ffff02010102010002",
+    "01010202ffff0201020482012f000500147c00018126000800100001c00044756361811801c0d4000400080080046003",
+    "01ca03aa09040000280a000049005300440032002d004b004d0038003400310037003800000000000000000004000000",
+    "000000000c00000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+    "00000000000000000000000000000000000000000000000001ca0100000000000f000700010035003500320037003400",
+    "2d004f0045004d002d0030003000310031003900300033002d0030003000310030003700000000000000000000000000",
+    "000000000000000004c00c00090000000000000002c00c000b0000000000000003c02c00030000007264706472000000",
+    "00008080636c6970726472000000a0c0726470736e640000000000c0",
+    ];
+    /// Same capture, frame 8: MCS Connect Response (`7f 66`), GCC "McDn" server blocks.
+    const CONNECT_RESPONSE: &[&str] = &[
+    "0300014d02f0807f668201410a0100020100301a020122020103020100020101020100020101020300fff80201020482",
+    "011b000500147c00012a14760a01010001c0004d63446e8104010c080004000800030c1000eb030300ec03ed03ee0300",
+    "00020cec00080000000200000020000000b8000000778e84ed14edf1083d361284c28dcd52da72301be1dc7fdf62accd",
+    "22660b337201000000010000000100000006005c005253413148000000000200003f0000000100010083f6d4ca7c0597",
+    "5a72cb0b5ca0ece59d468470e83ac0589091a00c9119bcab88efc96b261a6290e8a9385b5aa4198f5f29caa6c62c9143",
+    "9003bda0a2e9b8a6c90000000000000000080048001b0c7249c4782f8c7d4c9fc6182f3164c66099979fa4f292683db0",
+    "67cfc711a7237512767a01199ca613beaf0647dd0120a94e54066f6a61018e57e725ee0f3f0000000000000000",
+    ];
+
+    fn mcs_bytes(parts: &[&str]) -> Vec<u8> {
+        let tpkt = hex(&parts.concat());
+        let (_, payload) = parse_tpkt(&tpkt).unwrap();
+        match parse_tpdu(payload).unwrap() {
+            Tpdu::Data(d) => d.to_vec(),
+            other => panic!("not a DT TPDU: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn decodes_a_windows_connect_initial_as_tshark_does() {
+        let McsPdu::ConnectInitial(ci) = parse_mcs_pdu(&mcs_bytes(CONNECT_INITIAL)).unwrap() else {
+            panic!("not a Connect Initial")
+        };
+        let core = ci.client.core.unwrap();
+        // tshark -O rdp: clientName ISD2-KM84178, clientBuild 2600, keyboardLayout 1033,
+        // desktop 1152x864, encryptionMethods 0x0b, 3 channels.
+        assert_eq!(core.client_name, "ISD2-KM84178");
+        assert_eq!(core.client_build, 2600);
+        assert_eq!(core.keyboard_layout, "0x00000409");
+        assert_eq!((core.desktop_width, core.desktop_height), (1152, 864));
+        assert_eq!(ci.client.security.unwrap().encryption_methods, 0x0b);
+        assert_eq!(ci.client.channels.unwrap().len(), 3);
+    }
+
+    #[test]
+    fn decodes_a_windows_connect_response_as_tshark_does() {
+        let McsPdu::ConnectResponse(cr) = parse_mcs_pdu(&mcs_bytes(CONNECT_RESPONSE)).unwrap()
+        else {
+            panic!("not a Connect Response")
+        };
+        assert_eq!(cr.result.name(), "rt-successful");
+        // tshark: MCSChannelId 1003, channels 1004-1006, 56-bit RC4, Client Compatible.
+        assert_eq!(cr.server.io_channel, Some(1003));
+        assert_eq!(cr.server.channel_ids, Some(vec![1004, 1005, 1006]));
+        let sec = cr.server.security.unwrap();
+        assert_eq!(sec.encryption_method, "56bit");
+        assert_eq!(sec.encryption_level, "client_compatible");
+        assert_eq!(sec.certificate.unwrap().kind, "proprietary");
+    }
+
+    #[test]
+    fn classifies_domain_pdus() {
+        // RDP-003 frames 10, 12, 13: Attach User Request, Attach User Confirm, Channel Join.
+        assert_eq!(
+            parse_mcs_pdu(&[0x28]).unwrap(),
+            McsPdu::Domain(DomainPdu::AttachUserRequest)
+        );
+        assert!(matches!(
+            parse_mcs_pdu(&hex("2e000006")).unwrap(),
+            McsPdu::Domain(DomainPdu::AttachUserConfirm {
+                initiator: Some(1007),
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_mcs_pdu(&hex("38000603ef")).unwrap(),
+            McsPdu::Domain(DomainPdu::ChannelJoinRequest {
+                initiator: 1007,
+                channel_id: 1007
+            })
+        ));
+        // xrdp's refusal: 03 00 00 09 02 f0 80 21 80.
+        assert_eq!(
+            parse_mcs_pdu(&[0x21, 0x80]).unwrap(),
+            McsPdu::Domain(DomainPdu::DisconnectProviderUltimatum {
+                reason: DisconnectReason(3)
+            })
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(data in proptest::collection::vec(any::<u8>(), 0..1024), cut in 0usize..700, flip in 0usize..700) {
+            let _ = parse_mcs_pdu(&data);
+            let _ = gcc::parse_client_data(&data);
+            let _ = gcc::parse_server_data(&data);
+            let mut ci = mcs_bytes(CONNECT_INITIAL);
+            let _ = parse_mcs_pdu(&ci[..cut.min(ci.len())]);
+            if let Some(b) = ci.get_mut(flip) {
+                *b ^= 0xff;
+            }
+            let _ = parse_mcs_pdu(&ci);
+        }
+    }
+}
