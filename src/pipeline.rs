@@ -118,8 +118,13 @@ impl Pipeline {
 
     /// Finishes every open connection (end of capture, or Ctrl-C on a live capture).
     pub fn finish(&mut self, out: &mut dyn FnMut(Diagnosed)) -> RunSummary {
-        self.table.finish_all(&mut self.finished);
         self.drain(out);
+        // One flow at a time: a table of 10^5 open flows is not copied into a list first.
+        let (config, connections) = (&self.config.diagnose, &mut self.connections);
+        self.table.finish_all_each(&mut |flow| {
+            *connections += 1;
+            out(diagnose(flow, config));
+        });
         RunSummary {
             packets: self.table.packets_seen,
             decoded: self.table.packets_decoded,

@@ -148,8 +148,10 @@ struct Flow<H> {
     meta: FlowMeta,
     interest: Interest,
     client_payloads_seen: u8,
-    tcp: Option<TcpReassembler>,
-    handler: Option<H>,
+    // Boxed: the table's slots stay small (a flood of flows that never get a handler, and
+    // the spare capacity of the hash table, cost a few hundred bytes each, not kilobytes).
+    tcp: Option<Box<TcpReassembler>>,
+    handler: Option<Box<H>>,
 }
 
 impl<H> Flow<H> {
@@ -175,7 +177,9 @@ pub struct FlowConfig {
     pub idle_timeout_ns: i64,
     /// A closed flow (FIN both ways or RST) is finished after this quiet time.
     pub closed_linger_ns: i64,
-    /// Most flows tracked at once; the longest idle are finished first when full.
+    /// Most flows tracked at once; the longest idle are finished first when full. A followed
+    /// flow costs about 3 KB even before any payload (its `Connection` and reassembler), so
+    /// this bounds memory: 40 000 flows stay under ~150 MB on a SYN flood.
     pub max_flows: usize,
     /// Most out-of-order bytes buffered per direction.
     pub max_buffer: usize,
@@ -186,7 +190,7 @@ impl Default for FlowConfig {
         FlowConfig {
             idle_timeout_ns: 300_000_000_000,
             closed_linger_ns: 30_000_000_000,
-            max_flows: 100_000,
+            max_flows: 40_000,
             max_buffer: 256 * 1024,
         }
     }
@@ -316,7 +320,7 @@ impl<H: FlowHandler> FlowTable<H> {
                 packets_by_side: [0, 0],
             };
             let tcp = (transport == TransportKind::Tcp)
-                .then(|| TcpReassembler::new(self.config.max_buffer));
+                .then(|| Box::new(TcpReassembler::new(self.config.max_buffer)));
             self.flows.insert(
                 key,
                 Flow {
@@ -363,7 +367,7 @@ impl<H: FlowHandler> FlowTable<H> {
                 Interest::Follow => {
                     flow.meta.id = self.next_id;
                     self.next_id += 1;
-                    flow.handler = Some(H::open(&flow.meta));
+                    flow.handler = Some(Box::new(H::open(&flow.meta)));
                 }
                 Interest::Undecided => {}
             }
@@ -471,12 +475,24 @@ impl<H: FlowHandler> FlowTable<H> {
 
     /// End of capture: every flow still open is finished.
     pub fn finish_all(&mut self, done: &mut Vec<FinishedFlow<H>>) {
-        let mut flows: Vec<Flow<H>> = self.flows.drain().map(|(_, f)| f).collect();
-        flows.sort_by_key(|f| f.meta.id);
-        for flow in flows {
-            let last = flow.meta.last;
-            finish(flow, &last, done);
+        self.finish_all_each(&mut |f| done.push(f));
+    }
+
+    /// As `finish_all`, handing each flow to `each` as soon as it is finished (in order of
+    /// first packet), so that a full table is not copied whole into a list at the end.
+    pub fn finish_all_each(&mut self, each: &mut dyn FnMut(FinishedFlow<H>)) {
+        let mut order: Vec<(u64, FlowKey)> =
+            self.flows.iter().map(|(k, f)| (f.meta.id, *k)).collect();
+        order.sort_unstable_by_key(|(id, _)| *id);
+        let mut one = Vec::with_capacity(1);
+        for (_, key) in order {
+            if let Some(flow) = self.flows.remove(&key) {
+                let last = flow.meta.last;
+                finish(flow, &last, &mut one);
+                one.drain(..).for_each(&mut *each);
+            }
         }
+        self.flows = AHashMap::new();
     }
 }
 
@@ -484,8 +500,10 @@ fn finish<H: FlowHandler>(flow: Flow<H>, at: &PacketInfo, done: &mut Vec<Finishe
     let Flow {
         meta, tcp, handler, ..
     } = flow;
-    let Some(mut handler) = handler else { return };
-    let tcp = tcp.map(|mut t| {
+    let Some(handler) = handler else { return };
+    let mut handler = *handler;
+    let tcp = tcp.map(|t| {
+        let mut t = *t;
         t.flush(at.frame, at.ts_ns, &mut |s, out| {
             handler.on_stream(at, s, out)
         });
