@@ -8,7 +8,7 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
 use rdpscope::capture::writer::{write_connections, ConnectionSpan};
-use rdpscope::diagnose::{catalog, DiagnoseConfig, Diagnosed, Severity};
+use rdpscope::diagnose::{catalog, DiagnoseConfig, Diagnosed, Severity, Verdict};
 use rdpscope::pipeline::{analyze_files, PipelineConfig};
 use rdpscope::report::{json, table};
 
@@ -288,6 +288,7 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
     };
     let stdout = std::io::stdout();
     let mut collected: Vec<Diagnosed> = Vec::new();
+    let mut tally = Tally::default();
     let mut any_error = false;
     let mut spans = Vec::new();
     let mut on_conn = |d: Diagnosed| {
@@ -303,6 +304,7 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
             let mut lock = stdout.lock();
             let _ = writeln!(lock, "{}", json::to_line(&d));
         } else {
+            tally.add(&d, &mut collected);
             collected.push(d);
         }
     };
@@ -313,6 +315,7 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
     };
     if !args.json {
         print_report(&mut collected, args, summary.packets);
+        tally.print_omitted(&collected);
     }
     for w in &summary.warnings {
         eprintln!("rdpscope: warning: {}: {}", w.path, w.message);
@@ -340,9 +343,63 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
     })
 }
 
-fn print_report(collected: &mut [Diagnosed], args: &AnalyzeArgs, packets: u64) {
+/// The table shows at most this many connections (the first ones): memory stays bounded on
+/// a capture of a flood, and `--json` streams them all.
+const TABLE_LIMIT: usize = 1_000;
+
+/// Verdict counts over every connection, for when the table cannot show them all.
+#[derive(Default)]
+struct Tally {
+    total: u64,
+    by_verdict: Vec<(Verdict, u64)>,
+}
+
+impl Tally {
+    /// Counts `d`, and keeps `kept` to the first `TABLE_LIMIT` connections (amortised).
+    fn add(&mut self, d: &Diagnosed, kept: &mut Vec<Diagnosed>) {
+        self.total += 1;
+        match self.by_verdict.iter_mut().find(|(v, _)| *v == d.verdict) {
+            Some((_, n)) => *n += 1,
+            None => self.by_verdict.push((d.verdict, 1)),
+        }
+        if kept.len() >= 2 * TABLE_LIMIT {
+            kept.sort_by_key(|d| d.meta.id);
+            kept.truncate(TABLE_LIMIT);
+        }
+    }
+
+    fn print_omitted(&self, kept: &[Diagnosed]) {
+        let shown = kept.len() as u64;
+        if self.total <= shown {
+            return;
+        }
+        let order = [
+            Verdict::Failed,
+            Verdict::Stalled,
+            Verdict::Slow,
+            Verdict::Incomplete,
+            Verdict::Ok,
+        ];
+        let parts: Vec<String> = order
+            .iter()
+            .filter_map(|v| {
+                let (_, n) = self.by_verdict.iter().find(|(x, _)| x == v)?;
+                Some(format!("{n} {}", v.name()))
+            })
+            .collect();
+        println!(
+            "\n{} connections in all: {}; the table above shows the first {shown} \
+             (`--json` lists every one).",
+            self.total,
+            parts.join(", ")
+        );
+    }
+}
+
+fn print_report(collected: &mut Vec<Diagnosed>, args: &AnalyzeArgs, packets: u64) {
     use std::fmt::Write as _;
     collected.sort_by_key(|d| d.meta.id);
+    collected.truncate(TABLE_LIMIT);
     let mut out = String::new();
     if collected.is_empty() {
         let _ = writeln!(out, "No RDP connections found ({packets} packets read).");

@@ -95,6 +95,76 @@ struct OpenFile {
     /// The next packet of this file, copied out, when several files are merged.
     pending: Option<OwnedPacket>,
     done: bool,
+    /// Odd frames, counted to be reported once per file when it ends.
+    oddities: Oddities,
+}
+
+/// Frames that libpcap accepts but that are not what a capture should hold: each kind is
+/// reported once per file (first frame and count), so a broken file does not flood stderr.
+#[derive(Debug, Default)]
+struct Oddities {
+    last_ts_ns: Option<i64>,
+    /// Frames whose time is before the previous frame's (first frame, count).
+    backwards: Option<(u64, u64)>,
+    /// Frames with more captured bytes than the length on the wire (first frame, count).
+    caplen_over_len: Option<(u64, u64)>,
+    /// Frames captured short of their length on the wire (first frame, caplen, len, count).
+    cut: Option<(u64, u32, u32, u64)>,
+}
+
+impl Oddities {
+    /// Notes a frame's oddities and returns the time to analyse it at: a frame earlier than
+    /// the one before is taken as at that time, so durations never run backwards.
+    fn note(&mut self, frame: u64, ts_ns: i64, caplen: u32, len: u32) -> i64 {
+        let bump = |slot: &mut Option<(u64, u64)>| match slot {
+            Some((_, n)) => *n += 1,
+            None => *slot = Some((frame, 1)),
+        };
+        if caplen > len {
+            bump(&mut self.caplen_over_len);
+        } else if caplen < len {
+            match &mut self.cut {
+                Some((.., n)) => *n += 1,
+                None => self.cut = Some((frame, caplen, len, 1)),
+            }
+        }
+        let ts = match self.last_ts_ns {
+            Some(last) if ts_ns < last => {
+                bump(&mut self.backwards);
+                last
+            }
+            _ => ts_ns,
+        };
+        self.last_ts_ns = Some(ts);
+        ts
+    }
+
+    fn report(&self, path: &str, warnings: &mut Vec<CaptureWarning>) {
+        let mut warn = |message: String| {
+            warnings.push(CaptureWarning {
+                path: path.to_string(),
+                message,
+            })
+        };
+        if let Some((frame, n)) = self.backwards {
+            warn(format!(
+                "frame {frame}: time goes backwards ({n} frame(s) in all); each such frame is \
+                 taken as at the time of the frame before it"
+            ));
+        }
+        if let Some((frame, n)) = self.caplen_over_len {
+            warn(format!(
+                "frame {frame}: more bytes captured than the length on the wire ({n} frame(s) \
+                 in all); the file is inconsistent, the captured bytes are used"
+            ));
+        }
+        if let Some((frame, caplen, len, n)) = self.cut {
+            warn(format!(
+                "frame {frame}: only {caplen} of {len} bytes captured (snaplen; {n} frame(s) cut \
+                 in all); what was cut off is not analysed"
+            ));
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -121,6 +191,14 @@ fn open_one(path: &str) -> Result<OpenFile, CaptureError> {
         if meta.is_dir() {
             return Err(open_err("is a directory, not a capture file".into()));
         }
+        if !meta.is_file() {
+            // A FIFO or a device can be read only once: stream it instead of sniffing its
+            // magic and reopening it (the reopen would lose the bytes read, or block).
+            let file = File::open(path).map_err(|e| open_err(e.to_string()))?;
+            let (reader, feeder) = feed_through_pipe(Box::new(file), path)?;
+            let cap = open_pcap_path(&reader, path)?;
+            return finish_open(path, cap, Some(feeder));
+        }
         let mut file = File::open(path).map_err(|e| open_err(e.to_string()))?;
         let mut magic = [0u8; 2];
         let n = read_up_to(&mut file, &mut magic).map_err(|e| open_err(e.to_string()))?;
@@ -137,6 +215,14 @@ fn open_one(path: &str) -> Result<OpenFile, CaptureError> {
             (cap, None)
         }
     };
+    finish_open(path, cap, feeder)
+}
+
+fn finish_open(
+    path: &str,
+    cap: Capture<Offline>,
+    feeder: Option<PipeFeeder>,
+) -> Result<OpenFile, CaptureError> {
     let linktype = cap.get_datalink().0;
     if !linktype_supported(linktype) {
         let name = Linktype(linktype)
@@ -156,6 +242,7 @@ fn open_one(path: &str) -> Result<OpenFile, CaptureError> {
         feeder,
         pending: None,
         done: false,
+        oddities: Oddities::default(),
     })
 }
 
@@ -261,6 +348,9 @@ impl OpenFile {
                     .tv_sec
                     .saturating_mul(1_000_000_000)
                     .saturating_add(ts.tv_usec);
+                let ts_ns = self
+                    .oddities
+                    .note(self.frame, ts_ns, p.header.caplen, p.header.len);
                 let raw = RawPacket {
                     file: file_index,
                     frame: self.frame,
@@ -283,13 +373,15 @@ impl OpenFile {
                 Ok(Step::Packet)
             }
             Err(pcap::Error::NoMorePackets) => {
-                self.finish(warnings);
+                self.finish(warnings, true);
                 Ok(Step::End)
             }
             Err(e) => {
-                self.finish(warnings);
                 let reason = e.to_string();
-                if reason.contains("truncated") {
+                // libpcap says "truncated" when the input ended: the feeder (if any) is done.
+                let at_end = reason.contains("truncated");
+                self.finish(warnings, at_end);
+                if at_end {
                     warnings.push(CaptureWarning {
                         path: self.path.clone(),
                         message: format!(
@@ -309,10 +401,15 @@ impl OpenFile {
         }
     }
 
-    fn finish(&mut self, warnings: &mut Vec<CaptureWarning>) {
+    /// Marks the file done and reports its warnings. `at_end`: libpcap read the input to its
+    /// end. Otherwise it stopped in the middle, and a feeder thread may be blocked writing
+    /// into the pipe that nobody reads any more: it is not waited for (it ends when the pipe
+    /// is closed, with this file), unless it has already finished.
+    fn finish(&mut self, warnings: &mut Vec<CaptureWarning>, at_end: bool) {
         self.done = true;
+        self.oddities.report(&self.path, warnings);
         if let Some(mut feeder) = self.feeder.take() {
-            if let Some(t) = feeder.thread.take() {
+            if let Some(t) = feeder.thread.take().filter(|t| at_end || t.is_finished()) {
                 match t.join() {
                     Ok(Err(message)) => warnings.push(CaptureWarning {
                         path: self.path.clone(),

@@ -80,6 +80,10 @@ impl FlowKey {
     }
 }
 
+/// An open flow, named for `FlowTable::finish_one`.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenFlow(FlowKey);
+
 /// Where a packet sits in the capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PacketInfo {
@@ -162,8 +166,10 @@ struct Flow<H> {
     duplicates: u64,
     interest: Interest,
     client_payloads_seen: u8,
-    tcp: Option<TcpReassembler>,
-    handler: Option<H>,
+    // Boxed: the table's slots stay small (a flood of flows that never get a handler, and
+    // the spare capacity of the hash table, cost a few hundred bytes each, not kilobytes).
+    tcp: Option<Box<TcpReassembler>>,
+    handler: Option<Box<H>>,
 }
 
 impl<H> Flow<H> {
@@ -189,7 +195,9 @@ pub struct FlowConfig {
     pub idle_timeout_ns: i64,
     /// A closed flow (FIN both ways or RST) is finished after this quiet time.
     pub closed_linger_ns: i64,
-    /// Most flows tracked at once; the longest idle are finished first when full.
+    /// Most flows tracked at once; the longest idle are finished first when full. A followed
+    /// flow costs about 3 KB even before any payload (its `Connection` and reassembler), so
+    /// this bounds memory: 40 000 flows stay under ~150 MB on a SYN flood.
     pub max_flows: usize,
     /// Most out-of-order bytes buffered per direction.
     pub max_buffer: usize,
@@ -200,7 +208,7 @@ impl Default for FlowConfig {
         FlowConfig {
             idle_timeout_ns: 300_000_000_000,
             closed_linger_ns: 30_000_000_000,
-            max_flows: 100_000,
+            max_flows: 40_000,
             max_buffer: 256 * 1024,
         }
     }
@@ -333,7 +341,7 @@ impl<H: FlowHandler> FlowTable<H> {
                 packets_by_side: [0, 0],
             };
             let tcp = (transport == TransportKind::Tcp)
-                .then(|| TcpReassembler::new(self.config.max_buffer));
+                .then(|| Box::new(TcpReassembler::new(self.config.max_buffer)));
             self.flows.insert(
                 key,
                 Flow {
@@ -385,7 +393,7 @@ impl<H: FlowHandler> FlowTable<H> {
                     }
                     flow.meta.id = self.next_id;
                     self.next_id += 1;
-                    flow.handler = Some(H::open(&flow.meta));
+                    flow.handler = Some(Box::new(H::open(&flow.meta)));
                 }
                 Interest::Undecided => {}
             }
@@ -469,6 +477,25 @@ impl<H: FlowHandler> FlowTable<H> {
         self.next_sweep_ns = Some(now_ns.saturating_add(1_000_000_000));
         self.sweep(now_ns, done);
     }
+    /// The open flows in order of their ids, to be finished one at a time with `finish_one`.
+    pub fn open_flows(&self) -> Vec<OpenFlow> {
+        let mut order: Vec<(u64, FlowKey)> =
+            self.flows.iter().map(|(k, f)| (f.meta.id, *k)).collect();
+        order.sort_unstable_by_key(|(id, _)| *id);
+        order.into_iter().map(|(_, k)| OpenFlow(k)).collect()
+    }
+
+    /// Finishes one open flow (if still open) into `done`.
+    pub fn finish_one(&mut self, flow: OpenFlow, done: &mut Vec<FinishedFlow<H>>) {
+        if let Some(f) = self.flows.remove(&flow.0) {
+            let last = f.meta.last;
+            finish(f, &last, done);
+        }
+        if self.flows.is_empty() {
+            // Give the memory of a large table back once the capture is over.
+            self.flows = AHashMap::new();
+        }
+    }
 
     /// Finishes flows that have gone quiet, and the longest idle when the table is full.
     pub fn sweep(&mut self, now_ns: i64, done: &mut Vec<FinishedFlow<H>>) {
@@ -509,24 +536,16 @@ impl<H: FlowHandler> FlowTable<H> {
             }
         }
     }
-
-    /// End of capture: every flow still open is finished.
-    pub fn finish_all(&mut self, done: &mut Vec<FinishedFlow<H>>) {
-        let mut flows: Vec<Flow<H>> = self.flows.drain().map(|(_, f)| f).collect();
-        flows.sort_by_key(|f| f.meta.id);
-        for flow in flows {
-            let last = flow.meta.last;
-            finish(flow, &last, done);
-        }
-    }
 }
 
 fn finish<H: FlowHandler>(flow: Flow<H>, at: &PacketInfo, done: &mut Vec<FinishedFlow<H>>) {
     let Flow {
         meta, tcp, handler, ..
     } = flow;
-    let Some(mut handler) = handler else { return };
-    let tcp = tcp.map(|mut t| {
+    let Some(handler) = handler else { return };
+    let mut handler = *handler;
+    let tcp = tcp.map(|t| {
+        let mut t = *t;
         t.flush(at.frame, at.ts_ns, &mut |s, out| {
             handler.on_stream(at, s, out)
         });
