@@ -216,11 +216,13 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut collected: Vec<Diagnosed> = Vec::new();
     let mut any_error = false;
+    let mut line = Vec::with_capacity(16 * 1024);
     let mut on_conn = |d: Diagnosed| {
         any_error |= d.findings.iter().any(|f| f.severity == Severity::Error);
         if args.json {
-            let mut lock = stdout.lock();
-            let _ = writeln!(lock, "{}", json::to_line(&d));
+            line.clear();
+            json::push_line(&mut line, &d);
+            let _ = stdout.lock().write_all(&line);
         } else {
             collected.push(d);
         }

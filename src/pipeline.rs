@@ -118,8 +118,17 @@ impl Pipeline {
 
     /// Finishes every open connection (end of capture, or Ctrl-C on a live capture).
     pub fn finish(&mut self, out: &mut dyn FnMut(Diagnosed)) -> RunSummary {
-        self.table.finish_all(&mut self.finished);
         self.drain(out);
+        let Pipeline {
+            table,
+            config,
+            connections,
+            ..
+        } = self;
+        table.finish_all_each(|flow| {
+            *connections += 1;
+            out(diagnose(flow, &config.diagnose));
+        });
         RunSummary {
             packets: self.table.packets_seen,
             decoded: self.table.packets_decoded,

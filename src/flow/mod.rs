@@ -198,7 +198,8 @@ const CLASSIFY_SEGMENTS: u8 = 4;
 pub const RDP_PORTS: [u16; 3] = [3389, 443, 3391];
 
 pub struct FlowTable<H: FlowHandler> {
-    flows: AHashMap<FlowKey, Flow<H>>,
+    /// Boxed: the table stays small (it is rehashed and swept), a flow never moves.
+    flows: AHashMap<FlowKey, Box<Flow<H>>>,
     config: FlowConfig,
     next_id: u64,
     next_sweep_ns: Option<i64>,
@@ -291,45 +292,42 @@ impl<H: FlowHandler> FlowTable<H> {
         };
         // A new SYN on a tuple whose connection already closed starts a new connection.
         if let Some(f) = flags {
-            if f.syn && !f.ack && self.flows.get(&key).is_some_and(Flow::closed) {
+            if f.syn && !f.ack && self.flows.get(&key).is_some_and(|f| f.closed()) {
                 if let Some(flow) = self.flows.remove(&key) {
-                    finish(flow, pkt, done);
+                    finish(*flow, pkt, done);
                 }
             }
         }
-        if !self.flows.contains_key(&key) {
-            let client_is_src = client_is_source::<H>(transport, flags, src, dst, payload);
-            let (client, server) = if client_is_src {
-                (src, dst)
-            } else {
-                (dst, src)
-            };
-            let meta = FlowMeta {
-                id: 0,
-                transport,
-                client,
-                server,
-                first: *pkt,
-                last: *pkt,
-                packets: 0,
-                bytes: 0,
-                packets_by_side: [0, 0],
-            };
-            let tcp = (transport == TransportKind::Tcp)
-                .then(|| TcpReassembler::new(self.config.max_buffer));
-            self.flows.insert(
-                key,
-                Flow {
+        let flow: &mut Flow<H> = match self.flows.entry(key) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let client_is_src = client_is_source::<H>(transport, flags, src, dst, payload);
+                let (client, server) = if client_is_src {
+                    (src, dst)
+                } else {
+                    (dst, src)
+                };
+                let meta = FlowMeta {
+                    id: 0,
+                    transport,
+                    client,
+                    server,
+                    first: *pkt,
+                    last: *pkt,
+                    packets: 0,
+                    bytes: 0,
+                    packets_by_side: [0, 0],
+                };
+                let tcp = (transport == TransportKind::Tcp)
+                    .then(|| TcpReassembler::new(self.config.max_buffer));
+                v.insert(Box::new(Flow {
                     meta,
                     interest: Interest::Undecided,
                     client_payloads_seen: 0,
                     tcp,
                     handler: None,
-                },
-            );
-        }
-        let Some(flow) = self.flows.get_mut(&key) else {
-            return;
+                }))
+            }
         };
         let side = if src == flow.meta.client {
             Side::Client
@@ -444,7 +442,7 @@ impl<H: FlowHandler> FlowTable<H> {
         for key in expired {
             if let Some(flow) = self.flows.remove(&key) {
                 let last = flow.meta.last;
-                finish(flow, &last, done);
+                finish(*flow, &last, done);
             }
         }
         if self.flows.len() > self.config.max_flows {
@@ -460,7 +458,7 @@ impl<H: FlowHandler> FlowTable<H> {
                     self.evicted += 1;
                     let last = flow.meta.last;
                     let before = done.len();
-                    finish(flow, &last, done);
+                    finish(*flow, &last, done);
                     if let Some(f) = done.get_mut(before) {
                         f.evicted = true;
                     }
@@ -471,11 +469,22 @@ impl<H: FlowHandler> FlowTable<H> {
 
     /// End of capture: every flow still open is finished.
     pub fn finish_all(&mut self, done: &mut Vec<FinishedFlow<H>>) {
-        let mut flows: Vec<Flow<H>> = self.flows.drain().map(|(_, f)| f).collect();
-        flows.sort_by_key(|f| f.meta.id);
-        for flow in flows {
-            let last = flow.meta.last;
-            finish(flow, &last, done);
+        self.finish_all_each(|f| done.push(f));
+    }
+
+    /// As `finish_all`, handing each connection to `each` as soon as it is finished, so the
+    /// open connections are never all copied out at once.
+    pub fn finish_all_each(&mut self, mut each: impl FnMut(FinishedFlow<H>)) {
+        let mut order: Vec<(u64, FlowKey)> =
+            self.flows.iter().map(|(k, f)| (f.meta.id, *k)).collect();
+        order.sort_by_key(|(id, _)| *id);
+        let mut one = Vec::with_capacity(1);
+        for (_, key) in order {
+            if let Some(flow) = self.flows.remove(&key) {
+                let last = flow.meta.last;
+                finish(*flow, &last, &mut one);
+                one.drain(..).for_each(&mut each);
+            }
         }
     }
 }
