@@ -291,6 +291,7 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
     let mut tally = Tally::default();
     let mut any_error = false;
     let mut spans = Vec::new();
+    let mut line = Vec::with_capacity(16 * 1024);
     let mut on_conn = |d: Diagnosed| {
         let failing = d.findings.iter().any(|f| f.severity == Severity::Error);
         any_error |= failing;
@@ -301,8 +302,9 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
             spans.push(span_of(&d));
         }
         if args.json {
-            let mut lock = stdout.lock();
-            let _ = writeln!(lock, "{}", json::to_line(&d));
+            line.clear();
+            json::push_line(&mut line, &d);
+            let _ = stdout.lock().write_all(&line);
         } else {
             tally.add(&d, &mut collected);
             collected.push(d);

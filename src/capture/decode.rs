@@ -99,6 +99,83 @@ pub struct Decoded<'a> {
 /// Decodes one frame; `None` for anything that is not TCP, UDP or ICMP unreachable over IP
 /// (ARP, non-first IP fragments, broken headers).
 pub fn decode_packet(linktype: i32, data: &[u8], orig_len: u32) -> Option<Decoded<'_>> {
+    if linktype == LINKTYPE_ETHERNET {
+        if let Some(d) = ethernet_ipv4_tcp(data, orig_len) {
+            return Some(d);
+        }
+    }
+    decode_general(linktype, data, orig_len)
+}
+
+/// Fast path for the common frame, Ethernet II / IPv4 / TCP without fragmentation: reads the
+/// fields straight from the bytes, with exactly etherparse's lax rules (IPv4 total length
+/// bounds the payload unless it is shorter than the header or longer than what was captured).
+/// `None` means "not this simple case": the general decoder then decides.
+#[inline]
+fn ethernet_ipv4_tcp(data: &[u8], orig_len: u32) -> Option<Decoded<'_>> {
+    if data.get(12..14)? != [0x08, 0x00] {
+        return None;
+    }
+    let ip = data.get(14..)?;
+    let &[vihl, _, tl_hi, tl_lo, id_hi, id_lo, fl_hi, fl_lo, ttl, proto, _, _, s0, s1, s2, s3, d0, d1, d2, d3, ..] =
+        ip
+    else {
+        return None;
+    };
+    let ihl = usize::from(vihl & 0x0f) * 4;
+    // Version 4, a whole header, TCP, no MF flag and no fragment offset.
+    if vihl >> 4 != 4
+        || ihl < 20
+        || ip.len() < ihl
+        || proto != 6
+        || (fl_hi & 0x3f) != 0
+        || fl_lo != 0
+    {
+        return None;
+    }
+    let total = usize::from(u16::from_be_bytes([tl_hi, tl_lo]));
+    let end = if total < ihl || total > ip.len() {
+        ip.len()
+    } else {
+        total
+    };
+    let tcp = ip.get(ihl..end)?;
+    let &[sp_hi, sp_lo, dp_hi, dp_lo, q0, q1, q2, q3, a0, a1, a2, a3, off, flags, w_hi, w_lo, ..] =
+        tcp
+    else {
+        return None;
+    };
+    let header_len = usize::from(off >> 4) * 4;
+    if header_len < 20 {
+        return None;
+    }
+    let payload = tcp.get(header_len..)?;
+    let missing = orig_len.saturating_sub(data.len() as u32);
+    Some(Decoded {
+        src: IpAddr::V4(Ipv4Addr::new(s0, s1, s2, s3)),
+        dst: IpAddr::V4(Ipv4Addr::new(d0, d1, d2, d3)),
+        ttl,
+        ip_id: u16::from_be_bytes([id_hi, id_lo]),
+        transport: Transport::Tcp(TcpSegment {
+            src_port: u16::from_be_bytes([sp_hi, sp_lo]),
+            dst_port: u16::from_be_bytes([dp_hi, dp_lo]),
+            seq: u32::from_be_bytes([q0, q1, q2, q3]),
+            ack: u32::from_be_bytes([a0, a1, a2, a3]),
+            flags: TcpFlags {
+                syn: flags & 0x02 != 0,
+                ack: flags & 0x10 != 0,
+                fin: flags & 0x01 != 0,
+                rst: flags & 0x04 != 0,
+                psh: flags & 0x08 != 0,
+            },
+            window: u16::from_be_bytes([w_hi, w_lo]),
+            payload,
+            wire_len: (payload.len() as u32).saturating_add(missing),
+        }),
+    })
+}
+
+fn decode_general(linktype: i32, data: &[u8], orig_len: u32) -> Option<Decoded<'_>> {
     let sliced = match linktype {
         LINKTYPE_ETHERNET => LaxSlicedPacket::from_ethernet(data).ok()?,
         LINKTYPE_LINUX_SLL => {
@@ -229,4 +306,69 @@ fn quoted_ipv6(icmp_type: u8, code: u8, quoted: &[u8]) -> Option<IcmpUnreachable
         inner_src_port: be16(quoted, 40)?,
         inner_dst_port: be16(quoted, 42)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(a: Option<Decoded>, b: Option<Decoded>) -> bool {
+        format!("{a:?}") == format!("{b:?}")
+    }
+
+    /// The fast path agrees with the general decoder on every lab frame, and on those frames
+    /// with their IPv4/TCP header fields bent (lengths, version, fragments, data offset).
+    #[test]
+    fn fast_path_matches_the_general_decoder() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/lab");
+        let mut frames = Vec::new();
+        for entry in std::fs::read_dir(dir).expect("fixtures/lab") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "pcap") {
+                let mut cap = pcap::Capture::from_file(&path).expect("fixture opens");
+                while let Ok(p) = cap.next_packet() {
+                    frames.push((p.data.to_vec(), p.header.len));
+                }
+            }
+        }
+        assert!(frames.len() > 500);
+        let mut checked = 0;
+        for (data, orig_len) in &frames {
+            let fast = ethernet_ipv4_tcp(data, *orig_len);
+            if fast.is_some() {
+                checked += 1;
+            }
+            if let Some(f) = fast {
+                assert!(same(
+                    Some(f),
+                    decode_general(LINKTYPE_ETHERNET, data, *orig_len)
+                ));
+            }
+            // Bend one header byte at a time (IPv4 header and TCP data offset), and truncate.
+            for at in [14, 16, 17, 20, 21, 23, 46] {
+                for v in [0x00u8, 0x01, 0x05, 0x20, 0x3f, 0x45, 0x4f, 0x50, 0x60, 0xff] {
+                    let mut bent = data.clone();
+                    if let Some(b) = bent.get_mut(at) {
+                        *b = v;
+                    }
+                    if let Some(f) = ethernet_ipv4_tcp(&bent, *orig_len) {
+                        assert!(same(
+                            Some(f),
+                            decode_general(LINKTYPE_ETHERNET, &bent, *orig_len)
+                        ));
+                    }
+                }
+            }
+            for cut in [13, 14, 20, 33, 34, 40, 53, 54, 60] {
+                let short = data.get(..cut.min(data.len())).unwrap_or_default();
+                if let Some(f) = ethernet_ipv4_tcp(short, *orig_len) {
+                    assert!(same(
+                        Some(f),
+                        decode_general(LINKTYPE_ETHERNET, short, *orig_len)
+                    ));
+                }
+            }
+        }
+        assert!(checked > 500);
+    }
 }

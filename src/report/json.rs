@@ -340,6 +340,17 @@ impl<'a> ConnectionJson<'a> {
     }
 }
 
+/// Appends one NDJSON line and its newline to `buf`: the bytes of `to_line`, serialised in
+/// place (reuse `buf` across connections to avoid growing a fresh String for each).
+pub fn push_line(buf: &mut Vec<u8>, d: &Diagnosed) {
+    let start = buf.len();
+    if serde_json::to_writer(&mut *buf, &ConnectionJson::new(d)).is_err() {
+        buf.truncate(start);
+        buf.extend_from_slice(to_line(d).as_bytes());
+    }
+    buf.push(b'\n');
+}
+
 /// One NDJSON line (no trailing newline).
 pub fn to_line(d: &Diagnosed) -> String {
     serde_json::to_string(&ConnectionJson::new(d)).unwrap_or_else(|e| {
