@@ -402,6 +402,7 @@ fn print_report(collected: &mut Vec<Diagnosed>, args: &AnalyzeArgs, packets: u64
     use std::fmt::Write as _;
     collected.sort_by_key(|d| d.meta.id);
     collected.truncate(TABLE_LIMIT);
+    table::table_order(collected);
     let mut out = String::new();
     if collected.is_empty() {
         let _ = writeln!(out, "No RDP connections found ({packets} packets read).");

@@ -118,6 +118,13 @@ impl Pipeline {
     ) {
         self.table.process(raw, &mut self.finished);
         self.table.with_last_touched(|meta, tcp, conn| {
+            // Phases only move when the timeline gains an event: most packets add none.
+            let seen_now = conn.timeline.events.len()
+                + conn.tls.app_records.iter().sum::<u64>().min(64) as usize;
+            if seen_now == conn.live.events_seen {
+                return;
+            }
+            conn.live.events_seen = seen_now;
             let progress = compute_phases(conn, meta, tcp);
             let phase = progress.phases.last().map(|p| p.name);
             if phase.is_some() && phase != conn.live.phase {

@@ -216,3 +216,39 @@ fn unknown_interface_is_a_clear_error() {
     assert!(err.contains("no-such-if0"), "{err}");
     assert!(!err.contains("panicked"));
 }
+
+#[test]
+fn without_privileges_it_says_how_to_grant_them() {
+    if !Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"))
+    {
+        // Already unprivileged: run directly.
+        let out = rdpscope(&["live", "-i", "lo"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("setcap"));
+        return;
+    }
+    if !have_tool("runuser") && Command::new("runuser").arg("--help").output().is_err() {
+        return;
+    }
+    // The binary may sit under a root-only directory: run a world-readable copy as nobody.
+    let copy = std::env::temp_dir().join(format!("rdpscope-nopriv-{}", std::process::id()));
+    std::fs::copy(env!("CARGO_BIN_EXE_rdpscope"), &copy).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = Command::new("runuser")
+        .args(["-u", "nobody", "--"])
+        .arg(&copy)
+        .args(["live", "-i", "lo"])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&copy);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("permission denied") && err.contains("setcap cap_net_raw,cap_net_admin=eip"),
+        "{err}"
+    );
+}

@@ -73,3 +73,68 @@ fn loss_figures_count_datagrams_removed_with_editcap() {
         .any(|f| f["code"] == "udp-loss"));
     let _ = std::fs::remove_file(cut);
 }
+
+/// A real TCP connection (lab, tls13_ok) and a real RDP-UDP handshake (Windows, rewritten to
+/// the same hosts with tcprewrite and moved half a second into the TCP connection): the two
+/// are paired both ways, and the table shows the UDP row under its TCP connection.
+#[test]
+fn udp_flow_is_paired_with_its_tcp_connection() {
+    let Some(dir) = shared_captures() else { return };
+    if !(have_tool("tcprewrite")
+        && have_tool("editcap")
+        && have_tool("mergecap")
+        && have_tool("tshark"))
+    {
+        return;
+    }
+    let tmp = std::env::temp_dir().join(format!("rdpscope-pair-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let tcp = repo_root().join("fixtures/lab/tls13_ok.pcap");
+    let udp = dir.join("zeek_zeek/rdpeudp2-handshake-success.pcap");
+    let first = |f: &std::path::Path| -> f64 {
+        let o = Command::new("tshark")
+            .arg("-r")
+            .arg(f)
+            .args(["-c", "1", "-T", "fields", "-e", "frame.time_epoch"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
+    };
+    let shift = format!("{:.6}", first(&tcp) - first(&udp) + 0.5);
+    let rw = tmp.join("rw.pcap");
+    let shifted = tmp.join("shifted.pcap");
+    let merged = tmp.join("merged.pcap");
+    assert!(Command::new("tcprewrite")
+        .arg("--pnat=192.168.57.5/32:10.99.0.2/32,192.168.57.8/32:10.99.0.1/32")
+        .arg("-i")
+        .arg(&udp)
+        .arg("-o")
+        .arg(&rw)
+        .status()
+        .unwrap()
+        .success());
+    assert!(Command::new("editcap")
+        .args(["-t", &shift])
+        .arg(&rw)
+        .arg(&shifted)
+        .status()
+        .unwrap()
+        .success());
+    assert!(Command::new("mergecap")
+        .args(["-F", "pcap", "-w"])
+        .arg(&merged)
+        .arg(&tcp)
+        .arg(&shifted)
+        .status()
+        .unwrap()
+        .success());
+    let (conns, _) = analyze_json(&[merged.to_str().unwrap()]);
+    assert_eq!(conns.len(), 2);
+    assert_eq!(conns[0]["transport"], "tcp");
+    assert_eq!(conns[0]["udp_peers"], serde_json::json!([2]));
+    assert_eq!(conns[1]["transport"], "udp");
+    assert_eq!(conns[1]["tcp_peer"], 1);
+    let table = rdpscope(&["analyze", merged.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&table.stdout).contains("└ 2 udp of 1"));
+    let _ = std::fs::remove_dir_all(tmp);
+}

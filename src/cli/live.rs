@@ -162,7 +162,7 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
     pipeline.finish(&mut on_conn);
     let stats = cap.stats();
     if !json_mode && !collected.is_empty() {
-        collected.sort_by_key(|d| d.meta.id);
+        table::table_order(&mut collected);
         println!(
             "{}",
             table::summary_table(&collected, color, crate::terminal_width())

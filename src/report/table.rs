@@ -27,6 +27,17 @@ fn duration_text(ns: i64) -> String {
     }
 }
 
+/// Table order: by connection id, each RDP-UDP flow right under the TCP connection it belongs to.
+pub fn table_order(conns: &mut [Diagnosed]) {
+    conns.sort_by_key(|d| {
+        (
+            d.tcp_peer.unwrap_or(d.meta.id),
+            d.tcp_peer.is_some(),
+            d.meta.id,
+        )
+    });
+}
+
 pub fn summary_table(conns: &[Diagnosed], color: bool, width: Option<u16>) -> Table {
     let mut table = Table::new();
     table
@@ -55,7 +66,10 @@ pub fn summary_table(conns: &[Diagnosed], color: bool, width: Option<u16>) -> Ta
             .unwrap_or_default();
         let id = match m.transport {
             TransportKind::Tcp => m.id.to_string(),
-            TransportKind::Udp => format!("{} udp", m.id),
+            TransportKind::Udp => match d.tcp_peer {
+                Some(tcp) => format!(" └ {} udp of {tcp}", m.id),
+                None => format!("{} udp", m.id),
+            },
         };
         table.add_row(vec![
             Cell::new(id),

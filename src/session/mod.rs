@@ -74,6 +74,8 @@ pub struct Connection {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LiveMarks {
     pub phase: Option<PhaseName>,
+    /// Timeline size when the phase was last computed.
+    pub events_seen: usize,
     pub stall_alarmed: bool,
 }
 
