@@ -500,16 +500,18 @@ impl<H: FlowHandler> FlowTable<H> {
     /// Finishes flows that have gone quiet, and the longest idle when the table is full.
     pub fn sweep(&mut self, now_ns: i64, done: &mut Vec<FinishedFlow<H>>) {
         let cfg = &self.config;
-        let expired: Vec<FlowKey> = self
+        let mut expired: Vec<(u64, FlowKey)> = self
             .flows
             .iter()
             .filter(|(_, f)| {
                 let idle = now_ns.saturating_sub(f.meta.last.ts_ns);
                 idle > cfg.idle_timeout_ns || (f.closed() && idle > cfg.closed_linger_ns)
             })
-            .map(|(k, _)| *k)
+            .map(|(k, f)| (f.meta.id, *k))
             .collect();
-        for key in expired {
+        // In id order, so the output does not depend on the hash table's seed.
+        expired.sort_unstable_by_key(|(id, _)| *id);
+        for (_, key) in expired {
             if let Some(flow) = self.flows.remove(&key) {
                 let last = flow.meta.last;
                 finish(flow, &last, done);
