@@ -24,6 +24,12 @@ use rdpscope::report::{json, table};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Show times in the terminal in local time (JSON is always RFC 3339 UTC).
+    #[arg(long, global = true, conflicts_with = "utc")]
+    local: bool,
+    /// Show times in the terminal in UTC (the default).
+    #[arg(long, global = true)]
+    utc: bool,
 }
 
 #[derive(Subcommand)]
@@ -185,6 +191,9 @@ fn with_default_subcommand(mut args: Vec<String>) -> Vec<String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse_from(with_default_subcommand(std::env::args().collect()));
+    if cli.local && !rdpscope::timefmt::use_local_time() {
+        eprintln!("rdpscope: warning: the local time offset is unknown; times are in UTC");
+    }
     let result = match cli.command {
         Command::Analyze(a) => run_analyze(&a),
         Command::Explain { code } => explain(code.as_deref()),

@@ -1,7 +1,41 @@
 //! Timestamps as RFC 3339 UTC with microseconds, and durations in milliseconds.
 
+use std::sync::OnceLock;
+
 use time::macros::format_description;
-use time::OffsetDateTime;
+use time::{OffsetDateTime, UtcOffset};
+
+/// The offset terminal output shows times in (UTC unless `--local`); JSON is always UTC.
+static DISPLAY_OFFSET: OnceLock<UtcOffset> = OnceLock::new();
+
+/// Show terminal times in the machine's local time. Call before any thread starts: the local
+/// offset can only be read safely then; if it cannot be read, times stay in UTC.
+pub fn use_local_time() -> bool {
+    match UtcOffset::current_local_offset() {
+        Ok(offset) => DISPLAY_OFFSET.set(offset).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Wall-clock time of day for terminal output, `HH:MM:SS` (or with `.mmm` when `millis`).
+pub fn clock(ts_ns: i64, millis: bool) -> String {
+    let offset = DISPLAY_OFFSET.get().copied().unwrap_or(UtcOffset::UTC);
+    let Ok(t) = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ts_ns)) else {
+        return format!("@{ts_ns}ns");
+    };
+    let t = t.to_offset(offset);
+    if millis {
+        format!(
+            "{:02}:{:02}:{:02}.{:03}",
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.millisecond()
+        )
+    } else {
+        format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+    }
+}
 
 pub fn rfc3339_us(ts_ns: i64) -> String {
     let fmt =

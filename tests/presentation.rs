@@ -101,3 +101,25 @@ fn selection_flags_pick_connections() {
     let (none, _) = analyze_json(&["--host", "192.0.2.1", demo.to_str().unwrap()]);
     assert!(none.is_empty());
 }
+
+#[test]
+fn local_time_only_changes_the_terminal() {
+    let demo = repo_root().join("fixtures/demo/demo.pcap");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+            .args(args)
+            .arg(&demo)
+            .env("TZ", "Asia/Tokyo")
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // tls13_ok starts at 23:12:01 UTC, 08:12:01 in Tokyo.
+    assert!(run(&["analyze"]).contains("23:12:01"));
+    assert!(run(&["analyze", "--local"]).contains("08:12:01"));
+    let json = run(&["analyze", "--local", "--json"]);
+    assert!(
+        json.contains("T23:12:01.") && json.contains("Z\""),
+        "JSON stays UTC"
+    );
+}

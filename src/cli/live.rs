@@ -68,8 +68,7 @@ fn describe(ev: &LiveEvent) -> String {
 }
 
 fn clock(ts_ns: i64) -> String {
-    let t = time_fmt::rfc3339_us(ts_ns);
-    t.get(11..23).unwrap_or(&t).to_string()
+    time_fmt::clock(ts_ns, true)
 }
 
 pub fn run(args: &LiveArgs) -> Result<ExitCode> {

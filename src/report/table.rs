@@ -6,7 +6,7 @@ use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table};
 
 use crate::diagnose::{Diagnosed, Severity, Verdict};
 use crate::flow::{Side, TransportKind};
-use crate::timefmt::{ms_between, rfc3339_us};
+use crate::timefmt::{clock, ms_between};
 
 fn verdict_color(v: Verdict) -> Color {
     match v {
@@ -54,7 +54,6 @@ pub fn summary_table(conns: &[Diagnosed], color: bool, width: Option<u16>) -> Ta
     }
     for d in conns {
         let m = &d.meta;
-        let start = rfc3339_us(m.first.ts_ns);
         let mut verdict = Cell::new(d.verdict.name());
         if color {
             verdict = verdict.fg(verdict_color(d.verdict));
@@ -73,7 +72,7 @@ pub fn summary_table(conns: &[Diagnosed], color: bool, width: Option<u16>) -> Ta
         };
         table.add_row(vec![
             Cell::new(id),
-            Cell::new(start.get(11..19).unwrap_or(&start)),
+            Cell::new(clock(m.first.ts_ns, false)),
             Cell::new(m.client.to_string()),
             Cell::new(m.server.to_string()),
             verdict,
