@@ -343,15 +343,20 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
             }
         }
     }
+    Ok(exit_code(error, any_error))
+}
+
+/// Exit status of analyze and live: 2 unusable input (reported here), 1 an error finding, 0 fine.
+pub(crate) fn exit_code(error: Option<impl std::fmt::Display>, any_error: bool) -> ExitCode {
     if let Some(e) = error {
         eprintln!("rdpscope: {e}");
-        return Ok(ExitCode::from(2));
+        return ExitCode::from(2);
     }
-    Ok(if any_error {
+    if any_error {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }
 
 /// The table shows at most this many connections (the first ones): memory stays bounded on
@@ -384,25 +389,16 @@ impl Tally {
         if self.total <= shown {
             return;
         }
-        let order = [
-            Verdict::Failed,
-            Verdict::Stalled,
-            Verdict::Slow,
-            Verdict::Incomplete,
-            Verdict::Ok,
-        ];
-        let parts: Vec<String> = order
-            .iter()
-            .filter_map(|v| {
-                let (_, n) = self.by_verdict.iter().find(|(x, _)| x == v)?;
-                Some(format!("{n} {}", v.name()))
-            })
-            .collect();
+        let parts = table::verdict_counts(|v| {
+            self.by_verdict
+                .iter()
+                .find(|(x, _)| *x == v)
+                .map_or(0, |(_, n)| *n)
+        });
         println!(
             "\n{} connections in all: {}; the table above shows the first {shown} \
              (`--json` lists every one).",
-            self.total,
-            parts.join(", ")
+            self.total, parts
         );
     }
 }

@@ -175,13 +175,5 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
     if stats.dropped > 0 || stats.if_dropped > 0 {
         eprintln!("rdpscope: warning: packets were dropped: some connections may be incomplete");
     }
-    if let Some(e) = read_error {
-        eprintln!("rdpscope: {e}");
-        return Ok(ExitCode::from(2));
-    }
-    Ok(if any_error {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(crate::exit_code(read_error, any_error))
 }

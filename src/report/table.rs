@@ -95,8 +95,8 @@ pub fn summary_table(conns: &[Diagnosed], color: bool, width: Option<u16>) -> Ta
     table
 }
 
-/// "3 connections: 1 ok, 2 failed".
-pub fn footer(conns: &[Diagnosed]) -> String {
+/// "2 failed, 1 ok": verdict counts, worst first, zero counts left out.
+pub fn verdict_counts(count: impl Fn(Verdict) -> u64) -> String {
     let order = [
         Verdict::Failed,
         Verdict::Stalled,
@@ -107,15 +107,20 @@ pub fn footer(conns: &[Diagnosed]) -> String {
     let parts: Vec<String> = order
         .iter()
         .filter_map(|v| {
-            let n = conns.iter().filter(|d| d.verdict == *v).count();
+            let n = count(*v);
             (n > 0).then(|| format!("{n} {}", v.name()))
         })
         .collect();
+    parts.join(", ")
+}
+
+/// "3 connections: 2 failed, 1 ok".
+pub fn footer(conns: &[Diagnosed]) -> String {
     format!(
         "{} connection{}: {}",
         conns.len(),
         if conns.len() == 1 { "" } else { "s" },
-        parts.join(", ")
+        verdict_counts(|v| conns.iter().filter(|d| d.verdict == v).count() as u64)
     )
 }
 

@@ -162,16 +162,7 @@ fn tls_event(conn: &mut Connection, at: &PacketInfo, side: Side, ev: TlsEvent) {
             });
         }
         TlsEvent::EncryptedAlert { .. } => {
-            tl.push(at, side, "TLS Alert (encrypted)");
-            st.alert.get_or_insert(Stamped {
-                at: *at,
-                side,
-                value: Alert {
-                    level: 0,
-                    description: 0,
-                    encrypted: true,
-                },
-            });
+            note_encrypted_alert(tl, st, at, side);
         }
         TlsEvent::ChangeCipherSpec => {
             let i = side.index();
@@ -206,6 +197,20 @@ fn tls_event(conn: &mut Connection, at: &PacketInfo, side: Side, ev: TlsEvent) {
     }
 }
 
+/// An alert whose level and description are under the record keys.
+fn note_encrypted_alert(tl: &mut super::Timeline, st: &mut TlsState, at: &PacketInfo, side: Side) {
+    tl.push(at, side, "TLS Alert (encrypted)");
+    st.alert.get_or_insert(Stamped {
+        at: *at,
+        side,
+        value: Alert {
+            level: 0,
+            description: 0,
+            encrypted: true,
+        },
+    });
+}
+
 fn versions_text(v: &[u16]) -> String {
     match (v.iter().min(), v.iter().max()) {
         (Some(lo), Some(hi)) if lo == hi => tls::version_name(*lo),
@@ -224,16 +229,7 @@ pub(super) fn handle_app_data(conn: &mut Connection, at: &PacketInfo, side: Side
     let i = side.index();
     st.records[i] += 1;
     if st.is_tls13() && st.handshake_done.is_some() && len == TLS13_ALERT_RECORD {
-        conn.timeline.push(at, side, "TLS Alert (encrypted)");
-        st.alert.get_or_insert(Stamped {
-            at: *at,
-            side,
-            value: Alert {
-                level: 0,
-                description: 0,
-                encrypted: true,
-            },
-        });
+        note_encrypted_alert(&mut conn.timeline, st, at, side);
         return;
     }
     if st.is_tls13() && st.handshake_done.is_none() {
