@@ -33,3 +33,20 @@ pub enum Framing {
     /// The bytes at the front are not a plausible header of this kind.
     Invalid,
 }
+
+/// Names of the set bits of a flags field, unknown bits kept as one hex value as wide as the
+/// field (`0x0100` for a u16, `0x00000100` for a u32).
+pub(crate) fn flag_names<T: Copy + Into<u64>>(value: T, known: &[(T, &str)]) -> Vec<String> {
+    let value: u64 = value.into();
+    let mut names: Vec<String> = known
+        .iter()
+        .filter(|(bit, _)| value & (*bit).into() != 0)
+        .map(|(_, n)| n.to_string())
+        .collect();
+    let unknown = known.iter().fold(value, |v, (bit, _)| v & !(*bit).into());
+    if unknown != 0 {
+        let width = 2 * std::mem::size_of::<T>();
+        names.push(format!("0x{unknown:0width$x}"));
+    }
+    names
+}

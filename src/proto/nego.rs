@@ -6,6 +6,8 @@ use nom::number::complete::{le_u16, le_u32, u8 as byte};
 use nom::IResult;
 use serde::Serialize;
 
+use super::flag_names;
+
 /// requestedProtocols / selectedProtocol bits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
@@ -44,21 +46,6 @@ impl Protocols {
         self.0 & bits == bits
     }
 }
-
-/// Names of the set bits, unknown ones as hex.
-fn flag_names(value: u32, known: &[(u32, &str)]) -> Vec<String> {
-    let mut names: Vec<String> = known
-        .iter()
-        .filter(|(bit, _)| value & bit != 0)
-        .map(|(_, n)| n.to_string())
-        .collect();
-    let unknown = known.iter().fold(value, |v, (bit, _)| v & !bit);
-    if unknown != 0 {
-        names.push(format!("0x{unknown:08x}"));
-    }
-    names
-}
-
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct NegReqFlags(pub u8);

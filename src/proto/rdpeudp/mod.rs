@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+use super::flag_names;
+
 use super::ProtoError;
 
 const LAYER_V1: &str = "rdpeudp";
@@ -21,21 +23,6 @@ pub const UDP_VERSION_1: u16 = 0x0001;
 pub const UDP_VERSION_2: u16 = 0x0002;
 /// Data transfer switches to MS-RDPEUDP2 after a handshake agreeing on this version.
 pub const UDP_VERSION_3: u16 = 0x0101;
-
-/// Names of the set bits, unknown ones as "0x....".
-fn flag_names(value: u16, known: &[(u16, &str)]) -> Vec<String> {
-    let mut names: Vec<String> = known
-        .iter()
-        .filter(|(bit, _)| value & bit != 0)
-        .map(|(_, n)| n.to_string())
-        .collect();
-    let unknown = known.iter().fold(value, |v, (bit, _)| v & !bit);
-    if unknown != 0 {
-        names.push(format!("0x{unknown:04x}"));
-    }
-    names
-}
-
 /// A bounds-checked cursor that reports the offset of whatever it could not read.
 struct Reader<'a> {
     buf: &'a [u8],
