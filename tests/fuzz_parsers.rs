@@ -3,6 +3,7 @@
 //! functions must keep their contract: a `Complete(n)` PDU fits in the buffer and is not
 //! empty, `NeedMore(n)` asks for at least one byte.
 
+mod common;
 mod fuzz;
 
 use std::time::Duration;

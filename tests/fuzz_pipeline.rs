@@ -3,6 +3,7 @@
 //! does. Mutations know the pcap layout: record header fields, and the IP, TCP and TPKT
 //! length fields inside frames, besides the generic ones. Knobs: see tests/fuzz/mod.rs.
 
+mod common;
 mod fuzz;
 
 use std::path::Path;

@@ -269,32 +269,17 @@ pub fn corpus() -> &'static Corpus {
     C.get_or_init(build_corpus)
 }
 
+/// The lab fixtures and the public captures (when present), small enough to seed from.
 fn capture_files() -> Vec<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("fixtures/lab"))
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    files.retain(|p| p.extension().is_some_and(|x| x == "pcap"));
-    let shared = root.join("../shared/captures");
-    let mut stack = vec![shared];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p
-                .extension()
-                .is_some_and(|x| x == "pcap" || x == "pcapng" || x == "cap")
-                && e.metadata().is_ok_and(|m| m.len() < 4 << 20)
-            {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
+    let root = crate::common::repo_root();
+    let mut files = crate::common::captures_under(&root.join("fixtures/lab"));
+    files.extend(crate::common::captures_under(
+        &root.join("../shared/captures"),
+    ));
+    files.retain(|p| {
+        p.extension().is_none_or(|x| x != "gz")
+            && std::fs::metadata(p).is_ok_and(|m| m.len() < 4 << 20)
+    });
     files
 }
 
