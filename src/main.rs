@@ -10,7 +10,8 @@ use clap::{Args, Parser, Subcommand};
 use rdpscope::capture::writer::{write_connections, ConnectionSpan};
 use rdpscope::diagnose::{catalog, DiagnoseConfig, Diagnosed, Severity, Verdict};
 use rdpscope::pipeline::{analyze_files, PipelineConfig};
-use rdpscope::report::{json, table};
+use rdpscope::report::ndjson_stream::NdjsonStream;
+use rdpscope::report::table;
 
 #[derive(Parser)]
 #[command(
@@ -295,12 +296,11 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
         diagnose: args.thresholds.config(),
         ..PipelineConfig::default()
     };
-    let stdout = std::io::stdout();
     let mut collected: Vec<Diagnosed> = Vec::new();
     let mut tally = Tally::default();
     let mut any_error = false;
     let mut spans = Vec::new();
-    let mut line = Vec::with_capacity(16 * 1024);
+    let mut json_out = args.json.then(|| NdjsonStream::spawn(std::io::stdout()));
     let mut on_conn = |d: Diagnosed| {
         let failing = d.findings.iter().any(|f| f.severity == Severity::Error);
         any_error |= failing;
@@ -310,16 +310,18 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
         if args.write.is_some() && (args.selecting() || failing) {
             spans.push(span_of(&d));
         }
-        if args.json {
-            line.clear();
-            json::push_line(&mut line, &d);
-            let _ = stdout.lock().write_all(&line);
+        if let Some(out) = json_out.as_mut() {
+            out.push(d);
         } else {
             tally.add(&d, &mut collected);
             collected.push(d);
         }
     };
     let outcome = analyze_files(&args.files, args.filter.as_deref(), config, &mut on_conn);
+    if let Some(out) = json_out {
+        // A reader that went away (`| head`) is not an error of the analysis.
+        let _ = out.finish();
+    }
     let (summary, error) = match outcome {
         Ok(s) => (s, None),
         Err((s, e)) => (s, Some(e)),

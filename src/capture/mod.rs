@@ -3,6 +3,7 @@
 
 pub mod decode;
 pub mod live;
+mod prefetch;
 pub mod source;
 pub mod writer;
 

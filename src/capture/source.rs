@@ -1,11 +1,14 @@
 //! Reading capture files through libpcap, one or several at once in time order.
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 
 use pcap::{Capture, Linktype, Offline, Precision};
+
+use super::prefetch::{read_ahead, Producer};
 use thiserror::Error;
 
 /// Link types we can decode (LINKTYPE_* values from the pcap registry).
@@ -474,32 +477,52 @@ impl FileSet {
         self.files.iter().map(|f| f.path.clone()).collect()
     }
 
-    /// Calls `f` for every packet of every file in time order (ties: file order).
-    pub fn for_each<F: FnMut(&RawPacket)>(&mut self, mut f: F) -> Result<(), CaptureError> {
+    /// Calls `f` for every packet of every file in time order (ties: file order). The files
+    /// are read (and filtered) on a second thread while `f` runs on this one.
+    pub fn for_each<F: FnMut(&RawPacket)>(&mut self, f: F) -> Result<(), CaptureError> {
+        read_ahead(|producer: &mut Producer| self.read_into(producer), f)
+    }
+
+    fn read_into(&mut self, producer: &mut Producer) -> Result<(), CaptureError> {
         let filter = self.filter.take();
+        // Set when the consumer has gone away (it panicked): the rest need not be read.
+        let stop = Cell::new(false);
         let mut accept = |p: &RawPacket| {
             if filter.as_ref().is_none_or(|bpf| bpf.filter(p.data)) {
-                f(p);
+                producer.push(p);
+                stop.set(producer.is_closed());
             }
         };
         let result = if self.files.len() == 1 {
-            self.read_single(&mut accept)
+            self.read_single(&mut accept, &stop)
         } else {
-            self.read_merged(&mut accept)
+            self.read_merged(&mut accept, &stop)
         };
         self.filter = filter;
         result
     }
 
-    fn read_single<F: FnMut(&RawPacket)>(&mut self, f: &mut F) -> Result<(), CaptureError> {
+    fn read_single<F: FnMut(&RawPacket)>(
+        &mut self,
+        f: &mut F,
+        stop: &Cell<bool>,
+    ) -> Result<(), CaptureError> {
         let Some(file) = self.files.first_mut() else {
             return Ok(());
         };
-        while let Step::Packet = file.step(0, &mut self.warnings, Some(&mut *f))? {}
+        while let Step::Packet = file.step(0, &mut self.warnings, Some(&mut *f))? {
+            if stop.get() {
+                break;
+            }
+        }
         Ok(())
     }
 
-    fn read_merged<F: FnMut(&RawPacket)>(&mut self, f: &mut F) -> Result<(), CaptureError> {
+    fn read_merged<F: FnMut(&RawPacket)>(
+        &mut self,
+        f: &mut F,
+        stop: &Cell<bool>,
+    ) -> Result<(), CaptureError> {
         for file in &mut self.files {
             file.step::<F>(0, &mut self.warnings, None)?;
         }
@@ -510,7 +533,9 @@ impl FileSet {
                 .enumerate()
                 .filter_map(|(i, file)| file.pending.as_ref().map(|p| (p.ts_ns, i)))
                 .min();
-            let Some((_, index)) = next else { break };
+            let Some((_, index)) = next.filter(|_| !stop.get()) else {
+                break;
+            };
             let Some(file) = self.files.get_mut(index) else {
                 break;
             };

@@ -1,0 +1,238 @@
+//! Reading ahead on a second thread: libpcap's reads (mostly the kernel copying file pages)
+//! run while the analysis works on the packets before them, so a capture is analysed at
+//! close to the speed it can be read. Packets travel in batches of reused buffers, so the
+//! steady state allocates nothing and memory stays a few batches, whatever the file size.
+
+use std::cell::Cell;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+
+use super::source::RawPacket;
+
+/// Packets per batch: large enough that the channel is rarely touched, small enough that
+/// the analysis starts right away and a batch stays in the CPU cache.
+const BATCH_PACKETS: usize = 256;
+/// Bytes per batch before it is sent even if it holds fewer packets (jumbo frames).
+const BATCH_BYTES: usize = 512 * 1024;
+/// Batches in flight between the threads (plus one being filled and one being read).
+const DEPTH: usize = 4;
+
+#[derive(Debug, Clone, Copy)]
+struct Header {
+    file: usize,
+    frame: u64,
+    ts_ns: i64,
+    orig_len: u32,
+    linktype: i32,
+    start: usize,
+    end: usize,
+}
+
+/// Packets copied out of libpcap's buffer, back to back.
+#[derive(Debug, Default)]
+pub struct Batch {
+    data: Vec<u8>,
+    headers: Vec<Header>,
+}
+
+impl Batch {
+    fn push(&mut self, p: &RawPacket) {
+        let start = self.data.len();
+        self.data.extend_from_slice(p.data);
+        self.headers.push(Header {
+            file: p.file,
+            frame: p.frame,
+            ts_ns: p.ts_ns,
+            orig_len: p.orig_len,
+            linktype: p.linktype,
+            start,
+            end: self.data.len(),
+        });
+    }
+
+    fn is_full(&self) -> bool {
+        self.headers.len() >= BATCH_PACKETS || self.data.len() >= BATCH_BYTES
+    }
+
+    fn clear(&mut self) {
+        self.data.clear();
+        self.headers.clear();
+    }
+
+    fn for_each(&self, f: &mut impl FnMut(&RawPacket)) {
+        for h in &self.headers {
+            let data = self.data.get(h.start..h.end).unwrap_or_default();
+            f(&RawPacket {
+                file: h.file,
+                frame: h.frame,
+                ts_ns: h.ts_ns,
+                orig_len: h.orig_len,
+                linktype: h.linktype,
+                data,
+            });
+        }
+    }
+}
+
+/// The reading side: fills batches and hands them over, taking emptied ones back.
+pub struct Producer {
+    full: SyncSender<Batch>,
+    empty: Receiver<Batch>,
+    current: Batch,
+    allocated: usize,
+    /// Set when the consumer has gone away (it stopped or panicked): reading can stop.
+    closed: Cell<bool>,
+}
+
+impl Producer {
+    pub fn push(&mut self, p: &RawPacket) {
+        self.current.push(p);
+        if self.current.is_full() {
+            self.flush();
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    fn flush(&mut self) {
+        if self.current.headers.is_empty() || self.closed.get() {
+            return;
+        }
+        let next = match self.empty.try_recv() {
+            Ok(b) => b,
+            Err(_) if self.allocated < DEPTH + 2 => {
+                self.allocated += 1;
+                Batch::default()
+            }
+            // Every batch is in flight: wait for the consumer to give one back.
+            Err(_) => match self.empty.recv() {
+                Ok(b) => b,
+                Err(_) => {
+                    self.closed.set(true);
+                    return;
+                }
+            },
+        };
+        let full = std::mem::replace(&mut self.current, next);
+        if self.full.send(full).is_err() {
+            self.closed.set(true);
+        }
+    }
+}
+
+impl Drop for Producer {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// Runs `read` on a second thread, feeding it a [`Producer`], and calls `f` here for every
+/// packet it produced, in order. Returns what `read` returned.
+pub fn read_ahead<R, T>(read: R, mut f: impl FnMut(&RawPacket)) -> T
+where
+    R: FnOnce(&mut Producer) -> T + Send,
+    T: Send,
+{
+    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(DEPTH);
+    let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
+    std::thread::scope(|scope| {
+        // Owned by this closure so that a panic in `f` drops them while unwinding: the
+        // reader then sees the channel closed instead of waiting forever for the scope.
+        let (full_rx, empty_tx) = (full_rx, empty_tx);
+        let reader = scope.spawn(move || {
+            let mut producer = Producer {
+                full: full_tx,
+                empty: empty_rx,
+                current: Batch::default(),
+                allocated: 1,
+                closed: Cell::new(false),
+            };
+            read(&mut producer)
+            // The producer drops here: its last batch is sent and the channel closes.
+        });
+        for mut batch in full_rx.iter() {
+            batch.for_each(&mut f);
+            batch.clear();
+            // The reader may have finished already; then the batch is simply dropped.
+            let _ = empty_tx.send(batch);
+        }
+        match reader.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn packet(frame: u64, data: &[u8]) -> RawPacket<'_> {
+        RawPacket {
+            file: 0,
+            frame,
+            ts_ns: frame as i64 * 1000,
+            orig_len: data.len() as u32,
+            linktype: 1,
+            data,
+        }
+    }
+
+    #[test]
+    fn every_packet_arrives_in_order_with_its_bytes_across_many_batches() {
+        let total = BATCH_PACKETS as u64 * (DEPTH as u64 + 5) + 17;
+        let mut seen = Vec::new();
+        let result = read_ahead(
+            |p: &mut Producer| {
+                for frame in 1..=total {
+                    let bytes = frame.to_be_bytes();
+                    p.push(&packet(frame, &bytes[..(frame % 8) as usize]));
+                }
+                "done"
+            },
+            |p| {
+                let expected = p.frame.to_be_bytes();
+                assert_eq!(p.data, &expected[..(p.frame % 8) as usize]);
+                assert_eq!(p.ts_ns, p.frame as i64 * 1000);
+                seen.push(p.frame);
+            },
+        );
+        assert_eq!(result, "done");
+        assert_eq!(seen, (1..=total).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn large_packets_close_a_batch_before_it_holds_its_packet_count() {
+        let big = vec![0xab; BATCH_BYTES / 3 + 1];
+        let mut sizes = Vec::new();
+        read_ahead(
+            |p: &mut Producer| {
+                for frame in 1..=10 {
+                    p.push(&packet(frame, &big));
+                }
+            },
+            |p| sizes.push(p.data.len()),
+        );
+        assert_eq!(sizes, vec![big.len(); 10]);
+    }
+
+    #[test]
+    fn a_consumer_panic_stops_the_reader_and_reaches_the_caller() {
+        let outcome = std::panic::catch_unwind(|| {
+            read_ahead(
+                |p: &mut Producer| {
+                    let mut frame = 0u64;
+                    // Bounded: a reader that ignored the closed consumer would stop here.
+                    while !p.is_closed() && frame < 10_000_000 {
+                        frame += 1;
+                        p.push(&packet(frame, b"x"));
+                    }
+                    frame
+                },
+                |p| assert!(p.frame < 1000, "consumer gives up"),
+            )
+        });
+        assert!(outcome.is_err());
+    }
+}

@@ -1,0 +1,89 @@
+//! NDJSON written on its own thread: serialising a connection costs about as much as
+//! analysing its packets, so on a large capture the analysis goes on while the previous
+//! connections are turned into JSON. Connections travel in small batches through a bounded
+//! channel, so memory stays a few batches however many connections there are.
+
+use std::io::{self, Write};
+use std::sync::mpsc::{self, SyncSender};
+use std::thread::JoinHandle;
+
+use crate::diagnose::Diagnosed;
+use crate::report::json;
+
+/// Connections per batch handed to the writer thread.
+const BATCH: usize = 32;
+/// Batches waiting for the writer before the analysis waits for it.
+const DEPTH: usize = 8;
+
+pub struct NdjsonStream {
+    pending: Vec<Diagnosed>,
+    tx: Option<SyncSender<Vec<Diagnosed>>>,
+    thread: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl NdjsonStream {
+    /// Starts the writer thread; lines go to `out` in the order connections are pushed.
+    pub fn spawn<W: Write + Send + 'static>(out: W) -> Self {
+        let (tx, rx) = mpsc::sync_channel::<Vec<Diagnosed>>(DEPTH);
+        let thread = std::thread::spawn(move || {
+            let mut out = io::BufWriter::with_capacity(256 * 1024, out);
+            let mut line = Vec::with_capacity(16 * 1024);
+            for batch in rx {
+                for d in &batch {
+                    line.clear();
+                    json::push_line(&mut line, d);
+                    // A closed reader (`| head`) ends the output: returning drops `rx`,
+                    // and the analysis side stops sending.
+                    out.write_all(&line)?;
+                }
+            }
+            out.flush()
+        });
+        NdjsonStream {
+            pending: Vec::with_capacity(BATCH),
+            tx: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn push(&mut self, d: Diagnosed) {
+        self.pending.push(d);
+        if self.pending.len() >= BATCH {
+            self.send();
+        }
+    }
+
+    fn send(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let batch = std::mem::replace(&mut self.pending, Vec::with_capacity(BATCH));
+        if let Some(tx) = &self.tx {
+            if tx.send(batch).is_err() {
+                // The writer stopped on an error: finish() reports it.
+                self.tx = None;
+            }
+        }
+    }
+
+    /// Writes what is left and waits for the writer; returns its first write error.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.close()
+    }
+
+    fn close(&mut self) -> io::Result<()> {
+        self.send();
+        self.tx = None;
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(io::Error::other("the JSON writer thread failed")),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for NdjsonStream {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
