@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use rdpscope::capture::writer::{write_connections, ConnectionSpan};
 use rdpscope::diagnose::{catalog, DiagnoseConfig, Diagnosed, Severity, Verdict};
-use rdpscope::pipeline::{analyze_files, PipelineConfig};
+use rdpscope::pipeline::PipelineConfig;
 use rdpscope::report::{self, html, json, table, waterfall};
 
 #[derive(Parser)]
@@ -258,7 +258,7 @@ fn main() -> ExitCode {
 }
 
 mod cli;
-use cli::live;
+use cli::{live, progress};
 
 fn explain(code: Option<&str>) -> Result<ExitCode> {
     match code {
@@ -350,7 +350,7 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
             collected.push(d);
         }
     };
-    let outcome = analyze_files(
+    let outcome = progress::analyze_with_bar(
         &args.input.files,
         args.input.filter.as_deref(),
         config,
@@ -531,7 +531,7 @@ fn run_report(args: &ReportArgs) -> Result<ExitCode> {
             collected.push(d);
         }
     };
-    let outcome = analyze_files(
+    let outcome = progress::analyze_with_bar(
         &args.input.files,
         args.input.filter.as_deref(),
         config,
