@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what rdpscope needs to build and test on Debian/Ubuntu, only when missing:
-# libpcap (build), tshark/tcpdump (the tests compare against tshark), and a Rust toolchain.
+# libpcap (build), tshark/tcpdump (the tests compare against tshark), chromium (the HTML report
+# test renders the report headless), and a Rust toolchain.
 set -euo pipefail
 
 need=()
@@ -12,6 +13,7 @@ command -v editcap >/dev/null 2>&1 || need+=(wireshark-common)
 command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
 command -v tcpreplay >/dev/null 2>&1 || need+=(tcpreplay)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v cargo >/dev/null 2>&1 || [ -x "$HOME/.cargo/bin/cargo" ] || need+=(rustup)
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -9,9 +9,9 @@ use clap::{Args, Parser, Subcommand};
 
 use rdpscope::capture::writer::{write_connections, ConnectionSpan};
 use rdpscope::diagnose::{catalog, DiagnoseConfig, Diagnosed, Severity, Verdict};
-use rdpscope::pipeline::{analyze_files, PipelineConfig};
+use rdpscope::pipeline::PipelineConfig;
 use rdpscope::report::ndjson_stream::NdjsonStream;
-use rdpscope::report::table;
+use rdpscope::report::{self, html, table, waterfall};
 
 #[derive(Parser)]
 #[command(
@@ -37,6 +37,8 @@ struct Cli {
 enum Command {
     /// Analyse capture files (pcap, pcapng, gzip; '-' for standard input) as one capture.
     Analyze(AnalyzeArgs),
+    /// Write one self-contained HTML report (summary, phase waterfalls, findings) of captures.
+    Report(ReportArgs),
     /// Capture live on an interface and report connections as they happen.
     Live(LiveArgs),
     /// List the interfaces rdpscope can capture on (as tcpdump -D).
@@ -49,17 +51,20 @@ enum Command {
     Explain { code: Option<String> },
 }
 
+/// The captures to read, shared by analyze and report.
 #[derive(Args)]
-struct AnalyzeArgs {
+struct InputArgs {
     /// Capture files; several are read as one capture in time order.
     #[arg(required = true)]
     files: Vec<String>,
     /// Only packets matching this BPF filter (as tcpdump).
     #[arg(short = 'f', long = "filter")]
     filter: Option<String>,
-    /// One JSON object per connection per line (NDJSON).
-    #[arg(long)]
-    json: bool,
+}
+
+/// Which connections to show, shared by analyze and report.
+#[derive(Args)]
+struct Selection {
     /// Only these connections (by the # of the summary; repeatable).
     #[arg(long = "connection", value_name = "ID")]
     connections: Vec<u64>,
@@ -69,18 +74,42 @@ struct AnalyzeArgs {
     /// Only connections to or from this address.
     #[arg(long = "host", value_name = "IP")]
     hosts: Vec<std::net::IpAddr>,
+}
+
+#[derive(Args)]
+struct AnalyzeArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// One JSON object per connection per line (NDJSON).
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    selection: Selection,
     /// Write the packets of the failing connections (or of the selected ones) to a pcap.
     #[arg(short = 'w', long = "write", value_name = "FILE")]
     write: Option<String>,
-    /// Print each connection's full event timeline under the summary.
+    /// Print each connection's phase waterfall (a row per phase) and full event timeline.
     #[arg(long)]
     timeline: bool,
-    /// Show the findings block for healthy connections too.
+    /// Show the phase waterfall and findings block for healthy connections too.
     #[arg(long)]
     all: bool,
     /// No colours (also when NO_COLOR is set or stdout is not a terminal).
     #[arg(long)]
     no_color: bool,
+    #[command(flatten)]
+    thresholds: Thresholds,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// The HTML file to write ('-' for standard output).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: String,
+    #[command(flatten)]
+    selection: Selection,
     #[command(flatten)]
     thresholds: Thresholds,
 }
@@ -169,8 +198,9 @@ impl Thresholds {
     }
 }
 
-const SUBCOMMANDS: [&str; 7] = [
+const SUBCOMMANDS: [&str; 8] = [
     "analyze",
+    "report",
     "help",
     "explain",
     "live",
@@ -197,6 +227,7 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Analyze(a) => run_analyze(&a),
+        Command::Report(a) => run_report(&a),
         Command::Explain { code } => explain(code.as_deref()),
         Command::Live(a) => live::run(&a),
         Command::Interfaces => live::interfaces(),
@@ -228,7 +259,7 @@ fn main() -> ExitCode {
 }
 
 mod cli;
-use cli::live;
+use cli::{live, progress};
 
 fn explain(code: Option<&str>) -> Result<ExitCode> {
     match code {
@@ -264,7 +295,7 @@ pub(crate) fn use_color(no_color: bool) -> bool {
         && std::io::stdout().is_terminal()
 }
 
-impl AnalyzeArgs {
+impl Selection {
     fn selecting(&self) -> bool {
         !self.connections.is_empty() || !self.verdicts.is_empty() || !self.hosts.is_empty()
     }
@@ -304,10 +335,10 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
     let mut on_conn = |d: Diagnosed| {
         let failing = d.findings.iter().any(|f| f.severity == Severity::Error);
         any_error |= failing;
-        if !args.selects(&d) {
+        if !args.selection.selects(&d) {
             return;
         }
-        if args.write.is_some() && (args.selecting() || failing) {
+        if args.write.is_some() && (args.selection.selecting() || failing) {
             spans.push(span_of(&d));
         }
         if let Some(out) = json_out.as_mut() {
@@ -317,7 +348,12 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
             collected.push(d);
         }
     };
-    let outcome = analyze_files(&args.files, args.filter.as_deref(), config, &mut on_conn);
+    let outcome = progress::analyze_with_bar(
+        &args.input.files,
+        args.input.filter.as_deref(),
+        config,
+        &mut on_conn,
+    );
     if let Some(out) = json_out {
         // A reader that went away (`| head`) is not an error of the analysis.
         let _ = out.finish();
@@ -327,14 +363,17 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
         Err((s, e)) => (s, Some(e)),
     };
     if !args.json {
-        print_report(&mut collected, args, summary.packets);
-        tally.print_omitted(&collected);
+        keep_table_rows(&mut collected);
+        print_report(&collected, args, summary.packets);
+        if let Some(note) = tally.omitted(&collected) {
+            println!("\n{note}");
+        }
     }
     for w in &summary.warnings {
         eprintln!("rdpscope: warning: {}: {}", w.path, w.message);
     }
     if let (Some(out), None) = (&args.write, &error) {
-        match write_connections(&args.files, args.filter.as_deref(), &spans, out) {
+        match write_connections(&args.input.files, args.input.filter.as_deref(), &spans, out) {
             Ok(n) => eprintln!(
                 "rdpscope: wrote {n} packets of {} connection(s) to {out}",
                 spans.len()
@@ -386,10 +425,11 @@ impl Tally {
         }
     }
 
-    fn print_omitted(&self, kept: &[Diagnosed]) {
+    /// What the table leaves out, when it cannot show every connection.
+    fn omitted(&self, kept: &[Diagnosed]) -> Option<String> {
         let shown = kept.len() as u64;
         if self.total <= shown {
-            return;
+            return None;
         }
         let parts = table::verdict_counts(|v| {
             self.by_verdict
@@ -397,19 +437,23 @@ impl Tally {
                 .find(|(x, _)| *x == v)
                 .map_or(0, |(_, n)| *n)
         });
-        println!(
-            "\n{} connections in all: {}; the table above shows the first {shown} \
+        Some(format!(
+            "{} connections in all: {}; the table above shows the first {shown} \
              (`--json` lists every one).",
             self.total, parts
-        );
+        ))
     }
 }
 
-fn print_report(collected: &mut Vec<Diagnosed>, args: &AnalyzeArgs, packets: u64) {
-    use std::fmt::Write as _;
+/// The connections the table shows: the first `TABLE_LIMIT`, in table order.
+fn keep_table_rows(collected: &mut Vec<Diagnosed>) {
     collected.sort_by_key(|d| d.meta.id);
     collected.truncate(TABLE_LIMIT);
     table::table_order(collected);
+}
+
+fn print_report(collected: &[Diagnosed], args: &AnalyzeArgs, packets: u64) {
+    use std::fmt::Write as _;
     let mut out = String::new();
     if collected.is_empty() {
         let _ = writeln!(out, "No RDP connections found ({packets} packets read).");
@@ -426,10 +470,15 @@ fn print_report(collected: &mut Vec<Diagnosed>, args: &AnalyzeArgs, packets: u64
         } else {
             Severity::Warning
         };
+        let width = width_or_default();
         for d in collected.iter() {
-            let block =
-                table::findings_block(d, min, width_or_default(), args.timeline || args.all);
-            if !block.is_empty() {
+            let block = table::findings_block(d, min, width, args.timeline || args.all);
+            let phases = if args.all || report::worth_a_waterfall(d) {
+                waterfall::waterfall_line(d, width, color)
+            } else {
+                String::new()
+            };
+            if !block.is_empty() || !phases.is_empty() {
                 let _ = writeln!(
                     out,
                     "\n#{} {} -> {}: {}",
@@ -438,10 +487,12 @@ fn print_report(collected: &mut Vec<Diagnosed>, args: &AnalyzeArgs, packets: u64
                     d.meta.server,
                     d.verdict.name()
                 );
+                out.push_str(&phases);
                 out.push_str(&block);
             }
             if args.timeline {
                 let _ = writeln!(out, "\n#{} timeline", d.meta.id);
+                out.push_str(&waterfall::waterfall_rows(d, width, color));
                 let _ = writeln!(out, "{}", table::timeline_table(d, color));
             }
         }
@@ -464,4 +515,67 @@ pub(crate) fn terminal_width() -> Option<u16> {
         } else {
             Some(120)
         })
+}
+
+/// `rdpscope report`: the same analysis and selection as analyze, written as one HTML file.
+fn run_report(args: &ReportArgs) -> Result<ExitCode> {
+    let config = PipelineConfig {
+        diagnose: args.thresholds.config(),
+        ..PipelineConfig::default()
+    };
+    let mut collected: Vec<Diagnosed> = Vec::new();
+    let mut tally = Tally::default();
+    let mut any_error = false;
+    let mut on_conn = |d: Diagnosed| {
+        any_error |= d.findings.iter().any(|f| f.severity == Severity::Error);
+        if args.selection.selects(&d) {
+            tally.add(&d, &mut collected);
+            collected.push(d);
+        }
+    };
+    let outcome = progress::analyze_with_bar(
+        &args.input.files,
+        args.input.filter.as_deref(),
+        config,
+        &mut on_conn,
+    );
+    let (summary, error) = match outcome {
+        Ok(s) => (s, None),
+        Err((s, e)) => (s, Some(e)),
+    };
+    keep_table_rows(&mut collected);
+    // The report says what went wrong with the input too: it may be read far from this terminal.
+    let mut warnings: Vec<String> = summary
+        .warnings
+        .iter()
+        .map(|w| format!("{}: {}", w.path, w.message))
+        .collect();
+    warnings.extend(error.as_ref().map(ToString::to_string));
+    let page = html::render(&html::ReportInput {
+        files: &args.input.files,
+        connections: &collected,
+        packets: summary.packets,
+        omitted: tally.omitted(&collected),
+        warnings: &warnings,
+    });
+    for w in &summary.warnings {
+        eprintln!("rdpscope: warning: {}: {}", w.path, w.message);
+    }
+    let written = if args.output == "-" {
+        std::io::stdout().lock().write_all(page.as_bytes())
+    } else {
+        std::fs::write(&args.output, page.as_bytes())
+    };
+    if let Err(e) = written {
+        eprintln!("rdpscope: cannot write {}: {e}", args.output);
+        return Ok(ExitCode::from(2));
+    }
+    if args.output != "-" {
+        eprintln!(
+            "rdpscope: wrote the report of {} connection(s) to {}",
+            collected.len(),
+            args.output
+        );
+    }
+    Ok(exit_code(error, any_error))
 }

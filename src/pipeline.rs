@@ -1,7 +1,9 @@
 //! The one path every packet takes, for files and live capture alike:
 //! capture -> flow -> session -> diagnose, with diagnosed connections handed to the caller.
 
+use crate::capture::source::ReadCount;
 use crate::capture::{CaptureError, CaptureWarning, FileSet, RawPacket};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::net::IpAddr;
 
@@ -277,9 +279,44 @@ pub fn analyze_files(
     config: PipelineConfig,
     out: &mut dyn FnMut(Diagnosed),
 ) -> Result<RunSummary, (RunSummary, CaptureError)> {
+    analyze_files_with_progress(paths, bpf, config, out, &mut |_| {})
+}
+
+/// How often (in packets read) `analyze_files_with_progress` reports: rarely enough to cost
+/// nothing, often enough for a progress bar (a fraction of a second at full speed).
+pub const PROGRESS_EVERY: u64 = 65_536;
+
+/// How far a file analysis has got.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AnalysisProgress {
+    pub read: ReadCount,
+    /// Connections finished plus those still open.
+    pub connections: u64,
+}
+
+/// As `analyze_files`, and reports its progress every `PROGRESS_EVERY` packets read.
+pub fn analyze_files_with_progress(
+    paths: &[String],
+    bpf: Option<&str>,
+    config: PipelineConfig,
+    out: &mut dyn FnMut(Diagnosed),
+    progress: &mut dyn FnMut(AnalysisProgress),
+) -> Result<RunSummary, (RunSummary, CaptureError)> {
     let mut files = FileSet::open(paths, bpf).map_err(|e| (RunSummary::default(), e))?;
-    let mut pipeline = Pipeline::new(config);
-    let read = files.for_each(|raw| pipeline.packet(raw, out));
+    // Shared by the packet and the progress callbacks, which the reader calls one at a time.
+    let pipeline = RefCell::new(Pipeline::new(config));
+    let read = files.for_each_counted(
+        PROGRESS_EVERY,
+        |raw| pipeline.borrow_mut().packet(raw, out),
+        |read| {
+            let p = pipeline.borrow();
+            progress(AnalysisProgress {
+                read,
+                connections: p.connections + p.active_connections() as u64,
+            })
+        },
+    );
+    let mut pipeline = pipeline.into_inner();
     let mut summary = pipeline.finish(out);
     summary.warnings = std::mem::take(&mut files.warnings);
     match read {

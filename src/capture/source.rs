@@ -429,6 +429,40 @@ impl OpenFile {
     }
 }
 
+/// Packets and bytes read so far, filtered out or not: how far through its input a reading is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadCount {
+    pub packets: u64,
+    /// Record headers and captured bytes: an estimate of the offset reached in the files
+    /// (exact for pcap, a little short for pcapng, whose blocks are bigger).
+    pub bytes: u64,
+}
+
+/// The size of a pcap record header, counted with each packet's captured bytes.
+const RECORD_HEADER_BYTES: u64 = 16;
+
+/// The total size of the inputs, when they can be measured before reading: plain files only
+/// (standard input, FIFOs and gzip-compressed files are not).
+pub fn input_size(paths: &[String]) -> Option<u64> {
+    let mut total = 0u64;
+    for path in paths {
+        if path == "-" {
+            return None;
+        }
+        let meta = std::fs::metadata(path).ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        let mut magic = [0u8; 2];
+        let n = read_up_to(&mut File::open(path).ok()?, &mut magic).ok()?;
+        if n == 2 && magic == GZIP_MAGIC {
+            return None;
+        }
+        total = total.saturating_add(meta.len());
+    }
+    Some(total)
+}
+
 /// A set of capture files read as one capture, in time order.
 pub struct FileSet {
     files: Vec<OpenFile>,
@@ -478,28 +512,53 @@ impl FileSet {
     }
 
     /// Calls `f` for every packet of every file in time order (ties: file order). The files
-    /// are read (and filtered) on a second thread while `f` runs on this one.
+    /// are read on a second thread while `f` runs on this one.
     pub fn for_each<F: FnMut(&RawPacket)>(&mut self, f: F) -> Result<(), CaptureError> {
-        read_ahead(|producer: &mut Producer| self.read_into(producer), f)
+        self.for_each_counted(u64::MAX, f, |_| {})
+    }
+
+    /// As `for_each`, and calls `progress` after every `every` packets read (counting the
+    /// ones a filter drops): a countdown, so the packet loop pays an add and a compare.
+    /// Filtering and counting run on this thread, beside `f`.
+    pub fn for_each_counted<F: FnMut(&RawPacket), P: FnMut(ReadCount)>(
+        &mut self,
+        every: u64,
+        mut f: F,
+        mut progress: P,
+    ) -> Result<(), CaptureError> {
+        let filter = self.filter.take();
+        let every = every.max(1);
+        let mut count = ReadCount::default();
+        let mut until_report = every;
+        let accept = |p: &RawPacket| {
+            count.packets += 1;
+            count.bytes += RECORD_HEADER_BYTES + p.data.len() as u64;
+            until_report -= 1;
+            if until_report == 0 {
+                until_report = every;
+                progress(count);
+            }
+            if filter.as_ref().is_none_or(|bpf| bpf.filter(p.data)) {
+                f(p);
+            }
+        };
+        let result = read_ahead(|producer: &mut Producer| self.read_into(producer), accept);
+        self.filter = filter;
+        result
     }
 
     fn read_into(&mut self, producer: &mut Producer) -> Result<(), CaptureError> {
-        let filter = self.filter.take();
         // Set when the consumer has gone away (it panicked): the rest need not be read.
         let stop = Cell::new(false);
         let mut accept = |p: &RawPacket| {
-            if filter.as_ref().is_none_or(|bpf| bpf.filter(p.data)) {
-                producer.push(p);
-                stop.set(producer.is_closed());
-            }
+            producer.push(p);
+            stop.set(producer.is_closed());
         };
-        let result = if self.files.len() == 1 {
+        if self.files.len() == 1 {
             self.read_single(&mut accept, &stop)
         } else {
             self.read_merged(&mut accept, &stop)
-        };
-        self.filter = filter;
-        result
+        }
     }
 
     fn read_single<F: FnMut(&RawPacket)>(

@@ -4,8 +4,9 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table};
 
+use super::{connection_label, duration_text, headline, phase_reached, VERDICTS_WORST_FIRST};
 use crate::diagnose::{Diagnosed, Severity, Verdict};
-use crate::flow::{Side, TransportKind};
+use crate::flow::Side;
 use crate::timefmt::{clock, ms_between};
 
 fn verdict_color(v: Verdict) -> Color {
@@ -15,15 +16,6 @@ fn verdict_color(v: Verdict) -> Color {
         Verdict::Stalled => Color::Magenta,
         Verdict::Slow => Color::Yellow,
         Verdict::Incomplete => Color::Grey,
-    }
-}
-
-fn duration_text(ns: i64) -> String {
-    let ms = ms_between(0, ns);
-    if ms >= 1_000.0 {
-        format!("{:.1} s", ms / 1000.0)
-    } else {
-        format!("{ms:.0} ms")
     }
 }
 
@@ -58,30 +50,14 @@ pub fn summary_table(conns: &[Diagnosed], color: bool, width: Option<u16>) -> Ta
         if color {
             verdict = verdict.fg(verdict_color(d.verdict));
         }
-        let finding = d
-            .main_finding()
-            .filter(|f| f.severity > Severity::Info || d.verdict != Verdict::Ok)
-            .map(|f| f.title.clone())
-            .unwrap_or_default();
-        let id = match m.transport {
-            TransportKind::Tcp => m.id.to_string(),
-            TransportKind::Udp => match d.tcp_peer {
-                Some(tcp) => format!(" └ {} udp of {tcp}", m.id),
-                None => format!("{} udp", m.id),
-            },
-        };
+        let finding = headline(d).map(|f| f.title.clone()).unwrap_or_default();
         table.add_row(vec![
-            Cell::new(id),
+            Cell::new(connection_label(d)),
             Cell::new(clock(m.first.ts_ns, false)),
             Cell::new(m.client.to_string()),
             Cell::new(m.server.to_string()),
             verdict,
-            Cell::new(
-                d.progress
-                    .last_phase()
-                    .map(|p| p.name.name())
-                    .unwrap_or("-"),
-            ),
+            Cell::new(phase_reached(d)),
             Cell::new(duration_text(m.last.ts_ns - m.first.ts_ns)),
             Cell::new(finding),
         ]);
@@ -97,14 +73,7 @@ pub fn summary_table(conns: &[Diagnosed], color: bool, width: Option<u16>) -> Ta
 
 /// "2 failed, 1 ok": verdict counts, worst first, zero counts left out.
 pub fn verdict_counts(count: impl Fn(Verdict) -> u64) -> String {
-    let order = [
-        Verdict::Failed,
-        Verdict::Stalled,
-        Verdict::Slow,
-        Verdict::Incomplete,
-        Verdict::Ok,
-    ];
-    let parts: Vec<String> = order
+    let parts: Vec<String> = VERDICTS_WORST_FIRST
         .iter()
         .filter_map(|v| {
             let n = count(*v);

@@ -1,0 +1,306 @@
+//! Phase waterfalls for the terminal: where a connection spent its time and where it stopped.
+//!
+//! Two forms on the same axis (the connection's first to last packet): `waterfall_rows`, one
+//! row per phase with its start and length (`--timeline`), and `waterfall_line`, the same bars
+//! folded onto one line with a legend, for the findings block (the README demo must keep to
+//! one 40-line screen).
+
+use super::{ms_text, phase_spans, PhaseSpan, Stop};
+use crate::session::PhaseName;
+
+/// Each phase has its own glyph, so the one-line form stays readable without colour.
+fn glyph(name: PhaseName) -> char {
+    match name {
+        PhaseName::TcpConnect => '░',
+        PhaseName::X224Negotiation => '▒',
+        PhaseName::TlsHandshake => '▓',
+        PhaseName::Credssp => '█',
+        PhaseName::McsConnect => '▞',
+        PhaseName::RdpData => '━',
+        PhaseName::Closed => ' ',
+    }
+}
+
+/// Short legend names: the one-line form has little room.
+fn short_name(name: PhaseName) -> &'static str {
+    match name {
+        PhaseName::TcpConnect => "tcp",
+        PhaseName::X224Negotiation => "x224",
+        PhaseName::TlsHandshake => "tls",
+        PhaseName::Credssp => "credssp",
+        PhaseName::McsConnect => "mcs",
+        PhaseName::RdpData => "data",
+        PhaseName::Closed => "closed",
+    }
+}
+
+/// ANSI foreground colour of a phase (the stopped phase is drawn in its stop colour instead).
+fn ansi(name: PhaseName) -> &'static str {
+    match name {
+        PhaseName::TcpConnect => "34",
+        PhaseName::X224Negotiation => "36",
+        PhaseName::TlsHandshake => "32",
+        PhaseName::Credssp => "35",
+        PhaseName::McsConnect => "33",
+        PhaseName::RdpData | PhaseName::Closed => "37",
+    }
+}
+
+fn stop_ansi(stop: Stop) -> &'static str {
+    match stop {
+        Stop::Failed => "1;31",
+        Stop::Pending => "1;33",
+    }
+}
+
+fn paint(text: &str, code: &str, color: bool) -> String {
+    if color {
+        format!("\u{1b}[{code}m{text}\u{1b}[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+fn span_color(s: &PhaseSpan) -> &'static str {
+    s.stop.map_or(ansi(s.name), stop_ansi)
+}
+
+/// The cells `[from, to)` of a `cells`-wide bar that a span covers: always at least one, so
+/// a sub-millisecond phase stays visible on a one-second axis.
+fn cells_of(start_ms: f64, end_ms: f64, total_ms: f64, cells: usize) -> (usize, usize) {
+    let cells = cells.max(1);
+    if total_ms <= 0.0 {
+        return (0, 1);
+    }
+    let scale = cells as f64 / total_ms;
+    let from = ((start_ms * scale).floor().max(0.0) as usize).min(cells - 1);
+    let to = ((end_ms * scale).ceil() as usize).clamp(from + 1, cells);
+    (from, to)
+}
+
+const NAME_WIDTH: usize = 16;
+const TIME_WIDTH: usize = 7;
+const MIN_BAR: usize = 10;
+const MAX_BAR: usize = 80;
+
+/// One row per phase: name, start offset, length, and a bar on the connection's time axis,
+/// `░` up to the phase's start and `▓` while it lasts; the phase the connection stopped in
+/// ends with `✗` (failed) or `…` (still waiting) and who was owed the next message.
+/// Empty when the connection has no phase.
+pub fn waterfall_rows(d: &crate::diagnose::Diagnosed, width: usize, color: bool) -> String {
+    let (spans, total_ms) = phase_spans(d);
+    if spans.is_empty() {
+        return String::new();
+    }
+    let notes: Vec<Option<String>> = spans.iter().map(PhaseSpan::stop_note).collect();
+    let note_room = notes
+        .iter()
+        .flatten()
+        .map(|n| n.chars().count() + 3)
+        .max()
+        .unwrap_or(0);
+    let fixed = 2 + NAME_WIDTH + 1 + TIME_WIDTH + 2 + TIME_WIDTH + 2;
+    let cells = width
+        .saturating_sub(fixed + note_room)
+        .clamp(MIN_BAR, MAX_BAR);
+    let total_text = ms_text(total_ms);
+    let mut out = format!(
+        "  {:<NAME_WIDTH$} {:>TIME_WIDTH$}  {:>TIME_WIDTH$}  0{:>pad$}\n",
+        "phase",
+        "start",
+        "took",
+        total_text,
+        pad = cells.saturating_sub(1).max(total_text.len()),
+    );
+    for (s, note) in spans.iter().zip(&notes) {
+        let (from, to) = cells_of(s.start_ms, s.end_ms(), total_ms, cells);
+        let bar = "▓".repeat(to - from);
+        let mut row = format!(
+            "  {:<NAME_WIDTH$} {:>TIME_WIDTH$}  {:>TIME_WIDTH$}  {}{}",
+            s.name.name(),
+            ms_text(s.start_ms),
+            ms_text(s.duration_ms),
+            "░".repeat(from),
+            paint(&bar, span_color(s), color),
+        );
+        if let (Some(stop), Some(note)) = (s.stop, note) {
+            row.push_str(&paint(stop.mark(), stop_ansi(stop), color));
+            row.push(' ');
+            row.push_str(note);
+        }
+        out.push_str(&row);
+        out.push('\n');
+    }
+    out
+}
+
+/// Narrower than this, the one-line bar says too little: the stop note is left out first.
+const MIN_LINE_BAR: usize = 30;
+
+/// The waterfall on one line: every phase's bar in its own glyph on a shared axis, the
+/// stopped phase followed by its mark, then the axis length and a legend with each phase's
+/// length. Empty when the connection has no phase.
+pub fn waterfall_line(d: &crate::diagnose::Diagnosed, width: usize, color: bool) -> String {
+    let (spans, total_ms) = phase_spans(d);
+    if spans.is_empty() {
+        return String::new();
+    }
+    let legend_items: Vec<(String, &PhaseSpan)> = spans
+        .iter()
+        .map(|s| {
+            let mark = s.stop.map(|m| format!(" {}", m.mark())).unwrap_or_default();
+            let text = format!(
+                "{}{} {}{mark}",
+                glyph(s.name),
+                short_name(s.name),
+                ms_text(s.duration_ms)
+            );
+            (text, s)
+        })
+        .collect();
+    let legend_len: usize = legend_items
+        .iter()
+        .map(|(t, _)| t.chars().count() + 1)
+        .sum();
+    let total_text = ms_text(total_ms);
+    // Indent, the bar's two edges and its mark cell, the axis length and two gaps.
+    let fixed = 2 + 3 + 1 + total_text.len() + 2 + legend_len;
+    let note = spans.iter().find_map(PhaseSpan::stop_note);
+    let with_note = note
+        .as_ref()
+        .map(|n| fixed + n.chars().count() + 2)
+        .filter(|&needed| width.saturating_sub(needed) >= MIN_LINE_BAR);
+    let cells = width
+        .saturating_sub(with_note.unwrap_or(fixed))
+        .clamp(MIN_BAR, MAX_BAR);
+
+    // The bar plus one cell, so the stop mark always has room after the last phase.
+    let mut bar: Vec<(char, Option<&PhaseSpan>)> = vec![(' ', None); cells + 1];
+    let mut mark_at = None;
+    // A phase starting in the cell where the previous one ended moves one cell right, so a
+    // sub-millisecond phase is not drawn over by the next.
+    let mut next_free = 0;
+    for s in &spans {
+        let (from, to) = cells_of(s.start_ms, s.end_ms(), total_ms, cells);
+        let from = from.max(next_free).min(cells - 1);
+        let to = to.max(from + 1);
+        next_free = to;
+        for cell in bar.iter_mut().take(to).skip(from) {
+            *cell = (glyph(s.name), Some(s));
+        }
+        if let Some(stop) = s.stop {
+            mark_at = Some((to, stop));
+        }
+    }
+    let mut line = String::from("  ▕");
+    for (i, (ch, span)) in bar.iter().enumerate() {
+        match (mark_at, span) {
+            (Some((at, stop)), _) if at == i => {
+                line.push_str(&paint(stop.mark(), stop_ansi(stop), color))
+            }
+            (_, Some(s)) => line.push_str(&paint(&ch.to_string(), span_color(s), color)),
+            (_, None) => line.push(*ch),
+        }
+    }
+    line.push_str("▏ ");
+    line.push_str(&total_text);
+    line.push(' ');
+    for (text, s) in &legend_items {
+        line.push(' ');
+        line.push_str(&paint(text, span_color(s), color));
+    }
+    if let (Some(note), Some(_)) = (note, with_note) {
+        line.push_str("  ");
+        line.push_str(&note);
+    }
+    line.push('\n');
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::Verdict;
+    use crate::report::test_support::*;
+
+    fn bar_of(row: &str) -> String {
+        row.chars().filter(|c| matches!(c, '░' | '▓')).collect()
+    }
+
+    #[test]
+    fn rows_put_each_phase_on_the_shared_axis() {
+        let text = waterfall_rows(&nla_failure(), 120, false);
+        let rows: Vec<&str> = text.lines().collect();
+        assert_eq!(rows.len(), 5, "{text}");
+        assert!(rows[0].contains("phase") && rows[0].trim_end().ends_with("98 ms"));
+        assert!(rows[1].starts_with("  tcp_connect") && rows[1].contains("0.04 ms"));
+        // Negotiation took three quarters of the connection: the widest bar, from the start.
+        let x224 = bar_of(rows[2]);
+        assert!(x224.starts_with('▓'));
+        let widest = rows[1..]
+            .iter()
+            .map(|r| r.chars().filter(|&c| c == '▓').count())
+            .max();
+        assert_eq!(widest, Some(x224.chars().count()));
+        // TLS starts where negotiation's bar has ended, and every bar ends on the axis.
+        let tls_offset = rows[3].chars().filter(|&c| c == '░').count();
+        assert!(tls_offset >= x224.chars().count());
+        let cells = bar_of(rows[4]).chars().count();
+        assert!(rows[1..].iter().all(|r| bar_of(r).chars().count() <= cells));
+        assert!(
+            rows[4].contains("credssp") && rows[4].contains("▓✗ failed: waiting on the server")
+        );
+        assert!(!rows[3].contains('✗'));
+        assert!(rows.iter().all(|r| r.chars().count() <= 120), "{text}");
+    }
+
+    #[test]
+    fn one_line_form_fits_and_marks_the_stop() {
+        let line = waterfall_line(&nla_failure(), 120, false);
+        assert_eq!(line.lines().count(), 1);
+        assert!(line.chars().count() <= 121, "{line}");
+        assert!(line.contains("▒x224 74 ms") && line.contains("█credssp 1.7 ms ✗"));
+        assert!(line.contains("98 ms"));
+        // The mark comes right after CredSSP's bar, at the end of the axis.
+        assert!(line.contains("█✗▏"), "{line}");
+        // x224 fills most of the bar.
+        let x224_cells = line.chars().filter(|&c| c == '▒').count() - 1;
+        let bar_cells = line.split('▕').nth(1).unwrap().split('▏').next().unwrap();
+        assert!(x224_cells * 2 > bar_cells.chars().count(), "{line}");
+        let narrow = waterfall_line(&nla_failure(), 80, false);
+        assert!(narrow.chars().count() <= 81, "{narrow}");
+        assert!(!narrow.contains("waiting on"), "the note goes first");
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let d = nla_failure();
+        assert!(!waterfall_rows(&d, 120, false).contains('\u{1b}'));
+        assert!(!waterfall_line(&d, 120, false).contains('\u{1b}'));
+        let coloured = waterfall_line(&d, 120, true);
+        assert!(coloured.contains("\u{1b}[1;31m✗"));
+    }
+
+    #[test]
+    fn a_stalled_connection_is_pending_and_one_without_phases_draws_nothing() {
+        let d = diagnosed(
+            &[(PhaseName::TcpConnect, 0.0, 30_000.0, false)],
+            30_000.0,
+            Verdict::Stalled,
+            Vec::new(),
+        );
+        assert!(waterfall_rows(&d, 120, false).contains("▓… stopped: waiting on the server"));
+        assert!(waterfall_line(&d, 120, false).contains("░tcp 30.00 s …"));
+        let none = diagnosed(&[], 0.0, Verdict::Incomplete, Vec::new());
+        assert!(waterfall_rows(&none, 120, false).is_empty());
+        assert!(waterfall_line(&none, 120, false).is_empty());
+    }
+
+    #[test]
+    fn cells_never_leave_the_bar() {
+        assert_eq!(cells_of(0.0, 0.0, 100.0, 50), (0, 1));
+        assert_eq!(cells_of(100.0, 100.0, 100.0, 50), (49, 50));
+        assert_eq!(cells_of(0.0, 100.0, 100.0, 50), (0, 50));
+        assert_eq!(cells_of(5.0, 5.0, 0.0, 50), (0, 1));
+    }
+}
