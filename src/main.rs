@@ -128,6 +128,10 @@ struct LiveArgs {
     /// Bytes to capture per packet.
     #[arg(short = 's', long = "snaplen", default_value_t = 262_144)]
     snaplen: i32,
+    /// Kernel capture buffer in MiB (as tcpdump -B); raise it if drops are reported.
+    #[arg(short = 'B', long = "buffer-size", value_name = "MIB", default_value_t = 64,
+          value_parser = clap::value_parser!(i32).range(1..=4096))]
+    buffer_mb: i32,
     /// Stop after this many connections have finished.
     #[arg(short = 'c', long = "count")]
     count: Option<u64>,

@@ -4,7 +4,9 @@
 //! steady state allocates nothing and memory stays a few batches, whatever the file size.
 
 use std::cell::Cell;
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::time::{Duration, Instant};
 
 use super::source::RawPacket;
 
@@ -13,8 +15,13 @@ use super::source::RawPacket;
 const BATCH_PACKETS: usize = 256;
 /// Bytes per batch before it is sent even if it holds fewer packets (jumbo frames).
 const BATCH_BYTES: usize = 512 * 1024;
-/// Batches in flight between the threads (plus one being filled and one being read).
-const DEPTH: usize = 4;
+/// Batches in flight between the threads (plus one being filled and one being read) when
+/// reading files: the reader only has to stay ahead.
+const FILE_DEPTH: usize = 4;
+/// When capturing live: the queue absorbs the analysis' pauses (a burst of connections
+/// ending, a slow terminal) so the kernel's ring never fills; at most this many batches
+/// (64 MB of jumbo frames, a few MB at typical sizes).
+pub const LIVE_DEPTH: usize = 128;
 
 #[derive(Debug, Clone, Copy)]
 struct Header {
@@ -74,16 +81,18 @@ impl Batch {
 }
 
 /// The reading side: fills batches and hands them over, taking emptied ones back.
-pub struct Producer {
+pub struct Producer<'a> {
     full: SyncSender<Batch>,
     empty: Receiver<Batch>,
     current: Batch,
     allocated: usize,
+    depth: usize,
     /// Set when the consumer has gone away (it stopped or panicked): reading can stop.
     closed: Cell<bool>,
+    consumer_gone: &'a AtomicBool,
 }
 
-impl Producer {
+impl Producer<'_> {
     pub fn push(&mut self, p: &RawPacket) {
         self.current.push(p);
         if self.current.is_full() {
@@ -92,16 +101,17 @@ impl Producer {
     }
 
     pub fn is_closed(&self) -> bool {
-        self.closed.get()
+        self.closed.get() || self.consumer_gone.load(Ordering::Relaxed)
     }
 
-    fn flush(&mut self) {
-        if self.current.headers.is_empty() || self.closed.get() {
+    /// Hands over the packets gathered so far (a live capture does when the link is quiet).
+    pub fn flush(&mut self) {
+        if self.current.headers.is_empty() || self.is_closed() {
             return;
         }
         let next = match self.empty.try_recv() {
             Ok(b) => b,
-            Err(_) if self.allocated < DEPTH + 2 => {
+            Err(_) if self.allocated < self.depth + 2 => {
                 self.allocated += 1;
                 Batch::default()
             }
@@ -121,7 +131,7 @@ impl Producer {
     }
 }
 
-impl Drop for Producer {
+impl Drop for Producer<'_> {
     fn drop(&mut self) {
         self.flush();
     }
@@ -129,34 +139,103 @@ impl Drop for Producer {
 
 /// Runs `read` on a second thread, feeding it a [`Producer`], and calls `f` here for every
 /// packet it produced, in order. Returns what `read` returned.
-pub fn read_ahead<R, T>(read: R, mut f: impl FnMut(&RawPacket)) -> T
+pub fn read_ahead<R, T>(read: R, f: impl FnMut(&RawPacket)) -> T
 where
     R: FnOnce(&mut Producer) -> T + Send,
     T: Send,
 {
-    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(DEPTH);
+    run(FILE_DEPTH, read, f, None, || true)
+}
+
+/// As [`read_ahead`], for a live capture: `tick` also runs about every `every` while no
+/// packet comes, and stops the consumer when it returns false; `read` then sees its
+/// producer closed.
+pub fn read_ahead_ticking<R, T>(
+    read: R,
+    f: impl FnMut(&RawPacket),
+    every: Duration,
+    tick: impl FnMut() -> bool,
+) -> T
+where
+    R: FnOnce(&mut Producer) -> T + Send,
+    T: Send,
+{
+    run(LIVE_DEPTH, read, f, Some(every), tick)
+}
+
+/// Sets the flag when dropped, also while unwinding from a panic in the consumer.
+struct RaiseOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for RaiseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+fn run<R, T>(
+    depth: usize,
+    read: R,
+    mut f: impl FnMut(&RawPacket),
+    every: Option<Duration>,
+    mut tick: impl FnMut() -> bool,
+) -> T
+where
+    R: FnOnce(&mut Producer) -> T + Send,
+    T: Send,
+{
+    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(depth);
     let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
+    let consumer_gone = AtomicBool::new(false);
     std::thread::scope(|scope| {
         // Owned by this closure so that a panic in `f` drops them while unwinding: the
         // reader then sees the channel closed instead of waiting forever for the scope.
         let (full_rx, empty_tx) = (full_rx, empty_tx);
+        let gone = &consumer_gone;
         let reader = scope.spawn(move || {
             let mut producer = Producer {
                 full: full_tx,
                 empty: empty_rx,
                 current: Batch::default(),
                 allocated: 1,
+                depth,
                 closed: Cell::new(false),
+                consumer_gone: gone,
             };
             read(&mut producer)
             // The producer drops here: its last batch is sent and the channel closes.
         });
-        for mut batch in full_rx.iter() {
-            batch.for_each(&mut f);
-            batch.clear();
-            // The reader may have finished already; then the batch is simply dropped.
-            let _ = empty_tx.send(batch);
+        {
+            let _gone = RaiseOnDrop(gone);
+            let mut next_tick = every.map(|e| Instant::now() + e);
+            loop {
+                let received = match next_tick {
+                    None => full_rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                    Some(at) => full_rx.recv_timeout(at.saturating_duration_since(Instant::now())),
+                };
+                match received {
+                    Ok(mut batch) => {
+                        batch.for_each(&mut f);
+                        batch.clear();
+                        // The reader may have finished already; then the batch is dropped.
+                        let _ = empty_tx.send(batch);
+                    }
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+                if let (Some(at), Some(every)) = (next_tick, every) {
+                    if Instant::now() >= at {
+                        if !tick() {
+                            break;
+                        }
+                        next_tick = Some(Instant::now() + every);
+                    }
+                }
+            }
         }
+        // Batches still queued are dropped with the channel, unread: the consumer stopped.
+        // Both ends go, so a reader waiting to send or for an empty batch wakes up.
+        drop(full_rx);
+        drop(empty_tx);
         match reader.join() {
             Ok(result) => result,
             Err(panic) => std::panic::resume_unwind(panic),
@@ -181,7 +260,7 @@ mod tests {
 
     #[test]
     fn every_packet_arrives_in_order_with_its_bytes_across_many_batches() {
-        let total = BATCH_PACKETS as u64 * (DEPTH as u64 + 5) + 17;
+        let total = BATCH_PACKETS as u64 * (FILE_DEPTH as u64 + 5) + 17;
         let mut seen = Vec::new();
         let result = read_ahead(
             |p: &mut Producer| {
@@ -234,5 +313,40 @@ mod tests {
             )
         });
         assert!(outcome.is_err());
+    }
+
+    #[test]
+    fn a_live_consumer_ticks_while_the_link_is_quiet_and_its_stop_reaches_the_reader() {
+        let seen = Cell::new(0u64);
+        let ticks = Cell::new(0u64);
+        let reader_saw_stop = read_ahead_ticking(
+            |p: &mut Producer| {
+                for frame in 1..=3 {
+                    p.push(&packet(frame, b"abc"));
+                }
+                // A quiet link: the partial batch goes over now, not when it fills.
+                p.flush();
+                // Bounded wait (10 s) for the consumer to stop us.
+                for _ in 0..10_000 {
+                    if p.is_closed() {
+                        return true;
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                false
+            },
+            |_| seen.set(seen.get() + 1),
+            Duration::from_millis(1),
+            || {
+                ticks.set(ticks.get() + 1);
+                seen.get() < 3
+            },
+        );
+        assert!(
+            reader_saw_stop,
+            "the reader learned that the consumer stopped"
+        );
+        assert_eq!(seen.get(), 3);
+        assert!(ticks.get() >= 1);
     }
 }

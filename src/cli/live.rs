@@ -78,6 +78,7 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
         promiscuous: !args.no_promiscuous,
         snaplen: args.snaplen,
         save_to: args.write.clone(),
+        buffer_mb: args.buffer_mb,
     };
     let mut cap = match LiveCapture::open(&opts) {
         Ok(c) => c,
@@ -99,14 +100,14 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
     // Someone is waiting for the verdict: report a closed connection two seconds after its
     // last packet instead of waiting for stragglers as long as a file analysis does.
     config.flow.closed_linger_ns = 2_000_000_000;
-    let mut pipeline = Pipeline::new(config);
+    let pipeline = Pipeline::new(config);
     let started = Instant::now();
     let mut collected: Vec<Diagnosed> = Vec::new();
     let finished = std::cell::Cell::new(0u64);
     let mut any_error = false;
     let json_mode = args.json;
     let color = crate::use_color(args.no_color);
-    let mut on_conn = |d: Diagnosed| {
+    let on_conn = |d: Diagnosed| {
         finished.set(finished.get() + 1);
         any_error |= d.findings.iter().any(|f| f.severity == Severity::Error);
         let mut out = std::io::stdout().lock();
@@ -128,7 +129,7 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
         }
         let _ = out.flush();
     };
-    let mut on_event = |ev: LiveEvent| {
+    let on_event = |ev: LiveEvent| {
         let line = describe(&ev);
         if json_mode {
             eprintln!("{line}");
@@ -136,28 +137,25 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
             println!("{line}");
         }
     };
-    let mut last_tick = Instant::now();
-    let mut read_error = None;
-    while running.load(Ordering::SeqCst) {
-        if args.duration.is_some_and(|d| started.elapsed() >= d) {
-            break;
-        }
-        if args.count.is_some_and(|c| finished.get() >= c) {
-            break;
-        }
-        match cap.next(|raw| pipeline.packet_live(raw, &mut on_conn, &mut on_event)) {
-            Ok(true) => {}
-            Ok(false) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => {
-                read_error = Some(e);
-                break;
-            }
-        }
-        if last_tick.elapsed() >= Duration::from_millis(200) {
-            pipeline.tick(now_ns(), &mut on_conn, &mut on_event);
-            last_tick = Instant::now();
-        }
-    }
+    // Packets and timer ticks both drive the pipeline, from this one thread.
+    let state = std::cell::RefCell::new((pipeline, on_conn, on_event));
+    let read = cap.run(
+        &running,
+        Duration::from_millis(200),
+        |raw| {
+            let (pipeline, on_conn, on_event) = &mut *state.borrow_mut();
+            pipeline.packet_live(raw, on_conn, on_event)
+        },
+        || {
+            let (pipeline, on_conn, on_event) = &mut *state.borrow_mut();
+            pipeline.tick(now_ns(), on_conn, on_event);
+            let timed_out = args.duration.is_some_and(|d| started.elapsed() >= d);
+            let enough = args.count.is_some_and(|c| finished.get() >= c);
+            !timed_out && !enough && running.load(Ordering::SeqCst)
+        },
+    );
+    let read_error = read.err();
+    let (mut pipeline, mut on_conn, _) = state.into_inner();
     pipeline.finish(&mut on_conn);
     let stats = cap.stats();
     if !json_mode && !collected.is_empty() {
