@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use rdpscope::capture::writer::{write_connections, ConnectionSpan};
 use rdpscope::diagnose::{catalog, DiagnoseConfig, Diagnosed, Severity, Verdict};
 use rdpscope::pipeline::{analyze_files, PipelineConfig};
-use rdpscope::report::{json, table};
+use rdpscope::report::{json, summary, table};
 
 #[derive(Parser)]
 #[command(
@@ -82,6 +82,8 @@ struct AnalyzeArgs {
     no_color: bool,
     #[command(flatten)]
     thresholds: Thresholds,
+    #[command(flatten)]
+    limits: options::LimitArgs,
 }
 
 #[derive(Args)]
@@ -115,6 +117,8 @@ struct LiveArgs {
     no_color: bool,
     #[command(flatten)]
     thresholds: Thresholds,
+    #[command(flatten)]
+    limits: options::LimitArgs,
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
@@ -154,6 +158,12 @@ struct Thresholds {
     /// RDP-UDP loss (percent of a direction's datagrams) above which it is reported.
     #[arg(long, default_value_t = 2.0, value_name = "PERCENT")]
     udp_loss: f64,
+    /// Connections to one server within the flood window that make a connection flood.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    flood_connections: u64,
+    /// Connection rate (per second) that makes a flood; the window is N / RATE seconds.
+    #[arg(long, default_value_t = 10.0, value_name = "PER_SECOND")]
+    flood_rate: f64,
 }
 
 impl Thresholds {
@@ -164,6 +174,8 @@ impl Thresholds {
             high_rtt_ms: self.high_rtt,
             loss_retransmissions: self.loss_retransmissions,
             udp_loss_pct: self.udp_loss,
+            flood_min_connections: self.flood_connections,
+            flood_min_rate: self.flood_rate,
         }
     }
 }
@@ -227,7 +239,7 @@ fn main() -> ExitCode {
 }
 
 mod cli;
-use cli::live;
+use cli::{live, options};
 
 fn explain(code: Option<&str>) -> Result<ExitCode> {
     match code {
@@ -293,6 +305,7 @@ fn span_of(d: &Diagnosed) -> ConnectionSpan {
 fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
     let config = PipelineConfig {
         diagnose: args.thresholds.config(),
+        limits: args.limits.limits(),
         ..PipelineConfig::default()
     };
     let stdout = std::io::stdout();
@@ -327,6 +340,10 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
     if !args.json {
         print_report(&mut collected, args, summary.packets);
         tally.print_omitted(&collected);
+        let notes = summary::capture_notes(&summary, &args.limits.limits(), width_or_default());
+        let _ = stdout.lock().write_all(notes.as_bytes());
+    } else if let Some(line) = json::summary_line(&summary) {
+        let _ = writeln!(stdout.lock(), "{line}");
     }
     for w in &summary.warnings {
         eprintln!("rdpscope: warning: {}: {}", w.path, w.message);

@@ -5,9 +5,11 @@ use crate::capture::{CaptureError, CaptureWarning, FileSet, RawPacket};
 use std::collections::VecDeque;
 use std::net::IpAddr;
 
+use crate::diagnose::flood::{FloodTracker, ServerReport};
 use crate::diagnose::{diagnose, DiagnoseConfig, Diagnosed, Peers, TcpPeer};
 use crate::flow::{FinishedFlow, FlowConfig, FlowTable};
 use crate::flow::{FlowMeta, Side, TcpStats, TransportKind};
+use crate::limits::Limits;
 use crate::session::{compute_phases, Connection, PhaseName};
 
 /// What a live capture prints while connections are still going.
@@ -28,6 +30,7 @@ pub enum LiveEvent {
 pub struct PipelineConfig {
     pub flow: FlowConfig,
     pub diagnose: DiagnoseConfig,
+    pub limits: Limits,
 }
 
 /// Counters of one run, for the closing summary.
@@ -36,7 +39,12 @@ pub struct RunSummary {
     pub packets: u64,
     pub decoded: u64,
     pub connections: u64,
+    /// Connections finished early because the flow table was full (`Limits::max_flows`).
     pub evicted: u64,
+    /// Connections whose timeline reached `Limits::max_timeline_events`.
+    pub timelines_truncated: u64,
+    /// Servers with a capture-level finding (a connection flood).
+    pub servers: Vec<ServerReport>,
     pub warnings: Vec<CaptureWarning>,
 }
 
@@ -90,23 +98,45 @@ pub struct Pipeline {
     connections: u64,
     recent: VecDeque<PeerRecord>,
     udp_seen: bool,
+    flood: FloodTracker,
+    /// Connections the flow table had handed a handler when the last packet was processed.
+    followed: u64,
+    evicted: u64,
+    timelines_truncated: u64,
 }
 
 impl Pipeline {
     pub fn new(config: PipelineConfig) -> Self {
         Pipeline {
-            table: FlowTable::new(config.flow.clone()),
-            config,
+            table: FlowTable::new(config.flow.clone(), config.limits),
             finished: Vec::new(),
             connections: 0,
             recent: VecDeque::new(),
             udp_seen: false,
+            flood: FloodTracker::new(&config.diagnose),
+            followed: 0,
+            evicted: 0,
+            timelines_truncated: 0,
+            config,
         }
     }
 
     pub fn packet(&mut self, raw: &RawPacket, out: &mut dyn FnMut(Diagnosed)) {
         self.table.process(raw, &mut self.finished);
+        self.note_opened();
         self.drain(out);
+    }
+
+    /// Counts a connection the last packet opened, per server, for the flood finding.
+    fn note_opened(&mut self) {
+        let followed = self.table.followed();
+        if followed == self.followed {
+            return;
+        }
+        self.followed = followed;
+        let flood = &mut self.flood;
+        self.table
+            .with_last_touched(|meta, _, _| flood.opened(meta));
     }
 
     /// As `packet`, and reports the phase the connection it belonged to has reached.
@@ -117,6 +147,7 @@ impl Pipeline {
         events: &mut dyn FnMut(LiveEvent),
     ) {
         self.table.process(raw, &mut self.finished);
+        self.note_opened();
         self.table.with_last_touched(|meta, tcp, conn| {
             // Phases only move when the timeline gains an event: most packets add none.
             let seen_now = conn.timeline.events.len()
@@ -194,7 +225,9 @@ impl Pipeline {
             packets: self.table.packets_seen,
             decoded: self.table.packets_decoded,
             connections: self.connections,
-            evicted: self.table.evicted,
+            evicted: self.evicted,
+            timelines_truncated: self.timelines_truncated,
+            servers: self.flood.report(),
             warnings: Vec::new(),
         }
     }
@@ -205,6 +238,9 @@ impl Pipeline {
             self.connections += 1;
             let peers = self.peers_of(&flow.meta);
             let d = diagnose(flow, &self.config.diagnose, peers);
+            self.flood.finished(&d.meta, d.verdict);
+            self.evicted += u64::from(d.evicted);
+            self.timelines_truncated += u64::from(d.connection.timeline.dropped > 0);
             self.remember(PeerRecord::of(&d.meta, d.progress.established));
             out(d);
         }
@@ -271,6 +307,9 @@ impl Pipeline {
 
 /// Analyses capture files as one capture. On a read error the connections found so far are
 /// still handed out before the error is returned.
+// The summary rides along with the error on purpose (it is returned once per run, so its
+// size does not matter).
+#[allow(clippy::result_large_err)]
 pub fn analyze_files(
     paths: &[String],
     bpf: Option<&str>,

@@ -12,7 +12,7 @@ use anyhow::Result;
 use rdpscope::capture::live::{list_interfaces, LiveCapture, LiveOptions};
 use rdpscope::diagnose::{Diagnosed, Severity};
 use rdpscope::pipeline::{LiveEvent, Pipeline, PipelineConfig};
-use rdpscope::report::{json, table};
+use rdpscope::report::{json, summary, table};
 use rdpscope::timefmt as time_fmt;
 
 use crate::LiveArgs;
@@ -94,6 +94,7 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
     eprintln!("rdpscope: capturing on {} (Ctrl-C to stop)", args.interface);
     let mut config = PipelineConfig {
         diagnose: args.thresholds.config(),
+        limits: args.limits.limits(),
         ..PipelineConfig::default()
     };
     // Someone is waiting for the verdict: report a closed connection two seconds after its
@@ -158,7 +159,7 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
             last_tick = Instant::now();
         }
     }
-    pipeline.finish(&mut on_conn);
+    let summary = pipeline.finish(&mut on_conn);
     let stats = cap.stats();
     if !json_mode && !collected.is_empty() {
         table::table_order(&mut collected);
@@ -167,6 +168,16 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
             table::summary_table(&collected, color, crate::terminal_width())
         );
         println!("{}", table::footer(&collected));
+    }
+    if json_mode {
+        if let Some(line) = json::summary_line(&summary) {
+            println!("{line}");
+        }
+    } else {
+        print!(
+            "{}",
+            summary::capture_notes(&summary, &args.limits.limits(), 120)
+        );
     }
     eprintln!(
         "rdpscope: {} packets received, {} dropped by the kernel, {} dropped by the interface",

@@ -1,3 +1,4 @@
 //! Subcommands of the binary that need more than a few lines.
 
 pub mod live;
+pub mod options;
