@@ -10,6 +10,7 @@ pub mod flow;
 pub mod limits;
 pub mod pipeline;
 pub mod proto;
+pub mod redact;
 pub mod report;
 pub mod session;
 pub mod timefmt;

@@ -84,6 +84,8 @@ struct AnalyzeArgs {
     thresholds: Thresholds,
     #[command(flatten)]
     limits: options::LimitArgs,
+    #[command(flatten)]
+    privacy: options::RedactArgs,
 }
 
 #[derive(Args)]
@@ -119,6 +121,8 @@ struct LiveArgs {
     thresholds: Thresholds,
     #[command(flatten)]
     limits: options::LimitArgs,
+    #[command(flatten)]
+    privacy: options::RedactArgs,
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
@@ -280,15 +284,11 @@ impl AnalyzeArgs {
         !self.connections.is_empty() || !self.verdicts.is_empty() || !self.hosts.is_empty()
     }
 
-    fn selects(&self, d: &Diagnosed) -> bool {
+    fn selects(&self, d: &Diagnosed, hosts: &[std::net::IpAddr]) -> bool {
         let m = &d.meta;
         (self.connections.is_empty() || self.connections.contains(&m.id))
             && (self.verdicts.is_empty() || self.verdicts.iter().any(|v| v == d.verdict.name()))
-            && (self.hosts.is_empty()
-                || self
-                    .hosts
-                    .iter()
-                    .any(|h| *h == m.client.ip || *h == m.server.ip))
+            && (hosts.is_empty() || hosts.iter().any(|h| *h == m.client.ip || *h == m.server.ip))
     }
 }
 
@@ -306,7 +306,13 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
     let config = PipelineConfig {
         diagnose: args.thresholds.config(),
         limits: args.limits.limits(),
+        redact: args.privacy.redactor(),
         ..PipelineConfig::default()
+    };
+    // Connections come out redacted: --host matches an address's pseudonym too.
+    let hosts: Vec<std::net::IpAddr> = match &config.redact {
+        Some(r) => args.hosts.iter().map(|h| r.ip(*h)).collect(),
+        None => args.hosts.clone(),
     };
     let stdout = std::io::stdout();
     let mut collected: Vec<Diagnosed> = Vec::new();
@@ -317,7 +323,7 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
     let mut on_conn = |d: Diagnosed| {
         let failing = d.findings.iter().any(|f| f.severity == Severity::Error);
         any_error |= failing;
-        if !args.selects(&d) {
+        if !args.selects(&d, &hosts) {
             return;
         }
         if args.write.is_some() && (args.selecting() || failing) {

@@ -10,6 +10,7 @@ use crate::diagnose::{diagnose, DiagnoseConfig, Diagnosed, Peers, TcpPeer};
 use crate::flow::{FinishedFlow, FlowConfig, FlowTable};
 use crate::flow::{FlowMeta, Side, TcpStats, TransportKind};
 use crate::limits::Limits;
+use crate::redact::Redactor;
 use crate::session::{compute_phases, Connection, PhaseName};
 
 /// What a live capture prints while connections are still going.
@@ -31,6 +32,8 @@ pub struct PipelineConfig {
     pub flow: FlowConfig,
     pub diagnose: DiagnoseConfig,
     pub limits: Limits,
+    /// `--redact`: pseudonyms applied to every connection and event before it is handed out.
+    pub redact: Option<Redactor>,
 }
 
 /// Counters of one run, for the closing summary.
@@ -148,6 +151,7 @@ impl Pipeline {
     ) {
         self.table.process(raw, &mut self.finished);
         self.note_opened();
+        let redact = self.config.redact.as_ref();
         self.table.with_last_touched(|meta, tcp, conn| {
             // Phases only move when the timeline gains an event: most packets add none.
             let seen_now = conn.timeline.events.len()
@@ -161,10 +165,8 @@ impl Pipeline {
             if phase.is_some() && phase != conn.live.phase {
                 conn.live.phase = phase;
                 if let Some(phase) = phase {
-                    events(LiveEvent::Phase {
-                        meta: meta.clone(),
-                        phase,
-                    });
+                    let meta = redacted(redact, meta);
+                    events(LiveEvent::Phase { meta, phase });
                 }
             }
         });
@@ -182,6 +184,7 @@ impl Pipeline {
         self.table.sweep(now_ns, &mut self.finished);
         self.drain(out);
         let stall_ns = (self.config.diagnose.stall_after_ms * 1e6) as i64;
+        let redact = self.config.redact.as_ref();
         self.table.for_each_active(|meta, tcp, conn| {
             if conn.live.stall_alarmed || closed(tcp) {
                 return;
@@ -200,7 +203,7 @@ impl Pipeline {
             }
             conn.live.stall_alarmed = true;
             events(LiveEvent::Stall {
-                meta: meta.clone(),
+                meta: redacted(redact, meta),
                 phase: progress.last_phase().map(|p| p.name),
                 waiting_on: progress.last_phase().and_then(|p| p.waiting_on),
                 idle_ms: (now_ns - since) as f64 / 1e6,
@@ -227,9 +230,17 @@ impl Pipeline {
             connections: self.connections,
             evicted: self.evicted,
             timelines_truncated: self.timelines_truncated,
-            servers: self.flood.report(),
+            servers: self.server_reports(),
             warnings: Vec::new(),
         }
+    }
+
+    fn server_reports(&self) -> Vec<crate::diagnose::flood::ServerReport> {
+        let mut servers = self.flood.report();
+        if let Some(r) = &self.config.redact {
+            servers.iter_mut().for_each(|s| r.server(s));
+        }
+        servers
     }
 
     fn drain(&mut self, out: &mut dyn FnMut(Diagnosed)) {
@@ -237,11 +248,14 @@ impl Pipeline {
         for flow in finished {
             self.connections += 1;
             let peers = self.peers_of(&flow.meta);
-            let d = diagnose(flow, &self.config.diagnose, peers);
+            let mut d = diagnose(flow, &self.config.diagnose, peers);
             self.flood.finished(&d.meta, d.verdict);
             self.evicted += u64::from(d.evicted);
             self.timelines_truncated += u64::from(d.connection.timeline.dropped > 0);
             self.remember(PeerRecord::of(&d.meta, d.progress.established));
+            if let Some(r) = &self.config.redact {
+                r.diagnosed(&mut d);
+            }
             out(d);
         }
     }
@@ -325,6 +339,15 @@ pub fn analyze_files(
         Ok(()) => Ok(summary),
         Err(e) => Err((summary, e)),
     }
+}
+
+/// A copy of `meta` to hand out, with pseudonyms under `--redact`.
+fn redacted(redact: Option<&Redactor>, meta: &FlowMeta) -> FlowMeta {
+    let mut meta = meta.clone();
+    if let Some(r) = redact {
+        r.meta(&mut meta);
+    }
+    meta
 }
 
 fn closed(tcp: Option<&TcpStats>) -> bool {

@@ -95,6 +95,7 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
     let mut config = PipelineConfig {
         diagnose: args.thresholds.config(),
         limits: args.limits.limits(),
+        redact: args.privacy.redactor(),
         ..PipelineConfig::default()
     };
     // Someone is waiting for the verdict: report a closed connection two seconds after its

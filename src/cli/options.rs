@@ -1,8 +1,9 @@
-//! Options shared by `analyze` and `live` (flattened into both): resource limits.
+//! Options shared by `analyze` and `live` (flattened into both): resource limits, redaction.
 
 use clap::Args;
 
 use rdpscope::limits::Limits;
+use rdpscope::redact::Redactor;
 
 /// Resource limits: memory stays bounded whatever the capture holds.
 #[derive(Args, Debug, Clone)]
@@ -39,6 +40,30 @@ impl LimitArgs {
             max_buffer: self.max_buffer,
             max_tls_handshake: self.max_tls_handshake,
             max_timeline_events: self.max_timeline_events,
+        }
+    }
+}
+
+/// Pseudonyms for addresses, user and host names in every output.
+#[derive(Args, Debug, Clone)]
+pub struct RedactArgs {
+    /// Replace IP addresses, the mstshash cookie (user name), routing tokens, client names and
+    /// TLS host names (SNI, certificate names) with stable pseudonyms in every output. Not
+    /// with -w: a pcap holds the packets themselves.
+    #[arg(long, conflicts_with = "write")]
+    pub redact: bool,
+    /// Key of the pseudonyms (implies --redact): the same key gives the same pseudonyms in
+    /// every run. Without it the key is random for each run.
+    #[arg(long, value_name = "KEY", conflicts_with = "write")]
+    pub redact_key: Option<String>,
+}
+
+impl RedactArgs {
+    pub fn redactor(&self) -> Option<Redactor> {
+        match (&self.redact_key, self.redact) {
+            (Some(key), _) => Some(Redactor::from_key(key)),
+            (None, true) => Some(Redactor::random()),
+            (None, false) => None,
         }
     }
 }
