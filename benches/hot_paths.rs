@@ -118,7 +118,8 @@ fn reassembly(c: &mut Criterion) {
     g.throughput(Throughput::Elements(packets.len() as u64));
     g.bench_function("FlowTable::process", |b| {
         b.iter(|| {
-            let mut table: FlowTable<Connection> = FlowTable::new(FlowConfig::default());
+            let mut table: FlowTable<Connection> =
+                FlowTable::new(FlowConfig::default(), Default::default());
             let mut done = Vec::new();
             for p in &packets {
                 table.process(black_box(p), &mut done);

@@ -7,8 +7,10 @@
 pub mod capture;
 pub mod diagnose;
 pub mod flow;
+pub mod limits;
 pub mod pipeline;
 pub mod proto;
+pub mod redact;
 pub mod report;
 pub mod session;
 pub mod timefmt;

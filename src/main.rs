@@ -11,7 +11,7 @@ use rdpscope::capture::writer::{write_connections, ConnectionSpan};
 use rdpscope::diagnose::{catalog, DiagnoseConfig, Diagnosed, Severity, Verdict};
 use rdpscope::pipeline::PipelineConfig;
 use rdpscope::report::ndjson_stream::NdjsonStream;
-use rdpscope::report::{self, html, table, waterfall};
+use rdpscope::report::{self, html, json, summary, table, waterfall};
 
 #[derive(Parser)]
 #[command(
@@ -86,7 +86,7 @@ struct AnalyzeArgs {
     #[command(flatten)]
     selection: Selection,
     /// Write the packets of the failing connections (or of the selected ones) to a pcap.
-    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    #[arg(short = 'w', long = "write", value_name = "FILE", conflicts_with_all = ["redact", "redact_key"])]
     write: Option<String>,
     /// Print each connection's phase waterfall (a row per phase) and full event timeline.
     #[arg(long)]
@@ -99,6 +99,10 @@ struct AnalyzeArgs {
     no_color: bool,
     #[command(flatten)]
     thresholds: Thresholds,
+    #[command(flatten)]
+    limits: options::LimitArgs,
+    #[command(flatten)]
+    privacy: options::RedactArgs,
 }
 
 #[derive(Args)]
@@ -112,6 +116,10 @@ struct ReportArgs {
     selection: Selection,
     #[command(flatten)]
     thresholds: Thresholds,
+    #[command(flatten)]
+    limits: options::LimitArgs,
+    #[command(flatten)]
+    privacy: options::RedactArgs,
 }
 
 #[derive(Args)]
@@ -139,7 +147,7 @@ struct LiveArgs {
     #[arg(long, value_parser = parse_duration)]
     duration: Option<std::time::Duration>,
     /// Also save every captured packet to this pcap file.
-    #[arg(short = 'w', long = "write")]
+    #[arg(short = 'w', long = "write", conflicts_with_all = ["redact", "redact_key"])]
     write: Option<String>,
     /// NDJSON, one object per connection as it finishes (progress lines go to stderr).
     #[arg(long)]
@@ -149,6 +157,10 @@ struct LiveArgs {
     no_color: bool,
     #[command(flatten)]
     thresholds: Thresholds,
+    #[command(flatten)]
+    limits: options::LimitArgs,
+    #[command(flatten)]
+    privacy: options::RedactArgs,
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
@@ -188,6 +200,12 @@ struct Thresholds {
     /// RDP-UDP loss (percent of a direction's datagrams) above which it is reported.
     #[arg(long, default_value_t = 2.0, value_name = "PERCENT")]
     udp_loss: f64,
+    /// Connections to one server within the flood window that make a connection flood.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    flood_connections: u64,
+    /// Connection rate (per second) that makes a flood; the window is N / RATE seconds.
+    #[arg(long, default_value_t = 10.0, value_name = "PER_SECOND")]
+    flood_rate: f64,
 }
 
 impl Thresholds {
@@ -198,6 +216,8 @@ impl Thresholds {
             high_rtt_ms: self.high_rtt,
             loss_retransmissions: self.loss_retransmissions,
             udp_loss_pct: self.udp_loss,
+            flood_min_connections: self.flood_connections,
+            flood_min_rate: self.flood_rate,
         }
     }
 }
@@ -263,7 +283,7 @@ fn main() -> ExitCode {
 }
 
 mod cli;
-use cli::{live, progress};
+use cli::{live, options, progress};
 
 fn explain(code: Option<&str>) -> Result<ExitCode> {
     match code {
@@ -304,15 +324,20 @@ impl Selection {
         !self.connections.is_empty() || !self.verdicts.is_empty() || !self.hosts.is_empty()
     }
 
-    fn selects(&self, d: &Diagnosed) -> bool {
+    /// The --host addresses as the connections show them: their pseudonyms under --redact.
+    fn hosts_as_shown(&self, redact: Option<&rdpscope::redact::Redactor>) -> Vec<std::net::IpAddr> {
+        match redact {
+            Some(r) => self.hosts.iter().map(|h| r.ip(*h)).collect(),
+            None => self.hosts.clone(),
+        }
+    }
+
+    /// `hosts`: from `hosts_as_shown`.
+    fn selects(&self, d: &Diagnosed, hosts: &[std::net::IpAddr]) -> bool {
         let m = &d.meta;
         (self.connections.is_empty() || self.connections.contains(&m.id))
             && (self.verdicts.is_empty() || self.verdicts.iter().any(|v| v == d.verdict.name()))
-            && (self.hosts.is_empty()
-                || self
-                    .hosts
-                    .iter()
-                    .any(|h| *h == m.client.ip || *h == m.server.ip))
+            && (hosts.is_empty() || hosts.iter().any(|h| *h == m.client.ip || *h == m.server.ip))
     }
 }
 
@@ -329,8 +354,11 @@ fn span_of(d: &Diagnosed) -> ConnectionSpan {
 fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
     let config = PipelineConfig {
         diagnose: args.thresholds.config(),
+        limits: args.limits.limits(),
+        redact: args.privacy.redactor(),
         ..PipelineConfig::default()
     };
+    let hosts = args.selection.hosts_as_shown(config.redact.as_ref());
     let mut collected: Vec<Diagnosed> = Vec::new();
     let mut tally = Tally::default();
     let mut any_error = false;
@@ -339,7 +367,7 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
     let mut on_conn = |d: Diagnosed| {
         let failing = d.findings.iter().any(|f| f.severity == Severity::Error);
         any_error |= failing;
-        if !args.selection.selects(&d) {
+        if !args.selection.selects(&d, &hosts) {
             return;
         }
         if args.write.is_some() && (args.selection.selecting() || failing) {
@@ -372,6 +400,12 @@ fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
         if let Some(note) = tally.omitted(&collected) {
             println!("\n{note}");
         }
+        print!(
+            "{}",
+            summary::capture_notes(&summary, &args.limits.limits(), width_or_default())
+        );
+    } else if let Some(line) = json::summary_line(&summary) {
+        println!("{line}");
     }
     for w in &summary.warnings {
         eprintln!("rdpscope: warning: {}: {}", w.path, w.message);
@@ -525,14 +559,17 @@ pub(crate) fn terminal_width() -> Option<u16> {
 fn run_report(args: &ReportArgs) -> Result<ExitCode> {
     let config = PipelineConfig {
         diagnose: args.thresholds.config(),
+        limits: args.limits.limits(),
+        redact: args.privacy.redactor(),
         ..PipelineConfig::default()
     };
+    let hosts = args.selection.hosts_as_shown(config.redact.as_ref());
     let mut collected: Vec<Diagnosed> = Vec::new();
     let mut tally = Tally::default();
     let mut any_error = false;
     let mut on_conn = |d: Diagnosed| {
         any_error |= d.findings.iter().any(|f| f.severity == Severity::Error);
-        if args.selection.selects(&d) {
+        if args.selection.selects(&d, &hosts) {
             tally.add(&d, &mut collected);
             collected.push(d);
         }

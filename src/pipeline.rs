@@ -7,9 +7,12 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::net::IpAddr;
 
+use crate::diagnose::flood::{FloodTracker, ServerReport};
 use crate::diagnose::{diagnose, DiagnoseConfig, Diagnosed, Peers, TcpPeer};
 use crate::flow::{FinishedFlow, FlowConfig, FlowTable};
 use crate::flow::{FlowMeta, Side, TcpStats, TransportKind};
+use crate::limits::Limits;
+use crate::redact::Redactor;
 use crate::session::{compute_phases, Connection, PhaseName};
 
 /// What a live capture prints while connections are still going.
@@ -30,6 +33,9 @@ pub enum LiveEvent {
 pub struct PipelineConfig {
     pub flow: FlowConfig,
     pub diagnose: DiagnoseConfig,
+    pub limits: Limits,
+    /// `--redact`: pseudonyms applied to every connection and event before it is handed out.
+    pub redact: Option<Redactor>,
 }
 
 /// Counters of one run, for the closing summary.
@@ -38,7 +44,12 @@ pub struct RunSummary {
     pub packets: u64,
     pub decoded: u64,
     pub connections: u64,
+    /// Connections finished early because the flow table was full (`Limits::max_flows`).
     pub evicted: u64,
+    /// Connections whose timeline reached `Limits::max_timeline_events`.
+    pub timelines_truncated: u64,
+    /// Servers with a capture-level finding (a connection flood).
+    pub servers: Vec<ServerReport>,
     pub warnings: Vec<CaptureWarning>,
 }
 
@@ -92,23 +103,45 @@ pub struct Pipeline {
     connections: u64,
     recent: VecDeque<PeerRecord>,
     udp_seen: bool,
+    flood: FloodTracker,
+    /// Connections the flow table had handed a handler when the last packet was processed.
+    followed: u64,
+    evicted: u64,
+    timelines_truncated: u64,
 }
 
 impl Pipeline {
     pub fn new(config: PipelineConfig) -> Self {
         Pipeline {
-            table: FlowTable::new(config.flow.clone()),
-            config,
+            table: FlowTable::new(config.flow.clone(), config.limits),
             finished: Vec::new(),
             connections: 0,
             recent: VecDeque::new(),
             udp_seen: false,
+            flood: FloodTracker::new(&config.diagnose),
+            followed: 0,
+            evicted: 0,
+            timelines_truncated: 0,
+            config,
         }
     }
 
     pub fn packet(&mut self, raw: &RawPacket, out: &mut dyn FnMut(Diagnosed)) {
         self.table.process(raw, &mut self.finished);
+        self.note_opened();
         self.drain(out);
+    }
+
+    /// Counts a connection the last packet opened, per server, for the flood finding.
+    fn note_opened(&mut self) {
+        let followed = self.table.followed();
+        if followed == self.followed {
+            return;
+        }
+        self.followed = followed;
+        let flood = &mut self.flood;
+        self.table
+            .with_last_touched(|meta, _, _| flood.opened(meta));
     }
 
     /// As `packet`, and reports the phase the connection it belonged to has reached.
@@ -119,6 +152,8 @@ impl Pipeline {
         events: &mut dyn FnMut(LiveEvent),
     ) {
         self.table.process(raw, &mut self.finished);
+        self.note_opened();
+        let redact = self.config.redact.as_ref();
         self.table.with_last_touched(|meta, tcp, conn| {
             // Phases only move when the timeline gains an event: most packets add none.
             let seen_now = conn.timeline.events.len()
@@ -132,10 +167,8 @@ impl Pipeline {
             if phase.is_some() && phase != conn.live.phase {
                 conn.live.phase = phase;
                 if let Some(phase) = phase {
-                    events(LiveEvent::Phase {
-                        meta: meta.clone(),
-                        phase,
-                    });
+                    let meta = redacted(redact, meta);
+                    events(LiveEvent::Phase { meta, phase });
                 }
             }
         });
@@ -153,6 +186,7 @@ impl Pipeline {
         self.table.sweep(now_ns, &mut self.finished);
         self.drain(out);
         let stall_ns = (self.config.diagnose.stall_after_ms * 1e6) as i64;
+        let redact = self.config.redact.as_ref();
         self.table.for_each_active(|meta, tcp, conn| {
             if conn.live.stall_alarmed || closed(tcp) {
                 return;
@@ -171,7 +205,7 @@ impl Pipeline {
             }
             conn.live.stall_alarmed = true;
             events(LiveEvent::Stall {
-                meta: meta.clone(),
+                meta: redacted(redact, meta),
                 phase: progress.last_phase().map(|p| p.name),
                 waiting_on: progress.last_phase().and_then(|p| p.waiting_on),
                 idle_ms: (now_ns - since) as f64 / 1e6,
@@ -196,9 +230,19 @@ impl Pipeline {
             packets: self.table.packets_seen,
             decoded: self.table.packets_decoded,
             connections: self.connections,
-            evicted: self.table.evicted,
+            evicted: self.evicted,
+            timelines_truncated: self.timelines_truncated,
+            servers: self.server_reports(),
             warnings: Vec::new(),
         }
+    }
+
+    fn server_reports(&self) -> Vec<crate::diagnose::flood::ServerReport> {
+        let mut servers = self.flood.report();
+        if let Some(r) = &self.config.redact {
+            servers.iter_mut().for_each(|s| r.server(s));
+        }
+        servers
     }
 
     fn drain(&mut self, out: &mut dyn FnMut(Diagnosed)) {
@@ -206,8 +250,14 @@ impl Pipeline {
         for flow in finished {
             self.connections += 1;
             let peers = self.peers_of(&flow.meta);
-            let d = diagnose(flow, &self.config.diagnose, peers);
+            let mut d = diagnose(flow, &self.config.diagnose, peers);
+            self.flood.finished(&d.meta, d.verdict);
+            self.evicted += u64::from(d.evicted);
+            self.timelines_truncated += u64::from(d.connection.timeline.dropped > 0);
             self.remember(PeerRecord::of(&d.meta, d.progress.established));
+            if let Some(r) = &self.config.redact {
+                r.diagnosed(&mut d);
+            }
             out(d);
         }
     }
@@ -273,6 +323,9 @@ impl Pipeline {
 
 /// Analyses capture files as one capture. On a read error the connections found so far are
 /// still handed out before the error is returned.
+// The summary rides along with the error on purpose (it is returned once per run, so its
+// size does not matter).
+#[allow(clippy::result_large_err)]
 pub fn analyze_files(
     paths: &[String],
     bpf: Option<&str>,
@@ -295,6 +348,7 @@ pub struct AnalysisProgress {
 }
 
 /// As `analyze_files`, and reports its progress every `PROGRESS_EVERY` packets read.
+#[allow(clippy::result_large_err)] // as analyze_files
 pub fn analyze_files_with_progress(
     paths: &[String],
     bpf: Option<&str>,
@@ -323,6 +377,15 @@ pub fn analyze_files_with_progress(
         Ok(()) => Ok(summary),
         Err(e) => Err((summary, e)),
     }
+}
+
+/// A copy of `meta` to hand out, with pseudonyms under `--redact`.
+fn redacted(redact: Option<&Redactor>, meta: &FlowMeta) -> FlowMeta {
+    let mut meta = meta.clone();
+    if let Some(r) = redact {
+        r.meta(&mut meta);
+    }
+    meta
 }
 
 fn closed(tcp: Option<&TcpStats>) -> bool {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use fuzz::*;
 use rdpscope::proto::tls::TlsConversation;
 use rdpscope::proto::x224::Tpdu;
-use rdpscope::proto::{fastpath, gcc, mcs, tls, tpkt, x224, Framing};
+use rdpscope::proto::{fastpath, gcc, mcs, rdpeudp, tls, tpkt, x224, Framing};
 
 const DEFAULT_ITERS: u64 = 10_000;
 const HANG: Duration = Duration::from_secs(10);
@@ -279,4 +279,43 @@ fn fuzz_fastpath() {
             let _ = fastpath::parse_header(b);
         },
     );
+}
+
+/// A client SYN as Windows sends it (MS-RDPEUDP 3.1.5.1.1): snSourceAck 0xFFFFFFFF, SYN with
+/// CORRELATION_ID and SYNEX, MTUs of 1232, zero-padded to 1232 bytes; and its SYN+ACK.
+fn handshake_datagrams() -> Vec<Vec<u8>> {
+    let mut syn = Vec::new();
+    syn.extend_from_slice(&u32::MAX.to_be_bytes());
+    syn.extend_from_slice(&64u16.to_be_bytes());
+    syn.extend_from_slice(&0x1801u16.to_be_bytes());
+    syn.extend_from_slice(&0x1234_5678u32.to_be_bytes());
+    syn.extend_from_slice(&1232u16.to_be_bytes());
+    syn.extend_from_slice(&1232u16.to_be_bytes());
+    syn.extend_from_slice(&[0x11; 16]);
+    syn.extend_from_slice(&[0; 32]);
+    syn.extend_from_slice(&0x0001u16.to_be_bytes());
+    syn.extend_from_slice(&0x0101u16.to_be_bytes());
+    let mut synack = syn.clone();
+    synack[..4].copy_from_slice(&0x1234_5678u32.to_be_bytes());
+    synack[6..8].copy_from_slice(&0x1005u16.to_be_bytes());
+    for d in [&mut syn, &mut synack] {
+        d.resize(1232, 0);
+    }
+    vec![syn, synack]
+}
+
+#[test]
+fn fuzz_rdpeudp() {
+    let mut seeds = dedup(corpus().datagrams.clone(), 400);
+    seeds.extend(handshake_datagrams());
+    assert!(
+        seeds.iter().any(|s| rdpeudp::looks_like_syn(s)),
+        "no RDP-UDP SYN among the seeds"
+    );
+    fuzz("rdpeudp", &seeds, budget(DEFAULT_ITERS), HANG, |b| {
+        let _ = rdpeudp::parse_v1(b);
+        let _ = rdpeudp::parse_v2(b);
+        let _ = rdpeudp::looks_like_syn(b);
+        let _ = rdpeudp::looks_like_syn_ack(b);
+    });
 }

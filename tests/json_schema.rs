@@ -52,6 +52,13 @@ fn documented_keys_are_the_emitted_keys() {
             key_paths(c, "", &mut emitted);
         }
     }
+    // The summary line: a small synthetic SYN flood, through a flow table too small for it.
+    let flood = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("schema_flood.pcap");
+    write_syn_flood(&flood, 300, 1_000);
+    let (lines, _) = analyze_json(&["--max-flows", "50", flood.to_str().unwrap()]);
+    let summary = lines.last().expect("lines");
+    assert_eq!(summary["kind"], "summary", "{summary}");
+    key_paths(summary, "", &mut emitted);
     let documented = documented();
     let undocumented: Vec<_> = emitted.difference(&documented).collect();
     let stale: Vec<_> = documented.difference(&emitted).collect();

@@ -1,9 +1,11 @@
 //! Resource limits: a SYN flood of 10^5 connections (each from its own address, none
-//! answered) is analysed with bounded memory. Peak RSS is read from /proc/<pid>/status
-//! (VmHWM, the high-water mark) while the binary runs; no timing is asserted.
+//! answered) is analysed with bounded memory and reported as a connection flood. Peak RSS is
+//! read from /proc/<pid>/status (VmHWM, the high-water mark) while the binary runs; no timing
+//! is asserted. Small limits given as options are honoured.
 
 mod common;
 
+use common::*;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -12,53 +14,20 @@ use std::time::Duration;
 const FLOOD: u32 = 100_000;
 const LIMIT_KB: u64 = 200 * 1024;
 
-fn syn(i: u32) -> Vec<u8> {
-    let src = [10, (i >> 16) as u8, (i >> 8) as u8, i as u8];
-    let b = etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-        .ipv4(src, [192, 168, 255, 1], 64)
-        .tcp(
-            40_000 + (i % 20_000) as u16,
-            3389,
-            i.wrapping_mul(2_654_435_761),
-            64_240,
-        )
-        .syn();
-    let mut out = Vec::with_capacity(b.size(0));
-    b.write(&mut out, &[]).expect("build SYN");
-    out
-}
-
-/// The flood as a pcap: one SYN every 10 µs (one second in all, so no flow goes idle).
-fn flood_pcap(path: &Path) {
-    let mut b = Vec::with_capacity(24 + FLOOD as usize * 70);
-    for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 262_144, 1] {
-        b.extend_from_slice(&v.to_le_bytes());
-    }
-    let t0 = 1_700_000_000u64 * 1_000_000;
-    for i in 0..FLOOD {
-        let t = t0 + u64::from(i) * 10;
-        let frame = syn(i);
-        for v in [
-            (t / 1_000_000) as u32,
-            (t % 1_000_000) as u32,
-            frame.len() as u32,
-            frame.len() as u32,
-        ] {
-            b.extend_from_slice(&v.to_le_bytes());
-        }
-        b.extend_from_slice(&frame);
-    }
-    std::fs::write(path, b).expect("write flood");
-}
-
 fn vm_hwm_kb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Runs rdpscope on the flood; returns (peak RSS in KiB, exit code, stdout lines).
-fn run_measured(args: &[&str]) -> (u64, Option<i32>, usize) {
+/// What a measured run printed: its line count and its last 64 KiB.
+struct Printed {
+    lines: usize,
+    tail: String,
+}
+
+/// Runs rdpscope on the flood; returns (peak RSS in KiB, exit code, stdout).
+fn run_measured(args: &[&str]) -> (u64, Option<i32>, Printed) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rdpscope"))
         .args(args)
         .stdin(Stdio::null())
@@ -71,14 +40,22 @@ fn run_measured(args: &[&str]) -> (u64, Option<i32>, usize) {
     let mut err = child.stderr.take().expect("stderr");
     let lines = std::thread::spawn(move || {
         let mut n = 0;
+        let mut tail: Vec<u8> = Vec::new();
         let mut buf = vec![0u8; 1 << 16];
         while let Ok(k) = out.read(&mut buf) {
             if k == 0 {
                 break;
             }
             n += buf[..k].iter().filter(|&&b| b == b'\n').count();
+            tail.extend_from_slice(&buf[..k]);
+            if tail.len() > 1 << 17 {
+                tail.drain(..tail.len() - (1 << 16));
+            }
         }
-        n
+        Printed {
+            lines: n,
+            tail: String::from_utf8_lossy(&tail).into_owned(),
+        }
     });
     let errs = std::thread::spawn(move || {
         let mut s = String::new();
@@ -106,7 +83,7 @@ fn flood_file() -> PathBuf {
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("syn_flood_1e5.pcap");
     if !path.exists() {
         let tmp = path.with_extension("tmp");
-        flood_pcap(&tmp);
+        write_syn_flood(&tmp, FLOOD, 10);
         std::fs::rename(&tmp, &path).expect("rename");
     }
     path
@@ -116,18 +93,48 @@ fn flood_file() -> PathBuf {
 fn syn_flood_of_100k_connections_stays_under_200_mb() {
     let path = flood_file();
     let p = path.to_str().unwrap();
-    let (json_kb, code, lines) = run_measured(&["analyze", "--json", p]);
+    let (json_kb, code, printed) = run_measured(&["analyze", "--json", p]);
     eprintln!(
-        "SYN flood, --json: peak RSS {} MB, {lines} lines",
-        json_kb / 1024
+        "SYN flood, --json: peak RSS {} MB, {} lines",
+        json_kb / 1024,
+        printed.lines
+    );
+    // Every connection, then the summary line naming the flooded server.
+    assert_eq!(printed.lines, FLOOD as usize + 1);
+    let last = printed.tail.lines().last().expect("a last line");
+    let summary: serde_json::Value = serde_json::from_str(last).expect("summary JSON");
+    assert_eq!(summary["kind"], "summary", "{last}");
+    let servers = summary["summary"]["servers"].as_array().expect("servers");
+    assert_eq!(servers.len(), 1, "{last}");
+    let s = &servers[0];
+    assert_eq!(s["server"], "192.168.255.1:3389");
+    assert_eq!(s["connections"], u64::from(FLOOD));
+    assert_eq!(s["distinct_clients"], u64::from(FLOOD));
+    assert_eq!(s["distinct_clients_capped"], false);
+    let f = &s["findings"][0];
+    assert_eq!(f["code"], "connection-flood");
+    assert_eq!(f["severity"], "info");
+    eprintln!("flood finding: {}", f["title"]);
+    assert!(
+        f["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("100000 connection attempts")),
+        "{f}"
     );
     assert!(matches!(code, Some(0) | Some(1)), "exit {code:?}");
     assert!(
         json_kb < LIMIT_KB,
         "--json: peak RSS {json_kb} KiB over {LIMIT_KB}"
     );
-    let (table_kb, code, _) = run_measured(&["analyze", p]);
+    let (table_kb, code, printed) = run_measured(&["analyze", p]);
     eprintln!("SYN flood, table: peak RSS {} MB", table_kb / 1024);
+    assert!(
+        printed.tail.contains(
+            "server 192.168.255.1:3389 (tcp): 100000 connections from 100000 distinct clients"
+        ) && printed.tail.contains("(connection-flood)"),
+        "{}",
+        printed.tail
+    );
     assert!(matches!(code, Some(0) | Some(1)), "exit {code:?}");
     assert!(
         table_kb < LIMIT_KB,
@@ -135,4 +142,51 @@ fn syn_flood_of_100k_connections_stays_under_200_mb() {
     );
     // Leave the flood for the next run only if it is still wanted; it is 7 MB.
     let _ = std::io::stderr().flush();
+}
+
+#[test]
+fn small_limits_are_honoured_and_reported() {
+    let demo = repo_root().join("fixtures/demo/demo.pcap");
+    let demo = demo.to_str().unwrap();
+    // Three connections, one flow slot: the older ones are evicted, and it is said.
+    let (conns, _) = analyze_json(&["--max-flows", "1", demo]);
+    let summary = conns.last().expect("lines");
+    assert_eq!(summary["kind"], "summary");
+    let evicted = summary["summary"]["evicted"].as_u64().unwrap();
+    assert!(evicted >= 1, "{summary}");
+    let flagged = conns.iter().filter(|c| c["evicted"] == true).count() as u64;
+    assert_eq!(flagged, evicted);
+    let text = String::from_utf8_lossy(&rdpscope(&["analyze", "--max-flows", "1", demo]).stdout)
+        .into_owned();
+    assert!(
+        text.contains(&format!("{evicted} connection")) && text.contains("(--max-flows 1)"),
+        "{text}"
+    );
+    // Five timeline events per connection, the rest counted and announced.
+    let (conns, _) = analyze_json(&["--max-timeline-events", "5", demo]);
+    for c in &conns {
+        assert!(c["timeline"].as_array().unwrap().len() <= 5, "{c}");
+    }
+    assert!(conns
+        .iter()
+        .any(|c| c["timeline_dropped"].as_u64() > Some(0)));
+    let text = String::from_utf8_lossy(
+        &rdpscope(&["analyze", "--timeline", "--max-timeline-events", "5", demo]).stdout,
+    )
+    .into_owned();
+    assert!(text.contains("more events not kept"), "{text}");
+    assert!(text.contains("cut at 5 events"), "{text}");
+    // A 100-byte TLS handshake cap skips the certificate flight and says so.
+    let (conns, _) = analyze_json(&["--max-tls-handshake", "100", demo]);
+    let said = conns.iter().any(|c| {
+        c["timeline"].as_array().unwrap().iter().any(|e| {
+            e["event"]
+                .as_str()
+                .is_some_and(|t| t.contains("exceeds the buffer cap"))
+        })
+    });
+    assert!(said, "no connection reported a skipped handshake message");
+    // Zero flows is refused.
+    let out = rdpscope(&["analyze", "--max-flows", "0", demo]);
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -12,7 +12,7 @@ use anyhow::Result;
 use rdpscope::capture::live::{list_interfaces, LiveCapture, LiveOptions};
 use rdpscope::diagnose::{Diagnosed, Severity};
 use rdpscope::pipeline::{LiveEvent, Pipeline, PipelineConfig};
-use rdpscope::report::{json, table};
+use rdpscope::report::{json, summary, table};
 use rdpscope::timefmt as time_fmt;
 
 use crate::LiveArgs;
@@ -95,6 +95,8 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
     eprintln!("rdpscope: capturing on {} (Ctrl-C to stop)", args.interface);
     let mut config = PipelineConfig {
         diagnose: args.thresholds.config(),
+        limits: args.limits.limits(),
+        redact: args.privacy.redactor(),
         ..PipelineConfig::default()
     };
     // Someone is waiting for the verdict: report a closed connection two seconds after its
@@ -156,7 +158,7 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
     );
     let read_error = read.err();
     let (mut pipeline, mut on_conn, _) = state.into_inner();
-    pipeline.finish(&mut on_conn);
+    let summary = pipeline.finish(&mut on_conn);
     let stats = cap.stats();
     if !json_mode && !collected.is_empty() {
         table::table_order(&mut collected);
@@ -165,6 +167,16 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
             table::summary_table(&collected, color, crate::terminal_width())
         );
         println!("{}", table::footer(&collected));
+    }
+    if json_mode {
+        if let Some(line) = json::summary_line(&summary) {
+            println!("{line}");
+        }
+    } else {
+        print!(
+            "{}",
+            summary::capture_notes(&summary, &args.limits.limits(), 120)
+        );
     }
     eprintln!(
         "rdpscope: {} packets received, {} dropped by the kernel, {} dropped by the interface",

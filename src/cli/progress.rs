@@ -43,6 +43,7 @@ fn rate_message(count: ReadCount, elapsed: Duration, connections: u64) -> String
 }
 
 /// `analyze_files`, with a progress bar on stderr when the input is big enough to wait for.
+#[allow(clippy::result_large_err)] // as rdpscope::pipeline::analyze_files
 pub fn analyze_with_bar(
     paths: &[String],
     bpf: Option<&str>,

@@ -173,6 +173,13 @@ pub const CODES: &[CodeInfo] = &[
         explanation: "The capture started after the connection began, or bytes are missing from it (snaplen, drops in the capturing host), so part of the handshake is not visible and some conclusions may be missing.",
         fix: "Start the capture before connecting, capture with a full snaplen (tcpdump -s 0) and on a host that is not overloaded, and check the capture's drop counters.",
     },
+    CodeInfo {
+        code: "connection-flood",
+        severity: Severity::Info,
+        summary: "A server received a flood of connection attempts",
+        explanation: "One server address and port received connections faster than the flood threshold (by default 100 or more within 10 s, 10 per second). The finding gives the burst's rate (mean and busiest second), how many distinct client addresses took part, and how many of the connections failed. Thousands of clients sending SYNs that are never completed are a SYN flood or a scan (often from spoofed addresses); a few clients opening connection after connection that fail at NLA are password guessing; a single client retrying in a loop is a misconfigured client, a monitoring probe or a load balancer's health check. A flood also explains failures of legitimate connections in the same period (the server's backlog or its RDP connection limits are exhausted).",
+        fix: "Find the sources in the capture (`rdpscope analyze --host`, `--json`) and block or rate-limit them at the firewall; do not expose TCP/UDP 3389 to the Internet: publish RDP through an RD Gateway or a VPN with MFA; enable account lockout and watch Security events 4625 for password guessing; on Windows, SYN attack protection is built in, and RDP's own limits are in 'Limit number of connections' (GPO). If the source is a health check or a monitoring probe, lower its rate or raise the thresholds (--flood-connections, --flood-rate).",
+    },
 ];
 
 pub fn lookup(code: &str) -> Option<&'static CodeInfo> {

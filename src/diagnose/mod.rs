@@ -2,6 +2,7 @@
 //! each with the evidence that shows it and the fix.
 
 pub mod catalog;
+pub mod flood;
 mod handshake;
 mod network;
 mod udp;
@@ -82,6 +83,11 @@ pub struct DiagnoseConfig {
     pub loss_retransmissions: u32,
     /// RDP-UDP loss (percent of a direction's datagrams) above which it is reported.
     pub udp_loss_pct: f64,
+    /// A server that receives this many connections ...
+    pub flood_min_connections: u64,
+    /// ... at this rate (per second, over a sliding window of `flood_min_connections /
+    /// flood_min_rate` seconds) is flooded (`connection-flood`).
+    pub flood_min_rate: f64,
 }
 
 impl Default for DiagnoseConfig {
@@ -92,6 +98,8 @@ impl Default for DiagnoseConfig {
             high_rtt_ms: 250.0,
             loss_retransmissions: 2,
             udp_loss_pct: 2.0,
+            flood_min_connections: 100,
+            flood_min_rate: 10.0,
         }
     }
 }

@@ -9,6 +9,7 @@ use ahash::AHashMap;
 use serde::Serialize;
 
 use crate::capture::{Decoded, IcmpUnreachable, RawPacket, TcpFlags, Transport};
+use crate::limits::Limits;
 pub use tcp::{FrameTime, Gap, SegmentVerdict, StreamOutput, TcpReassembler, TcpStats};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -123,7 +124,7 @@ pub trait FlowHandler: Sized {
     fn opens_connection(transport: TransportKind, payload: &[u8]) -> bool;
     /// Judges a flow from its ports and, when there is one, a client payload.
     fn classify(meta: &FlowMeta, client_payload: &[u8]) -> Interest;
-    fn open(meta: &FlowMeta) -> Self;
+    fn open(meta: &FlowMeta, limits: &Limits) -> Self;
     /// Reassembled bytes or a gap, in stream order.
     fn on_stream(&mut self, pkt: &PacketInfo, side: Side, out: StreamOutput<'_>);
     /// Every TCP segment, after its bytes went through `on_stream`.
@@ -195,12 +196,6 @@ pub struct FlowConfig {
     pub idle_timeout_ns: i64,
     /// A closed flow (FIN both ways or RST) is finished after this quiet time.
     pub closed_linger_ns: i64,
-    /// Most flows tracked at once; the longest idle are finished first when full. A followed
-    /// flow costs about 3 KB even before any payload (its `Connection` and reassembler), so
-    /// this bounds memory: 40 000 flows stay under ~150 MB on a SYN flood.
-    pub max_flows: usize,
-    /// Most out-of-order bytes buffered per direction.
-    pub max_buffer: usize,
 }
 
 impl Default for FlowConfig {
@@ -208,8 +203,6 @@ impl Default for FlowConfig {
         FlowConfig {
             idle_timeout_ns: 300_000_000_000,
             closed_linger_ns: 30_000_000_000,
-            max_flows: 40_000,
-            max_buffer: 256 * 1024,
         }
     }
 }
@@ -222,6 +215,7 @@ pub const RDP_PORTS: [u16; 3] = [3389, 443, 3391];
 pub struct FlowTable<H: FlowHandler> {
     flows: AHashMap<FlowKey, Flow<H>>,
     config: FlowConfig,
+    limits: Limits,
     next_id: u64,
     next_sweep_ns: Option<i64>,
     last_touched: Option<FlowKey>,
@@ -233,10 +227,11 @@ pub struct FlowTable<H: FlowHandler> {
 }
 
 impl<H: FlowHandler> FlowTable<H> {
-    pub fn new(config: FlowConfig) -> Self {
+    pub fn new(config: FlowConfig, limits: Limits) -> Self {
         FlowTable {
             flows: AHashMap::new(),
             config,
+            limits,
             next_id: 1,
             next_sweep_ns: None,
             last_touched: None,
@@ -249,6 +244,11 @@ impl<H: FlowHandler> FlowTable<H> {
 
     pub fn active_flows(&self) -> usize {
         self.flows.len()
+    }
+
+    /// Flows followed (handed to a handler) so far: a new one has the id this returns.
+    pub fn followed(&self) -> u64 {
+        self.next_id - 1
     }
 
     /// Visits every followed connection still open (live capture timers use this).
@@ -341,7 +341,7 @@ impl<H: FlowHandler> FlowTable<H> {
                 packets_by_side: [0, 0],
             };
             let tcp = (transport == TransportKind::Tcp)
-                .then(|| Box::new(TcpReassembler::new(self.config.max_buffer)));
+                .then(|| Box::new(TcpReassembler::new(self.limits.max_buffer)));
             self.flows.insert(
                 key,
                 Flow {
@@ -393,7 +393,7 @@ impl<H: FlowHandler> FlowTable<H> {
                     }
                     flow.meta.id = self.next_id;
                     self.next_id += 1;
-                    flow.handler = Some(Box::new(H::open(&flow.meta)));
+                    flow.handler = Some(Box::new(H::open(&flow.meta, &self.limits)));
                 }
                 Interest::Undecided => {}
             }
@@ -471,7 +471,7 @@ impl<H: FlowHandler> FlowTable<H> {
 
     fn maybe_sweep(&mut self, now_ns: i64, done: &mut Vec<FinishedFlow<H>>) {
         let due = self.next_sweep_ns.is_none_or(|t| now_ns >= t);
-        if !due && self.flows.len() <= self.config.max_flows {
+        if !due && self.flows.len() <= self.limits.max_flows {
             return;
         }
         self.next_sweep_ns = Some(now_ns.saturating_add(1_000_000_000));
@@ -517,13 +517,13 @@ impl<H: FlowHandler> FlowTable<H> {
                 finish(flow, &last, done);
             }
         }
-        if self.flows.len() > self.config.max_flows {
+        if self.flows.len() > self.limits.max_flows {
             let mut by_age: Vec<(i64, FlowKey)> = self
                 .flows
                 .iter()
                 .map(|(k, f)| (f.meta.last.ts_ns, *k))
                 .collect();
-            let excess = self.flows.len() - self.config.max_flows * 9 / 10;
+            let excess = self.flows.len() - self.limits.max_flows * 9 / 10;
             by_age.select_nth_unstable_by_key(excess.saturating_sub(1), |(t, _)| *t);
             for (_, key) in by_age.into_iter().take(excess) {
                 if let Some(flow) = self.flows.remove(&key) {

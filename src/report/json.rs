@@ -3,8 +3,10 @@
 
 use serde::Serialize;
 
+use crate::diagnose::flood::{ServerReport, VerdictCounts};
 use crate::diagnose::{Diagnosed, Finding, Verdict};
 use crate::flow::{Gap, Side, TcpStats, TransportKind};
+use crate::pipeline::RunSummary;
 use crate::proto::gcc::{ClientData, ServerData};
 use crate::proto::tls;
 use crate::session::Connection;
@@ -12,6 +14,8 @@ use crate::timefmt::{ms_between, rfc3339_us};
 
 #[derive(Debug, Serialize)]
 pub struct ConnectionJson<'a> {
+    /// `"connection"`; the closing capture-level line has `"summary"`.
+    pub kind: &'static str,
     pub id: u64,
     pub transport: TransportKind,
     pub client: String,
@@ -34,6 +38,10 @@ pub struct ConnectionJson<'a> {
     pub udp_peers: &'a [u64],
     pub findings: &'a [Finding],
     pub timeline: Vec<EventJson>,
+    /// Events left out of `timeline` (past `--max-timeline-events`).
+    pub timeline_dropped: u64,
+    /// Finished early because the flow table was full (`--max-flows`).
+    pub evicted: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -293,6 +301,7 @@ impl<'a> ConnectionJson<'a> {
         let t0 = m.first.ts_ns;
         let c = &d.connection;
         ConnectionJson {
+            kind: "connection",
             id: m.id,
             transport: m.transport,
             client: m.client.to_string(),
@@ -336,6 +345,8 @@ impl<'a> ConnectionJson<'a> {
                     event: e.text.clone(),
                 })
                 .collect(),
+            timeline_dropped: c.timeline.dropped,
+            evicted: d.evicted,
         }
     }
 }
@@ -359,4 +370,67 @@ pub fn to_line(d: &Diagnosed) -> String {
             d.meta.id
         )
     })
+}
+
+/// The closing line: what the run found about the capture as a whole.
+#[derive(Debug, Serialize)]
+pub struct SummaryLineJson<'a> {
+    pub kind: &'static str,
+    pub summary: SummaryJson<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SummaryJson<'a> {
+    pub packets: u64,
+    pub connections: u64,
+    pub evicted: u64,
+    pub timelines_truncated: u64,
+    pub servers: Vec<ServerJson<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServerJson<'a> {
+    pub server: String,
+    pub transport: TransportKind,
+    pub connections: u64,
+    pub distinct_clients: u64,
+    pub distinct_clients_capped: bool,
+    pub verdicts: VerdictCounts,
+    pub findings: &'a [Finding],
+}
+
+impl<'a> ServerJson<'a> {
+    fn new(s: &'a ServerReport) -> Self {
+        ServerJson {
+            server: s.server.to_string(),
+            transport: s.transport,
+            connections: s.connections,
+            distinct_clients: s.distinct_clients,
+            distinct_clients_capped: s.distinct_clients_capped,
+            verdicts: s.verdicts,
+            findings: &s.findings,
+        }
+    }
+}
+
+/// The closing `"kind": "summary"` line (no trailing newline), printed after the connections
+/// when the run has something to say about the capture as a whole: a flooded server, or
+/// connections evicted from a full flow table. None otherwise.
+pub fn summary_line(s: &RunSummary) -> Option<String> {
+    if s.servers.is_empty() && s.evicted == 0 {
+        return None;
+    }
+    let line = SummaryLineJson {
+        kind: "summary",
+        summary: SummaryJson {
+            packets: s.packets,
+            connections: s.connections,
+            evicted: s.evicted,
+            timelines_truncated: s.timelines_truncated,
+            servers: s.servers.iter().map(ServerJson::new).collect(),
+        },
+    };
+    Some(serde_json::to_string(&line).unwrap_or_else(|e| {
+        format!("{{\"kind\":\"summary\",\"error\":\"cannot serialise the summary: {e}\"}}")
+    }))
 }

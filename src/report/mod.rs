@@ -5,6 +5,7 @@
 pub mod html;
 pub mod json;
 pub mod ndjson_stream;
+pub mod summary;
 pub mod table;
 pub mod waterfall;
 

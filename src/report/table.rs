@@ -5,7 +5,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table};
 
 use super::{connection_label, duration_text, headline, phase_reached, VERDICTS_WORST_FIRST};
-use crate::diagnose::{Diagnosed, Severity, Verdict};
+use crate::diagnose::{Diagnosed, Finding, Severity, Verdict};
 use crate::flow::Side;
 use crate::timefmt::{clock, ms_between};
 
@@ -117,29 +117,35 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
 /// The findings of one connection as text: title, explanation, evidence frames, fix.
 /// `detail` adds each evidence frame's note.
 pub fn findings_block(d: &Diagnosed, min: Severity, width: usize, detail: bool) -> String {
-    let mut s = String::new();
-    for f in d.findings.iter().filter(|f| f.severity >= min) {
-        s.push_str(&wrap(
-            &format!("[{}] {} ({})", f.severity.name(), f.title, f.code),
-            width,
-            "  ",
-        ));
-        s.push_str(&wrap(&f.explanation, width, "    "));
-        if !f.evidence.is_empty() {
-            let ev = if detail {
-                f.evidence
-                    .iter()
-                    .map(|e| format!("frame {} at {:.1} ms: {}", e.frame, e.t_ms, e.note))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            } else {
-                let frames: Vec<String> = f.evidence.iter().map(|e| e.frame.to_string()).collect();
-                format!("frames {}", frames.join(", "))
-            };
-            s.push_str(&wrap(&format!("evidence: {ev}"), width, "    "));
-        }
-        s.push_str(&wrap(&format!("fix: {}", f.fix), width, "    "));
+    d.findings
+        .iter()
+        .filter(|f| f.severity >= min)
+        .map(|f| finding_text(f, width, detail))
+        .collect()
+}
+
+/// One finding as text: title, explanation, evidence frames (with notes when `detail`), fix.
+pub fn finding_text(f: &Finding, width: usize, detail: bool) -> String {
+    let mut s = wrap(
+        &format!("[{}] {} ({})", f.severity.name(), f.title, f.code),
+        width,
+        "  ",
+    );
+    s.push_str(&wrap(&f.explanation, width, "    "));
+    if !f.evidence.is_empty() {
+        let ev = if detail {
+            f.evidence
+                .iter()
+                .map(|e| format!("frame {} at {:.1} ms: {}", e.frame, e.t_ms, e.note))
+                .collect::<Vec<_>>()
+                .join("; ")
+        } else {
+            let frames: Vec<String> = f.evidence.iter().map(|e| e.frame.to_string()).collect();
+            format!("frames {}", frames.join(", "))
+        };
+        s.push_str(&wrap(&format!("evidence: {ev}"), width, "    "));
     }
+    s.push_str(&wrap(&format!("fix: {}", f.fix), width, "    "));
     s
 }
 
@@ -163,6 +169,18 @@ pub fn timeline_table(d: &Diagnosed, color: bool) -> Table {
                 Side::Server => "C←S".to_string(),
             },
             e.text.clone(),
+        ]);
+    }
+    let tl = &d.connection.timeline;
+    if tl.dropped > 0 {
+        table.add_row(vec![
+            String::new(),
+            String::new(),
+            String::new(),
+            format!(
+                "... {} more events not kept (the first {} are, --max-timeline-events)",
+                tl.dropped, tl.max
+            ),
         ]);
     }
     table

@@ -16,6 +16,7 @@ use crate::flow::{
     FlowHandler, FlowMeta, Interest, PacketInfo, SegmentSummary, Side, StreamOutput, TcpStats,
     TransportKind,
 };
+use crate::limits::Limits;
 use crate::proto::{rdpeudp, x224};
 
 pub use phases::compute_phases;
@@ -82,6 +83,15 @@ pub struct LiveMarks {
 const MAX_DECODE_ERRORS: usize = 8;
 
 impl Connection {
+    /// A fresh connection whose timeline and TLS reassembly obey `limits`.
+    pub fn with_limits(limits: &Limits) -> Self {
+        Connection {
+            timeline: Timeline::with_max(limits.max_timeline_events),
+            tls: TlsState::with_max_handshake(limits.max_tls_handshake),
+            ..Connection::default()
+        }
+    }
+
     fn handle_pdu(&mut self, at: &PacketInfo, side: Side, pdu: Pdu<'_>) {
         match pdu {
             Pdu::Tpkt(bytes) => rdp::handle_tpkt(self, at, side, bytes),
@@ -186,8 +196,8 @@ impl FlowHandler for Connection {
         }
     }
 
-    fn open(_meta: &FlowMeta) -> Self {
-        Connection::default()
+    fn open(_meta: &FlowMeta, limits: &Limits) -> Self {
+        Connection::with_limits(limits)
     }
 
     fn on_stream(&mut self, pkt: &PacketInfo, side: Side, out: StreamOutput<'_>) {

@@ -12,17 +12,32 @@ pub struct Event {
 }
 
 /// Events of one connection, capped so a long session cannot grow it without bound.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Timeline {
     pub events: Vec<Event>,
+    /// Events left out once `max` were kept.
     pub dropped: u64,
+    /// Most events kept (`Limits::max_timeline_events`).
+    pub max: usize,
 }
 
-pub const MAX_EVENTS: usize = 256;
+impl Default for Timeline {
+    fn default() -> Self {
+        Timeline::with_max(crate::limits::Limits::default().max_timeline_events)
+    }
+}
 
 impl Timeline {
+    pub fn with_max(max: usize) -> Self {
+        Timeline {
+            events: Vec::new(),
+            dropped: 0,
+            max,
+        }
+    }
+
     pub fn push(&mut self, at: &PacketInfo, dir: Side, text: impl Into<String>) {
-        if self.events.len() < MAX_EVENTS {
+        if self.events.len() < self.max {
             self.events.push(Event {
                 at: *at,
                 dir,

@@ -45,6 +45,14 @@ pub struct TlsState {
 pub const EARLY_RECORDS: usize = 48;
 
 impl TlsState {
+    /// A fresh state whose TLS reassembly skips handshake messages over `max` bytes.
+    pub fn with_max_handshake(max: usize) -> Self {
+        TlsState {
+            conversation: TlsConversation::with_max_handshake(max),
+            ..TlsState::default()
+        }
+    }
+
     pub fn is_tls13(&self) -> bool {
         self.server_hello
             .as_ref()

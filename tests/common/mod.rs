@@ -75,3 +75,42 @@ pub fn have_tool(name: &str) -> bool {
     }
     ok
 }
+
+/// A SYN flood as a pcap: `n` SYNs to 192.168.255.1:3389, one every `spacing_us` µs, each
+/// from its own address (10.x.y.z), none answered.
+pub fn write_syn_flood(path: &Path, n: u32, spacing_us: u64) {
+    let syn = |i: u32| {
+        let src = [10, (i >> 16) as u8, (i >> 8) as u8, i as u8];
+        let b = etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4(src, [192, 168, 255, 1], 64)
+            .tcp(
+                40_000 + (i % 20_000) as u16,
+                3389,
+                i.wrapping_mul(2_654_435_761),
+                64_240,
+            )
+            .syn();
+        let mut out = Vec::with_capacity(b.size(0));
+        b.write(&mut out, &[]).expect("build SYN");
+        out
+    };
+    let mut b = Vec::with_capacity(24 + n as usize * 70);
+    for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 262_144, 1] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    let t0 = 1_700_000_000u64 * 1_000_000;
+    for i in 0..n {
+        let t = t0 + u64::from(i) * spacing_us;
+        let frame = syn(i);
+        for v in [
+            (t / 1_000_000) as u32,
+            (t % 1_000_000) as u32,
+            frame.len() as u32,
+            frame.len() as u32,
+        ] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b.extend_from_slice(&frame);
+    }
+    std::fs::write(path, b).expect("write flood");
+}

@@ -262,6 +262,8 @@ pub struct Corpus {
     pub conversations: Vec<Vec<Pdu>>,
     /// Whole capture files (small ones), for the pipeline target.
     pub files: Vec<Vec<u8>>,
+    /// UDP payloads to or from an RDP-UDP port (3389, 3391): RDP-UDP v1 and v2 datagrams.
+    pub datagrams: Vec<Vec<u8>>,
 }
 
 pub fn corpus() -> &'static Corpus {
@@ -286,25 +288,29 @@ fn capture_files() -> Vec<PathBuf> {
 fn build_corpus() -> Corpus {
     let mut conversations = Vec::new();
     let mut files = Vec::new();
+    let mut datagrams = Vec::new();
     for path in capture_files() {
         if let Ok(bytes) = std::fs::read(&path) {
             if bytes.len() <= 64 * 1024 {
                 files.push(bytes);
             }
         }
-        conversations.extend(conversations_in(&path));
+        conversations.extend(conversations_in(&path, &mut datagrams));
     }
     Corpus {
         conversations,
         files,
+        datagrams,
     }
 }
 
 type Dir = (std::net::IpAddr, u16, std::net::IpAddr, u16);
 
 /// Cuts every TCP connection with an RDP port into PDUs, naively reassembled (in order,
-/// retransmissions dropped by sequence number), at most 64 KiB per direction.
-fn conversations_in(path: &Path) -> Vec<Vec<Pdu>> {
+/// retransmissions dropped by sequence number), at most 64 KiB per direction; the payloads
+/// of UDP datagrams on an RDP-UDP port go to `datagrams` (at most 2000 per file).
+fn conversations_in(path: &Path, datagrams: &mut Vec<Vec<u8>>) -> Vec<Vec<Pdu>> {
+    let datagrams_before = datagrams.len();
     let Ok(mut cap) = pcap::Capture::from_file(path) else {
         return Vec::new();
     };
@@ -340,6 +346,16 @@ fn conversations_in(path: &Path) -> Vec<Vec<Pdu>> {
             ),
             None => continue,
         };
+        if let Some(TransportSlice::Udp(udp)) = &s.transport {
+            let ports = [udp.source_port(), udp.destination_port()];
+            if ports.iter().any(|p| [3389, 3391].contains(p))
+                && !udp.payload().is_empty()
+                && datagrams.len() - datagrams_before < 2000
+            {
+                datagrams.push(udp.payload().to_vec());
+            }
+            continue;
+        }
         let Some(TransportSlice::Tcp(tcp)) = &s.transport else {
             continue;
         };

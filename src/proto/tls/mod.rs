@@ -145,16 +145,34 @@ struct Direction {
 }
 
 /// The TLS state of one connection, fed whole records by the caller's framing.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TlsConversation {
     client: Direction,
     server: Direction,
     tls13: bool,
+    /// Largest handshake message reassembled; larger ones are skipped.
+    max_handshake: usize,
+}
+
+impl Default for TlsConversation {
+    fn default() -> Self {
+        Self::with_max_handshake(MAX_HANDSHAKE)
+    }
 }
 
 impl TlsConversation {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A conversation that skips handshake messages longer than `max` bytes.
+    pub fn with_max_handshake(max: usize) -> Self {
+        TlsConversation {
+            client: Direction::default(),
+            server: Direction::default(),
+            tls13: false,
+            max_handshake: max,
+        }
     }
 
     /// 0 is the client's direction, anything else the server's.
@@ -226,6 +244,7 @@ impl TlsConversation {
     }
 
     fn handshake_bytes(&mut self, d: usize, mut body: &[u8], events: &mut Vec<TlsEvent>) {
+        let max_handshake = self.max_handshake;
         let dir = &mut self.dir(d);
         if dir.skipping > 0 {
             let n = dir.skipping.min(body.len());
@@ -239,7 +258,7 @@ impl TlsConversation {
                 break;
             };
             let len = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
-            if len > MAX_HANDSHAKE {
+            if len > max_handshake {
                 events.push(TlsEvent::HandshakeTooLarge { len });
                 let have = dir.pending.len() - 4;
                 dir.skipping = len.saturating_sub(have);

@@ -1,0 +1,66 @@
+//! The terminal lines about the capture as a whole, under the connection table: connections
+//! evicted from a full flow table, truncated timelines, and the servers with a capture-level
+//! finding (a connection flood).
+
+use std::fmt::Write as _;
+
+use super::table::{finding_text, wrap};
+use crate::limits::Limits;
+use crate::pipeline::RunSummary;
+
+/// Empty when there is nothing to say.
+pub fn capture_notes(s: &RunSummary, limits: &Limits, width: usize) -> String {
+    let mut out = String::new();
+    if s.evicted > 0 {
+        out.push('\n');
+        out.push_str(&wrap(
+            &format!(
+                "{} connection{} finished early: the flow table was full (--max-flows {}); \
+                 their verdicts may be premature.",
+                s.evicted,
+                if s.evicted == 1 { " was" } else { "s were" },
+                limits.max_flows
+            ),
+            width,
+            "",
+        ));
+    }
+    if s.timelines_truncated > 0 {
+        out.push('\n');
+        out.push_str(&wrap(
+            &format!(
+                "{} connection timeline{} cut at {} events (--max-timeline-events).",
+                s.timelines_truncated,
+                if s.timelines_truncated == 1 {
+                    " was"
+                } else {
+                    "s were"
+                },
+                limits.max_timeline_events
+            ),
+            width,
+            "",
+        ));
+    }
+    for server in &s.servers {
+        let clients = if server.distinct_clients_capped {
+            format!("at least {}", server.distinct_clients)
+        } else {
+            server.distinct_clients.to_string()
+        };
+        let _ = writeln!(
+            out,
+            "\nserver {} ({}): {} connections from {clients} distinct clients",
+            server.server,
+            match server.transport {
+                crate::flow::TransportKind::Tcp => "tcp",
+                crate::flow::TransportKind::Udp => "udp",
+            },
+            server.connections,
+        );
+        for f in &server.findings {
+            out.push_str(&finding_text(f, width, true));
+        }
+    }
+    out
+}
