@@ -288,7 +288,7 @@ def main():
     ap.add_argument("-o", "--output", required=True)
     ap.add_argument("--fixtures", default=os.path.join(here, "..", "fixtures", "lab"))
     ap.add_argument("--data-segments", type=int, default=400, help="server segments in each healthy data phase")
-    ap.add_argument("--spacing-ms", type=float, default=300.0, help="time between connection starts")
+    ap.add_argument("--spacing-ms", type=float, default=600.0, help="time between connection starts")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     target = parse_size(args.size)

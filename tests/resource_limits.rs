@@ -109,8 +109,11 @@ fn syn_flood_of_100k_connections_stays_under_200_mb() {
     let s = &servers[0];
     assert_eq!(s["server"], "192.168.255.1:3389");
     assert_eq!(s["connections"], u64::from(FLOOD));
-    assert_eq!(s["distinct_clients"], u64::from(FLOOD));
-    assert_eq!(s["distinct_clients_capped"], false);
+    // Each SYN comes from its own address: 10^5 clients, counted in fixed memory.
+    let clients = s["distinct_clients"].as_u64().expect("distinct_clients");
+    let error = clients.abs_diff(u64::from(FLOOD)) as f64 / f64::from(FLOOD);
+    assert!(error < 0.05, "distinct clients {clients} for {FLOOD}");
+    assert_eq!(s["distinct_clients_estimated"], true);
     let f = &s["findings"][0];
     assert_eq!(f["code"], "connection-flood");
     assert_eq!(f["severity"], "info");
@@ -129,9 +132,9 @@ fn syn_flood_of_100k_connections_stays_under_200_mb() {
     let (table_kb, code, printed) = run_measured(&["analyze", p]);
     eprintln!("SYN flood, table: peak RSS {} MB", table_kb / 1024);
     assert!(
-        printed.tail.contains(
-            "server 192.168.255.1:3389 (tcp): 100000 connections from 100000 distinct clients"
-        ) && printed.tail.contains("(connection-flood)"),
+        printed.tail.contains(&format!(
+            "server 192.168.255.1:3389 (tcp): 100000 connections from about {clients} distinct clients"
+        )) && printed.tail.contains("(connection-flood)"),
         "{}",
         printed.tail
     );

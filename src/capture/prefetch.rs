@@ -13,14 +13,15 @@ use super::source::RawPacket;
 /// Packets per batch: large enough that the channel is rarely touched, small enough that
 /// the analysis starts right away and a batch stays in the CPU cache.
 const BATCH_PACKETS: usize = 256;
-/// Bytes per batch before it is sent even if it holds fewer packets (jumbo frames).
-const BATCH_BYTES: usize = 512 * 1024;
+/// Bytes a batch holds: allocated once, so the reader's memory is the same after a
+/// gigabyte as after a megabyte (a growing buffer would keep its largest size).
+const BATCH_BYTES: usize = 256 * 1024;
 /// Batches in flight between the threads (plus one being filled and one being read) when
 /// reading files: the reader only has to stay ahead.
-const FILE_DEPTH: usize = 4;
+const FILE_DEPTH: usize = 3;
 /// When capturing live: the queue absorbs the analysis' pauses (a burst of connections
 /// ending, a slow terminal) so the kernel's ring never fills; at most this many batches
-/// (64 MB of jumbo frames, a few MB at typical sizes).
+/// (32 MB, allocated only as far as the analysis falls behind).
 pub const LIVE_DEPTH: usize = 128;
 
 #[derive(Debug, Clone, Copy)]
@@ -35,13 +36,26 @@ struct Header {
 }
 
 /// Packets copied out of libpcap's buffer, back to back.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Batch {
     data: Vec<u8>,
     headers: Vec<Header>,
 }
 
 impl Batch {
+    fn new() -> Self {
+        Batch {
+            data: Vec::with_capacity(BATCH_BYTES),
+            headers: Vec::with_capacity(BATCH_PACKETS),
+        }
+    }
+
+    /// Whether `len` more bytes fit without growing the buffer (a packet larger than a
+    /// whole batch goes alone into an empty one).
+    fn fits(&self, len: usize) -> bool {
+        self.headers.is_empty() || self.data.len() + len <= BATCH_BYTES
+    }
+
     fn push(&mut self, p: &RawPacket) {
         let start = self.data.len();
         self.data.extend_from_slice(p.data);
@@ -57,12 +71,14 @@ impl Batch {
     }
 
     fn is_full(&self) -> bool {
-        self.headers.len() >= BATCH_PACKETS || self.data.len() >= BATCH_BYTES
+        self.headers.len() >= BATCH_PACKETS
     }
 
     fn clear(&mut self) {
         self.data.clear();
         self.headers.clear();
+        // A huge packet made it grow: back to the usual size, memory stays flat.
+        self.data.shrink_to(BATCH_BYTES);
     }
 
     fn for_each(&self, f: &mut impl FnMut(&RawPacket)) {
@@ -94,6 +110,9 @@ pub struct Producer<'a> {
 
 impl Producer<'_> {
     pub fn push(&mut self, p: &RawPacket) {
+        if !self.current.fits(p.data.len()) {
+            self.flush();
+        }
         self.current.push(p);
         if self.current.is_full() {
             self.flush();
@@ -113,7 +132,7 @@ impl Producer<'_> {
             Ok(b) => b,
             Err(_) if self.allocated < self.depth + 2 => {
                 self.allocated += 1;
-                Batch::default()
+                Batch::new()
             }
             // Every batch is in flight: wait for the consumer to give one back.
             Err(_) => match self.empty.recv() {
@@ -195,7 +214,7 @@ where
             let mut producer = Producer {
                 full: full_tx,
                 empty: empty_rx,
-                current: Batch::default(),
+                current: Batch::new(),
                 allocated: 1,
                 depth,
                 closed: Cell::new(false),
@@ -282,18 +301,23 @@ mod tests {
     }
 
     #[test]
-    fn large_packets_close_a_batch_before_it_holds_its_packet_count() {
+    fn large_packets_close_a_batch_before_it_holds_its_packet_count_and_a_huge_one_goes_alone() {
         let big = vec![0xab; BATCH_BYTES / 3 + 1];
+        let huge = vec![0xcd; BATCH_BYTES * 2];
         let mut sizes = Vec::new();
         read_ahead(
             |p: &mut Producer| {
                 for frame in 1..=10 {
                     p.push(&packet(frame, &big));
                 }
+                p.push(&packet(11, &huge));
+                p.push(&packet(12, &big));
             },
             |p| sizes.push(p.data.len()),
         );
-        assert_eq!(sizes, vec![big.len(); 10]);
+        let mut expected = vec![big.len(); 10];
+        expected.extend([huge.len(), big.len()]);
+        assert_eq!(sizes, expected);
     }
 
     #[test]

@@ -1,25 +1,21 @@
 //! Capture-level diagnosis: a server (address, port) that receives a flood of connection
 //! attempts (a SYN flood, a scan, a password-guessing run). Connections are counted per
 //! server as they open, in capture order, in one-second buckets over a sliding window; the
-//! memory per server is a handful of buckets and a capped set of client addresses, and the
-//! number of servers tracked is capped too.
+//! memory per server is a handful of buckets and a fixed-size distinct counter of client
+//! addresses, and the number of servers tracked is capped too.
 
 use std::collections::VecDeque;
-use std::net::IpAddr;
 
-use ahash::{AHashMap, AHashSet};
+use ahash::AHashMap;
 use serde::Serialize;
 
+use super::distinct::DistinctCounter;
 use super::{finding, DiagnoseConfig, Evidence, Finding, Verdict};
 use crate::flow::{Endpoint, FlowMeta, PacketInfo, TransportKind};
 use crate::timefmt::ms_between;
 
 /// Servers tracked at once; past it the quietest are forgotten.
 const MAX_SERVERS: usize = 4096;
-/// Distinct client addresses remembered per server; past it the count says "at least".
-const CLIENTS_PER_SERVER: usize = 100_000;
-/// Distinct client addresses remembered over all servers (about 6 MB).
-const CLIENT_BUDGET: usize = 250_000;
 /// Longest sliding window, however the thresholds are set.
 const MAX_WINDOW_S: i64 = 3600;
 
@@ -62,8 +58,8 @@ pub struct ServerReport {
     pub server: Endpoint,
     pub connections: u64,
     pub distinct_clients: u64,
-    /// The distinct client count reached its cap: there were at least that many.
-    pub distinct_clients_capped: bool,
+    /// Too many clients to keep: `distinct_clients` is an estimate (about 1.6 % error).
+    pub distinct_clients_estimated: bool,
     pub verdicts: VerdictCounts,
     pub findings: Vec<Finding>,
 }
@@ -89,8 +85,7 @@ struct Burst {
 #[derive(Default)]
 struct ServerTally {
     connections: u64,
-    clients: AHashSet<IpAddr>,
-    clients_capped: bool,
+    clients: DistinctCounter,
     verdicts: VerdictCounts,
     window: VecDeque<Bucket>,
     in_window: u64,
@@ -104,9 +99,10 @@ type ServerKey = (TransportKind, Endpoint);
 /// Counts connections per server and finds the ones flooded.
 pub struct FloodTracker {
     servers: AHashMap<ServerKey, ServerTally>,
-    clients_kept: usize,
     min_connections: u64,
     window_s: i64,
+    /// Capture second of the last `forget_quiet`.
+    last_forget_sec: i64,
 }
 
 impl FloodTracker {
@@ -120,9 +116,9 @@ impl FloodTracker {
         let window_s = ((min_connections as f64 / rate).ceil() as i64).clamp(1, MAX_WINDOW_S);
         FloodTracker {
             servers: AHashMap::new(),
-            clients_kept: 0,
             min_connections,
             window_s,
+            last_forget_sec: i64::MIN,
         }
     }
 
@@ -134,19 +130,16 @@ impl FloodTracker {
     /// A new connection (its first packet), in capture order.
     pub fn opened(&mut self, meta: &FlowMeta) {
         let key = (meta.transport, meta.server);
+        let now_sec = meta.first.ts_ns.div_euclid(1_000_000_000);
+        if now_sec >= self.last_forget_sec.saturating_add(self.window_s) {
+            self.forget_quiet(now_sec);
+        }
         if self.servers.len() >= MAX_SERVERS && !self.servers.contains_key(&key) {
             self.prune();
         }
         let t = self.servers.entry(key).or_default();
         t.connections += 1;
-        let client = meta.client.ip;
-        if t.clients.len() < CLIENTS_PER_SERVER && self.clients_kept < CLIENT_BUDGET {
-            if t.clients.insert(client) {
-                self.clients_kept += 1;
-            }
-        } else if !t.clients.contains(&client) {
-            t.clients_capped = true;
-        }
+        t.clients.insert(meta.client.ip);
         let at = meta.first;
         let sec = at.ts_ns.div_euclid(1_000_000_000);
         match t.window.back_mut() {
@@ -200,6 +193,16 @@ impl FloodTracker {
         }
     }
 
+    /// Forgets the servers that were never flooded and had no connection within the window:
+    /// all that is kept of a server is what a flood report needs, so memory follows the
+    /// servers in use, not every server the capture ever saw.
+    fn forget_quiet(&mut self, now_sec: i64) {
+        self.last_forget_sec = now_sec;
+        let horizon = now_sec - self.window_s;
+        self.servers
+            .retain(|_, t| t.burst.is_some() || t.window.back().is_some_and(|b| b.sec > horizon));
+    }
+
     /// Forgets the half of the servers with the fewest connections, flooded ones last.
     fn prune(&mut self) {
         let mut order: Vec<(bool, u64, ServerKey)> = self
@@ -209,9 +212,7 @@ impl FloodTracker {
             .collect();
         order.sort_unstable_by_key(|(flooded, n, _)| (*flooded, *n));
         for (_, _, key) in order.into_iter().take(MAX_SERVERS / 2) {
-            if let Some(t) = self.servers.remove(&key) {
-                self.clients_kept -= t.clients.len();
-            }
+            self.servers.remove(&key);
         }
     }
 
@@ -226,8 +227,8 @@ impl FloodTracker {
                     transport: *transport,
                     server: *server,
                     connections: t.connections,
-                    distinct_clients: t.clients.len() as u64,
-                    distinct_clients_capped: t.clients_capped,
+                    distinct_clients: t.clients.count(),
+                    distinct_clients_estimated: t.clients.is_estimate(),
                     verdicts: t.verdicts,
                     findings: vec![self.flood_finding(*transport, server, t, &burst)],
                 })
@@ -247,10 +248,10 @@ impl FloodTracker {
         let span_ms = ms_between(burst.first.ts_ns, burst.last.ts_ns);
         // Over at least a second, so the mean never exceeds the busiest second.
         let mean = burst.connections as f64 / (span_ms / 1000.0).max(1.0);
-        let clients = if t.clients_capped {
-            format!("at least {}", t.clients.len())
+        let clients = if t.clients.is_estimate() {
+            format!("about {}", t.clients.count())
         } else {
-            t.clients.len().to_string()
+            t.clients.count().to_string()
         };
         let v = &t.verdicts;
         let finished = v.total();
@@ -323,7 +324,7 @@ fn span_text(ms: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::Ipv4Addr;
+    use std::net::{IpAddr, Ipv4Addr};
 
     fn meta(id: u64, client: u32, server_port: u16, ts_ns: i64) -> FlowMeta {
         let at = PacketInfo {
@@ -390,7 +391,7 @@ mod tests {
         assert_eq!(s.server.port, 3389);
         assert_eq!(s.connections, 25);
         assert_eq!(s.distinct_clients, 5);
-        assert!(!s.distinct_clients_capped);
+        assert!(!s.distinct_clients_estimated);
         assert_eq!(s.verdicts.failed, 10);
         assert_eq!(s.verdicts.ok, 10);
         let f = &s.findings[0];

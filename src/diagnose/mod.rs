@@ -2,6 +2,7 @@
 //! each with the evidence that shows it and the fix.
 
 pub mod catalog;
+mod distinct;
 pub mod flood;
 mod handshake;
 mod network;

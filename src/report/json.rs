@@ -394,7 +394,7 @@ pub struct ServerJson<'a> {
     pub transport: TransportKind,
     pub connections: u64,
     pub distinct_clients: u64,
-    pub distinct_clients_capped: bool,
+    pub distinct_clients_estimated: bool,
     pub verdicts: VerdictCounts,
     pub findings: &'a [Finding],
 }
@@ -406,7 +406,7 @@ impl<'a> ServerJson<'a> {
             transport: s.transport,
             connections: s.connections,
             distinct_clients: s.distinct_clients,
-            distinct_clients_capped: s.distinct_clients_capped,
+            distinct_clients_estimated: s.distinct_clients_estimated,
             verdicts: s.verdicts,
             findings: &s.findings,
         }

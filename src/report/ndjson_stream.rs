@@ -11,9 +11,9 @@ use crate::diagnose::Diagnosed;
 use crate::report::json;
 
 /// Connections per batch handed to the writer thread.
-const BATCH: usize = 32;
+const BATCH: usize = 16;
 /// Batches waiting for the writer before the analysis waits for it.
-const DEPTH: usize = 8;
+const DEPTH: usize = 4;
 
 pub struct NdjsonStream {
     pending: Vec<Diagnosed>,

@@ -43,8 +43,8 @@ pub fn capture_notes(s: &RunSummary, limits: &Limits, width: usize) -> String {
         ));
     }
     for server in &s.servers {
-        let clients = if server.distinct_clients_capped {
-            format!("at least {}", server.distinct_clients)
+        let clients = if server.distinct_clients_estimated {
+            format!("about {}", server.distinct_clients)
         } else {
             server.distinct_clients.to_string()
         };
