@@ -322,7 +322,9 @@ impl<H: FlowHandler> FlowTable<H> {
                 }
             }
         }
-        if !self.flows.contains_key(&key) {
+        let max_buffer = self.limits.max_buffer;
+        // One hash and one probe per packet: the flow is found or made in the same step.
+        let flow = self.flows.entry(key).or_insert_with(|| {
             let client_is_src = client_is_source::<H>(transport, flags, src, dst, payload);
             let (client, server) = if client_is_src {
                 (src, dst)
@@ -341,23 +343,17 @@ impl<H: FlowHandler> FlowTable<H> {
                 packets_by_side: [0, 0],
             };
             let tcp = (transport == TransportKind::Tcp)
-                .then(|| Box::new(TcpReassembler::new(self.limits.max_buffer)));
-            self.flows.insert(
-                key,
-                Flow {
-                    meta,
-                    last_segment: [None, None],
-                    duplicates: 0,
-                    interest: Interest::Undecided,
-                    client_payloads_seen: 0,
-                    tcp,
-                    handler: None,
-                },
-            );
-        }
-        let Some(flow) = self.flows.get_mut(&key) else {
-            return;
-        };
+                .then(|| Box::new(TcpReassembler::new(max_buffer)));
+            Flow {
+                meta,
+                last_segment: [None, None],
+                duplicates: 0,
+                interest: Interest::Undecided,
+                client_payloads_seen: 0,
+                tcp,
+                handler: None,
+            }
+        });
         let side = if src == flow.meta.client {
             Side::Client
         } else {
