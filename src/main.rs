@@ -597,6 +597,7 @@ fn run_report(args: &ReportArgs) -> Result<ExitCode> {
         connections: &collected,
         packets: summary.packets,
         omitted: tally.omitted(&collected),
+        notes: &summary::capture_notes(&summary, &args.limits.limits(), 100),
         warnings: &warnings,
     });
     for w in &summary.warnings {

@@ -182,3 +182,28 @@ fn report_to_standard_output() {
     // A healthy connection is collapsed.
     assert!(html.contains("<details class=\"conn\" id=\"conn-1\">"));
 }
+
+#[test]
+fn capture_level_findings_and_redaction_reach_the_report() {
+    // Five lab connections to one server within minutes, with a flood threshold low enough
+    // (3 within 600 s) to call them one: the server's connection-flood finding is on the
+    // page, and under --redact the server's real address is not.
+    let (html, path, _) = report(
+        "flood",
+        &[
+            "--flood-connections",
+            "3",
+            "--flood-rate",
+            "0.005",
+            "--redact-key",
+            "k",
+        ],
+    );
+    assert!(html.contains("<pre class=\"notes\">"), "capture notes");
+    assert!(html.contains("(connection-flood)"), "the flood finding");
+    assert!(
+        !html.contains("10.99.0.1"),
+        "the server's address is redacted"
+    );
+    let _ = std::fs::remove_file(path);
+}

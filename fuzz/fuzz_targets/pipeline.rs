@@ -37,6 +37,7 @@ fuzz_target!(|data: &[u8]| {
         connections: &all,
         packets: run.packets,
         omitted: None,
+        notes: &summary::capture_notes(&run, &Limits::default(), 100),
         warnings: &[],
     });
 });

@@ -21,6 +21,9 @@ pub struct ReportInput<'a> {
     pub packets: u64,
     /// Said under the table when it shows only some of the connections.
     pub omitted: Option<String>,
+    /// What the run says about the capture as a whole (connection floods, evictions), as
+    /// the terminal prints it under the table; empty when there is nothing.
+    pub notes: &'a str,
     /// Warnings about the input (a truncated file, time going backwards).
     pub warnings: &'a [String],
 }
@@ -81,6 +84,7 @@ svg text { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace
 svg .axis { stroke:#8c959f; stroke-width:1; } svg .grid { stroke:#eaeef2; stroke-width:1; }
 svg .tick { fill:var(--muted); font-size:11px; }
 .warnings { color:var(--slow); }
+.notes { white-space:pre-wrap; font-size:13px; background:#f6f8fa; padding:8px 12px; border-radius:6px; }
 details.files { display:inline; } details.files summary { display:inline; cursor:pointer; }
 "#;
 
@@ -182,6 +186,10 @@ fn push_summary(out: &mut String, input: &ReportInput) {
     out.push_str("</tbody>\n</table>\n");
     if let Some(note) = &input.omitted {
         let _ = writeln!(out, "<p class=\"meta\">{}</p>", escape(note));
+    }
+    let notes = input.notes.trim();
+    if !notes.is_empty() {
+        let _ = writeln!(out, "<pre class=\"notes\">{}</pre>", escape(notes));
     }
 }
 
@@ -430,6 +438,7 @@ mod tests {
             connections: conns,
             packets: 42,
             omitted: None,
+            notes: "",
             warnings: &[],
         })
     }
