@@ -37,7 +37,7 @@ pub struct ConnectionJson<'a> {
     pub tcp_peer: Option<u64>,
     pub udp_peers: &'a [u64],
     pub findings: &'a [Finding],
-    pub timeline: Vec<EventJson>,
+    pub timeline: Vec<EventJson<'a>>,
     /// Events left out of `timeline` (past `--max-timeline-events`).
     pub timeline_dropped: u64,
     /// Finished early because the flow table was full (`--max-flows`).
@@ -81,11 +81,11 @@ pub struct PhaseJson {
 }
 
 #[derive(Debug, Serialize)]
-pub struct EventJson {
+pub struct EventJson<'a> {
     pub t_ms: f64,
     pub frame: u64,
     pub dir: &'static str,
-    pub event: String,
+    pub event: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -342,7 +342,7 @@ impl<'a> ConnectionJson<'a> {
                     t_ms: ms_between(t0, e.at.ts_ns),
                     frame: e.at.frame,
                     dir: dir_name(e.dir),
-                    event: e.text.clone(),
+                    event: &e.text,
                 })
                 .collect(),
             timeline_dropped: c.timeline.dropped,

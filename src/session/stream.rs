@@ -56,10 +56,14 @@ impl StreamFramer {
             self.keep(rest);
         } else {
             self.buf.extend_from_slice(data);
-            let buf = std::mem::take(&mut self.buf);
-            let used = self.frame(&buf, emit);
-            let rest = buf.get(used..).unwrap_or_default().to_vec();
-            self.buf = rest;
+            let mut buf = std::mem::take(&mut self.buf);
+            let used = self.frame(&buf, emit).min(buf.len());
+            // The tail moves to the front of the same allocation.
+            buf.drain(..used);
+            if self.skip > 0 {
+                buf.clear();
+            }
+            self.buf = buf;
         }
     }
 
