@@ -351,13 +351,22 @@ fn span_of(d: &Diagnosed) -> ConnectionSpan {
     }
 }
 
-fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
-    let config = PipelineConfig {
-        diagnose: args.thresholds.config(),
-        limits: args.limits.limits(),
-        redact: args.privacy.redactor(),
+/// The pipeline settings every command that analyses takes from its options.
+pub(crate) fn pipeline_config(
+    thresholds: &Thresholds,
+    limits: &options::LimitArgs,
+    privacy: &options::RedactArgs,
+) -> PipelineConfig {
+    PipelineConfig {
+        diagnose: thresholds.config(),
+        limits: limits.limits(),
+        redact: privacy.redactor(),
         ..PipelineConfig::default()
-    };
+    }
+}
+
+fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
+    let config = pipeline_config(&args.thresholds, &args.limits, &args.privacy);
     let hosts = args.selection.hosts_as_shown(config.redact.as_ref());
     let mut collected: Vec<Diagnosed> = Vec::new();
     let mut tally = Tally::default();
@@ -557,12 +566,7 @@ pub(crate) fn terminal_width() -> Option<u16> {
 
 /// `rdpscope report`: the same analysis and selection as analyze, written as one HTML file.
 fn run_report(args: &ReportArgs) -> Result<ExitCode> {
-    let config = PipelineConfig {
-        diagnose: args.thresholds.config(),
-        limits: args.limits.limits(),
-        redact: args.privacy.redactor(),
-        ..PipelineConfig::default()
-    };
+    let config = pipeline_config(&args.thresholds, &args.limits, &args.privacy);
     let hosts = args.selection.hosts_as_shown(config.redact.as_ref());
     let mut collected: Vec<Diagnosed> = Vec::new();
     let mut tally = Tally::default();

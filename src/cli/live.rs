@@ -11,7 +11,7 @@ use anyhow::Result;
 
 use rdpscope::capture::live::{list_interfaces, LiveCapture, LiveOptions};
 use rdpscope::diagnose::{Diagnosed, Severity};
-use rdpscope::pipeline::{LiveEvent, Pipeline, PipelineConfig};
+use rdpscope::pipeline::{LiveEvent, Pipeline};
 use rdpscope::report::{json, summary, table};
 use rdpscope::timefmt as time_fmt;
 
@@ -93,12 +93,7 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
         let _ = ctrlc::set_handler(move || running.store(false, Ordering::SeqCst));
     }
     eprintln!("rdpscope: capturing on {} (Ctrl-C to stop)", args.interface);
-    let mut config = PipelineConfig {
-        diagnose: args.thresholds.config(),
-        limits: args.limits.limits(),
-        redact: args.privacy.redactor(),
-        ..PipelineConfig::default()
-    };
+    let mut config = crate::pipeline_config(&args.thresholds, &args.limits, &args.privacy);
     // Someone is waiting for the verdict: report a closed connection two seconds after its
     // last packet instead of waiting for stragglers as long as a file analysis does.
     config.flow.closed_linger_ns = 2_000_000_000;
