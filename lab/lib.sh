@@ -6,6 +6,7 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT_DIR=$(dirname "$LAB_DIR")
 NS_S=rdplab-srv            # server namespace
 NS_C=rdplab-cli            # client namespace
+NS_B=rdplab-br             # bridge namespace (only for scenarios that put a bridge on the path)
 IF_S=rdplab-s              # veth end in the server namespace
 IF_C=rdplab-c              # veth end in the client namespace
 SRV_IP=10.99.0.1
@@ -16,6 +17,13 @@ DISP_C=:92                 # Xvfb for xfreerdp (inside NS_C)
 PKI=$LAB_DIR/build/pki     # lab CA and server certificates (made once)
 USER_NAME=labuser
 USER_PASS=LabPass123
+KDC_IP=10.99.0.3           # second address in the server namespace: KDC and DNS server
+REALM=RDPLAB.TEST
+SRV_NAME=rdp.rdplab.test   # the RDP server's DNS name (served by the lab's dnsmasq)
+KEYLOG_LIB=$LAB_DIR/build/libkeylog.so
+LINGER_LIB=$LAB_DIR/build/liblingerzero.so
+CLIENT_ENV=()              # extra env for xfreerdp (keylog_on, abortive close)
+CAP_FILTER=""              # tcpdump filter override (default: the two lab addresses)
 PIDS=()                    # every background process we start
 CAP_PID=""
 WORK=""
@@ -43,13 +51,38 @@ ns_up() {
 }
 ns_down() {
   local ns pid
-  for ns in "$NS_S" "$NS_C"; do
+  for ns in "$NS_S" "$NS_C" "$NS_B"; do
     ip netns list 2>/dev/null | grep -qw "^$ns" || continue
     # anything still inside a lab namespace was started by the lab: end it by PID
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -CONT "$pid" 2>/dev/null; kill -KILL "$pid" 2>/dev/null; done
     ip netns del "$ns" 2>/dev/null || true
   done
 }
+# ns_bridge: replace the direct veth by a Linux bridge in a third namespace with
+# one port towards each peer (srv <-> rdplab-bs | br0 | rdplab-bc <-> cli)
+ns_bridge() {
+  ip -n "$NS_S" link del "$IF_S" 2>/dev/null || true
+  ip netns add "$NS_B"
+  ip netns exec "$NS_B" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  ip -n "$NS_B" link set lo up
+  ip -n "$NS_B" link add br0 type bridge
+  ip link add "$IF_S" netns "$NS_S" type veth peer name rdplab-bs netns "$NS_B"
+  ip link add "$IF_C" netns "$NS_C" type veth peer name rdplab-bc netns "$NS_B"
+  ip -n "$NS_B" link set rdplab-bs master br0
+  ip -n "$NS_B" link set rdplab-bc master br0
+  local i; for i in br0 rdplab-bs rdplab-bc; do
+    ip -n "$NS_B" link set "$i" up
+    ip netns exec "$NS_B" ethtool -K "$i" tso off gso off gro off >/dev/null 2>&1 || true
+  done
+  ip -n "$NS_S" addr add "$SRV_IP/24" dev "$IF_S"
+  ip -n "$NS_C" addr add "$CLI_IP/24" dev "$IF_C"
+  ip -n "$NS_S" link set "$IF_S" up
+  ip -n "$NS_C" link set "$IF_C" up
+  ip netns exec "$NS_S" ethtool -K "$IF_S" tso off gso off gro off >/dev/null 2>&1 || true
+  ip netns exec "$NS_C" ethtool -K "$IF_C" tso off gso off gro off >/dev/null 2>&1 || true
+}
+# keylog_on FILE: xfreerdp writes its TLS secrets (NSS key log) to FILE
+keylog_on() { CLIENT_ENV+=("LD_PRELOAD=$KEYLOG_LIB" "RDPLAB_KEYLOG=$1"); }
 in_s() { ip netns exec "$NS_S" "$@"; }
 in_c() { ip netns exec "$NS_C" "$@"; }
 
@@ -74,13 +107,14 @@ cleanup() {
 }
 
 # ---- capture -----------------------------------------------------------------
-# capture_start FILE [s|c]  (server-side interface by default)
+# capture_start FILE [s|c|b]  (server-side interface by default; b: -i any in the bridge namespace)
 capture_start() {
   local file=$1 side=${2:-s} ns=$NS_S ifc=$IF_S
   [ "$side" = c ] && { ns=$NS_C; ifc=$IF_C; }
+  [ "$side" = b ] && { ns=$NS_B; ifc=any; }
   rm -f "$file"
   ip netns exec "$ns" tcpdump -i "$ifc" -s 0 -U --immediate-mode -n -w "$file" \
-     "host $SRV_IP and host $CLI_IP" >"$WORK/tcpdump.log" 2>&1 &
+     "${CAP_FILTER:-host $SRV_IP and host $CLI_IP}" >"$WORK/tcpdump.log" 2>&1 &
   CAP_PID=$!
   local i; for i in $(seq 50); do grep -q listening "$WORK/tcpdump.log" && break; sleep 0.1; done
   sleep 0.2
@@ -191,8 +225,8 @@ client() {
   mkdir -p "$WORK/chome"
   set +e
   ip netns exec "$NS_C" env HOME="$WORK/chome" XDG_CONFIG_HOME="$WORK/chome/.config" DISPLAY="$DISP_C" \
-     SSL_CERT_FILE="$PKI/ca.pem" \
-     timeout -k 2 "$t" xfreerdp /v:$SRV_IP:$PORT /u:$USER_NAME /p:"${CLIENT_PASS:-$USER_PASS}" "$@" \
+     SSL_CERT_FILE="$PKI/ca.pem" "${CLIENT_ENV[@]}" \
+     timeout -k 2 "$t" xfreerdp /v:${CLIENT_TARGET:-$SRV_IP}:$PORT /u:${CLIENT_USER:-$USER_NAME} /p:"${CLIENT_PASS:-$USER_PASS}" "$@" \
      >>"$WORK/client.log" 2>&1
   CLIENT_RC=$?
   set -e
@@ -204,8 +238,8 @@ client_bg() {
   [ -S /tmp/.X11-unix/X${DISP_C#:} ] || xvfb_start "$NS_C" "$DISP_C"
   mkdir -p "$WORK/chome"
   spawn "$NS_C" "$WORK/client.log" env HOME="$WORK/chome" XDG_CONFIG_HOME="$WORK/chome/.config" DISPLAY="$DISP_C" \
-     SSL_CERT_FILE="$PKI/ca.pem" \
-     timeout -k 2 "$t" xfreerdp /v:$SRV_IP:$PORT /u:$USER_NAME /p:"${CLIENT_PASS:-$USER_PASS}" "$@"
+     SSL_CERT_FILE="$PKI/ca.pem" "${CLIENT_ENV[@]}" \
+     timeout -k 2 "$t" xfreerdp /v:${CLIENT_TARGET:-$SRV_IP}:$PORT /u:${CLIENT_USER:-$USER_NAME} /p:"${CLIENT_PASS:-$USER_PASS}" "$@"
   CLIENT_PID=$LAST_PID
 }
 client_wait() { CLIENT_RC=0; wait "$CLIENT_PID" 2>/dev/null || CLIENT_RC=$?; log "client rc=$CLIENT_RC"; }

@@ -10,6 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 source ./lib.sh
 source ./scenarios.sh
+source ./scenarios-evidence.sh
+source ./scenarios-keys.sh
+source ./scenarios-kerberos.sh
 OUT_DIR=${OUT_DIR:-$ROOT_DIR/fixtures/lab}
 STATUS_DIR=${STATUS_DIR:-$LAB_DIR/build/status}
 mkdir -p "$OUT_DIR" "$STATUS_DIR"
@@ -37,15 +40,24 @@ run_one() {
        "sc_$name"
        capture_stop
        cp "$PCAP" "$OUT_DIR/$name.pcap.tmp"
+       # scenarios recorded with TLS secrets leave WORK/NAME.keys (NSS key log)
+       if [ -n "${KEYED[$name]:-}" ]; then
+         [ -s "$WORK/$name.keys" ] || die "$name: no TLS secrets were logged"
+         cp "$WORK/$name.keys" "$OUT_DIR/$name.keys.tmp"
+         editcap --inject-secrets "tls,$WORK/$name.keys" "$PCAP" "$OUT_DIR/$name.pcapng.tmp"
+       fi
        if [ -n "${LAB_VERBOSE:-}" ]; then tail -n 15 "$WORK"/*.log "$WORK"/*.out >&2 || true; fi
        exit 0 ); then
     mv "$OUT_DIR/$name.pcap.tmp" "$OUT_DIR/$name.pcap"
+    if [ -n "${KEYED[$name]:-}" ]; then
+      mv "$OUT_DIR/$name.keys.tmp" "$OUT_DIR/$name.keys"; mv "$OUT_DIR/$name.pcapng.tmp" "$OUT_DIR/$name.pcapng"
+    fi
     PCAP=$OUT_DIR/$name.pcap; CHECK_OK=1
     "chk_$name"
     if [ "$CHECK_OK" = 1 ]; then echo ok > "$STATUS_DIR/$name"; log "--- $name: OK ($((SECONDS-t0)) s, $(stat -c %s "$PCAP") bytes)"
     else echo check-failed > "$STATUS_DIR/$name"; log "--- $name: CHECK FAILED ($((SECONDS-t0)) s)"; fi
   else
-    rm -f "$OUT_DIR/$name.pcap.tmp" "$OUT_DIR/$name.pcap"
+    rm -f "$OUT_DIR/$name".pcap{,ng}.tmp "$OUT_DIR/$name.keys.tmp" "$OUT_DIR/$name.pcap"
     echo run-failed > "$STATUS_DIR/$name"; log "--- $name: RUN FAILED"
   fi
 }
@@ -59,6 +71,9 @@ write_manifest() {
     echo "# Expectations (verdict, codes) come from the fault each scenario injects, not from any tool."
     echo "# Only scenarios whose recording passed its tshark check are listed."
     echo "# file is relative to the directory of this manifest. Rebuild: lab/run.sh all (as root)."
+    echo "# keys: the NSS key log of the client (lab-only throwaway secrets); pcapng: the same"
+    echo "# packets with those secrets embedded (editcap --inject-secrets, a Decryption Secrets Block)."
+    echo "# pending: the expected codes need work tracked in that issue (tests skip the entry)."
     for name in "${SCENARIOS[@]}"; do
       [ "$(cat "$STATUS_DIR/$name" 2>/dev/null)" = ok ] && [ -f "$OUT_DIR/$name.pcap" ] || continue
       echo; echo "[[fixture]]"
@@ -68,6 +83,11 @@ write_manifest() {
       echo "verdict = $(toml_str "${VERDICT[$name]}")"
       echo "codes = $(toml_list "${CODES[$name]}")"
       [ -n "${INFO[$name]}" ] && echo "info_codes = $(toml_list "${INFO[$name]}")"
+      if [ -n "${KEYED[$name]:-}" ]; then
+        echo "keys = $(toml_str "$name.keys")"
+        echo "pcapng = $(toml_str "$name.pcapng")"
+      fi
+      [ -n "${PENDING[$name]:-}" ] && echo "pending = $(toml_str "${PENDING[$name]}")"
     done; } > "$m.tmp"
   mv "$m.tmp" "$m"
   log "wrote $m ($(grep -c '^\[\[fixture' "$m") fixtures)"

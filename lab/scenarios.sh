@@ -1,9 +1,11 @@
 # scenarios.sh - one function sc_NAME (records) and chk_NAME (tshark checks) per
 # scenario, registered with def NAME VERDICT "CODES" "INFO_CODES" "DESCRIPTION".
 # Server-side capture unless stated. SRV=10.99.0.1:3389, client 10.99.0.2.
-declare -A DESC VERDICT CODES INFO
+declare -A DESC VERDICT CODES INFO PENDING KEYED
 SCENARIOS=()
 def() { SCENARIOS+=("$1"); VERDICT[$1]=$2; CODES[$1]=$3; INFO[$1]=$4; DESC[$1]=$5; }
+pending() { PENDING[$1]=$2; }   # pending NAME "issue N": rdpscope cannot meet the expectation yet
+keyed() { KEYED[$1]=1; }        # keyed NAME: recorded with TLS secrets (NAME.keys, NAME.pcapng)
 
 # common tshark predicates
 CC_OK='rdp.neg_type == 0x02'

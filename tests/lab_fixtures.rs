@@ -18,6 +18,9 @@ struct Fixture {
     file: String,
     verdict: String,
     codes: Vec<String>,
+    /// The issue whose work the expectation needs (e.g. "issue 18"): skipped until then.
+    #[serde(default)]
+    pending: Option<String>,
 }
 
 fn manifest() -> Manifest {
@@ -32,6 +35,10 @@ fn every_lab_fixture_gets_its_expected_verdict_and_codes() {
     assert!(m.fixture.len() >= 20, "only {} fixtures", m.fixture.len());
     let mut failures = Vec::new();
     for f in &m.fixture {
+        if let Some(issue) = &f.pending {
+            eprintln!("{}: skipped, pending {issue}", f.name);
+            continue;
+        }
         let path = repo_root().join("fixtures/lab").join(&f.file);
         let (conns, out) = analyze_json(&[path.to_str().unwrap()]);
         let tcp: Vec<_> = conns.iter().filter(|c| c["transport"] == "tcp").collect();
