@@ -162,6 +162,13 @@ pki_make() {
       openssl x509 -req -in wrongname.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
          -extfile wrongname.ext -out wrongname.pem 2>/dev/null )
   fi
+  if [ ! -f "$PKI/named.pem" ]; then  # lab-CA certificate for the server's DNS name (Kerberos/DNS scenarios)
+    ( cd "$PKI"
+      openssl req -newkey rsa:2048 -nodes -keyout named.key -out named.csr -subj "/CN=$SRV_NAME" 2>/dev/null
+      printf 'subjectAltName=DNS:%s,IP:%s,DNS:%s\nextendedKeyUsage=serverAuth\n' "$SRV_NAME" "$SRV_IP" "$SRV_IP" > named.ext
+      openssl x509 -req -in named.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+         -extfile named.ext -out named.pem 2>/dev/null )
+  fi
   if [ ! -f "$PKI/weak.pem" ]; then  # 1024-bit RSA key, signed by the lab CA for 10.99.0.1
     ( cd "$PKI"
       openssl req -newkey rsa:1024 -nodes -keyout weak.key -out weak.csr -subj "/CN=$SRV_IP" 2>/dev/null
@@ -201,8 +208,8 @@ shadow_start() {
   xvfb_start "$NS_S" "$DISP_S"
   local home=$WORK/shome
   mkdir -p "$home/.config/freerdp/shadow"
-  cp "$PKI/server.pem" "$home/.config/freerdp/shadow/shadow.crt"
-  cp "$PKI/server.key" "$home/.config/freerdp/shadow/shadow.key"
+  cp "${SHADOW_CERT:-$PKI/server}.pem" "$home/.config/freerdp/shadow/shadow.crt"
+  cp "${SHADOW_CERT:-$PKI/server}.key" "$home/.config/freerdp/shadow/shadow.key"
   printf '%s:::%s:::\n' "$USER_NAME" "$(winpr-hash -u "$USER_NAME" -p "$USER_PASS")" > "$WORK/sam"
   spawn "$NS_S" "$WORK/shadow.out" env HOME="$home" XDG_CONFIG_HOME="$home/.config" DISPLAY="$DISP_S" \
      freerdp-shadow-cli /port:$PORT /bind-address:$SRV_IP /sam-file:"$WORK/sam" "$@"
