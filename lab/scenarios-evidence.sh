@@ -60,6 +60,26 @@ chk_legacy_cr_refused() {
   none 'tls.handshake'
 }
 
+# u32: a TCP payload that is a TPKT (version 3) of 37 bytes carrying an X.224 CR (0xE0):
+# FreeRDP's legacy Connection Request with the cookie mstshash=labuser and no RDP_NEG_REQ
+# (the same request with an RDP_NEG_REQ is 45 bytes and does not match)
+U32_LEGACY_CR='0>>22&0x3C@12>>26&0x3C@0=0x03000025&&0>>22&0x3C@12>>26&0x3C@5>>24&0xF0=0xE0'
+
+def legacy_cr_reset failed "server-abort" "" \
+ "xrdp security_layer=tls; iptables (u32) in the server namespace answers a legacy X.224 Connection Request (no RDP_NEG_REQ; xfreerdp /sec:rdp) with REJECT --reject-with tcp-reset, the shape Windows servers that require NLA show (a RST a few ms after the legacy request): TCP handshake, the CR, then the server side's RST 10 µs later. No Connection Confirm. (Neither lab server resets by itself: see legacy_cr_refused and legacy_cr_nla_server.)"
+pending legacy_cr_reset "issue 18"
+sc_legacy_cr_reset() {
+  xrdp_start security_layer=tls
+  in_s iptables -A INPUT -p tcp --dport $PORT -m u32 --u32 "$U32_LEGACY_CR" -j REJECT --reject-with tcp-reset
+  capture_start "$PCAP"
+  client 20 /sec:rdp /cert:deny +auth-only
+  client_fail
+}
+chk_legacy_cr_reset() {
+  want "ip.src==$CLI_IP && cotp.type == 0x0e && !rdp.negReq.requestedProtocols"
+  want "ip.src==$SRV_IP && tcp.flags.reset==1"; none 'cotp.type == 0x0d'; none "ip.src==$SRV_IP && tcp.len > 0"
+}
+
 def legacy_cr_nla_server failed "negotiation-failure" "" \
  "freerdp-shadow-cli /sec:nla (CredSSP required); xfreerdp /sec:rdp sends a legacy X.224 Connection Request without RDP_NEG_REQ: the shadow server answers, 150 ms later, with RDP_NEG_FAILURE HYBRID_REQUIRED_BY_SERVER (5) although the client never sent a negotiation request; the client closes."
 sc_legacy_cr_nla_server() {
