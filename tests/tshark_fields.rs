@@ -353,6 +353,17 @@ fn compare_file(file: &Path, tally: &mut Tally) {
 
 fn all_captures() -> Vec<PathBuf> {
     let mut files = captures_under(&repo_root().join("fixtures/lab"));
+    // A lab pcapng with a NAME.keys beside it embeds those TLS secrets (a Decryption
+    // Secrets Block): tshark decrypts it and shows fields rdpscope cannot see without
+    // keys yet. Its keyless twin NAME.pcap is compared; the decrypted view is issue 15's.
+    files.retain(|f| {
+        let embeds_secrets =
+            f.extension().is_some_and(|x| x == "pcapng") && f.with_extension("keys").exists();
+        if embeds_secrets {
+            eprintln!("{}: skipped, embeds TLS secrets (issue 15)", f.display());
+        }
+        !embeds_secrets
+    });
     if let Some(dir) = shared_captures() {
         files.extend(captures_under(&dir));
     }
