@@ -158,3 +158,19 @@ chk_keys_shadow_shutdown() {
   keys_have "$KEYS_TLS13" 4; dec "$DEC_MCS" 2; dec 'ntlmssp.messagetype == 0x00000003'; dec 'rdp.pduType.type == 1'
   want "ip.src==$SRV_IP && tcp.flags.fin==1 && frame.time_relative > 2"; dec "ip.src==$SRV_IP && (t124.disconnectProviderUltimatum_element || tls.alert_message)" 0 0
 }
+
+def keys_nla_tls12_ok ok "" "" \
+ "With TLS secrets (CLIENT_RANDOM). freerdp-shadow-cli /sec:nla with an NTLM SAM file; xfreerdp /sec:nla +auth-only +enforce-tlsv1_2 with the right password: CredSSP over TLS 1.2 (ECDHE-RSA-AES256-GCM-SHA384), as Windows peers often negotiate; NLA succeeds, the connection sequence runs, clean close. No fault."
+keyed keys_nla_tls12_ok
+sc_keys_nla_tls12_ok() {
+  shadow_start /sec:nla
+  keylog_on "$WORK/keys_nla_tls12_ok.keys"
+  capture_start "$PCAP"
+  client 30 /sec:nla +auth-only /cert:deny +enforce-tlsv1_2
+  client_ok
+}
+chk_keys_nla_tls12_ok() {
+  keys_have CLIENT_RANDOM 1 1; want 'tls.handshake.type == 2 && tls.handshake.version == 0x0303 && !tls.handshake.extensions.supported_version'
+  dec 'ntlmssp.messagetype == 0x00000003'; dec 'credssp.pubKeyAuth' 2; dec "$DEC_MCS" 1
+  dec 'tls.alert_message.desc != 0' 0 0   # only the teardown close_notify (visible as an alert record in TLS 1.2)
+}
