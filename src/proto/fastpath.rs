@@ -1,14 +1,12 @@
 //! Fast-path PDUs (BCGR 2.2.8.1.2, 2.2.9.1.2): header-only framing. They only appear once a
 //! Standard RDP Security session reached steady state; with TLS they are inside the tunnel.
 
-use serde::Serialize;
-
 use super::{Framing, ProtoError};
 
 /// Largest fast-path PDU the spec allows.
 pub const MAX_LEN: usize = 0x8000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FastPathHeader {
     /// 0 = fast-path (3 would be X.224, i.e. a TPKT).
     pub action: u8,

@@ -3,7 +3,6 @@
 
 use nom::number::complete::{be_u16, u8 as byte};
 use nom::IResult;
-use serde::Serialize;
 
 use super::nego::{
     correlation_id, neg_header, neg_value, CorrelationInfo, FailureCode, NegFailure, NegReq,
@@ -21,7 +20,7 @@ pub const CODE_ER: u8 = 0x70;
 /// Cookies and routing tokens are text lines; longer ones are cut (FreeRDP allows 255).
 const MAX_TOKEN: usize = 1024;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConnectionRequest {
     pub dst_ref: u16,
     pub src_ref: u16,
@@ -36,14 +35,14 @@ pub struct ConnectionRequest {
     pub unparsed: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum NegotiationResponse {
     Response(NegRsp),
     Failure(NegFailure),
     Unknown { neg_type: u8 },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConnectionConfirm {
     pub dst_ref: u16,
     pub src_ref: u16,
@@ -93,6 +92,13 @@ pub fn looks_like_connection_request(b: &[u8]) -> bool {
         }
         _ => false,
     }
+}
+
+/// TPDU-ER (X.224 13.12): DST-REF then the reject cause.
+fn error_header(i: &[u8]) -> IResult<&[u8], (u16, u8)> {
+    let (i, dst_ref) = be_u16(i)?;
+    let (i, cause) = byte(i)?;
+    Ok((i, (dst_ref, cause)))
 }
 
 fn refs(i: &[u8]) -> IResult<&[u8], (u16, u16, u8)> {
@@ -152,14 +158,8 @@ pub fn parse_tpdu(payload: &[u8]) -> Result<Tpdu<'_>, ProtoError> {
             })
         }
         CODE_ER => {
-            let dst_ref = body
-                .get(..2)
-                .map(|b| u16::from_be_bytes(b.try_into().unwrap_or([0, 0])))
-                .unwrap_or(0);
-            Ok(Tpdu::Error {
-                dst_ref,
-                cause: body.get(2).copied().unwrap_or(0),
-            })
+            let (_, (dst_ref, cause)) = error_header(body).map_err(|_| truncated("ER header"))?;
+            Ok(Tpdu::Error { dst_ref, cause })
         }
         _ => Ok(Tpdu::Unknown { code }),
     }
