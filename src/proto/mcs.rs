@@ -183,9 +183,12 @@ fn ber_tlv(i: &[u8]) -> Parsed<'_, (u16, &[u8])> {
 fn gcc_blocks<'a>(user_data: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     let pos = user_data.windows(key.len()).position(|w| w == key)?;
     let after = user_data.get(pos + key.len()..)?;
-    let l0 = *after.first()?;
-    let skip = if l0 & 0x80 != 0 { 2 } else { 1 };
-    after.get(skip..)
+    let per_length = |i| -> Parsed<'_, ()> {
+        let (i, l0) = byte(i)?;
+        let (i, _) = take(if l0 & 0x80 != 0 { 1usize } else { 0 })(i)?;
+        Ok((i, ()))
+    };
+    per_length(after).ok().map(|(blocks, ())| blocks)
 }
 
 /// Connect-Initial (T.125 7, BCGR 2.2.1.3): callingDomainSelector, calledDomainSelector,

@@ -4,6 +4,8 @@
 use nom::number::complete::{be_u16, u8 as byte};
 use nom::IResult;
 
+use super::wire::{field, run};
+
 use super::nego::{
     correlation_id, neg_header, neg_value, CorrelationInfo, FailureCode, NegFailure, NegReq,
     NegReqFlags, NegRsp, NegRspFlags, Protocols, TYPE_CORRELATION_INFO, TYPE_NEG_FAILURE,
@@ -110,12 +112,11 @@ fn refs(i: &[u8]) -> IResult<&[u8], (u16, u16, u8)> {
 
 /// Decodes the TPDU that follows the TPKT header: `payload[0]` is the length indicator.
 pub fn parse_tpdu(payload: &[u8]) -> Result<Tpdu<'_>, ProtoError> {
-    let li = *payload
-        .first()
-        .ok_or(ProtoError::truncated("x224", "length indicator", 0))?;
-    let code = *payload
-        .get(1)
-        .ok_or(ProtoError::truncated("x224", "TPDU code", 1))?;
+    let (li, code) = run("x224", payload, |i| {
+        let (i, li) = field("length indicator", byte)(i)?;
+        let (i, code) = field("TPDU code", byte)(i)?;
+        Ok((i, (li, code)))
+    })?;
     let header_end = usize::from(li) + 1;
     if header_end > payload.len() {
         return Err(ProtoError::invalid(

@@ -238,8 +238,9 @@ fn packet(i: &[u8]) -> Parsed<'_, V2Datagram> {
     let short_length = prefix >> 5;
     let (i, header) = field("Flags", le_u16)(i)?;
     let flags = V2Flags(header & 0x0fff);
-    // The top 4 bits of a u16: always below 16.
-    let log_window = (header >> 12) as u8;
+    // uLogWindowSize is the top 4 bits of the little-endian header word.
+    let [_, high] = header.to_le_bytes();
+    let log_window = high >> 4;
     let (i, ack) = when(flags.contains(V2Flags::ACK), ack)(i)?;
     let (i, overhead_size) = when(
         flags.contains(V2Flags::OVERHEADSIZE),

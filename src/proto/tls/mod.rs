@@ -5,6 +5,11 @@
 mod cert;
 mod names;
 
+use nom::multi::{length_data, many0};
+use nom::number::complete::be_u16;
+use nom::sequence::pair;
+use nom::IResult;
+
 use tls_parser::{
     parse_tls_client_hello_extensions, parse_tls_message_handshake, TlsExtension, TlsMessage,
     TlsMessageHandshake,
@@ -403,18 +408,22 @@ fn client_extensions(info: &mut ClientHelloInfo, exts: &[TlsExtension]) {
     }
 }
 
-/// The supported_versions extension of a ServerHello holds the one chosen version.
-fn server_supported_version(mut ext: &[u8]) -> Option<u16> {
-    while ext.len() >= 4 {
-        let t = u16::from_be_bytes([*ext.first()?, *ext.get(1)?]);
-        let len = usize::from(u16::from_be_bytes([*ext.get(2)?, *ext.get(3)?]));
-        let data = ext.get(4..4 + len)?;
-        if t == 43 && data.len() == 2 {
-            return Some(u16::from_be_bytes([*data.first()?, *data.get(1)?]));
-        }
-        ext = ext.get(4 + len..)?;
-    }
-    None
+/// supported_versions (RFC 8446 4.2).
+const EXT_SUPPORTED_VERSIONS: u16 = 43;
+
+/// One extension (RFC 8446 4.2): type, then a u16-length-prefixed body.
+fn extension(i: &[u8]) -> IResult<&[u8], (u16, &[u8])> {
+    pair(be_u16, length_data(be_u16))(i)
+}
+
+/// The supported_versions extension of a ServerHello holds the one chosen version
+/// (RFC 8446 4.2.1); a list that cannot be framed has no answer.
+fn server_supported_version(ext: &[u8]) -> Option<u16> {
+    let (_, extensions) = many0(extension)(ext).ok()?;
+    extensions.into_iter().find_map(|(kind, data)| match data {
+        &[hi, lo] if kind == EXT_SUPPORTED_VERSIONS => Some(u16::from_be_bytes([hi, lo])),
+        _ => None,
+    })
 }
 
 #[cfg(test)]
