@@ -55,23 +55,26 @@ fn block_header(i: &[u8]) -> Parsed<'_, (u16, &[u8])> {
     Ok((i, (kind, body)))
 }
 
-/// Iterates `type(2) length(2) body` blocks; stops at the first inconsistent header (what
-/// follows cannot be framed).
-fn blocks(data: &[u8]) -> Vec<Block<'_>> {
+/// Iterates `type(2) length(2) body` blocks; stops at the first header that cannot be framed
+/// (what follows cannot be split into blocks) and returns its error.
+fn blocks(data: &[u8]) -> (Vec<Block<'_>>, Option<ProtoError>) {
     let mut out = Vec::new();
     let mut rest = data;
-    while out.len() < MAX_BLOCKS {
-        let Ok((next, (kind, body))) = block_header(rest) else {
-            break;
-        };
-        out.push(Block {
-            offset: data.len() - rest.len() + 4,
-            kind,
-            body,
-        });
-        rest = next;
+    while out.len() < MAX_BLOCKS && !rest.is_empty() {
+        let offset = data.len() - rest.len();
+        match block_header(rest) {
+            Ok((next, (kind, body))) => {
+                out.push(Block {
+                    offset: offset + 4,
+                    kind,
+                    body,
+                });
+                rest = next;
+            }
+            Err(e) => return (out, Some(WireError::into_proto(e, LAYER, data))),
+        }
     }
-    out
+    (out, None)
 }
 
 /// Reads one block body; errors are counted from the start of the user data.
@@ -296,7 +299,9 @@ pub struct ClientData {
 
 pub fn parse_client_data(data: &[u8]) -> ClientData {
     let mut cd = ClientData::default();
-    for b in blocks(data) {
+    let (blocks, unframed) = blocks(data);
+    cd.malformed.extend(unframed);
+    for b in blocks {
         let bad = &mut cd.malformed;
         match b.kind {
             CS_CORE => cd.core = keep(read_block(&b, client_core), bad),
@@ -490,7 +495,9 @@ fn server_network(i: &[u8]) -> Parsed<'_, (u16, Vec<u16>)> {
 
 pub fn parse_server_data(data: &[u8]) -> ServerData {
     let mut sd = ServerData::default();
-    for b in blocks(data) {
+    let (blocks, unframed) = blocks(data);
+    sd.malformed.extend(unframed);
+    for b in blocks {
         let bad = &mut sd.malformed;
         match b.kind {
             SC_CORE => sd.core = keep(read_block(&b, server_core), bad),
@@ -515,6 +522,45 @@ pub fn parse_server_data(data: &[u8]) -> ServerData {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::test_util::hex;
+
+    /// OISF_suricata-verify/RDP-003.pcap frame 7 (the Connect Initial of mcs.rs' tests): the
+    /// GCC blocks from CS_CORE's header to the end of CS_SECURITY.
+    const REAL_CORE_TO_SECURITY: &str = concat!(
+        "01c0d4000400080080046003",
+        "01ca03aa09040000280a000049005300440032002d004b004d0038003400310037003800000000000000000004000000",
+        "000000000c00000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "00000000000000000000000000000000000000000000000001ca0100000000000f000700010035003500320037003400",
+        "2d004f0045004d002d0030003000310031003900300033002d0030003000310030003700000000000000000000000000",
+        "000000000000000004c00c00090000000000000002c00c000b00000000000000",
+    );
+
+    #[test]
+    fn real_blocks_cut_inside_client_security_report_where() {
+        let whole = hex(REAL_CORE_TO_SECURITY);
+        let cd = parse_client_data(&whole);
+        assert_eq!(
+            cd.security.as_ref().map(|s| s.encryption_methods),
+            Some(0x0b)
+        );
+        assert!(cd.malformed.is_empty(), "{:?}", cd.malformed);
+        // A snaplen cut 6 bytes into CS_SECURITY's body: the block cannot be framed.
+        let security_at = whole.len() - 12;
+        let cd = parse_client_data(&whole[..security_at + 4 + 6]);
+        assert_eq!(cd.security, None);
+        assert_eq!(
+            cd.core.map(|c| c.client_name).as_deref(),
+            Some("ISD2-KM84178")
+        );
+        assert_eq!(
+            cd.malformed,
+            vec![ProtoError::truncated(
+                LAYER,
+                "TS_UD_HEADER body",
+                security_at + 4
+            )]
+        );
+    }
 
     /// A CS_SECURITY block cut after encryptionMethods (synthetic: Windows always sends 8).
     #[test]
