@@ -1,9 +1,12 @@
 //! Link, network and transport decoding with etherparse: from raw frame bytes to a
 //! TCP segment, UDP datagram or ICMP unreachable, borrowing from the capture buffer.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 
-use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice};
+use etherparse::{
+    EtherType, Ipv4HeaderSlice, Ipv6HeaderSlice, LaxNetSlice, LaxSlicedPacket, TransportSlice,
+};
+use nom::number::complete::be_u16;
 
 use super::source::{
     LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2,
@@ -266,45 +269,43 @@ fn decode_general(linktype: i32, data: &[u8], orig_len: u32) -> Option<Decoded<'
     })
 }
 
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
+/// The source and destination ports at the front of a quoted TCP or UDP header.
+fn quoted_ports(transport: &[u8]) -> Option<(u16, u16)> {
+    let ports: nom::IResult<&[u8], (u16, u16)> = nom::sequence::pair(be_u16, be_u16)(transport);
+    ports.ok().map(|(_, p)| p)
 }
 
-/// ICMP quotes the offending IP header plus at least 8 bytes: enough for the ports.
+/// ICMP quotes the offending IP header plus at least 8 bytes: enough for the ports
+/// (RFC 792, RFC 1812 4.3.2.3).
 fn quoted_ipv4(icmp_type: u8, code: u8, quoted: &[u8]) -> Option<IcmpUnreachable> {
-    let ihl = usize::from(quoted.first()? & 0x0f) * 4;
-    let proto = *quoted.get(9)?;
-    let addr = |at: usize| -> Option<IpAddr> {
-        let b = quoted.get(at..at + 4)?;
-        Some(IpAddr::V4(Ipv4Addr::new(b[0], b[1], b[2], b[3])))
-    };
+    let ip = Ipv4HeaderSlice::from_slice(quoted).ok()?;
+    let (inner_src_port, inner_dst_port) = quoted_ports(quoted.get(ip.slice().len()..)?)?;
     Some(IcmpUnreachable {
         v6: false,
         icmp_type,
         code,
-        inner_src: addr(12)?,
-        inner_dst: addr(16)?,
-        inner_proto: proto,
-        inner_src_port: be16(quoted, ihl)?,
-        inner_dst_port: be16(quoted, ihl + 2)?,
+        inner_src: IpAddr::V4(ip.source_addr()),
+        inner_dst: IpAddr::V4(ip.destination_addr()),
+        inner_proto: ip.protocol().0,
+        inner_src_port,
+        inner_dst_port,
     })
 }
 
+/// ICMPv6 quotes as much of the offending packet as fits (RFC 4443 3.1); the ports follow the
+/// fixed IPv6 header (extension headers are not walked, as before).
 fn quoted_ipv6(icmp_type: u8, code: u8, quoted: &[u8]) -> Option<IcmpUnreachable> {
-    let proto = *quoted.get(6)?;
-    let addr = |at: usize| -> Option<IpAddr> {
-        let b: [u8; 16] = quoted.get(at..at + 16)?.try_into().ok()?;
-        Some(IpAddr::V6(Ipv6Addr::from(b)))
-    };
+    let ip = Ipv6HeaderSlice::from_slice(quoted).ok()?;
+    let (inner_src_port, inner_dst_port) = quoted_ports(quoted.get(ip.slice().len()..)?)?;
     Some(IcmpUnreachable {
         v6: true,
         icmp_type,
         code,
-        inner_src: addr(8)?,
-        inner_dst: addr(24)?,
-        inner_proto: proto,
-        inner_src_port: be16(quoted, 40)?,
-        inner_dst_port: be16(quoted, 42)?,
+        inner_src: IpAddr::V6(ip.source_addr()),
+        inner_dst: IpAddr::V6(ip.destination_addr()),
+        inner_proto: ip.next_header().0,
+        inner_src_port,
+        inner_dst_port,
     })
 }
 

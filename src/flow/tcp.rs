@@ -429,3 +429,7 @@ impl TcpReassembler {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "tcp_tests.rs"]
+mod tests;

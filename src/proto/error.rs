@@ -40,4 +40,31 @@ impl ProtoError {
             reason: reason.into(),
         }
     }
+
+    /// The same error with its offset moved by `by` bytes: for a parser run on a slice that
+    /// starts `by` bytes into the PDU the offset should be counted from.
+    pub fn shifted(self, by: usize) -> Self {
+        match self {
+            ProtoError::Truncated {
+                layer,
+                field,
+                offset,
+            } => ProtoError::Truncated {
+                layer,
+                field,
+                offset: offset.saturating_add(by),
+            },
+            ProtoError::Invalid {
+                layer,
+                field,
+                offset,
+                reason,
+            } => ProtoError::Invalid {
+                layer,
+                field,
+                offset: offset.saturating_add(by),
+                reason,
+            },
+        }
+    }
 }

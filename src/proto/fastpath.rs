@@ -1,14 +1,15 @@
 //! Fast-path PDUs (BCGR 2.2.8.1.2, 2.2.9.1.2): header-only framing. They only appear once a
 //! Standard RDP Security session reached steady state; with TLS they are inside the tunnel.
 
-use serde::Serialize;
+use nom::number::complete::u8 as byte;
 
+use super::wire::{field, run, Parsed, WireError};
 use super::{Framing, ProtoError};
 
 /// Largest fast-path PDU the spec allows.
 pub const MAX_LEN: usize = 0x8000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FastPathHeader {
     /// 0 = fast-path (3 would be X.224, i.e. a TPKT).
     pub action: u8,
@@ -20,46 +21,44 @@ pub struct FastPathHeader {
     pub header_len: u8,
 }
 
-pub fn parse_header(buf: &[u8]) -> Result<FastPathHeader, ProtoError> {
-    let first = *buf
-        .first()
-        .ok_or(ProtoError::truncated("fastpath", "fpOutputHeader", 0))?;
+fn header(i: &[u8]) -> Parsed<'_, FastPathHeader> {
+    let start = i;
+    let (i, first) = field("fpOutputHeader", byte)(i)?;
     let action = first & 0x03;
     if action != 0 {
-        return Err(ProtoError::invalid(
-            "fastpath",
+        return Err(WireError::invalid(
+            start,
             "action",
-            0,
             format!("{action} is not fast-path"),
         ));
     }
-    let l1 = *buf
-        .get(1)
-        .ok_or(ProtoError::truncated("fastpath", "length1", 1))?;
-    let (length, header_len) = if l1 & 0x80 != 0 {
-        let l2 = *buf
-            .get(2)
-            .ok_or(ProtoError::truncated("fastpath", "length2", 2))?;
-        ((u16::from(l1 & 0x7f) << 8) | u16::from(l2), 3)
+    let length_at = i;
+    let (i, l1) = field("length1", byte)(i)?;
+    let (i, (length, header_len)) = if l1 & 0x80 != 0 {
+        let (i, l2) = field("length2", byte)(i)?;
+        (i, ((u16::from(l1 & 0x7f) << 8) | u16::from(l2), 3))
     } else {
-        (u16::from(l1), 2)
+        (i, (u16::from(l1), 2))
     };
     if usize::from(length) < usize::from(header_len) || usize::from(length) > MAX_LEN {
-        return Err(ProtoError::invalid(
-            "fastpath",
-            "length",
-            1,
-            format!("{length}"),
-        ));
+        return Err(WireError::invalid(length_at, "length", format!("{length}")));
     }
-    Ok(FastPathHeader {
-        action,
-        num_events: (first >> 2) & 0x0f,
-        secure_checksum: first & 0x40 != 0,
-        encrypted: first & 0x80 != 0,
-        length,
-        header_len,
-    })
+    Ok((
+        i,
+        FastPathHeader {
+            action,
+            num_events: (first >> 2) & 0x0f,
+            secure_checksum: first & 0x40 != 0,
+            encrypted: first & 0x80 != 0,
+            length,
+            header_len,
+        },
+    ))
+}
+
+/// Reads the fast-path header (fpInputHeader / fpOutputHeader and its 1- or 2-byte length).
+pub fn parse_header(buf: &[u8]) -> Result<FastPathHeader, ProtoError> {
+    run("fastpath", buf, header)
 }
 
 pub fn find_size(buf: &[u8]) -> Framing {

@@ -2,8 +2,14 @@
 //! in the MCS Connect Initial and what the server answers. Readable only under Standard RDP
 //! Security (otherwise inside TLS). Every field past the mandatory ones is optional.
 
-use serde::Serialize;
+use nom::bytes::complete::take;
+use nom::multi::count;
+use nom::number::complete::{le_u16, le_u32, u8 as byte};
 
+use super::wire::{field, run, trailing, Parsed, WireError};
+use super::ProtoError;
+
+const LAYER: &str = "gcc";
 const CS_CORE: u16 = 0xc001;
 const CS_SECURITY: u16 = 0xc002;
 const CS_NET: u16 = 0xc003;
@@ -24,30 +30,70 @@ const MAX_CHANNELS: usize = 64;
 const MAX_CERTS: usize = 8;
 const MAX_CERT_BYTES: usize = 16 * 1024;
 
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
+/// At most this many blocks are read from one GCC user-data field.
+const MAX_BLOCKS: usize = 33;
+
+/// One TS_UD_HEADER block (BCGR 2.2.1.3.1): its offset in the user data, type and body.
+struct Block<'a> {
+    offset: usize,
+    kind: u16,
+    body: &'a [u8],
 }
 
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+fn block_header(i: &[u8]) -> Parsed<'_, (u16, &[u8])> {
+    let start = i;
+    let (i, kind) = field("TS_UD_HEADER type", le_u16)(i)?;
+    let (i, len) = field("TS_UD_HEADER length", le_u16)(i)?;
+    let Some(body_len) = usize::from(len).checked_sub(4) else {
+        return Err(WireError::invalid(
+            start,
+            "TS_UD_HEADER length",
+            format!("{len} is below 4"),
+        ));
+    };
+    let (i, body) = field("TS_UD_HEADER body", take(body_len))(i)?;
+    Ok((i, (kind, body)))
 }
 
-/// Iterates `type(2) length(2) body` blocks; stops at the first inconsistent header.
-fn blocks(mut data: &[u8]) -> Vec<(u16, &[u8])> {
+/// Iterates `type(2) length(2) body` blocks; stops at the first header that cannot be framed
+/// (what follows cannot be split into blocks) and returns its error.
+fn blocks(data: &[u8]) -> (Vec<Block<'_>>, Option<ProtoError>) {
     let mut out = Vec::new();
-    while let (Some(t), Some(len)) = (u16_at(data, 0), u16_at(data, 2)) {
-        let len = usize::from(len);
-        if len < 4 {
-            break;
-        }
-        let Some(body) = data.get(4..len) else { break };
-        out.push((t, body));
-        data = data.get(len..).unwrap_or_default();
-        if out.len() > 32 {
-            break;
+    let mut rest = data;
+    while out.len() < MAX_BLOCKS && !rest.is_empty() {
+        let offset = data.len() - rest.len();
+        match block_header(rest) {
+            Ok((next, (kind, body))) => {
+                out.push(Block {
+                    offset: offset + 4,
+                    kind,
+                    body,
+                });
+                rest = next;
+            }
+            Err(e) => return (out, Some(WireError::into_proto(e, LAYER, data))),
         }
     }
-    out
+    (out, None)
+}
+
+/// Reads one block body; errors are counted from the start of the user data.
+fn read_block<'a, O>(
+    b: &Block<'a>,
+    parser: impl FnMut(&'a [u8]) -> Parsed<'a, O>,
+) -> Result<O, ProtoError> {
+    run(LAYER, b.body, parser).map_err(|e| e.shifted(b.offset))
+}
+
+/// A block's value, or None with its error kept in `malformed`.
+fn keep<O>(value: Result<O, ProtoError>, malformed: &mut Vec<ProtoError>) -> Option<O> {
+    match value {
+        Ok(v) => Some(v),
+        Err(e) => {
+            malformed.push(e);
+            None
+        }
+    }
 }
 
 pub fn rdp_version_name(v: u32) -> String {
@@ -92,7 +138,9 @@ pub fn encryption_level_name(v: u32) -> String {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// TS_UD_CS_CORE (BCGR 2.2.1.3.2): fields up to clientName are mandatory, each later one is
+/// present only when every earlier one is.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClientCore {
     pub version: u32,
     pub version_name: String,
@@ -112,55 +160,130 @@ pub struct ClientCore {
     pub server_selected_protocol: Option<u32>,
 }
 
-fn utf16_name(b: &[u8]) -> String {
-    let units: Vec<u16> = b
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes(c.try_into().unwrap_or([0, 0])))
-        .take_while(|u| *u != 0)
-        .collect();
-    String::from_utf16_lossy(&units)
+/// A fixed-size UTF-16LE field, up to its first NUL.
+fn utf16_name(units: &[u16]) -> String {
+    let end = units.iter().position(|u| *u == 0).unwrap_or(units.len());
+    String::from_utf16_lossy(units.get(..end).unwrap_or_default())
 }
 
-fn client_core(b: &[u8]) -> Option<ClientCore> {
-    Some(ClientCore {
-        version: u32_at(b, 0)?,
-        version_name: rdp_version_name(u32_at(b, 0)?),
-        desktop_width: u16_at(b, 4)?,
-        desktop_height: u16_at(b, 6)?,
-        color_depth: color_depth_name(u16_at(b, 8)?),
-        keyboard_layout: format!("0x{:08x}", u32_at(b, 12)?),
-        client_build: u32_at(b, 16)?,
-        client_name: utf16_name(b.get(20..52)?),
-        keyboard_type: u32_at(b, 52),
-        keyboard_subtype: u32_at(b, 56),
-        keyboard_function_keys: u32_at(b, 60),
-        high_color_depth: u16_at(b, 136),
-        supported_color_depths: u16_at(b, 138),
-        early_capability_flags: u16_at(b, 140),
-        connection_type: b.get(206).copied(),
-        server_selected_protocol: u32_at(b, 208),
-    })
+fn client_core(i: &[u8]) -> Parsed<'_, ClientCore> {
+    let (i, version) = field("version", le_u32)(i)?;
+    let (i, desktop_width) = field("desktopWidth", le_u16)(i)?;
+    let (i, desktop_height) = field("desktopHeight", le_u16)(i)?;
+    let (i, color_depth) = field("colorDepth", le_u16)(i)?;
+    let (i, _sas_sequence) = field("SASSequence", le_u16)(i)?;
+    let (i, keyboard_layout) = field("keyboardLayout", le_u32)(i)?;
+    let (i, client_build) = field("clientBuild", le_u32)(i)?;
+    let (i, client_name) = field("clientName", count(le_u16, 16))(i)?;
+    let (i, keyboard_type) = trailing(le_u32)(i)?;
+    let (i, keyboard_subtype) = trailing(le_u32)(i)?;
+    let (i, keyboard_function_keys) = trailing(le_u32)(i)?;
+    let (i, _ime_file_name) = trailing(take(64usize))(i)?;
+    let (i, _post_beta2_color_depth) = trailing(le_u16)(i)?;
+    let (i, _client_product_id) = trailing(le_u16)(i)?;
+    let (i, _serial_number) = trailing(le_u32)(i)?;
+    let (i, high_color_depth) = trailing(le_u16)(i)?;
+    let (i, supported_color_depths) = trailing(le_u16)(i)?;
+    let (i, early_capability_flags) = trailing(le_u16)(i)?;
+    let (i, _client_dig_product_id) = trailing(take(64usize))(i)?;
+    let (i, connection_type) = trailing(byte)(i)?;
+    let (i, _pad1octet) = trailing(byte)(i)?;
+    let (i, server_selected_protocol) = trailing(le_u32)(i)?;
+    Ok((
+        i,
+        ClientCore {
+            version,
+            version_name: rdp_version_name(version),
+            desktop_width,
+            desktop_height,
+            color_depth: color_depth_name(color_depth),
+            keyboard_layout: format!("0x{keyboard_layout:08x}"),
+            client_build,
+            client_name: utf16_name(&client_name),
+            keyboard_type,
+            keyboard_subtype,
+            keyboard_function_keys,
+            high_color_depth,
+            supported_color_depths,
+            early_capability_flags,
+            connection_type,
+            server_selected_protocol,
+        },
+    ))
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// TS_UD_CS_SEC (BCGR 2.2.1.3.3).
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClientSecurity {
     pub encryption_methods: u32,
     pub ext_encryption_methods: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+fn client_security(i: &[u8]) -> Parsed<'_, ClientSecurity> {
+    let (i, encryption_methods) = field("encryptionMethods", le_u32)(i)?;
+    let (i, ext_encryption_methods) = field("extEncryptionMethods", le_u32)(i)?;
+    Ok((
+        i,
+        ClientSecurity {
+            encryption_methods,
+            ext_encryption_methods,
+        },
+    ))
+}
+
+/// CHANNEL_DEF (BCGR 2.2.1.3.4.1).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Channel {
     pub name: String,
     pub options: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+fn channel_def(i: &[u8]) -> Parsed<'_, Channel> {
+    let (i, name) = field("CHANNEL_DEF name", take(8usize))(i)?;
+    let (i, options) = field("CHANNEL_DEF options", le_u32)(i)?;
+    let end = name.iter().position(|c| *c == 0).unwrap_or(name.len());
+    let name = String::from_utf8_lossy(name.get(..end).unwrap_or_default()).into_owned();
+    Ok((i, Channel { name, options }))
+}
+
+/// TS_UD_CS_NET (BCGR 2.2.1.3.4): channelCount then that many CHANNEL_DEFs (capped).
+fn client_network(i: &[u8]) -> Parsed<'_, Vec<Channel>> {
+    let (i, channel_count) = field("channelCount", le_u32)(i)?;
+    let n = usize::try_from(channel_count)
+        .unwrap_or(usize::MAX)
+        .min(MAX_CHANNELS);
+    count(channel_def, n)(i)
+}
+
+/// TS_UD_CS_CLUSTER (BCGR 2.2.1.3.5).
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClientCluster {
     pub flags: u32,
     pub redirected_session_id: u32,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+fn client_cluster(i: &[u8]) -> Parsed<'_, ClientCluster> {
+    let (i, flags) = field("Flags", le_u32)(i)?;
+    let (i, redirected_session_id) = field("RedirectedSessionID", le_u32)(i)?;
+    Ok((
+        i,
+        ClientCluster {
+            flags,
+            redirected_session_id,
+        },
+    ))
+}
+
+/// TS_UD_CS_MONITOR (BCGR 2.2.1.3.6): flags then monitorCount.
+fn client_monitor_count(i: &[u8]) -> Parsed<'_, u32> {
+    let (i, _flags) = field("flags", le_u32)(i)?;
+    field("monitorCount", le_u32)(i)
+}
+
+/// The client's GCC Conference Create Request user data (BCGR 2.2.1.3). A block that is
+/// absent is None; a block that is present but cannot be read is None too, with its error in
+/// `malformed`.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClientData {
     pub core: Option<ClientCore>,
     pub security: Option<ClientSecurity>,
@@ -170,54 +293,38 @@ pub struct ClientData {
     pub message_channel_flags: Option<u32>,
     pub multitransport_flags: Option<u32>,
     pub unknown_blocks: Vec<u16>,
+    /// Blocks present but truncated or invalid (offsets from the start of the user data).
+    pub malformed: Vec<ProtoError>,
 }
 
 pub fn parse_client_data(data: &[u8]) -> ClientData {
     let mut cd = ClientData::default();
-    for (t, b) in blocks(data) {
-        match t {
-            CS_CORE => cd.core = client_core(b),
-            CS_SECURITY => {
-                cd.security = Some(ClientSecurity {
-                    encryption_methods: u32_at(b, 0).unwrap_or(0),
-                    ext_encryption_methods: u32_at(b, 4).unwrap_or(0),
-                })
+    let (blocks, unframed) = blocks(data);
+    cd.malformed.extend(unframed);
+    for b in blocks {
+        let bad = &mut cd.malformed;
+        match b.kind {
+            CS_CORE => cd.core = keep(read_block(&b, client_core), bad),
+            CS_SECURITY => cd.security = keep(read_block(&b, client_security), bad),
+            CS_NET => cd.channels = keep(read_block(&b, client_network), bad),
+            CS_CLUSTER => cd.cluster = keep(read_block(&b, client_cluster), bad),
+            CS_MONITOR => cd.monitors = keep(read_block(&b, client_monitor_count), bad),
+            // Monitor attributes say nothing about why a connection fails.
+            CS_MONITOR_EX => {}
+            CS_MCS_MSGCHANNEL => {
+                cd.message_channel_flags = keep(read_block(&b, field("flags", le_u32)), bad)
             }
-            CS_NET => {
-                let count = u32_at(b, 0).unwrap_or(0) as usize;
-                let channels = (0..count.min(MAX_CHANNELS))
-                    .filter_map(|i| {
-                        let at = 4 + i * 12;
-                        let name = b.get(at..at + 8)?;
-                        let end = name.iter().position(|c| *c == 0).unwrap_or(8);
-                        Some(Channel {
-                            name: String::from_utf8_lossy(name.get(..end)?).into_owned(),
-                            options: u32_at(b, at + 8)?,
-                        })
-                    })
-                    .collect();
-                cd.channels = Some(channels);
+            CS_MULTITRANSPORT => {
+                cd.multitransport_flags = keep(read_block(&b, field("flags", le_u32)), bad)
             }
-            CS_CLUSTER => {
-                cd.cluster = Some(ClientCluster {
-                    flags: u32_at(b, 0).unwrap_or(0),
-                    redirected_session_id: u32_at(b, 4).unwrap_or(0),
-                })
-            }
-            CS_MONITOR | CS_MONITOR_EX => {
-                if t == CS_MONITOR {
-                    cd.monitors = u32_at(b, 4);
-                }
-            }
-            CS_MCS_MSGCHANNEL => cd.message_channel_flags = u32_at(b, 0),
-            CS_MULTITRANSPORT => cd.multitransport_flags = u32_at(b, 0),
             other => cd.unknown_blocks.push(other),
         }
     }
     cd
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// TS_UD_SC_CORE (BCGR 2.2.1.4.2).
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServerCore {
     pub version: u32,
     pub version_name: String,
@@ -225,22 +332,58 @@ pub struct ServerCore {
     pub early_capability_flags: Option<u32>,
 }
 
-/// CERT_CHAIN_VERSION_1 is a proprietary RSA key blob signed by Microsoft's well-known key,
-/// CERT_CHAIN_VERSION_2 an X.509 chain; the top bit marks a temporary certificate.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+fn server_core(i: &[u8]) -> Parsed<'_, ServerCore> {
+    let (i, version) = field("version", le_u32)(i)?;
+    let (i, client_requested_protocols) = trailing(le_u32)(i)?;
+    let (i, early_capability_flags) = trailing(le_u32)(i)?;
+    Ok((
+        i,
+        ServerCore {
+            version,
+            version_name: rdp_version_name(version),
+            client_requested_protocols,
+            early_capability_flags,
+        },
+    ))
+}
+
+/// The kind of server certificate (BCGR 2.2.1.4.3.1 dwVersion).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateKind {
+    /// CERT_CHAIN_VERSION_1: a proprietary RSA key blob signed by Microsoft's well-known key.
+    Proprietary,
+    /// CERT_CHAIN_VERSION_2: an X.509 chain.
+    X509,
+    /// Any other version, kept in `ServerCertificate::version`.
+    Unknown,
+}
+
+impl CertificateKind {
+    /// The JSON name: "proprietary", "x509" or "unknown".
+    pub fn name(self) -> &'static str {
+        match self {
+            CertificateKind::Proprietary => "proprietary",
+            CertificateKind::X509 => "x509",
+            CertificateKind::Unknown => "unknown",
+        }
+    }
+}
+
+/// SERVER_CERTIFICATE (BCGR 2.2.1.4.3.1); the top bit of dwVersion marks a temporary
+/// certificate.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServerCertificate {
-    /// "proprietary", "x509" or "unknown".
-    #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: CertificateKind,
     pub version: u32,
     pub temporary: bool,
-    /// Certificates in an X.509 chain.
+    /// NumCertBlobs of an X.509 chain (absent when the certificate is cut before it).
     pub chain_len: Option<u32>,
-    #[serde(skip)]
+    /// The certificates of an X.509 chain that are there whole (each capped in size).
     pub certs_der: Vec<Vec<u8>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// TS_UD_SC_SEC1 (BCGR 2.2.1.4.3).
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServerSecurity {
     pub encryption_method: String,
     pub encryption_level: String,
@@ -249,7 +392,9 @@ pub struct ServerSecurity {
     pub certificate: Option<ServerCertificate>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// The server's GCC Conference Create Response user data (BCGR 2.2.1.4). Absent blocks are
+/// None; unreadable ones are None with their error in `malformed`.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServerData {
     pub core: Option<ServerCore>,
     pub security: Option<ServerSecurity>,
@@ -258,86 +403,200 @@ pub struct ServerData {
     pub message_channel: Option<u16>,
     pub multitransport_flags: Option<u32>,
     pub unknown_blocks: Vec<u16>,
+    /// Blocks present but truncated or invalid (offsets from the start of the user data).
+    pub malformed: Vec<ProtoError>,
 }
 
-fn server_certificate(cert: &[u8]) -> Option<ServerCertificate> {
-    let version = u32_at(cert, 0)?;
-    let mut out = ServerCertificate {
-        kind: "unknown",
-        version: version & 0x7fff_ffff,
-        temporary: version & 0x8000_0000 != 0,
-        chain_len: None,
-        certs_der: Vec::new(),
-    };
-    match out.version {
-        1 => out.kind = "proprietary",
-        2 => {
-            out.kind = "x509";
-            let chain_len = u32_at(cert, 4).unwrap_or(0);
-            out.chain_len = Some(chain_len);
-            let mut at = 8;
-            for _ in 0..(chain_len as usize).min(MAX_CERTS) {
-                let Some(len) = u32_at(cert, at) else { break };
-                let len = len as usize;
-                let Some(der) = cert.get(at + 4..at + 4 + len) else {
-                    break;
-                };
-                if len <= MAX_CERT_BYTES {
-                    out.certs_der.push(der.to_vec());
-                }
-                at += 4 + len;
-            }
+/// X.509 CertBlobs (BCGR 2.2.1.4.3.1.1 X509 Certificate Chain): cbCert then the DER; a blob
+/// cut off by the end of the certificate ends the list.
+fn cert_blobs(mut i: &[u8], chain_len: u32) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let n = usize::try_from(chain_len)
+        .unwrap_or(usize::MAX)
+        .min(MAX_CERTS);
+    for _ in 0..n {
+        let blob = |i| -> Parsed<'_, &[u8]> {
+            let (i, len) = le_u32(i)?;
+            take(usize::try_from(len).unwrap_or(usize::MAX))(i)
+        };
+        let Ok((rest, der)) = blob(i) else { break };
+        if der.len() <= MAX_CERT_BYTES {
+            out.push(der.to_vec());
         }
-        _ => {}
+        i = rest;
     }
-    Some(out)
+    out
 }
 
-fn server_security(b: &[u8]) -> Option<ServerSecurity> {
-    let random_len = u32_at(b, 8);
-    let cert_len = u32_at(b, 12);
-    let certificate = match (random_len, cert_len) {
-        (Some(r), Some(c)) => b
-            .get(16 + r as usize..)
-            .and_then(|rest| rest.get(..(c as usize).min(rest.len())))
-            .and_then(server_certificate),
+fn server_certificate(cert: &[u8]) -> Parsed<'_, ServerCertificate> {
+    let (i, raw_version) = field("dwVersion", le_u32)(cert)?;
+    let version = raw_version & 0x7fff_ffff;
+    let kind = match version {
+        1 => CertificateKind::Proprietary,
+        2 => CertificateKind::X509,
+        _ => CertificateKind::Unknown,
+    };
+    let (i, chain_len) = if kind == CertificateKind::X509 {
+        trailing(le_u32)(i)?
+    } else {
+        (i, None)
+    };
+    let certs_der = chain_len.map(|n| cert_blobs(i, n)).unwrap_or_default();
+    Ok((
+        i,
+        ServerCertificate {
+            kind,
+            version,
+            temporary: raw_version & 0x8000_0000 != 0,
+            chain_len,
+            certs_der,
+        },
+    ))
+}
+
+fn server_security(i: &[u8]) -> Parsed<'_, ServerSecurity> {
+    let (i, method) = field("encryptionMethod", le_u32)(i)?;
+    let (i, level) = field("encryptionLevel", le_u32)(i)?;
+    // Both lengths (and what they measure) are absent when method and level are 0.
+    let (i, server_random_len) = trailing(le_u32)(i)?;
+    let (i, server_cert_len) = trailing(le_u32)(i)?;
+    let certificate = match (server_random_len, server_cert_len) {
+        (Some(r), Some(c)) => usize::try_from(r)
+            .ok()
+            .and_then(|r| i.get(r..))
+            .and_then(|rest| {
+                let c = usize::try_from(c).unwrap_or(usize::MAX).min(rest.len());
+                rest.get(..c)
+            })
+            .and_then(|cert| server_certificate(cert).ok())
+            .map(|(_, cert)| cert),
         _ => None,
     };
-    Some(ServerSecurity {
-        encryption_method: encryption_method_name(u32_at(b, 0)?),
-        encryption_level: encryption_level_name(u32_at(b, 4)?),
-        server_random_len: random_len,
-        server_cert_len: cert_len,
-        certificate,
-    })
+    Ok((
+        i,
+        ServerSecurity {
+            encryption_method: encryption_method_name(method),
+            encryption_level: encryption_level_name(level),
+            server_random_len,
+            server_cert_len,
+            certificate,
+        },
+    ))
+}
+
+/// TS_UD_SC_NET (BCGR 2.2.1.4.4): MCSChannelId, channelCount, the channel ids (capped).
+fn server_network(i: &[u8]) -> Parsed<'_, (u16, Vec<u16>)> {
+    let (i, io_channel) = field("MCSChannelId", le_u16)(i)?;
+    let (i, channel_count) = field("channelCount", le_u16)(i)?;
+    let n = usize::from(channel_count).min(MAX_CHANNELS);
+    let (i, ids) = field("channelIdArray", count(le_u16, n))(i)?;
+    Ok((i, (io_channel, ids)))
 }
 
 pub fn parse_server_data(data: &[u8]) -> ServerData {
     let mut sd = ServerData::default();
-    for (t, b) in blocks(data) {
-        match t {
-            SC_CORE => {
-                sd.core = u32_at(b, 0).map(|version| ServerCore {
-                    version,
-                    version_name: rdp_version_name(version),
-                    client_requested_protocols: u32_at(b, 4),
-                    early_capability_flags: u32_at(b, 8),
-                })
-            }
-            SC_SECURITY => sd.security = server_security(b),
+    let (blocks, unframed) = blocks(data);
+    sd.malformed.extend(unframed);
+    for b in blocks {
+        let bad = &mut sd.malformed;
+        match b.kind {
+            SC_CORE => sd.core = keep(read_block(&b, server_core), bad),
+            SC_SECURITY => sd.security = keep(read_block(&b, server_security), bad),
             SC_NET => {
-                sd.io_channel = u16_at(b, 0);
-                let count = usize::from(u16_at(b, 2).unwrap_or(0));
-                sd.channel_ids = Some(
-                    (0..count.min(MAX_CHANNELS))
-                        .filter_map(|i| u16_at(b, 4 + 2 * i))
-                        .collect(),
-                );
+                let net = keep(read_block(&b, server_network), bad);
+                sd.io_channel = net.as_ref().map(|(io, _)| *io);
+                sd.channel_ids = net.map(|(_, ids)| ids);
             }
-            SC_MCS_MSGCHANNEL => sd.message_channel = u16_at(b, 0),
-            SC_MULTITRANSPORT => sd.multitransport_flags = u32_at(b, 0),
+            SC_MCS_MSGCHANNEL => {
+                sd.message_channel = keep(read_block(&b, field("MCSChannelID", le_u16)), bad)
+            }
+            SC_MULTITRANSPORT => {
+                sd.multitransport_flags = keep(read_block(&b, field("flags", le_u32)), bad)
+            }
             other => sd.unknown_blocks.push(other),
         }
     }
     sd
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::test_util::hex;
+
+    /// OISF_suricata-verify/RDP-003.pcap frame 7 (the Connect Initial of mcs.rs' tests): the
+    /// GCC blocks from CS_CORE's header to the end of CS_SECURITY.
+    const REAL_CORE_TO_SECURITY: &str = concat!(
+        "01c0d4000400080080046003",
+        "01ca03aa09040000280a000049005300440032002d004b004d0038003400310037003800000000000000000004000000",
+        "000000000c00000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "00000000000000000000000000000000000000000000000001ca0100000000000f000700010035003500320037003400",
+        "2d004f0045004d002d0030003000310031003900300033002d0030003000310030003700000000000000000000000000",
+        "000000000000000004c00c00090000000000000002c00c000b00000000000000",
+    );
+
+    #[test]
+    fn real_blocks_cut_inside_client_security_report_where() {
+        let whole = hex(REAL_CORE_TO_SECURITY);
+        let cd = parse_client_data(&whole);
+        assert_eq!(
+            cd.security.as_ref().map(|s| s.encryption_methods),
+            Some(0x0b)
+        );
+        assert!(cd.malformed.is_empty(), "{:?}", cd.malformed);
+        // A snaplen cut 6 bytes into CS_SECURITY's body: the block cannot be framed.
+        let security_at = whole.len() - 12;
+        let cd = parse_client_data(&whole[..security_at + 4 + 6]);
+        assert_eq!(cd.security, None);
+        assert_eq!(
+            cd.core.map(|c| c.client_name).as_deref(),
+            Some("ISD2-KM84178")
+        );
+        assert_eq!(
+            cd.malformed,
+            vec![ProtoError::truncated(
+                LAYER,
+                "TS_UD_HEADER body",
+                security_at + 4
+            )]
+        );
+    }
+
+    /// A CS_SECURITY block cut after encryptionMethods (synthetic: Windows always sends 8).
+    #[test]
+    fn synthetic_truncated_client_security_is_an_error_not_no_encryption() {
+        let data = [0x02, 0xc0, 0x08, 0x00, 0x0b, 0x00, 0x00, 0x00];
+        let cd = parse_client_data(&data);
+        assert_eq!(cd.security, None);
+        assert_eq!(
+            cd.malformed,
+            vec![ProtoError::truncated(LAYER, "extEncryptionMethods", 8)]
+        );
+    }
+
+    /// A CS_NET block announcing 2 channels but carrying 1 (synthetic).
+    #[test]
+    fn synthetic_short_channel_list_is_an_error() {
+        let mut data = vec![0x03, 0xc0, 0x14, 0x00, 0x02, 0x00, 0x00, 0x00];
+        data.extend_from_slice(b"rdpdr\0\0\0");
+        data.extend_from_slice(&[0, 0, 0x80, 0x80]);
+        let cd = parse_client_data(&data);
+        assert_eq!(cd.channels, None);
+        assert_eq!(
+            cd.malformed,
+            vec![ProtoError::truncated(LAYER, "CHANNEL_DEF name", 20)]
+        );
+    }
+
+    /// SC_NET cut after MCSChannelId: neither the I/O channel nor a made-up empty list.
+    #[test]
+    fn synthetic_truncated_server_network_is_an_error() {
+        let data = [0x03, 0x0c, 0x06, 0x00, 0xeb, 0x03];
+        let sd = parse_server_data(&data);
+        assert_eq!((sd.io_channel, sd.channel_ids), (None, None));
+        assert_eq!(
+            sd.malformed,
+            vec![ProtoError::truncated(LAYER, "channelCount", 6)]
+        );
+    }
 }

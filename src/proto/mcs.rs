@@ -2,9 +2,12 @@
 //! carry the GCC conference data, and the PER-encoded domain PDUs (FACTS 2.2), plus the basic
 //! security header that tells Standard RDP Security PDUs apart.
 
-use serde::Serialize;
+use nom::bytes::complete::take;
+use nom::multi::count;
+use nom::number::complete::{be_u16, le_u16, u8 as byte};
 
 use super::gcc::{self, ClientData, ServerData};
+use super::wire::{field, run, run_rest, trailing, Parsed, WireError};
 use super::ProtoError;
 
 const LAYER: &str = "mcs";
@@ -13,8 +16,7 @@ const KEY_CLIENT: &[u8] = b"Duca";
 const KEY_SERVER: &[u8] = b"McDn";
 
 /// MCS Connect Response result (T.125 Result ENUMERATED).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct McsResult(pub u8);
 
 impl McsResult {
@@ -45,8 +47,7 @@ impl McsResult {
 }
 
 /// Disconnect Provider Ultimatum reason (T.125 Reason).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DisconnectReason(pub u8);
 
 impl DisconnectReason {
@@ -62,12 +63,12 @@ impl DisconnectReason {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConnectInitial {
     pub client: ClientData,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConnectResponse {
     pub result: McsResult,
     pub server: ServerData,
@@ -115,8 +116,7 @@ pub enum McsPdu {
 }
 
 /// Basic security header flags (BCGR 2.2.8.1.1.2.1), unknown bits kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SecurityFlags(pub u16);
 
 impl SecurityFlags {
@@ -137,101 +137,102 @@ impl SecurityFlags {
 
 /// Splits the basic security header (flags, flagsHi) off Standard RDP Security user data.
 pub fn parse_security_header(user_data: &[u8]) -> Result<(SecurityFlags, &[u8]), ProtoError> {
-    let flags = user_data
-        .get(..2)
-        .map(|b| {
-            u16::from_le_bytes([
-                b.first().copied().unwrap_or(0),
-                b.get(1).copied().unwrap_or(0),
-            ])
-        })
-        .ok_or(ProtoError::truncated("security", "flags", 0))?;
-    let rest = user_data
-        .get(4..)
-        .ok_or(ProtoError::truncated("security", "flagsHi", 2))?;
+    let (rest, flags) = run_rest("security", user_data, |i| {
+        let (i, flags) = field("flags", le_u16)(i)?;
+        let (i, _flags_hi) = field("flagsHi", le_u16)(i)?;
+        Ok((i, flags))
+    })?;
     Ok((SecurityFlags(flags), rest))
 }
 
-/// A BER tag-length header: (tag, content, rest). Tags up to two bytes (`7F 65`).
-fn ber_tlv(b: &[u8]) -> Option<(u16, &[u8], &[u8])> {
-    let first = *b.first()?;
-    let (tag, mut at) = if first & 0x1f == 0x1f {
-        ((u16::from(first) << 8) | u16::from(*b.get(1)?), 2)
+/// A BER identifier, definite length and content (X.690 8.1.2-8.1.3): tags up to two bytes
+/// (`7F 65`), lengths up to four octets. Returns (tag, content).
+fn ber_tlv(i: &[u8]) -> Parsed<'_, (u16, &[u8])> {
+    let (i, first) = field("BER tag", byte)(i)?;
+    let (i, tag) = if first & 0x1f == 0x1f {
+        let (i, second) = field("BER tag", byte)(i)?;
+        (i, (u16::from(first) << 8) | u16::from(second))
     } else {
-        (u16::from(first), 1)
+        (i, u16::from(first))
     };
-    let l0 = *b.get(at)?;
-    at += 1;
-    let len = if l0 & 0x80 == 0 {
-        usize::from(l0)
+    let length_at = i;
+    let (i, l0) = field("BER length", byte)(i)?;
+    let (i, len) = if l0 & 0x80 == 0 {
+        (i, usize::from(l0))
     } else {
         let n = usize::from(l0 & 0x7f);
         if n == 0 || n > 4 {
-            return None;
+            return Err(WireError::invalid(
+                length_at,
+                "BER length",
+                format!("{n} length octets"),
+            ));
         }
-        let mut len = 0usize;
-        for k in 0..n {
-            len = (len << 8) | usize::from(*b.get(at + k)?);
-        }
-        at += n;
-        len
+        let (i, octets) = field("BER length", take(n))(i)?;
+        let len = octets
+            .iter()
+            .fold(0usize, |len, b| (len << 8) | usize::from(*b));
+        (i, len)
     };
-    let content = b.get(at..at.checked_add(len)?)?;
-    Some((tag, content, b.get(at + len..)?))
+    let (i, content) = field("BER content", take(len))(i)?;
+    Ok((i, (tag, content)))
 }
 
-/// The GCC user data after the H.221 key: skip the PER length that precedes the blocks.
+/// The GCC user data after the H.221 key (T.124 ConnectData): skip the PER length that
+/// precedes the blocks.
 fn gcc_blocks<'a>(user_data: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     let pos = user_data.windows(key.len()).position(|w| w == key)?;
     let after = user_data.get(pos + key.len()..)?;
-    let l0 = *after.first()?;
-    let skip = if l0 & 0x80 != 0 { 2 } else { 1 };
-    after.get(skip..)
+    let per_length = |i| -> Parsed<'_, ()> {
+        let (i, l0) = byte(i)?;
+        let (i, _) = take(if l0 & 0x80 != 0 { 1usize } else { 0 })(i)?;
+        Ok((i, ()))
+    };
+    per_length(after).ok().map(|(blocks, ())| blocks)
 }
 
-fn connect_initial(content: &[u8]) -> Result<ConnectInitial, ProtoError> {
-    // callingDomainSelector, calledDomainSelector, upwardFlag, three DomainParameters, userData.
-    let mut rest = content;
-    let mut user_data = None;
-    for _ in 0..7 {
-        let (tag, value, next) = ber_tlv(rest).ok_or(ProtoError::truncated(
-            LAYER,
-            "Connect-Initial field",
-            content.len() - rest.len(),
-        ))?;
-        if tag == 0x04 {
-            user_data = Some(value);
-        }
-        rest = next;
-    }
-    let user_data = user_data.ok_or(ProtoError::invalid(LAYER, "userData", 0, "missing"))?;
-    let blocks = gcc_blocks(user_data, KEY_CLIENT).ok_or(ProtoError::invalid(
-        "gcc",
-        "H.221 key",
-        0,
-        "no \"Duca\" client key",
-    ))?;
-    Ok(ConnectInitial {
-        client: gcc::parse_client_data(blocks),
-    })
+/// Connect-Initial (T.125 7, BCGR 2.2.1.3): callingDomainSelector, calledDomainSelector,
+/// upwardFlag, three DomainParameters, userData.
+fn connect_initial(i: &[u8]) -> Parsed<'_, ConnectInitial> {
+    let start = i;
+    let (i, fields) = count(field("Connect-Initial field", ber_tlv), 7)(i)?;
+    // The domain selectors are OCTET STRINGs too: userData is the last one.
+    let Some((_, user_data)) = fields.iter().rev().find(|(tag, _)| *tag == 0x04) else {
+        return Err(WireError::invalid(start, "userData", "missing"));
+    };
+    let Some(blocks) = gcc_blocks(user_data, KEY_CLIENT) else {
+        return Err(WireError::invalid(
+            user_data,
+            "H.221 key",
+            "no \"Duca\" client key",
+        ));
+    };
+    Ok((
+        i,
+        ConnectInitial {
+            client: gcc::parse_client_data(blocks),
+        },
+    ))
 }
 
-fn connect_response(content: &[u8]) -> Result<ConnectResponse, ProtoError> {
-    let (tag, value, mut rest) =
-        ber_tlv(content).ok_or(ProtoError::truncated(LAYER, "result", 0))?;
+/// Connect-Response (T.125 7, BCGR 2.2.1.4): result, calledConnectId, domainParameters,
+/// userData. Only the result is required: a refusal may stop after it.
+fn connect_response(i: &[u8]) -> Parsed<'_, ConnectResponse> {
+    let start = i;
+    let (mut i, (tag, value)) = field("result", ber_tlv)(i)?;
     if tag != 0x0a {
-        return Err(ProtoError::invalid(
-            LAYER,
+        return Err(WireError::invalid(
+            start,
             "result",
-            0,
             format!("tag 0x{tag:02x} is not ENUMERATED"),
         ));
     }
-    let result = McsResult(value.first().copied().unwrap_or(0xff));
+    let Some(&result) = value.first() else {
+        return Err(WireError::invalid(start, "result", "empty ENUMERATED"));
+    };
     let mut server = ServerData::default();
-    // calledConnectId, domainParameters, userData.
     for _ in 0..3 {
-        let Some((tag, value, next)) = ber_tlv(rest) else {
+        let Ok((next, (tag, value))) = ber_tlv(i) else {
             break;
         };
         if tag == 0x04 {
@@ -239,64 +240,88 @@ fn connect_response(content: &[u8]) -> Result<ConnectResponse, ProtoError> {
                 server = gcc::parse_server_data(blocks);
             }
         }
-        rest = next;
+        i = next;
     }
-    Ok(ConnectResponse { result, server })
-}
-
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
+    Ok((
+        i,
+        ConnectResponse {
+            result: McsResult(result),
+            server,
+        },
+    ))
 }
 
 /// Per-PDU user data is capped: Standard-Security PDUs we look into are small.
 const MAX_USER_DATA: usize = 64 * 1024;
 
-fn send_data(b: &[u8]) -> Option<(u16, u16, Vec<u8>)> {
-    let initiator = be16(b, 1)?.wrapping_add(1001);
-    let channel_id = be16(b, 3)?;
-    // b[5] is dataPriority + segmentation; then a PER length.
-    let l0 = *b.get(6)?;
-    let (len, at) = if l0 & 0x80 != 0 {
-        ((usize::from(l0 & 0x3f) << 8) | usize::from(*b.get(7)?), 8)
-    } else {
-        (usize::from(l0), 7)
-    };
-    let data = b.get(at..)?;
-    let data = data.get(..len.min(data.len()).min(MAX_USER_DATA))?;
-    Some((initiator, channel_id, data.to_vec()))
+/// PER-encoded UserId (T.125: initiator is sent as an offset from 1001).
+fn user_id<'a>(name: &'static str) -> impl FnMut(&'a [u8]) -> Parsed<'a, u16> {
+    nom::combinator::map(field(name, be_u16), |id| id.wrapping_add(1001))
 }
 
-fn domain_pdu(b: &[u8]) -> Result<DomainPdu, ProtoError> {
-    let first = *b
-        .first()
-        .ok_or(ProtoError::truncated(LAYER, "DomainMCSPDU choice", 0))?;
+/// SendDataRequest / SendDataIndication after the choice byte: initiator, channelId,
+/// dataPriority + segmentation, a PER length, userData (what is there, capped).
+fn send_data(i: &[u8]) -> Parsed<'_, (u16, u16, Vec<u8>)> {
+    let (i, initiator) = user_id("initiator")(i)?;
+    let (i, channel_id) = field("channelId", be_u16)(i)?;
+    let (i, _priority) = field("dataPriority", byte)(i)?;
+    let (i, l0) = field("userData length", byte)(i)?;
+    let (i, len) = if l0 & 0x80 != 0 {
+        let (i, l1) = field("userData length", byte)(i)?;
+        (i, (usize::from(l0 & 0x3f) << 8) | usize::from(l1))
+    } else {
+        (i, usize::from(l0))
+    };
+    let (i, data) = take(len.min(i.len()).min(MAX_USER_DATA))(i)?;
+    Ok((i, (initiator, channel_id, data.to_vec())))
+}
+
+/// The 4-bit Result that follows a PER choice byte (T.125 AttachUserConfirm,
+/// ChannelJoinConfirm).
+fn per_result(i: &[u8]) -> Parsed<'_, McsResult> {
+    nom::combinator::map(field("result", byte), |b| McsResult(b >> 4))(i)
+}
+
+/// A PER-encoded DomainMCSPDU (T.125 annex A, BCGR 2.2.1.5-2.2.1.10).
+fn domain_pdu(i: &[u8]) -> Parsed<'_, DomainPdu> {
+    let (i, first) = field("DomainMCSPDU choice", byte)(i)?;
     let choice = first >> 2;
-    let trunc = |f| ProtoError::truncated(LAYER, f, 1);
-    Ok(match choice {
-        1 => DomainPdu::ErectDomainRequest,
+    match choice {
+        1 => Ok((i, DomainPdu::ErectDomainRequest)),
         8 => {
-            let second = b.get(1).copied().unwrap_or(0);
-            DomainPdu::DisconnectProviderUltimatum {
-                reason: DisconnectReason(((first & 0x03) << 1) | (second >> 7)),
-            }
+            // The 3-bit reason straddles the choice byte and the next one.
+            let (i, second) = field("reason", byte)(i)?;
+            let reason = DisconnectReason(((first & 0x03) << 1) | (second >> 7));
+            Ok((i, DomainPdu::DisconnectProviderUltimatum { reason }))
         }
-        10 => DomainPdu::AttachUserRequest,
-        11 => DomainPdu::AttachUserConfirm {
-            result: McsResult(b.get(1).copied().unwrap_or(0xff) >> 4),
-            initiator: be16(b, 2).map(|i| i.wrapping_add(1001)),
-        },
-        14 => DomainPdu::ChannelJoinRequest {
-            initiator: be16(b, 1).ok_or(trunc("initiator"))?.wrapping_add(1001),
-            channel_id: be16(b, 3).ok_or(trunc("channelId"))?,
-        },
-        15 => DomainPdu::ChannelJoinConfirm {
-            result: McsResult(b.get(1).copied().unwrap_or(0xff) >> 4),
-            channel_id: be16(b, 6),
-        },
+        10 => Ok((i, DomainPdu::AttachUserRequest)),
+        11 => {
+            let (i, result) = per_result(i)?;
+            let (i, initiator) = trailing(user_id("initiator"))(i)?;
+            Ok((i, DomainPdu::AttachUserConfirm { result, initiator }))
+        }
+        14 => {
+            let (i, initiator) = user_id("initiator")(i)?;
+            let (i, channel_id) = field("channelId", be_u16)(i)?;
+            Ok((
+                i,
+                DomainPdu::ChannelJoinRequest {
+                    initiator,
+                    channel_id,
+                },
+            ))
+        }
+        15 => {
+            let (i, result) = per_result(i)?;
+            // initiator, requested channelId, then the joined channelId (optional).
+            let (i, _initiator) = trailing(be_u16)(i)?;
+            let (i, _requested) = trailing(be_u16)(i)?;
+            let (i, channel_id) = trailing(be_u16)(i)?;
+            Ok((i, DomainPdu::ChannelJoinConfirm { result, channel_id }))
+        }
         25 | 26 => {
-            let (initiator, channel_id, user_data) =
-                send_data(b).ok_or(trunc("SendData header"))?;
-            if choice == 25 {
+            let (i, (initiator, channel_id, user_data)) = send_data(i)?;
+            let pdu = if choice == 25 {
                 DomainPdu::SendDataRequest {
                     initiator,
                     channel_id,
@@ -308,26 +333,49 @@ fn domain_pdu(b: &[u8]) -> Result<DomainPdu, ProtoError> {
                     channel_id,
                     user_data,
                 }
-            }
+            };
+            Ok((i, pdu))
         }
-        other => DomainPdu::Other { choice: other },
-    })
+        other => Ok((i, DomainPdu::Other { choice: other })),
+    }
+}
+
+/// The content of the BER Connect-Initial / Connect-Response application tag.
+fn application<'a, O>(
+    tag_field: &'static str,
+    mut body: impl FnMut(&'a [u8]) -> Parsed<'a, O>,
+) -> impl FnMut(&'a [u8]) -> Parsed<'a, O> {
+    move |i: &'a [u8]| {
+        let (rest, (_, content)) = field(tag_field, ber_tlv)(i)?;
+        let (_, out) = body(content)?;
+        Ok((rest, out))
+    }
 }
 
 /// Decodes the MCS PDU carried by an X.224 Data TPDU.
 pub fn parse_mcs_pdu(data: &[u8]) -> Result<McsPdu, ProtoError> {
     match data {
-        [0x7f, 0x65, ..] => {
-            let (_, content, _) =
-                ber_tlv(data).ok_or(ProtoError::truncated(LAYER, "Connect-Initial", 0))?;
-            Ok(McsPdu::ConnectInitial(connect_initial(content)?))
-        }
-        [0x7f, 0x66, ..] => {
-            let (_, content, _) =
-                ber_tlv(data).ok_or(ProtoError::truncated(LAYER, "Connect-Response", 0))?;
-            Ok(McsPdu::ConnectResponse(connect_response(content)?))
-        }
-        _ => Ok(McsPdu::Domain(domain_pdu(data)?)),
+        [0x7f, 0x65, ..] => run(
+            LAYER,
+            data,
+            nom::combinator::map(
+                application("Connect-Initial", connect_initial),
+                McsPdu::ConnectInitial,
+            ),
+        ),
+        [0x7f, 0x66, ..] => run(
+            LAYER,
+            data,
+            nom::combinator::map(
+                application("Connect-Response", connect_response),
+                McsPdu::ConnectResponse,
+            ),
+        ),
+        _ => run(
+            LAYER,
+            data,
+            nom::combinator::map(domain_pdu, McsPdu::Domain),
+        ),
     }
 }
 
@@ -401,7 +449,10 @@ mod tests {
         let sec = cr.server.security.unwrap();
         assert_eq!(sec.encryption_method, "56bit");
         assert_eq!(sec.encryption_level, "client_compatible");
-        assert_eq!(sec.certificate.unwrap().kind, "proprietary");
+        assert_eq!(
+            sec.certificate.unwrap().kind,
+            gcc::CertificateKind::Proprietary
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod nego;
 pub mod rdpeudp;
 pub mod tls;
 pub mod tpkt;
+pub mod wire;
 pub mod x224;
 
 #[cfg(test)]

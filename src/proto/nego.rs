@@ -4,13 +4,11 @@
 
 use nom::number::complete::{le_u16, le_u32, u8 as byte};
 use nom::IResult;
-use serde::Serialize;
 
 use super::flag_names;
 
 /// requestedProtocols / selectedProtocol bits.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Protocols(pub u32);
 
 const PROTOCOL_NAMES: [(u32, &str); 5] = [
@@ -46,8 +44,7 @@ impl Protocols {
         self.0 & bits == bits
     }
 }
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NegReqFlags(pub u8);
 
 impl NegReqFlags {
@@ -63,8 +60,7 @@ impl NegReqFlags {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NegRspFlags(pub u8);
 
 impl NegRspFlags {
@@ -83,8 +79,7 @@ impl NegRspFlags {
 }
 
 /// RDP_NEG_FAILURE failureCode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FailureCode(pub u32);
 
 impl FailureCode {
@@ -113,33 +108,28 @@ impl FailureCode {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NegReq {
     pub flags: NegReqFlags,
     pub requested_protocols: Protocols,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NegRsp {
     pub flags: NegRspFlags,
     pub selected_protocol: Protocols,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NegFailure {
     pub flags: u8,
     pub failure_code: FailureCode,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CorrelationInfo {
     pub flags: u8,
-    #[serde(serialize_with = "serialize_guid")]
     pub correlation_id: [u8; 16],
-}
-
-fn serialize_guid<S: serde::Serializer>(id: &[u8; 16], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format_guid(id))
 }
 
 /// A GUID as Windows prints it (first three fields little-endian).

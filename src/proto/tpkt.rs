@@ -2,7 +2,6 @@
 
 use nom::number::complete::{be_u16, u8 as byte};
 use nom::IResult;
-use serde::Serialize;
 
 use super::{Framing, ProtoError};
 
@@ -10,7 +9,7 @@ pub const HEADER_LEN: usize = 4;
 /// FreeRDP rejects anything shorter: header plus the smallest X.224 TPDU.
 pub const MIN_LEN: usize = 7;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TpktHeader {
     pub version: u8,
     pub length: u16,

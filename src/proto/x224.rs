@@ -3,7 +3,8 @@
 
 use nom::number::complete::{be_u16, u8 as byte};
 use nom::IResult;
-use serde::Serialize;
+
+use super::wire::{field, run};
 
 use super::nego::{
     correlation_id, neg_header, neg_value, CorrelationInfo, FailureCode, NegFailure, NegReq,
@@ -21,7 +22,7 @@ pub const CODE_ER: u8 = 0x70;
 /// Cookies and routing tokens are text lines; longer ones are cut (FreeRDP allows 255).
 const MAX_TOKEN: usize = 1024;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConnectionRequest {
     pub dst_ref: u16,
     pub src_ref: u16,
@@ -36,14 +37,14 @@ pub struct ConnectionRequest {
     pub unparsed: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum NegotiationResponse {
     Response(NegRsp),
     Failure(NegFailure),
     Unknown { neg_type: u8 },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConnectionConfirm {
     pub dst_ref: u16,
     pub src_ref: u16,
@@ -95,6 +96,13 @@ pub fn looks_like_connection_request(b: &[u8]) -> bool {
     }
 }
 
+/// TPDU-ER (X.224 13.12): DST-REF then the reject cause.
+fn error_header(i: &[u8]) -> IResult<&[u8], (u16, u8)> {
+    let (i, dst_ref) = be_u16(i)?;
+    let (i, cause) = byte(i)?;
+    Ok((i, (dst_ref, cause)))
+}
+
 fn refs(i: &[u8]) -> IResult<&[u8], (u16, u16, u8)> {
     let (i, dst) = be_u16(i)?;
     let (i, src) = be_u16(i)?;
@@ -104,12 +112,11 @@ fn refs(i: &[u8]) -> IResult<&[u8], (u16, u16, u8)> {
 
 /// Decodes the TPDU that follows the TPKT header: `payload[0]` is the length indicator.
 pub fn parse_tpdu(payload: &[u8]) -> Result<Tpdu<'_>, ProtoError> {
-    let li = *payload
-        .first()
-        .ok_or(ProtoError::truncated("x224", "length indicator", 0))?;
-    let code = *payload
-        .get(1)
-        .ok_or(ProtoError::truncated("x224", "TPDU code", 1))?;
+    let (li, code) = run("x224", payload, |i| {
+        let (i, li) = field("length indicator", byte)(i)?;
+        let (i, code) = field("TPDU code", byte)(i)?;
+        Ok((i, (li, code)))
+    })?;
     let header_end = usize::from(li) + 1;
     if header_end > payload.len() {
         return Err(ProtoError::invalid(
@@ -152,14 +159,8 @@ pub fn parse_tpdu(payload: &[u8]) -> Result<Tpdu<'_>, ProtoError> {
             })
         }
         CODE_ER => {
-            let dst_ref = body
-                .get(..2)
-                .map(|b| u16::from_be_bytes(b.try_into().unwrap_or([0, 0])))
-                .unwrap_or(0);
-            Ok(Tpdu::Error {
-                dst_ref,
-                cause: body.get(2).copied().unwrap_or(0),
-            })
+            let (_, (dst_ref, cause)) = error_header(body).map_err(|_| truncated("ER header"))?;
+            Ok(Tpdu::Error { dst_ref, cause })
         }
         _ => Ok(Tpdu::Unknown { code }),
     }

@@ -7,10 +7,15 @@ use crate::diagnose::flood::{ServerReport, VerdictCounts};
 use crate::diagnose::{Diagnosed, Finding, Verdict};
 use crate::flow::{Gap, Side, TcpStats, TransportKind};
 use crate::pipeline::RunSummary;
-use crate::proto::gcc::{ClientData, ServerData};
 use crate::proto::tls;
 use crate::session::Connection;
 use crate::timefmt::{ms_between, rfc3339_us};
+
+mod gcc;
+pub use gcc::{
+    ChannelJson, ClientClusterJson, ClientCoreJson, ClientDataJson, ClientSecurityJson,
+    ServerCertificateJson, ServerCoreJson, ServerDataJson, ServerSecurityJson,
+};
 
 #[derive(Debug, Serialize)]
 pub struct ConnectionJson<'a> {
@@ -175,9 +180,9 @@ fn udp_json(c: &Connection) -> Option<UdpJson> {
 
 #[derive(Debug, Serialize)]
 pub struct McsJson<'a> {
-    pub client: Option<&'a ClientData>,
+    pub client: Option<ClientDataJson<'a>>,
     pub result: Option<&'a str>,
-    pub server: Option<&'a ServerData>,
+    pub server: Option<ServerDataJson<'a>>,
 }
 
 impl<'a> TcpJson<'a> {
@@ -289,9 +294,15 @@ fn mcs_json(c: &Connection) -> Option<McsJson<'_>> {
         return None;
     }
     Some(McsJson {
-        client: m.connect_initial.as_ref().map(|ci| &ci.value),
+        client: m
+            .connect_initial
+            .as_ref()
+            .map(|ci| ClientDataJson::new(&ci.value)),
         result: m.connect_response.as_ref().map(|r| r.value.result.as_str()),
-        server: m.connect_response.as_ref().map(|r| &r.value.server),
+        server: m
+            .connect_response
+            .as_ref()
+            .map(|r| ServerDataJson::new(&r.value.server)),
     })
 }
 

@@ -1,20 +1,17 @@
 //! X.509 certificates (through x509-parser): the facts a Windows admin needs to judge the
 //! RDP server's certificate. Only TLS 1.2 and below show it; TLS 1.3 encrypts it.
 
-use serde::Serialize;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 use x509_parser::public_key::PublicKey;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CertificateInfo {
     pub subject: String,
     pub issuer: String,
     pub common_name: Option<String>,
     pub not_before: String,
     pub not_after: String,
-    #[serde(skip)]
     pub not_before_unix: i64,
-    #[serde(skip)]
     pub not_after_unix: i64,
     pub self_signed: bool,
     pub key: String,
@@ -71,17 +68,15 @@ fn from_x509(cert: &X509Certificate) -> CertificateInfo {
         for name in &ext.value.general_names {
             match name {
                 GeneralName::DNSName(d) => sans.push(d.to_string()),
-                GeneralName::IPAddress(ip) => match ip.len() {
-                    4 => {
-                        let b: [u8; 4] = (*ip).try_into().unwrap_or([0; 4]);
+                // RFC 5280 4.2.1.6: four octets for IPv4, sixteen for IPv6; other lengths
+                // are not addresses and are left out.
+                GeneralName::IPAddress(ip) => {
+                    if let Ok(b) = <[u8; 4]>::try_from(*ip) {
                         sans.push(std::net::Ipv4Addr::from(b).to_string());
-                    }
-                    16 => {
-                        let b: [u8; 16] = (*ip).try_into().unwrap_or([0; 16]);
+                    } else if let Ok(b) = <[u8; 16]>::try_from(*ip) {
                         sans.push(std::net::Ipv6Addr::from(b).to_string());
                     }
-                    _ => {}
-                },
+                }
                 _ => {}
             }
         }

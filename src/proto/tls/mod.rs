@@ -5,7 +5,11 @@
 mod cert;
 mod names;
 
-use serde::Serialize;
+use nom::multi::{length_data, many0};
+use nom::number::complete::be_u16;
+use nom::sequence::pair;
+use nom::IResult;
+
 use tls_parser::{
     parse_tls_client_hello_extensions, parse_tls_message_handshake, TlsExtension, TlsMessage,
     TlsMessageHandshake,
@@ -61,7 +65,7 @@ pub fn is_grease(v: u16) -> bool {
     v & 0x0f0f == 0x0a0a && (v >> 8) == (v & 0xff)
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClientHelloInfo {
     pub record_version: u16,
     pub legacy_version: u16,
@@ -90,7 +94,7 @@ impl ClientHelloInfo {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServerHelloInfo {
     pub legacy_version: u16,
     /// From supported_versions when present (TLS 1.3), else the legacy version.
@@ -204,13 +208,12 @@ impl TlsConversation {
                 }
             }
             CONTENT_ALERT => {
-                if self.dir(d).encrypted || body.len() != 2 {
-                    events.push(TlsEvent::EncryptedAlert { len: body.len() });
-                } else {
-                    events.push(TlsEvent::Alert {
-                        level: body.first().copied().unwrap_or(0),
-                        description: body.get(1).copied().unwrap_or(0),
-                    });
+                // A cleartext alert is exactly level and description (RFC 8446 6).
+                match body {
+                    &[level, description] if !self.dir(d).encrypted => {
+                        events.push(TlsEvent::Alert { level, description });
+                    }
+                    _ => events.push(TlsEvent::EncryptedAlert { len: body.len() }),
                 }
             }
             CONTENT_HANDSHAKE => {
@@ -218,18 +221,13 @@ impl TlsConversation {
                     events.push(TlsEvent::EncryptedHandshake { len: body.len() });
                 } else {
                     self.handshake_bytes(d, body, &mut events);
-                    let record_version = record
-                        .get(1..3)
-                        .map(|v| {
-                            u16::from_be_bytes([
-                                v.first().copied().unwrap_or(0),
-                                v.get(1).copied().unwrap_or(0),
-                            ])
-                        })
-                        .unwrap_or(0);
-                    for ev in &mut events {
-                        if let TlsEvent::ClientHello(ch) = ev {
-                            ch.record_version = record_version;
+                    // The record header was framed before this point, so its version is there.
+                    if let Some(&[hi, lo]) = record.get(1..3) {
+                        let record_version = u16::from_be_bytes([hi, lo]);
+                        for ev in &mut events {
+                            if let TlsEvent::ClientHello(ch) = ev {
+                                ch.record_version = record_version;
+                            }
                         }
                     }
                 }
@@ -287,10 +285,10 @@ impl TlsConversation {
             Ok(_) => return,
             Err(e) => {
                 events.push(TlsEvent::Malformed {
-                    reason: format!(
-                        "handshake message type {}: {e:?}",
-                        msg.first().copied().unwrap_or(0)
-                    ),
+                    reason: match msg.first() {
+                        Some(kind) => format!("handshake message type {kind}: {e:?}"),
+                        None => format!("empty handshake message: {e:?}"),
+                    },
                 });
                 return;
             }
@@ -410,18 +408,22 @@ fn client_extensions(info: &mut ClientHelloInfo, exts: &[TlsExtension]) {
     }
 }
 
-/// The supported_versions extension of a ServerHello holds the one chosen version.
-fn server_supported_version(mut ext: &[u8]) -> Option<u16> {
-    while ext.len() >= 4 {
-        let t = u16::from_be_bytes([*ext.first()?, *ext.get(1)?]);
-        let len = usize::from(u16::from_be_bytes([*ext.get(2)?, *ext.get(3)?]));
-        let data = ext.get(4..4 + len)?;
-        if t == 43 && data.len() == 2 {
-            return Some(u16::from_be_bytes([*data.first()?, *data.get(1)?]));
-        }
-        ext = ext.get(4 + len..)?;
-    }
-    None
+/// supported_versions (RFC 8446 4.2).
+const EXT_SUPPORTED_VERSIONS: u16 = 43;
+
+/// One extension (RFC 8446 4.2): type, then a u16-length-prefixed body.
+fn extension(i: &[u8]) -> IResult<&[u8], (u16, &[u8])> {
+    pair(be_u16, length_data(be_u16))(i)
+}
+
+/// The supported_versions extension of a ServerHello holds the one chosen version
+/// (RFC 8446 4.2.1); a list that cannot be framed has no answer.
+fn server_supported_version(ext: &[u8]) -> Option<u16> {
+    let (_, extensions) = many0(extension)(ext).ok()?;
+    extensions.into_iter().find_map(|(kind, data)| match data {
+        &[hi, lo] if kind == EXT_SUPPORTED_VERSIONS => Some(u16::from_be_bytes([hi, lo])),
+        _ => None,
+    })
 }
 
 #[cfg(test)]
