@@ -1,6 +1,7 @@
 //! The flow table: packets grouped into connections by 5-tuple, client and server told
 //! apart, TCP reassembled per direction, idle and closed flows finished as the capture goes.
 
+pub mod progress;
 pub mod tcp;
 
 use std::net::IpAddr;
@@ -10,7 +11,10 @@ use serde::Serialize;
 
 use crate::capture::{Decoded, IcmpUnreachable, RawPacket, TcpFlags, Transport};
 use crate::limits::Limits;
-pub use tcp::{FrameTime, Gap, SegmentVerdict, StreamOutput, TcpReassembler, TcpStats};
+pub use progress::{DirectionFacts, RetransmitSeries, RttSamples};
+pub use tcp::{
+    FrameTime, Gap, RttEstimate, RttSource, SegmentVerdict, StreamOutput, TcpReassembler, TcpStats,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

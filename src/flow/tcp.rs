@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::progress::{DirectionFacts, REORDER_WINDOW_NS};
 use super::Side;
 use crate::capture::{TcpFlags, TcpSegment};
 
@@ -49,8 +50,8 @@ struct HalfStream {
     base_seq: Option<u32>,
     delivered: u64,
     fin_offset: Option<u64>,
-    /// Waiting segments by stream offset: (length on the wire, captured bytes).
-    out_of_order: BTreeMap<u64, (u64, Vec<u8>)>,
+    /// Waiting segments by stream offset: (length on the wire, captured bytes, arrival).
+    out_of_order: BTreeMap<u64, (u64, Vec<u8>, i64)>,
     buffered: usize,
 }
 
@@ -91,6 +92,12 @@ pub struct TcpStats {
     /// capture point (sent but never seen here), with the segment that showed it.
     pub unseen_ahead: [Option<(FrameTime, u64)>; 2],
     pub data_segments: [u32; 2],
+    /// Server SYN/ACKs after the first one.
+    #[serde(skip)]
+    pub syn_ack_retries: Vec<FrameTime>,
+    /// Per side: what it sent, what the peer acknowledged, what it had to send again.
+    #[serde(skip)]
+    pub progress: [DirectionFacts; 2],
 }
 
 /// Evidence lists stop growing here so a hostile flow cannot eat memory.
@@ -102,6 +109,33 @@ impl TcpStats {
         Some(self.handshake_ack.as_ref()?.ts_ns - self.first_syn.as_ref()?.ts_ns)
     }
 
+    /// The handshake round trip only when it is unambiguous (Karn's rule, RFC 6298 §3): no
+    /// SYN and no SYN/ACK was sent twice, so the ACK answers the one SYN/ACK seen.
+    pub fn handshake_rtt_karn_ns(&self) -> Option<i64> {
+        if !self.syn_retries.is_empty() || !self.syn_ack_retries.is_empty() {
+            return None;
+        }
+        self.handshake_rtt_ns()
+    }
+
+    /// The best round-trip estimate from this capture point: the unambiguous handshake, or
+    /// else the smallest data sample of each direction added up (each measures the leg from
+    /// the capture point to the receiver and back).
+    pub fn rtt_estimate(&self) -> Option<RttEstimate> {
+        if let Some(ns) = self.handshake_rtt_karn_ns() {
+            return Some(RttEstimate {
+                ns,
+                source: RttSource::Handshake,
+            });
+        }
+        let c = self.progress[Side::Client.index()].rtt.min_ns?;
+        let s = self.progress[Side::Server.index()].rtt.min_ns?;
+        Some(RttEstimate {
+            ns: c + s,
+            source: RttSource::DataSamples,
+        })
+    }
+
     pub fn closed_by(&self) -> Option<Side> {
         first_side(&self.fin)
     }
@@ -109,6 +143,21 @@ impl TcpStats {
     pub fn reset_by(&self) -> Option<Side> {
         first_side(&self.rst)
     }
+}
+
+/// Where a round-trip estimate came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RttSource {
+    /// SYN to the client's ACK of the SYN/ACK, neither retransmitted.
+    Handshake,
+    /// Data segments and the ACKs that covered them, none retransmitted, both directions.
+    DataSamples,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RttEstimate {
+    pub ns: i64,
+    pub source: RttSource,
 }
 
 fn first_side(v: &[Option<FrameTime>; 2]) -> Option<Side> {
@@ -130,6 +179,8 @@ pub struct TcpReassembler {
     max_buffer: usize,
     client_isn: Option<u32>,
     server_isn: Option<u32>,
+    /// Last window each side advertised (a window update is not a duplicate ACK).
+    last_window: [Option<u16>; 2],
 }
 
 impl TcpReassembler {
@@ -140,6 +191,7 @@ impl TcpReassembler {
             max_buffer,
             client_isn: None,
             server_isn: None,
+            last_window: [None; 2],
         }
     }
 
@@ -162,6 +214,7 @@ impl TcpReassembler {
         }
         // The peer acknowledging bytes we never saw means the capture missed them.
         if seg.flags.ack {
+            self.note_ack(side, seg, &at);
             self.gap_from_ack(side.other(), seg.ack, frame, ts_ns, deliver);
         }
         let half = &mut self.halves[i];
@@ -195,6 +248,31 @@ impl TcpReassembler {
         verdict
     }
 
+    /// Progress facts of an acknowledgement from `side`: the peer's bytes acknowledged, and
+    /// whether a pure ACK repeats the last one while the peer has bytes in flight.
+    fn note_ack(&mut self, side: Side, seg: &TcpSegment, at: &FrameTime) {
+        let peer = side.other().index();
+        let Some(ack_off) = self.halves[peer].offset_of(seg.ack) else {
+            return;
+        };
+        if ack_off <= 0 {
+            return;
+        }
+        let ack_off = ack_off as u64;
+        self.stats.progress[peer].on_peer_ack(ack_off, at);
+        let pure = seg.wire_len == 0 && !seg.flags.syn && !seg.flags.fin && !seg.flags.rst;
+        let in_flight = self.stats.progress[peer].sent_upto > ack_off
+            || !self.halves[peer].out_of_order.is_empty();
+        let same_window = self.last_window[side.index()] == Some(seg.window);
+        let facts = &mut self.stats.progress[side.index()];
+        if pure {
+            facts.on_pure_ack(ack_off, in_flight && same_window, at);
+        } else {
+            facts.note_ack_sent(ack_off);
+        }
+        self.last_window[side.index()] = Some(seg.window);
+    }
+
     fn track_handshake(&mut self, side: Side, flags: TcpFlags, seq: u32, ack: u32, at: &FrameTime) {
         match (side, flags.syn, flags.ack) {
             (Side::Client, true, false) => {
@@ -213,6 +291,9 @@ impl TcpReassembler {
                     self.server_isn = Some(seq);
                 } else {
                     self.stats.retransmissions[1] += 1;
+                    if self.stats.syn_ack_retries.len() < MAX_EVIDENCE {
+                        self.stats.syn_ack_retries.push(at.clone());
+                    }
                 }
             }
             (Side::Client, false, true)
@@ -242,10 +323,23 @@ impl TcpReassembler {
         };
         let end = off + len as i64;
         let delivered = half.delivered as i64;
+        let hole_filled_late = off == delivered
+            && half
+                .out_of_order
+                .values()
+                .next()
+                .is_some_and(|(_, _, seen)| at.ts_ns - seen > REORDER_WINDOW_NS);
         self.stats.data_segments[i] += 1;
+        let keepalive = end <= delivered && len <= 1 && end == delivered;
+        if off >= 0 && !keepalive {
+            self.stats.progress[i].on_data(off as u64, seg.wire_len, at);
+        }
+        if hole_filled_late {
+            self.stats.progress[i].on_upstream_resend(at);
+        }
         if end <= delivered {
             // TCP keepalive: one old byte (or none) just below the delivery point.
-            if len <= 1 && end == delivered {
+            if keepalive {
                 self.stats.keepalives[i] += 1;
                 verdict.keepalive = true;
             } else {
@@ -258,7 +352,10 @@ impl TcpReassembler {
             verdict.out_of_order = true;
             let captured = seg.payload.to_vec();
             half.buffered += captured.len();
-            if let Some((_, old)) = half.out_of_order.insert(off as u64, (len, captured)) {
+            if let Some((_, old, _)) = half
+                .out_of_order
+                .insert(off as u64, (len, captured, at.ts_ns))
+            {
                 half.buffered = half.buffered.saturating_sub(old.len());
             }
             if half.buffered > self.max_buffer {
@@ -358,7 +455,7 @@ impl TcpReassembler {
             if off > half.delivered {
                 break;
             }
-            let Some((wire_len, bytes)) = half.out_of_order.remove(&off) else {
+            let Some((wire_len, bytes, _)) = half.out_of_order.remove(&off) else {
                 break;
             };
             half.buffered = half.buffered.saturating_sub(bytes.len());

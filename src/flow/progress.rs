@@ -1,0 +1,351 @@
+//! What each direction of a TCP connection sent, what the other side acknowledged, and what
+//! had to be sent again: the facts that stall, loss and latency judgements reason from
+//! (instead of elapsed time or who sent the last packet).
+//!
+//! Offsets are stream offsets of the sending direction (bytes since its first data byte), as
+//! in the reassembler. The same rules as Wireshark's TCP analysis (`tcp.analysis.*`) apply
+//! where they can be decided from one capture point: a retransmission resends bytes already
+//! seen; it is spurious when the peer had acknowledged them; a duplicate ACK repeats the
+//! previous ACK number with no data while bytes are outstanding; a segment that fills a hole
+//! long after later bytes arrived was lost before the capture point and sent again.
+//! RTT samples follow Karn's rule (RFC 6298 §3): never from a segment that was retransmitted.
+
+use std::collections::VecDeque;
+
+use super::tcp::FrameTime;
+
+/// Segments awaiting their first acknowledgement kept per direction for RTT samples.
+const MAX_OUTSTANDING: usize = 32;
+/// Retransmission times kept per series (the count goes on).
+const MAX_SERIES_TIMES: usize = 16;
+/// A hole filled later than this after the bytes beyond it arrived was a resend, not a
+/// reordering (Wireshark's default out-of-order window is 3 ms).
+pub const REORDER_WINDOW_NS: i64 = 3_000_000;
+
+/// One segment sent again and again without being acknowledged in between: the sender's
+/// retransmission timer firing (with backoff) or fast retransmits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetransmitSeries {
+    /// Stream offset of the segment's first byte.
+    pub offset: u64,
+    /// Payload length on the wire.
+    pub len: u32,
+    /// The first transmission seen by the capture.
+    pub first_sent: FrameTime,
+    /// Number of retransmissions after the first transmission.
+    pub retransmits: u32,
+    /// Times of the first retransmissions (at most `MAX_SERIES_TIMES`).
+    pub times: Vec<FrameTime>,
+    /// When the peer finally acknowledged the segment, if it did.
+    pub acked: Option<FrameTime>,
+}
+
+impl RetransmitSeries {
+    /// The intervals between consecutive transmissions grew: the sender's retransmission
+    /// timeout doubled (RFC 6298 §5.5), the signature of a timer, not of a duplicate.
+    pub fn backs_off(&self) -> bool {
+        let mut prev = self.first_sent.ts_ns;
+        let mut last_gap = 0i64;
+        let mut grew = 0u32;
+        for t in &self.times {
+            let gap = t.ts_ns - prev;
+            if last_gap > 0 && gap as f64 >= last_gap as f64 * 1.5 {
+                grew += 1;
+            }
+            last_gap = gap;
+            prev = t.ts_ns;
+        }
+        grew >= 1
+    }
+
+    /// Last transmission seen.
+    pub fn last_sent(&self) -> &FrameTime {
+        self.times.last().unwrap_or(&self.first_sent)
+    }
+}
+
+/// Round-trip samples of one direction's data: time from a segment's first transmission to
+/// the peer's acknowledgement that covered it, from this capture point.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RttSamples {
+    pub count: u32,
+    pub min_ns: Option<i64>,
+    pub max_ns: Option<i64>,
+    /// The segment and acknowledgement of the smallest sample.
+    pub min_at: Option<(FrameTime, FrameTime)>,
+}
+
+impl RttSamples {
+    fn add(&mut self, sent: &FrameTime, acked: &FrameTime) {
+        let ns = acked.ts_ns - sent.ts_ns;
+        if ns < 0 {
+            return;
+        }
+        self.count += 1;
+        if self.min_ns.is_none_or(|m| ns < m) {
+            self.min_ns = Some(ns);
+            self.min_at = Some((sent.clone(), acked.clone()));
+        }
+        if self.max_ns.is_none_or(|m| ns > m) {
+            self.max_ns = Some(ns);
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Outstanding {
+    end: u64,
+    sent: FrameTime,
+    retransmitted: bool,
+}
+
+/// The progress facts of one direction.
+#[derive(Debug, Clone, Default)]
+pub struct DirectionFacts {
+    /// One past the highest byte offset this side sent.
+    pub sent_upto: u64,
+    /// Highest offset the peer acknowledged.
+    pub acked_upto: u64,
+    /// When bytes never sent before last went out.
+    pub last_new_data: Option<FrameTime>,
+    /// When the peer's acknowledgement of these bytes last advanced.
+    pub last_ack_advance: Option<FrameTime>,
+    /// Retransmissions of bytes the peer had already acknowledged.
+    pub spurious_retransmissions: u32,
+    /// Segments that filled a hole well after later bytes had arrived: lost before the
+    /// capture point and sent again.
+    pub resent_after_upstream_loss: u32,
+    /// Frame of the first such segment.
+    pub first_upstream_resend: Option<FrameTime>,
+    /// Duplicate ACKs this side sent (the peer's bytes are missing at this side).
+    pub dup_acks: u32,
+    /// Frame of the first duplicate ACK.
+    pub first_dup_ack: Option<FrameTime>,
+    /// The retransmission series with the most retransmissions.
+    pub worst_series: Option<RetransmitSeries>,
+    /// The series still running (not yet acknowledged).
+    current_series: Option<RetransmitSeries>,
+    /// RTT samples from this side's data (Karn's rule).
+    pub rtt: RttSamples,
+    outstanding: VecDeque<Outstanding>,
+    last_ack_sent: Option<u64>,
+}
+
+impl DirectionFacts {
+    /// Bytes sent and not acknowledged (as far as the capture saw the acknowledgements).
+    pub fn unacked(&self) -> u64 {
+        self.sent_upto.saturating_sub(self.acked_upto)
+    }
+
+    /// The series the connection ended in: retransmitted and never acknowledged.
+    pub fn unacked_series(&self) -> Option<&RetransmitSeries> {
+        self.current_series
+            .as_ref()
+            .filter(|s| s.acked.is_none() && s.retransmits > 0)
+    }
+
+    /// A segment of this side sent (first time or again) at `at`.
+    pub(super) fn on_data(&mut self, offset: u64, len: u32, at: &FrameTime) {
+        let end = offset + u64::from(len);
+        if end > self.sent_upto {
+            if offset >= self.sent_upto {
+                self.last_new_data = Some(at.clone());
+                if self.outstanding.len() >= MAX_OUTSTANDING {
+                    self.outstanding.pop_front();
+                }
+                self.outstanding.push_back(Outstanding {
+                    end,
+                    sent: at.clone(),
+                    retransmitted: false,
+                });
+                self.sent_upto = end;
+                return;
+            }
+            self.sent_upto = end;
+        }
+        self.on_retransmission(offset, len, at);
+    }
+
+    fn on_retransmission(&mut self, offset: u64, len: u32, at: &FrameTime) {
+        let end = offset + u64::from(len);
+        if end <= self.acked_upto {
+            self.spurious_retransmissions += 1;
+        }
+        for o in self.outstanding.iter_mut() {
+            if o.end > offset {
+                o.retransmitted = true;
+            }
+        }
+        match &mut self.current_series {
+            Some(s) if s.offset == offset && s.acked.is_none() => {
+                s.retransmits += 1;
+                if s.times.len() < MAX_SERIES_TIMES {
+                    s.times.push(at.clone());
+                }
+            }
+            _ => {
+                // The first transmission of this segment: the oldest outstanding one that
+                // covers it, or this very frame when the capture never saw it.
+                let first_sent = self
+                    .outstanding
+                    .iter()
+                    .find(|o| o.end > offset)
+                    .map(|o| o.sent.clone())
+                    .unwrap_or_else(|| at.clone());
+                self.finish_series();
+                self.current_series = Some(RetransmitSeries {
+                    offset,
+                    len,
+                    first_sent,
+                    retransmits: 1,
+                    times: vec![at.clone()],
+                    acked: None,
+                });
+            }
+        }
+    }
+
+    fn finish_series(&mut self) {
+        if let Some(s) = self.current_series.take() {
+            let worse = self
+                .worst_series
+                .as_ref()
+                .is_none_or(|w| s.retransmits > w.retransmits);
+            if worse {
+                self.worst_series = Some(s);
+            }
+        }
+    }
+
+    /// The peer acknowledged up to `ack` (an offset in this side's stream).
+    pub(super) fn on_peer_ack(&mut self, ack: u64, at: &FrameTime) {
+        if ack <= self.acked_upto {
+            return;
+        }
+        self.acked_upto = ack;
+        self.last_ack_advance = Some(at.clone());
+        while let Some(o) = self.outstanding.front() {
+            if o.end > ack {
+                break;
+            }
+            if !o.retransmitted {
+                let sent = o.sent.clone();
+                self.rtt.add(&sent, at);
+            }
+            self.outstanding.pop_front();
+        }
+        if let Some(s) = &mut self.current_series {
+            if s.acked.is_none() && ack > s.offset {
+                s.acked = Some(at.clone());
+                let done = s.clone();
+                let worse = self
+                    .worst_series
+                    .as_ref()
+                    .is_none_or(|w| done.retransmits > w.retransmits);
+                if worse {
+                    self.worst_series = Some(done);
+                }
+            }
+        }
+    }
+
+    /// A pure ACK from this side acknowledging `ack` of the peer's stream, while the peer
+    /// has `peer_outstanding` bytes in flight.
+    pub(super) fn on_pure_ack(&mut self, ack: u64, peer_outstanding: bool, at: &FrameTime) {
+        if self.last_ack_sent == Some(ack) && peer_outstanding {
+            self.dup_acks += 1;
+            if self.first_dup_ack.is_none() {
+                self.first_dup_ack = Some(at.clone());
+            }
+        }
+        self.last_ack_sent = Some(ack);
+    }
+
+    /// This side's ACK number moved (data or not): a later equal one starts a new count.
+    pub(super) fn note_ack_sent(&mut self, ack: u64) {
+        if self.last_ack_sent != Some(ack) {
+            self.last_ack_sent = Some(ack);
+        }
+    }
+
+    pub(super) fn on_upstream_resend(&mut self, at: &FrameTime) {
+        self.resent_after_upstream_loss += 1;
+        if self.first_upstream_resend.is_none() {
+            self.first_upstream_resend = Some(at.clone());
+        }
+    }
+
+    /// The longest series of the connection, ended or still running.
+    pub fn longest_series(&self) -> Option<&RetransmitSeries> {
+        match (&self.worst_series, &self.current_series) {
+            (Some(w), Some(c)) => Some(if c.retransmits > w.retransmits { c } else { w }),
+            (w, c) => w.as_ref().or(c.as_ref()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(frame: u64, ms: i64) -> FrameTime {
+        FrameTime {
+            frame,
+            ts_ns: ms * 1_000_000,
+        }
+    }
+
+    #[test]
+    fn synthetic_black_holed_segment_is_one_unacked_series_with_backoff() {
+        let mut d = DirectionFacts::default();
+        d.on_data(0, 47, &at(4, 0));
+        d.on_peer_ack(47, &at(5, 1));
+        d.on_data(47, 300, &at(6, 10));
+        for (i, ms) in [210, 620, 1440, 3080, 6360].iter().enumerate() {
+            d.on_data(47, 300, &at(7 + i as u64, *ms));
+        }
+        let s = d.unacked_series().expect("series");
+        assert_eq!(s.retransmits, 5);
+        assert_eq!(s.first_sent.frame, 6);
+        assert!(s.backs_off());
+        assert_eq!(d.unacked(), 300);
+        assert_eq!(
+            d.rtt.count, 1,
+            "only the first, never retransmitted, segment"
+        );
+        assert_eq!(d.rtt.min_ns, Some(1_000_000));
+    }
+
+    #[test]
+    fn synthetic_retransmitted_then_acked_segment_gives_no_rtt_sample() {
+        let mut d = DirectionFacts::default();
+        d.on_data(0, 100, &at(1, 0));
+        d.on_data(0, 100, &at(2, 300));
+        d.on_peer_ack(100, &at(3, 350));
+        assert_eq!(d.rtt.count, 0, "Karn: ambiguous");
+        assert!(d.unacked_series().is_none());
+        let w = d.longest_series().expect("series");
+        assert_eq!(w.acked.as_ref().map(|a| a.frame), Some(3));
+        assert!(!w.backs_off());
+    }
+
+    #[test]
+    fn synthetic_resend_of_acknowledged_bytes_is_spurious() {
+        let mut d = DirectionFacts::default();
+        d.on_data(0, 100, &at(1, 0));
+        d.on_peer_ack(100, &at(2, 5));
+        d.on_data(0, 100, &at(3, 300));
+        assert_eq!(d.spurious_retransmissions, 1);
+    }
+
+    #[test]
+    fn synthetic_repeated_pure_acks_with_data_in_flight_are_duplicates() {
+        let mut d = DirectionFacts::default();
+        d.on_pure_ack(1000, true, &at(1, 0));
+        d.on_pure_ack(1000, true, &at(2, 1));
+        d.on_pure_ack(1000, true, &at(3, 2));
+        d.on_pure_ack(1000, false, &at(4, 3));
+        assert_eq!(d.dup_acks, 2);
+        assert_eq!(d.first_dup_ack.map(|f| f.frame), Some(2));
+    }
+}
