@@ -24,7 +24,7 @@ fn connections(path: &std::path::Path) -> Vec<Diagnosed> {
 fn a_dropped_client_hello_is_one_unacknowledged_series_that_backs_off() {
     let conns = connections(&repo_root().join("fixtures/lab/client_hello_dropped.pcap"));
     let t = conns[0].tcp.as_ref().expect("tcp");
-    let client = &t.progress[Side::Client.index()];
+    let client = &t.progress(Side::Client);
     let series = client
         .unacked_series()
         .expect("the ClientHello is never acknowledged");
@@ -40,8 +40,8 @@ fn a_healthy_handshake_has_an_unambiguous_round_trip_and_no_unacked_series() {
     let est = t.rtt_estimate().expect("rtt");
     assert_eq!(est.source, RttSource::Handshake);
     for side in [Side::Client, Side::Server] {
-        assert!(t.progress[side.index()].unacked_series().is_none());
-        assert!(t.progress[side.index()].rtt.count > 0);
+        assert!(t.progress(side).unacked_series().is_none());
+        assert!(t.progress(side).rtt.count > 0);
     }
 }
 
@@ -60,7 +60,7 @@ fn retransmitted_syn_and_syn_ack_give_no_handshake_round_trip() {
     assert_eq!(t.syn_ack_retries.first().map(|f| f.frame), Some(3));
     assert_eq!(t.syn_retries.first().map(|f| f.frame), Some(4));
     // tshark: frame 9 is a spurious retransmission (bytes the server had acknowledged).
-    assert!(t.progress[Side::Client.index()].spurious_retransmissions >= 1);
+    assert!(t.progress(Side::Client).spurious_retransmissions >= 1);
 }
 
 /// lab lossy_ok.pcap (1 in 10 client segments dropped, capture on the server side): tshark's
@@ -72,10 +72,10 @@ fn retransmitted_syn_and_syn_ack_give_no_handshake_round_trip() {
 fn duplicate_acks_follow_rfc_5681() {
     let conns = connections(&repo_root().join("fixtures/lab/lossy_ok.pcap"));
     let t = conns[0].tcp.as_ref().expect("tcp");
-    let client = &t.progress[Side::Client.index()];
+    let client = &t.progress(Side::Client);
     assert_eq!(client.dup_acks, 1);
     assert_eq!(client.first_dup_ack.as_ref().map(|f| f.frame), Some(72));
-    assert_eq!(t.progress[Side::Server.index()].dup_acks, 0);
+    assert_eq!(t.progress(Side::Server).dup_acks, 0);
     // tshark: frame 36 is a spurious retransmission.
     assert_eq!(client.spurious_retransmissions, 1);
 }

@@ -132,6 +132,29 @@ pub struct DirectionFacts {
 }
 
 impl DirectionFacts {
+    /// A direction that has sent nothing and been acknowledged nothing.
+    pub const EMPTY: DirectionFacts = DirectionFacts {
+        sent_upto: 0,
+        acked_upto: 0,
+        last_new_data: None,
+        last_ack_advance: None,
+        spurious_retransmissions: 0,
+        resent_after_upstream_loss: 0,
+        first_upstream_resend: None,
+        dup_acks: 0,
+        first_dup_ack: None,
+        worst_series: None,
+        current_series: None,
+        rtt: RttSamples {
+            count: 0,
+            min_ns: None,
+            max_ns: None,
+            min_at: None,
+        },
+        outstanding: VecDeque::new(),
+        last_ack_sent: None,
+    };
+
     /// Bytes sent and not acknowledged (as far as the capture saw the acknowledgements).
     pub fn unacked(&self) -> u64 {
         self.sent_upto.saturating_sub(self.acked_upto)

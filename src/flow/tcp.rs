@@ -96,9 +96,13 @@ pub struct TcpStats {
     #[serde(skip)]
     pub syn_ack_retries: Vec<FrameTime>,
     /// Per side: what it sent, what the peer acknowledged, what it had to send again.
+    /// Allocated with the first data or acknowledgement of data: a connection that never
+    /// got that far (a SYN flood) costs nothing here.
     #[serde(skip)]
-    pub progress: [DirectionFacts; 2],
+    progress: Option<Box<[DirectionFacts; 2]>>,
 }
+
+static NO_PROGRESS: DirectionFacts = DirectionFacts::EMPTY;
 
 /// Evidence lists stop growing here so a hostile flow cannot eat memory.
 const MAX_EVIDENCE: usize = 64;
@@ -128,12 +132,24 @@ impl TcpStats {
                 source: RttSource::Handshake,
             });
         }
-        let c = self.progress[Side::Client.index()].rtt.min_ns?;
-        let s = self.progress[Side::Server.index()].rtt.min_ns?;
+        let c = self.progress(Side::Client).rtt.min_ns?;
+        let s = self.progress(Side::Server).rtt.min_ns?;
         Some(RttEstimate {
             ns: c + s,
             source: RttSource::DataSamples,
         })
+    }
+
+    /// What `side` sent, what its peer acknowledged and what it had to send again.
+    pub fn progress(&self, side: Side) -> &DirectionFacts {
+        match &self.progress {
+            Some(p) => &p[side.index()],
+            None => &NO_PROGRESS,
+        }
+    }
+
+    fn progress_mut(&mut self) -> &mut [DirectionFacts; 2] {
+        self.progress.get_or_insert_with(Default::default)
     }
 
     pub fn closed_by(&self) -> Option<Side> {
@@ -259,12 +275,13 @@ impl TcpReassembler {
             return;
         }
         let ack_off = ack_off as u64;
-        self.stats.progress[peer].on_peer_ack(ack_off, at);
         let pure = seg.wire_len == 0 && !seg.flags.syn && !seg.flags.fin && !seg.flags.rst;
-        let in_flight = self.stats.progress[peer].sent_upto > ack_off
-            || !self.halves[peer].out_of_order.is_empty();
+        let buffered = !self.halves[peer].out_of_order.is_empty();
         let same_window = self.last_window[side.index()] == Some(seg.window);
-        let facts = &mut self.stats.progress[side.index()];
+        let facts = self.stats.progress_mut();
+        facts[peer].on_peer_ack(ack_off, at);
+        let in_flight = facts[peer].sent_upto > ack_off || buffered;
+        let facts = &mut facts[side.index()];
         if pure {
             facts.on_pure_ack(ack_off, in_flight && same_window, at);
         } else {
@@ -332,10 +349,10 @@ impl TcpReassembler {
         self.stats.data_segments[i] += 1;
         let keepalive = end <= delivered && len <= 1 && end == delivered;
         if off >= 0 && !keepalive {
-            self.stats.progress[i].on_data(off as u64, seg.wire_len, at);
+            self.stats.progress_mut()[i].on_data(off as u64, seg.wire_len, at);
         }
         if hole_filled_late {
-            self.stats.progress[i].on_upstream_resend(at);
+            self.stats.progress_mut()[i].on_upstream_resend(at);
         }
         if end <= delivered {
             // TCP keepalive: one old byte (or none) just below the delivery point.
