@@ -5,10 +5,12 @@
 #![forbid(unsafe_code)]
 
 pub mod capture;
+pub mod correlate;
 pub mod diagnose;
 pub mod flow;
 pub mod limits;
 pub mod pipeline;
+pub mod ports;
 pub mod proto;
 pub mod redact;
 pub mod report;

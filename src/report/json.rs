@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::diagnose::flood::{ServerReport, VerdictCounts};
 use crate::diagnose::{Diagnosed, Finding, Verdict};
 use crate::flow::{Gap, Side, TcpStats, TransportKind};
-use crate::pipeline::RunSummary;
+use crate::diagnose::run::RunSummary;
 use crate::proto::gcc::{ClientData, ServerData};
 use crate::proto::tls;
 use crate::session::Connection;

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::table::{finding_text, wrap};
 use crate::limits::Limits;
-use crate::pipeline::RunSummary;
+use crate::diagnose::run::RunSummary;
 
 /// Empty when there is nothing to say.
 pub fn capture_notes(s: &RunSummary, limits: &Limits, width: usize) -> String {
