@@ -252,3 +252,35 @@ fn without_privileges_it_says_how_to_grant_them() {
         "{err}"
     );
 }
+
+#[test]
+fn live_selection_and_count_apply_to_the_shown_connections() {
+    if !can_run() {
+        return;
+    }
+    let Some(lab) = Lab::new("v") else { return };
+    let (va, vb) = (lab.va.clone(), lab.vb.clone());
+    // Without --json: each selected connection is printed as it finishes, the table at the end.
+    let mut child = start_live(
+        &lab,
+        &vb,
+        &["--verdict", "failed", "-c", "1", "--duration", "20s"],
+    );
+    replay(&lab, &va, "nla_ok.pcap", "1");
+    replay(&lab, &va, "nla_wrong_password.pcap", "1");
+    let code = wait_bounded(&mut child, Duration::from_secs(25));
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    assert_eq!(code, Some(1), "the failed connection gives exit 1:\n{out}");
+    let finished: Vec<&str> = out.lines().filter(|l| l.contains(": finished, ")).collect();
+    assert_eq!(
+        finished.len(),
+        1,
+        "only the failed connection is shown:\n{out}"
+    );
+    assert!(finished[0].ends_with("finished, failed"), "{out}");
+    assert!(
+        out.lines().any(|l| l == "1 connection: 1 failed"),
+        "the closing table holds the selected connection only:\n{out}"
+    );
+}

@@ -180,7 +180,6 @@ impl Thresholds {
     }
 }
 
-
 impl SelectionArgs {
     pub fn selection(&self) -> Selection {
         Selection {

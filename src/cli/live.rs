@@ -107,9 +107,7 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
                 .borrow_mut()
                 .tick(now_ns(), &mut &on_conn, &mut &on_event);
             let timed_out = args.duration.is_some_and(|d| started.elapsed() >= d);
-            let enough = args
-                .count
-                .is_some_and(|c| collector.borrow().shown() >= c);
+            let enough = args.count.is_some_and(|c| collector.borrow().shown() >= c);
             !timed_out && !enough && running.load(Ordering::SeqCst)
         },
     );

@@ -188,6 +188,9 @@ mod tests {
     #[test]
     fn synthetic_gateway_udp_3391_pairs_with_tcp_443() {
         let gateway = record(TransportKind::Tcp, 443, 100, 200);
-        assert!(paired(&gateway, &record(TransportKind::Udp, 3391, 101, 150)));
+        assert!(paired(
+            &gateway,
+            &record(TransportKind::Udp, 3391, 101, 150)
+        ));
     }
 }

@@ -4,8 +4,8 @@
 pub mod catalog;
 mod distinct;
 pub mod flood;
-pub mod live;
 mod handshake;
+pub mod live;
 mod network;
 pub mod run;
 mod udp;

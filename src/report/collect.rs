@@ -52,7 +52,10 @@ impl Selection {
     pub fn may_select(&self, m: &FlowMeta) -> bool {
         (self.connections.is_empty() || self.connections.contains(&m.id))
             && (self.hosts.is_empty()
-                || self.hosts.iter().any(|h| *h == m.client.ip || *h == m.server.ip))
+                || self
+                    .hosts
+                    .iter()
+                    .any(|h| *h == m.client.ip || *h == m.server.ip))
     }
 
     pub fn selects(&self, d: &Diagnosed) -> bool {
@@ -157,7 +160,9 @@ impl Collector {
     pub fn new(options: CollectOptions) -> Self {
         let output = options.output.unwrap_or(Output::Rows);
         let sink = match output {
-            Output::Json { immediate: false } => Sink::Ndjson(NdjsonStream::spawn(std::io::stdout())),
+            Output::Json { immediate: false } => {
+                Sink::Ndjson(NdjsonStream::spawn(std::io::stdout()))
+            }
             Output::Json { immediate: true } => Sink::Lines,
             _ => Sink::Rows(Vec::new()),
         };
@@ -288,6 +293,11 @@ impl Collector {
 }
 
 impl Collected {
+    /// A connection (selected or not) had an error finding.
+    pub fn any_error(&self) -> bool {
+        self.any_error
+    }
+
     /// The exit status: 2 when the input ended on `error` (printed here), 1 when a
     /// connection had an error finding, 0 when all were fine.
     pub fn exit_code(&self, error: Option<&CaptureError>) -> ExitCode {
@@ -321,5 +331,115 @@ fn span_of(d: &Diagnosed) -> ConnectionSpan {
         tcp: d.meta.transport == TransportKind::Tcp,
         first_ns: d.meta.first.ts_ns,
         last_ns: d.meta.last.ts_ns,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::test_support::{diagnosed, finding};
+
+    fn connection(id: u64, verdict: Verdict) -> Diagnosed {
+        let findings = match verdict {
+            Verdict::Failed => vec![finding("NLA failed", "wrong password")],
+            _ => Vec::new(),
+        };
+        let mut d = diagnosed(&[], 100.0, verdict, findings);
+        d.meta.id = id;
+        d.meta.client.ip = IpAddr::from([10, 0, 0, (id % 200) as u8 + 2]);
+        d
+    }
+
+    fn rows(selection: Selection) -> Collector {
+        Collector::new(CollectOptions {
+            selection,
+            output: Some(Output::Rows),
+            spans: true,
+            limits: Limits::default(),
+        })
+    }
+
+    #[test]
+    fn synthetic_selection_by_id_verdict_and_host() {
+        let by_id = Selection {
+            connections: vec![2],
+            ..Selection::default()
+        };
+        assert!(by_id.selects(&connection(2, Verdict::Ok)));
+        assert!(!by_id.selects(&connection(3, Verdict::Ok)));
+        let by_verdict = Selection {
+            verdicts: vec!["failed".to_string()],
+            ..Selection::default()
+        };
+        assert!(by_verdict.selects(&connection(3, Verdict::Failed)));
+        assert!(!by_verdict.selects(&connection(3, Verdict::Ok)));
+        // A verdict is known only at the end: a live line may still belong to a selected one.
+        assert!(by_verdict.may_select(&connection(3, Verdict::Ok).meta));
+        let by_host = Selection {
+            hosts: vec![IpAddr::from([10, 0, 0, 5])],
+            ..Selection::default()
+        };
+        assert!(by_host.selects(&connection(3, Verdict::Ok)));
+        assert!(!by_host.selects(&connection(4, Verdict::Ok)));
+    }
+
+    #[test]
+    fn synthetic_host_selection_follows_the_pseudonyms_under_redact() {
+        let r = Redactor::from_key("k");
+        let host = IpAddr::from([10, 0, 0, 5]);
+        let shown = Selection {
+            hosts: vec![host],
+            ..Selection::default()
+        }
+        .shown_as(Some(&r));
+        assert_eq!(shown.hosts, vec![r.ip(host)]);
+        assert_ne!(shown.hosts, vec![host]);
+    }
+
+    #[test]
+    fn synthetic_table_keeps_the_first_rows_and_counts_the_rest() {
+        let mut c = rows(Selection::default());
+        // Out of order, as connections finish: the table still shows the lowest ids.
+        for id in (1..=2_500u64).rev() {
+            let verdict = if id % 10 == 0 {
+                Verdict::Failed
+            } else {
+                Verdict::Ok
+            };
+            c.add(connection(id, verdict));
+        }
+        assert_eq!(c.shown(), 2_500);
+        let done = c.finish(&RunSummary::default());
+        assert_eq!(done.rows.len(), TABLE_LIMIT);
+        assert_eq!(done.rows.iter().map(|d| d.meta.id).max(), Some(1_000));
+        let note = done
+            .omitted
+            .clone()
+            .expect("the table cannot show them all");
+        assert!(
+            note.starts_with("2500 connections in all: 250 failed, 2250 ok;"),
+            "{note}"
+        );
+        assert!(note.contains("shows the first 1000"), "{note}");
+        // Without a selection, -w writes the failing connections only.
+        assert_eq!(done.spans.len(), 250);
+        assert!(done.any_error());
+    }
+
+    #[test]
+    fn synthetic_unselected_failure_still_sets_the_exit_status() {
+        let mut c = rows(Selection {
+            verdicts: vec!["ok".to_string()],
+            ..Selection::default()
+        });
+        c.add(connection(1, Verdict::Ok));
+        c.add(connection(2, Verdict::Failed));
+        assert_eq!(c.shown(), 1);
+        let done = c.finish(&RunSummary::default());
+        assert_eq!(done.rows.len(), 1);
+        assert!(done.omitted.is_none());
+        assert!(done.any_error());
+        // A selection writes what it selects with -w, failing or not.
+        assert_eq!(done.spans.len(), 1);
     }
 }
