@@ -1,7 +1,8 @@
 //! rdpscope: tells why a Remote Desktop connection fails, from packets.
 //!
 //! Packets flow one way through the modules:
-//! capture -> flow -> proto -> session -> diagnose -> report.
+//! capture -> flow -> proto -> session -> correlate -> diagnose -> report, with pipeline on
+//! top and limits, timefmt and ports below all (tests/architecture.rs keeps it so).
 #![forbid(unsafe_code)]
 
 pub mod capture;
