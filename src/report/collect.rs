@@ -24,6 +24,10 @@ use crate::session::Connection;
 /// capture of a flood, and `--json` streams them all.
 pub const TABLE_LIMIT: usize = 1_000;
 
+/// The closing table of `live` is a reminder (each connection was printed as it finished),
+/// and a capture can run for days: it keeps fewer rows, so memory stays flat early.
+pub const LIVE_TABLE_LIMIT: usize = 100;
+
 /// Which connections to show. Empty lists select everything.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
@@ -126,7 +130,7 @@ impl Tally {
 }
 
 enum Sink {
-    /// Rows for a table: at most 2 × `TABLE_LIMIT` between trims.
+    /// Rows for a table: at most twice its limit between trims.
     Rows(Vec<Diagnosed>),
     Ndjson(NdjsonStream),
     Lines,
@@ -138,6 +142,8 @@ pub struct Collector {
     limits: Limits,
     sink: Sink,
     tally: Tally,
+    /// Most rows the table keeps.
+    table_limit: usize,
     spans: Option<Vec<ConnectionSpan>>,
     any_error: bool,
     shown: u64,
@@ -145,7 +151,7 @@ pub struct Collector {
 
 /// What is left once the input is over.
 pub struct Collected {
-    /// The rows of the table, in table order (at most `TABLE_LIMIT`).
+    /// The rows of the table, in table order (at most `TABLE_LIMIT`, live `LIVE_TABLE_LIMIT`).
     pub rows: Vec<Diagnosed>,
     /// The sentence saying what the table leaves out, if it could not show every connection.
     pub omitted: Option<String>,
@@ -172,6 +178,10 @@ impl Collector {
             limits: options.limits,
             sink,
             tally: Tally::default(),
+            table_limit: match output {
+                Output::LiveTerminal(_) => LIVE_TABLE_LIMIT,
+                _ => TABLE_LIMIT,
+            },
             spans: options.spans.then(Vec::new),
             any_error: false,
             shown: 0,
@@ -218,9 +228,9 @@ impl Collector {
             }
             Sink::Rows(rows) => {
                 self.tally.add(d.verdict);
-                if rows.len() >= 2 * TABLE_LIMIT {
+                if rows.len() >= 2 * self.table_limit {
                     rows.sort_by_key(|d| d.meta.id);
-                    rows.truncate(TABLE_LIMIT);
+                    rows.truncate(self.table_limit);
                 }
                 rows.push(d);
             }
@@ -240,7 +250,7 @@ impl Collector {
             Sink::Rows(kept) => rows = kept,
         }
         rows.sort_by_key(|d| d.meta.id);
-        rows.truncate(TABLE_LIMIT);
+        rows.truncate(self.table_limit);
         table::table_order(&mut rows);
         let omitted = self.tally.omitted(rows.len());
         let mut text = String::new();
