@@ -96,7 +96,7 @@ pub struct LiveArgs {
     #[arg(short = 'B', long = "buffer-size", value_name = "MIB", default_value_t = 64,
           value_parser = clap::value_parser!(i32).range(1..=4096))]
     pub buffer_mb: i32,
-    /// Stop after this many connections have finished.
+    /// Stop after this many connections (of those selected) have finished.
     #[arg(short = 'c', long = "count")]
     pub count: Option<u64>,
     /// Stop after this long (e.g. 60s, 5m, 1h; plain numbers are seconds).
