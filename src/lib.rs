@@ -1,14 +1,17 @@
 //! rdpscope: tells why a Remote Desktop connection fails, from packets.
 //!
 //! Packets flow one way through the modules:
-//! capture -> flow -> proto -> session -> diagnose -> report.
+//! capture -> flow -> proto -> session -> correlate -> diagnose -> report, with pipeline on
+//! top and limits, timefmt and ports below all (tests/architecture.rs keeps it so).
 #![forbid(unsafe_code)]
 
 pub mod capture;
+pub mod correlate;
 pub mod diagnose;
 pub mod flow;
 pub mod limits;
 pub mod pipeline;
+pub mod ports;
 pub mod proto;
 pub mod redact;
 pub mod report;

@@ -21,12 +21,16 @@ pub struct Limits {
     pub max_timeline_events: usize,
 }
 
+/// The default `max_tls_handshake`: the TLS parser's own cap (`proto::tls::MAX_HANDSHAKE`,
+/// kept equal by a test; the utilities do not import the layers above them).
+pub const DEFAULT_MAX_TLS_HANDSHAKE: usize = 64 * 1024;
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_flows: 40_000,
             max_buffer: 256 * 1024,
-            max_tls_handshake: crate::proto::tls::MAX_HANDSHAKE,
+            max_tls_handshake: DEFAULT_MAX_TLS_HANDSHAKE,
             max_timeline_events: 256,
         }
     }

@@ -1,58 +1,57 @@
 //! Timestamps as RFC 3339 UTC with microseconds, and durations in milliseconds.
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use time::macros::format_description;
-use time::{OffsetDateTime, UtcOffset};
+use chrono::{DateTime, Datelike, Local, Timelike, Utc};
 
-/// The offset terminal output shows times in (UTC unless `--local`); JSON is always UTC.
-static DISPLAY_OFFSET: OnceLock<UtcOffset> = OnceLock::new();
+/// Terminal output shows times in local time (`--local`) instead of UTC; JSON is always UTC.
+static LOCAL_DISPLAY: AtomicBool = AtomicBool::new(false);
 
-/// Show terminal times in the machine's local time. Call before any thread starts: the local
-/// offset can only be read safely then; if it cannot be read, times stay in UTC.
+/// Show terminal times in the machine's local time (its zone's offset at each instant, so a
+/// capture across a daylight-saving change reads as the wall clock did). Returns whether the
+/// local zone is known; if not, chrono reads the zone as UTC and so do the times shown.
 pub fn use_local_time() -> bool {
-    match UtcOffset::current_local_offset() {
-        Ok(offset) => DISPLAY_OFFSET.set(offset).is_ok(),
-        Err(_) => false,
-    }
+    LOCAL_DISPLAY.store(true, Ordering::Relaxed);
+    local_zone_known()
+}
+
+/// TZ set, or the system's zone file present: otherwise "local" would silently be UTC.
+fn local_zone_known() -> bool {
+    std::env::var_os("TZ").is_some_and(|tz| !tz.is_empty())
+        || std::path::Path::new("/etc/localtime").exists()
+        || cfg!(not(unix))
 }
 
 /// Wall-clock time of day for terminal output, `HH:MM:SS` (or with `.mmm` when `millis`).
 pub fn clock(ts_ns: i64, millis: bool) -> String {
-    let offset = DISPLAY_OFFSET.get().copied().unwrap_or(UtcOffset::UTC);
-    let Ok(t) = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ts_ns)) else {
-        return format!("@{ts_ns}ns");
-    };
-    let t = t.to_offset(offset);
-    if millis {
-        format!(
-            "{:02}:{:02}:{:02}.{:03}",
-            t.hour(),
-            t.minute(),
-            t.second(),
-            t.millisecond()
-        )
+    let utc = DateTime::from_timestamp_nanos(ts_ns);
+    let (h, m, s, ns) = if LOCAL_DISPLAY.load(Ordering::Relaxed) {
+        let t = utc.with_timezone(&Local);
+        (t.hour(), t.minute(), t.second(), t.nanosecond())
     } else {
-        format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+        (utc.hour(), utc.minute(), utc.second(), utc.nanosecond())
+    };
+    if millis {
+        format!("{h:02}:{m:02}:{s:02}.{:03}", ns / 1_000_000)
+    } else {
+        format!("{h:02}:{m:02}:{s:02}")
     }
 }
 
+/// RFC 3339 UTC with microseconds (truncated), `2009-02-13T23:31:30.123456Z`.
 pub fn rfc3339_us(ts_ns: i64) -> String {
-    let fmt =
-        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ts_ns))
-        .ok()
-        .and_then(|t| t.format(&fmt).ok())
-        .unwrap_or_else(|| format!("@{ts_ns}ns"))
+    DateTime::from_timestamp_nanos(ts_ns)
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
 }
 
 /// Whole-second RFC 3339 UTC, as certificate validity dates are given.
 pub fn rfc3339_seconds(unix: i64) -> String {
-    let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&fmt).ok())
-        .unwrap_or_else(|| format!("@{unix}"))
+    // Four-digit years only, as RFC 3339 (and X.509 GeneralizedTime) write them.
+    match DateTime::<Utc>::from_timestamp(unix, 0).filter(|t| (0..=9999).contains(&t.year())) {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        None => format!("@{unix}"),
+    }
 }
 
 /// Milliseconds between two capture times, rounded to microseconds.
@@ -70,6 +69,26 @@ mod tests {
             rfc3339_us(1_234_567_890_123_456_789),
             "2009-02-13T23:31:30.123456Z"
         );
+    }
+
+    #[test]
+    fn truncates_to_microseconds_before_the_epoch_too() {
+        assert_eq!(rfc3339_us(-1), "1969-12-31T23:59:59.999999Z");
+        assert_eq!(rfc3339_us(0), "1970-01-01T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn formats_certificate_dates_in_whole_seconds() {
+        assert_eq!(rfc3339_seconds(1_234_567_890), "2009-02-13T23:31:30Z");
+        assert_eq!(rfc3339_seconds(253_402_300_799), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339_seconds(253_402_300_800), "@253402300800");
+        assert_eq!(rfc3339_seconds(i64::MAX), format!("@{}", i64::MAX));
+    }
+
+    #[test]
+    fn clock_shows_utc_time_of_day() {
+        assert_eq!(clock(1_234_567_890_123_456_789, false), "23:31:30");
+        assert_eq!(clock(1_234_567_890_123_456_789, true), "23:31:30.123");
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -74,6 +75,11 @@ fn can_run() -> bool {
 
 /// Starts `rdpscope live` in namespace b and waits (bounded) until it captures.
 fn start_live(lab: &Lab, vb: &str, extra: &[&str]) -> Child {
+    start_live_logged(lab, vb, extra).0
+}
+
+/// As `start_live`, and keeps what rdpscope writes on stderr, for failure messages.
+fn start_live_logged(lab: &Lab, vb: &str, extra: &[&str]) -> (Child, Arc<Mutex<String>>) {
     let mut child = Command::new("ip")
         .args([
             "netns",
@@ -91,17 +97,34 @@ fn start_live(lab: &Lab, vb: &str, extra: &[&str]) -> Child {
         .expect("start rdpscope live");
     let stderr = child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
+    let log = Arc::new(Mutex::new(String::new()));
+    let keep = |log: &Mutex<String>, line: &str| {
+        if let Ok(mut log) = log.lock() {
+            log.push_str(line);
+            log.push('\n');
+        }
+    };
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(10) {
         match lines.next() {
-            Some(Ok(l)) if l.contains("capturing on") => break,
-            Some(_) => continue,
+            Some(Ok(l)) => {
+                keep(&log, &l);
+                if l.contains("capturing on") {
+                    break;
+                }
+            }
+            Some(Err(_)) => continue,
             None => break,
         }
     }
     // Keep draining stderr so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    child
+    let drained = log.clone();
+    std::thread::spawn(move || {
+        for l in lines.map_while(Result::ok) {
+            keep(&drained, &l);
+        }
+    });
+    (child, log)
 }
 
 fn replay(lab: &Lab, va: &str, fixture: &str, multiplier: &str) {
@@ -250,5 +273,42 @@ fn without_privileges_it_says_how_to_grant_them() {
     assert!(
         err.contains("permission denied") && err.contains("setcap cap_net_raw,cap_net_admin=eip"),
         "{err}"
+    );
+}
+
+#[test]
+fn live_selection_and_count_apply_to_the_shown_connections() {
+    if !can_run() {
+        return;
+    }
+    let Some(lab) = Lab::new("v") else { return };
+    let (va, vb) = (lab.va.clone(), lab.vb.clone());
+    // Without --json: each selected connection is printed as it finishes, the table at the end.
+    let (mut child, log) = start_live_logged(
+        &lab,
+        &vb,
+        &["--verdict", "failed", "-c", "1", "--duration", "20s"],
+    );
+    replay(&lab, &va, "nla_ok.pcap", "1");
+    replay(&lab, &va, "nla_wrong_password.pcap", "1");
+    let code = wait_bounded(&mut child, Duration::from_secs(25));
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    let err = log.lock().map(|l| l.clone()).unwrap_or_default();
+    assert_eq!(
+        code,
+        Some(1),
+        "the failed connection gives exit 1:\n{out}\nstderr:\n{err}"
+    );
+    let finished: Vec<&str> = out.lines().filter(|l| l.contains(": finished, ")).collect();
+    assert_eq!(
+        finished.len(),
+        1,
+        "only the failed connection is shown:\n{out}"
+    );
+    assert!(finished[0].ends_with("finished, failed"), "{out}");
+    assert!(
+        out.lines().any(|l| l == "1 connection: 1 failed"),
+        "the closing table holds the selected connection only:\n{out}"
     );
 }

@@ -193,3 +193,13 @@ fn small_limits_are_honoured_and_reported() {
     let out = rdpscope(&["analyze", "--max-flows", "0", demo]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `limits` names the TLS parser's cap without importing `proto` (utilities sit below every
+/// layer, tests/architecture.rs): the two stay equal.
+#[test]
+fn default_tls_handshake_limit_is_the_parsers_cap() {
+    assert_eq!(
+        rdpscope::limits::Limits::default().max_tls_handshake,
+        rdpscope::proto::tls::MAX_HANDSHAKE
+    );
+}

@@ -15,14 +15,10 @@ fuzz_target!(|data: &[u8]| {
     }
     let paths = [path.to_string_lossy().into_owned()];
     let mut all = Vec::new();
-    let outcome = analyze_files(&paths, None, PipelineConfig::default(), &mut |d| {
+    let run = analyze_files(&paths, None, PipelineConfig::default(), &mut |d| {
         let _ = json::to_line(&d);
         all.push(d);
     });
-    let run = match outcome {
-        Ok(s) => s,
-        Err((s, _)) => s,
-    };
     let _ = json::summary_line(&run);
     let _ = summary::capture_notes(&run, &Limits::default(), 100);
     let _ = table::summary_table(&all, false, Some(100)).to_string();

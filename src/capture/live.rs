@@ -10,7 +10,7 @@ use super::prefetch::{read_ahead_ticking, Producer};
 use super::source::{linktype_supported, CaptureError, RawPacket};
 
 /// Everything RDP uses: the session host (TCP/UDP 3389) and RD Gateway (TCP 443, UDP 3391).
-pub const DEFAULT_FILTER: &str = "tcp port 3389 or udp port 3389 or tcp port 443 or udp port 3391";
+pub use crate::ports::DEFAULT_FILTER;
 
 #[derive(Debug, Clone)]
 pub struct LiveOptions {

@@ -1,7 +1,9 @@
 //! `rdpscope live`: the analyze pipeline fed from an interface, with progress lines as
-//! phases change, stall alarms on wall-clock time, and the summary on Ctrl-C.
+//! phases change, stall alarms on wall-clock time, and the summary on Ctrl-C. Finished
+//! connections go to the same collector as analyze's, printed as they finish: memory stays
+//! bounded by the active connections.
 
-use std::io::Write;
+use std::cell::RefCell;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -10,12 +12,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::Result;
 
 use rdpscope::capture::live::{list_interfaces, LiveCapture, LiveOptions};
-use rdpscope::diagnose::{Diagnosed, Severity};
 use rdpscope::pipeline::{LiveEvent, Pipeline};
-use rdpscope::report::{json, summary, table};
-use rdpscope::timefmt as time_fmt;
+use rdpscope::report::collect::{CollectOptions, Collector, Output};
+use rdpscope::report::live::event_line;
 
-use crate::LiveArgs;
+use super::args::LiveArgs;
+use super::{pipeline_config, terminal_style};
 
 pub fn interfaces() -> Result<ExitCode> {
     match list_interfaces() {
@@ -37,38 +39,6 @@ fn now_ns() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as i64)
         .unwrap_or(0)
-}
-
-fn describe(ev: &LiveEvent) -> String {
-    match ev {
-        LiveEvent::Phase { meta, phase } => format!(
-            "{} #{} {} -> {}: {}",
-            clock(meta.last.ts_ns),
-            meta.id,
-            meta.client,
-            meta.server,
-            phase.describe()
-        ),
-        LiveEvent::Stall {
-            meta,
-            phase,
-            waiting_on,
-            idle_ms,
-        } => format!(
-            "{} #{} {} -> {}: ALARM handshake-stalled: no progress for {:.1} s in the {}, waiting on the {}",
-            clock(now_ns()),
-            meta.id,
-            meta.client,
-            meta.server,
-            idle_ms / 1000.0,
-            phase.map(|p| p.describe()).unwrap_or("connection setup"),
-            waiting_on.map(|s| s.name()).unwrap_or("other side")
-        ),
-    }
-}
-
-fn clock(ts_ns: i64) -> String {
-    time_fmt::clock(ts_ns, true)
 }
 
 pub fn run(args: &LiveArgs) -> Result<ExitCode> {
@@ -93,86 +63,58 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
         let _ = ctrlc::set_handler(move || running.store(false, Ordering::SeqCst));
     }
     eprintln!("rdpscope: capturing on {} (Ctrl-C to stop)", args.interface);
-    let mut config = crate::pipeline_config(&args.thresholds, &args.limits, &args.privacy);
+    let mut config = pipeline_config(&args.thresholds, &args.limits, &args.privacy);
     // Someone is waiting for the verdict: report a closed connection two seconds after its
     // last packet instead of waiting for stragglers as long as a file analysis does.
     config.flow.closed_linger_ns = 2_000_000_000;
-    let pipeline = Pipeline::new(config);
-    let started = Instant::now();
-    let mut collected: Vec<Diagnosed> = Vec::new();
-    let finished = std::cell::Cell::new(0u64);
-    let mut any_error = false;
-    let json_mode = args.json;
-    let color = crate::use_color(args.no_color);
-    let on_conn = |d: Diagnosed| {
-        finished.set(finished.get() + 1);
-        any_error |= d.findings.iter().any(|f| f.severity == Severity::Error);
-        let mut out = std::io::stdout().lock();
-        if json_mode {
-            let _ = writeln!(out, "{}", json::to_line(&d));
-        } else {
-            let block = table::findings_block(&d, Severity::Warning, 120, false);
-            let _ = writeln!(
-                out,
-                "{} #{} {} -> {}: finished, {}",
-                clock(d.meta.last.ts_ns),
-                d.meta.id,
-                d.meta.client,
-                d.meta.server,
-                d.verdict.name()
-            );
-            let _ = write!(out, "{block}");
-            collected.push(d);
-        }
-        let _ = out.flush();
+    let output = if args.json {
+        Output::Json { immediate: true }
+    } else {
+        Output::LiveTerminal(terminal_style(false, false, args.no_color))
     };
+    let collector = RefCell::new(Collector::new(CollectOptions {
+        selection: args.selection.selection().shown_as(config.redact.as_ref()),
+        output: Some(output),
+        spans: false,
+        limits: config.limits,
+    }));
+    let pipeline = RefCell::new(Pipeline::new(config));
+    let json_mode = args.json;
+    let on_conn = |d| collector.borrow_mut().add(d);
     let on_event = |ev: LiveEvent| {
-        let line = describe(&ev);
+        if !collector.borrow().selection().may_select(ev.meta()) {
+            return;
+        }
+        let line = event_line(&ev, now_ns());
         if json_mode {
             eprintln!("{line}");
         } else {
             println!("{line}");
         }
     };
+    let started = Instant::now();
     // Packets and timer ticks both drive the pipeline, from this one thread.
-    let state = std::cell::RefCell::new((pipeline, on_conn, on_event));
     let read = cap.run(
         &running,
         Duration::from_millis(200),
         |raw| {
-            let (pipeline, on_conn, on_event) = &mut *state.borrow_mut();
-            pipeline.packet_live(raw, on_conn, on_event)
+            pipeline
+                .borrow_mut()
+                .packet_live(raw, &mut &on_conn, &mut &on_event)
         },
         || {
-            let (pipeline, on_conn, on_event) = &mut *state.borrow_mut();
-            pipeline.tick(now_ns(), on_conn, on_event);
+            pipeline
+                .borrow_mut()
+                .tick(now_ns(), &mut &on_conn, &mut &on_event);
             let timed_out = args.duration.is_some_and(|d| started.elapsed() >= d);
-            let enough = args.count.is_some_and(|c| finished.get() >= c);
+            let enough = args.count.is_some_and(|c| collector.borrow().shown() >= c);
             !timed_out && !enough && running.load(Ordering::SeqCst)
         },
     );
-    let read_error = read.err();
-    let (mut pipeline, mut on_conn, _) = state.into_inner();
-    let summary = pipeline.finish(&mut on_conn);
+    let mut run = pipeline.into_inner().finish(&mut &on_conn);
+    run.error = read.err();
     let stats = cap.stats();
-    if !json_mode && !collected.is_empty() {
-        table::table_order(&mut collected);
-        println!(
-            "{}",
-            table::summary_table(&collected, color, crate::terminal_width())
-        );
-        println!("{}", table::footer(&collected));
-    }
-    if json_mode {
-        if let Some(line) = json::summary_line(&summary) {
-            println!("{line}");
-        }
-    } else {
-        print!(
-            "{}",
-            summary::capture_notes(&summary, &args.limits.limits(), 120)
-        );
-    }
+    let done = collector.into_inner().finish(&run);
     eprintln!(
         "rdpscope: {} packets received, {} dropped by the kernel, {} dropped by the interface",
         stats.received, stats.dropped, stats.if_dropped
@@ -180,5 +122,5 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
     if stats.dropped > 0 || stats.if_dropped > 0 {
         eprintln!("rdpscope: warning: packets were dropped: some connections may be incomplete");
     }
-    Ok(crate::exit_code(read_error, any_error))
+    Ok(done.exit_code(run.error.as_ref()))
 }

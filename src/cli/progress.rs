@@ -8,7 +8,6 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use rdpscope::capture::source::{input_size, ReadCount};
-use rdpscope::capture::CaptureError;
 use rdpscope::diagnose::Diagnosed;
 use rdpscope::pipeline::{
     analyze_files_with_progress, AnalysisProgress, PipelineConfig, RunSummary,
@@ -43,13 +42,12 @@ fn rate_message(count: ReadCount, elapsed: Duration, connections: u64) -> String
 }
 
 /// `analyze_files`, with a progress bar on stderr when the input is big enough to wait for.
-#[allow(clippy::result_large_err)] // as rdpscope::pipeline::analyze_files
 pub fn analyze_with_bar(
     paths: &[String],
     bpf: Option<&str>,
     config: PipelineConfig,
     out: &mut dyn FnMut(Diagnosed),
-) -> Result<RunSummary, (RunSummary, CaptureError)> {
+) -> RunSummary {
     let bar = bar_for(paths);
     let mut report = |p: AnalysisProgress| {
         if let Some(bar) = &bar {

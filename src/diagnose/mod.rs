@@ -5,7 +5,9 @@ pub mod catalog;
 mod distinct;
 pub mod flood;
 mod handshake;
+pub mod live;
 mod network;
+pub mod run;
 mod udp;
 
 pub use udp::TcpPeer;
@@ -236,12 +238,7 @@ pub(crate) fn finding(
     }
 }
 
-/// What the pairing of TCP and UDP flows found for one connection.
-#[derive(Debug, Clone, Default)]
-pub struct Peers {
-    pub tcp: Option<TcpPeer>,
-    pub udp: Vec<u64>,
-}
+pub use crate::correlate::Peers;
 
 pub fn diagnose(
     flow: FinishedFlow<Connection>,

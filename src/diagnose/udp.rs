@@ -5,13 +5,7 @@ use super::{finding, Ctx, Finding};
 use crate::flow::Side;
 use crate::session::udp::UdpState;
 
-/// The TCP connection a UDP flow belongs to, as far as the pairing found it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TcpPeer {
-    pub id: u64,
-    pub established: bool,
-    pub last_ns: i64,
-}
+pub use crate::correlate::TcpPeer;
 
 /// Keepalive interval of RDP-UDP (EUDP 3.1.6): a flow silent this long is dead.
 const UDP_KEEPALIVE_NS: i64 = 65_000_000_000;

@@ -214,7 +214,7 @@ impl Default for FlowConfig {
 /// How many client payload segments we look at before giving up on an unknown port.
 const CLASSIFY_SEGMENTS: u8 = 4;
 /// Ports where RDP (or its gateway) listens by default.
-pub const RDP_PORTS: [u16; 3] = [3389, 443, 3391];
+pub use crate::ports::SERVER_PORTS as RDP_PORTS;
 
 pub struct FlowTable<H: FlowHandler> {
     flows: AHashMap<FlowKey, Flow<H>>,

@@ -4,9 +4,9 @@
 use serde::Serialize;
 
 use crate::diagnose::flood::{ServerReport, VerdictCounts};
+use crate::diagnose::run::RunSummary;
 use crate::diagnose::{Diagnosed, Finding, Verdict};
 use crate::flow::{Gap, Side, TcpStats, TransportKind};
-use crate::pipeline::RunSummary;
 use crate::proto::tls;
 use crate::session::Connection;
 use crate::timefmt::{ms_between, rfc3339_us};

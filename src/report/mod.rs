@@ -2,11 +2,14 @@
 //! self-contained HTML report. The values more than one renderer shows (the headline finding,
 //! the phase reached, durations, phases on a time axis) are derived here, once.
 
+pub mod collect;
 pub mod html;
 pub mod json;
+pub mod live;
 pub mod ndjson_stream;
 pub mod summary;
 pub mod table;
+pub mod terminal;
 pub mod waterfall;
 
 use crate::diagnose::{Diagnosed, Finding, Severity, Verdict};

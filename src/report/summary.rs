@@ -5,8 +5,8 @@
 use std::fmt::Write as _;
 
 use super::table::{finding_text, wrap};
+use crate::diagnose::run::RunSummary;
 use crate::limits::Limits;
-use crate::pipeline::RunSummary;
 
 /// Empty when there is nothing to say.
 pub fn capture_notes(s: &RunSummary, limits: &Limits, width: usize) -> String {

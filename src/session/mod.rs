@@ -17,6 +17,7 @@ use crate::flow::{
     TransportKind,
 };
 use crate::limits::Limits;
+use crate::ports;
 use crate::proto::{rdpeudp, x224};
 
 pub use phases::compute_phases;
@@ -68,16 +69,6 @@ pub struct Connection {
     /// Bytes the framing could not place (not RDP, or after a gap).
     pub unknown_bytes: [u64; 2],
     pub gaps: u32,
-    /// What a live capture already reported about this connection.
-    pub live: LiveMarks,
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-pub struct LiveMarks {
-    pub phase: Option<PhaseName>,
-    /// Timeline size when the phase was last computed.
-    pub events_seen: usize,
-    pub stall_alarmed: bool,
 }
 
 const MAX_DECODE_ERRORS: usize = 8;
@@ -142,16 +133,6 @@ fn find_x224_cr(b: &[u8]) -> Option<usize> {
     (0..b.len().min(2048)).find(|&i| b.get(i..).is_some_and(starts_with_x224_cr))
 }
 
-/// Ports a client opens for RDP (session host, gateway UDP).
-fn rdp_tcp_port(port: u16) -> bool {
-    port == 3389
-}
-
-/// RDP-UDP listens beside TCP 3389, and on 3391 behind an RD Gateway.
-fn rdp_udp_port(port: u16) -> bool {
-    port == 3389 || port == 3391
-}
-
 /// A datagram on an RDP-UDP port that parses as RDP-UDP with only defined flags: a flow the
 /// capture caught after its SYN.
 fn plausible_udp_data(payload: &[u8]) -> bool {
@@ -175,14 +156,14 @@ impl FlowHandler for Connection {
     fn classify(meta: &FlowMeta, client_payload: &[u8]) -> Interest {
         match meta.transport {
             TransportKind::Tcp => {
-                if rdp_tcp_port(meta.server.port) || find_x224_cr(client_payload).is_some() {
+                if ports::is_rdp_tcp(meta.server.port) || find_x224_cr(client_payload).is_some() {
                     Interest::Follow
                 } else {
                     Interest::Undecided
                 }
             }
             TransportKind::Udp => {
-                let on_port = rdp_udp_port(meta.server.port);
+                let on_port = ports::is_rdp_udp(meta.server.port);
                 if rdpeudp::looks_like_syn(client_payload)
                     || (on_port && !client_payload.is_empty() && plausible_udp_data(client_payload))
                 {

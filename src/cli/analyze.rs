@@ -1,0 +1,48 @@
+//! `rdpscope analyze`: capture files through the pipeline into the collector; `-w` writes
+//! the packets of the failing (or selected) connections afterwards.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use rdpscope::capture::writer::write_connections;
+use rdpscope::report::collect::{CollectOptions, Collector, Output};
+
+use super::args::AnalyzeArgs;
+use super::{pipeline_config, progress, terminal_style};
+
+pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
+    let config = pipeline_config(&args.thresholds, &args.limits, &args.privacy);
+    let output = if args.json {
+        Output::Json { immediate: false }
+    } else {
+        Output::Terminal(terminal_style(args.all, args.timeline, args.no_color))
+    };
+    let mut collector = Collector::new(CollectOptions {
+        selection: args.selection.selection().shown_as(config.redact.as_ref()),
+        output: Some(output),
+        spans: args.write.is_some(),
+        limits: config.limits,
+    });
+    let run = progress::analyze_with_bar(
+        &args.input.files,
+        args.input.filter.as_deref(),
+        config,
+        &mut |d| collector.add(d),
+    );
+    let done = collector.finish(&run);
+    if let (Some(out), None) = (&args.write, &run.error) {
+        let filter = args.input.filter.as_deref();
+        match write_connections(&args.input.files, filter, &done.spans, out) {
+            Ok(n) => eprintln!(
+                "rdpscope: wrote {n} packets of {} connection(s) to {out}",
+                done.spans.len()
+            ),
+            Err(e) => {
+                eprintln!("rdpscope: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
+    Ok(done.exit_code(run.error.as_ref()))
+}

@@ -1,0 +1,191 @@
+//! The options of the commands that analyse: their inputs, selection, thresholds and output.
+
+use clap::Args;
+
+use rdpscope::diagnose::DiagnoseConfig;
+use rdpscope::report::collect::Selection;
+
+use super::options;
+
+/// The captures to read, shared by analyze and report.
+#[derive(Args)]
+pub struct InputArgs {
+    /// Capture files; several are read as one capture in time order.
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Only packets matching this BPF filter (as tcpdump).
+    #[arg(short = 'f', long = "filter")]
+    pub filter: Option<String>,
+}
+
+/// Which connections to show, shared by analyze, report and live.
+#[derive(Args)]
+pub struct SelectionArgs {
+    /// Only these connections (by the # of the summary; repeatable).
+    #[arg(long = "connection", value_name = "ID")]
+    pub connections: Vec<u64>,
+    /// Only connections with these verdicts (ok, failed, stalled, slow, incomplete).
+    #[arg(long = "verdict", value_delimiter = ',', value_name = "VERDICT")]
+    pub verdicts: Vec<String>,
+    /// Only connections to or from this address.
+    #[arg(long = "host", value_name = "IP")]
+    pub hosts: Vec<std::net::IpAddr>,
+}
+
+#[derive(Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// One JSON object per connection per line (NDJSON).
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Write the packets of the failing connections (or of the selected ones) to a pcap.
+    #[arg(short = 'w', long = "write", value_name = "FILE", conflicts_with_all = ["redact", "redact_key"])]
+    pub write: Option<String>,
+    /// Print each connection's phase waterfall (a row per phase) and full event timeline.
+    #[arg(long)]
+    pub timeline: bool,
+    /// Show the phase waterfall and findings block for healthy connections too.
+    #[arg(long)]
+    pub all: bool,
+    /// No colours (also when NO_COLOR is set or stdout is not a terminal).
+    #[arg(long)]
+    pub no_color: bool,
+    #[command(flatten)]
+    pub thresholds: Thresholds,
+    #[command(flatten)]
+    pub limits: options::LimitArgs,
+    #[command(flatten)]
+    pub privacy: options::RedactArgs,
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The HTML file to write ('-' for standard output).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: String,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    #[command(flatten)]
+    pub thresholds: Thresholds,
+    #[command(flatten)]
+    pub limits: options::LimitArgs,
+    #[command(flatten)]
+    pub privacy: options::RedactArgs,
+}
+
+#[derive(Args)]
+pub struct LiveArgs {
+    /// Interface to capture on (see `rdpscope interfaces`).
+    #[arg(short = 'i', long = "interface")]
+    pub interface: String,
+    /// BPF capture filter; replaces the default (TCP/UDP 3389, TCP 443, UDP 3391).
+    #[arg(short = 'f', long = "filter")]
+    pub filter: Option<String>,
+    /// Do not put the interface into promiscuous mode.
+    #[arg(short = 'p', long = "no-promiscuous")]
+    pub no_promiscuous: bool,
+    /// Bytes to capture per packet.
+    #[arg(short = 's', long = "snaplen", default_value_t = 262_144)]
+    pub snaplen: i32,
+    /// Kernel capture buffer in MiB (as tcpdump -B); raise it if drops are reported.
+    #[arg(short = 'B', long = "buffer-size", value_name = "MIB", default_value_t = 64,
+          value_parser = clap::value_parser!(i32).range(1..=4096))]
+    pub buffer_mb: i32,
+    /// Stop after this many connections (of those selected) have finished.
+    #[arg(short = 'c', long = "count")]
+    pub count: Option<u64>,
+    /// Stop after this long (e.g. 60s, 5m, 1h; plain numbers are seconds).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// Also save every captured packet to this pcap file.
+    #[arg(short = 'w', long = "write", conflicts_with_all = ["redact", "redact_key"])]
+    pub write: Option<String>,
+    /// NDJSON, one object per connection as it finishes (progress lines go to stderr).
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// No colours (also when NO_COLOR is set or stdout is not a terminal).
+    #[arg(long)]
+    pub no_color: bool,
+    #[command(flatten)]
+    pub thresholds: Thresholds,
+    #[command(flatten)]
+    pub limits: options::LimitArgs,
+    #[command(flatten)]
+    pub privacy: options::RedactArgs,
+}
+
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map(|i| s.split_at(i))
+        .unwrap_or((s, "s"));
+    let n: f64 = num.parse().map_err(|_| format!("not a duration: {s:?}"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" | "" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?} in {s:?} (use ms, s, m or h)"
+            ))
+        }
+    };
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
+#[derive(Args)]
+pub struct Thresholds {
+    /// Seconds without progress before a handshake counts as stalled.
+    #[arg(long, default_value_t = 23.0, value_name = "SECONDS")]
+    pub stall_after: f64,
+    /// Seconds a completed handshake may take before it counts as slow.
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    pub slow_after: f64,
+    /// TCP handshake round-trip time (ms) above which latency is reported.
+    #[arg(long, default_value_t = 250.0, value_name = "MS")]
+    pub high_rtt: f64,
+    /// Handshake retransmissions tolerated before reporting packet loss.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub loss_retransmissions: u32,
+    /// RDP-UDP loss (percent of a direction's datagrams) above which it is reported.
+    #[arg(long, default_value_t = 2.0, value_name = "PERCENT")]
+    pub udp_loss: f64,
+    /// Connections to one server within the flood window that make a connection flood.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub flood_connections: u64,
+    /// Connection rate (per second) that makes a flood; the window is N / RATE seconds.
+    #[arg(long, default_value_t = 10.0, value_name = "PER_SECOND")]
+    pub flood_rate: f64,
+}
+
+impl Thresholds {
+    pub fn config(&self) -> DiagnoseConfig {
+        DiagnoseConfig {
+            stall_after_ms: self.stall_after * 1000.0,
+            slow_after_ms: self.slow_after * 1000.0,
+            high_rtt_ms: self.high_rtt,
+            loss_retransmissions: self.loss_retransmissions,
+            udp_loss_pct: self.udp_loss,
+            flood_min_connections: self.flood_connections,
+            flood_min_rate: self.flood_rate,
+        }
+    }
+}
+
+impl SelectionArgs {
+    pub fn selection(&self) -> Selection {
+        Selection {
+            connections: self.connections.clone(),
+            verdicts: self.verdicts.clone(),
+            hosts: self.hosts.clone(),
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! `rdpscope report`: the same analysis and selection as analyze, written as one HTML file.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use rdpscope::report::collect::{CollectOptions, Collector, Output};
+use rdpscope::report::{html, summary};
+
+use super::args::ReportArgs;
+use super::{pipeline_config, progress};
+
+pub fn run(args: &ReportArgs) -> Result<ExitCode> {
+    let config = pipeline_config(&args.thresholds, &args.limits, &args.privacy);
+    let limits = config.limits;
+    let mut collector = Collector::new(CollectOptions {
+        selection: args.selection.selection().shown_as(config.redact.as_ref()),
+        output: Some(Output::Rows),
+        spans: false,
+        limits,
+    });
+    let run = progress::analyze_with_bar(
+        &args.input.files,
+        args.input.filter.as_deref(),
+        config,
+        &mut |d| collector.add(d),
+    );
+    let done = collector.finish(&run);
+    // The report says what went wrong with the input too: it may be read far from this terminal.
+    let mut warnings = done.warnings.clone();
+    warnings.extend(run.error.as_ref().map(ToString::to_string));
+    let page = html::render(&html::ReportInput {
+        files: &args.input.files,
+        connections: &done.rows,
+        packets: run.packets,
+        omitted: done.omitted.clone(),
+        notes: &summary::capture_notes(&run, &limits, 100),
+        warnings: &warnings,
+    });
+    let written = if args.output == "-" {
+        std::io::stdout().lock().write_all(page.as_bytes())
+    } else {
+        std::fs::write(&args.output, page.as_bytes())
+    };
+    if let Err(e) = written {
+        eprintln!("rdpscope: cannot write {}: {e}", args.output);
+        return Ok(ExitCode::from(2));
+    }
+    if args.output != "-" {
+        eprintln!(
+            "rdpscope: wrote the report of {} connection(s) to {}",
+            done.rows.len(),
+            args.output
+        );
+    }
+    Ok(done.exit_code(run.error.as_ref()))
+}

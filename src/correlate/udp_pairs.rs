@@ -1,0 +1,196 @@
+//! TCP ↔ UDP pairing: an RDP connection starts on TCP and may add an RDP-UDP transport
+//! (MS-RDPBCGR 1.3.1.1 multitransport, MS-RDPEUDP 1.3) between the same two hosts. The UDP
+//! flow carries no reference to its TCP connection that survives TLS, so the pair is found
+//! from the addresses, the ports and the time: a UDP flow belongs to the TCP connection
+//! between the same hosts, on the same port (UDP 3391 beside an RD Gateway's TCP 443), that
+//! it started during.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+
+use crate::flow::{FlowMeta, FlowTable, TransportKind};
+use crate::ports;
+use crate::session::{compute_phases, Connection};
+
+/// The TCP connection a UDP flow belongs to, as far as the pairing found it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TcpPeer {
+    pub id: u64,
+    pub established: bool,
+    pub last_ns: i64,
+}
+
+/// What the pairing of TCP and UDP flows found for one connection.
+#[derive(Debug, Clone, Default)]
+pub struct Peers {
+    pub tcp: Option<TcpPeer>,
+    /// Ids of the UDP flows of a TCP connection, in order.
+    pub udp: Vec<u64>,
+}
+
+/// What the pairing remembers of a finished connection.
+#[derive(Debug, Clone, Copy)]
+struct PeerRecord {
+    id: u64,
+    transport: TransportKind,
+    client: IpAddr,
+    server: IpAddr,
+    server_port: u16,
+    first_ns: i64,
+    last_ns: i64,
+    established: bool,
+}
+
+impl PeerRecord {
+    fn of(meta: &FlowMeta, established: bool) -> Self {
+        PeerRecord {
+            id: meta.id,
+            transport: meta.transport,
+            client: meta.client.ip,
+            server: meta.server.ip,
+            server_port: meta.server.port,
+            first_ns: meta.first.ts_ns,
+            last_ns: meta.last.ts_ns,
+            established,
+        }
+    }
+}
+
+/// How far outside its TCP connection's lifetime a UDP flow may start and still belong to it.
+const SLACK_NS: i64 = 5_000_000_000;
+
+/// Does `udp` belong to `tcp`? Same hosts, a port that carries RDP-UDP beside the TCP one,
+/// and a start within the TCP connection's lifetime (with slack for clock and capture edges).
+fn paired(tcp: &PeerRecord, udp: &PeerRecord) -> bool {
+    tcp.client == udp.client
+        && tcp.server == udp.server
+        && ports::udp_beside_tcp(tcp.server_port, udp.server_port)
+        && udp.first_ns >= tcp.first_ns - SLACK_NS
+        && udp.first_ns <= tcp.last_ns + SLACK_NS
+}
+
+/// Finished connections remembered for pairing: a bounded window, not the whole capture.
+const RECENT_PEERS: usize = 4096;
+
+/// Pairs each finishing flow with its peers among the recently finished and the still
+/// active ones. Memory: `RECENT_PEERS` small records.
+#[derive(Debug, Default)]
+pub struct UdpPairing {
+    recent: VecDeque<PeerRecord>,
+    udp_seen: bool,
+}
+
+impl UdpPairing {
+    /// Remembers a finished connection, for flows that finish after it.
+    pub fn remember(&mut self, meta: &FlowMeta, established: bool) {
+        let r = PeerRecord::of(meta, established);
+        self.udp_seen |= r.transport == TransportKind::Udp;
+        self.recent.push_back(r);
+        if self.recent.len() > RECENT_PEERS {
+            self.recent.pop_front();
+        }
+    }
+
+    /// The TCP connection of a UDP flow, or the UDP flows of a TCP connection, among the
+    /// recently finished connections and those still active in `table`.
+    pub fn peers_of(&mut self, meta: &FlowMeta, table: &mut FlowTable<Connection>) -> Peers {
+        let me = PeerRecord::of(meta, false);
+        let mut peers = Peers::default();
+        match meta.transport {
+            TransportKind::Udp => {
+                self.udp_seen = true;
+                peers.tcp = self.tcp_of(&me, table).map(|t| TcpPeer {
+                    id: t.id,
+                    established: t.established,
+                    last_ns: t.last_ns,
+                });
+            }
+            TransportKind::Tcp if self.udp_seen || table.udp_followed > 0 => {
+                peers.udp = self
+                    .recent
+                    .iter()
+                    .filter(|u| u.transport == TransportKind::Udp && paired(&me, u))
+                    .map(|u| u.id)
+                    .collect();
+                table.for_each_active(|m, _, _| {
+                    if m.transport == TransportKind::Udp && paired(&me, &PeerRecord::of(m, false)) {
+                        peers.udp.push(m.id);
+                    }
+                });
+                peers.udp.sort_unstable();
+            }
+            TransportKind::Tcp => {}
+        }
+        peers
+    }
+
+    /// The latest finished TCP connection `udp` belongs to, else an active one.
+    fn tcp_of(&self, udp: &PeerRecord, table: &mut FlowTable<Connection>) -> Option<PeerRecord> {
+        let finished = self
+            .recent
+            .iter()
+            .rev()
+            .find(|t| t.transport == TransportKind::Tcp && paired(t, udp))
+            .copied();
+        if finished.is_some() {
+            return finished;
+        }
+        let mut active = None;
+        table.for_each_active(|m, tcp, conn| {
+            if active.is_none() && m.transport == TransportKind::Tcp {
+                let t = PeerRecord::of(m, false);
+                if paired(&t, udp) {
+                    let established = compute_phases(conn, m, tcp).established;
+                    active = Some(PeerRecord { established, ..t });
+                }
+            }
+        });
+        active
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(transport: TransportKind, server_port: u16, first_s: i64, last_s: i64) -> PeerRecord {
+        PeerRecord {
+            id: 1,
+            transport,
+            client: IpAddr::from([10, 0, 0, 2]),
+            server: IpAddr::from([10, 0, 0, 1]),
+            server_port,
+            first_ns: first_s * 1_000_000_000,
+            last_ns: last_s * 1_000_000_000,
+            established: true,
+        }
+    }
+
+    #[test]
+    fn synthetic_udp_started_during_its_tcp_connection_pairs() {
+        let tcp = record(TransportKind::Tcp, 3389, 100, 200);
+        assert!(paired(&tcp, &record(TransportKind::Udp, 3389, 101, 150)));
+        assert!(paired(&tcp, &record(TransportKind::Udp, 3389, 96, 150)));
+        assert!(paired(&tcp, &record(TransportKind::Udp, 3389, 205, 250)));
+    }
+
+    #[test]
+    fn synthetic_udp_outside_the_window_or_on_another_port_does_not_pair() {
+        let tcp = record(TransportKind::Tcp, 3389, 100, 200);
+        assert!(!paired(&tcp, &record(TransportKind::Udp, 3389, 94, 150)));
+        assert!(!paired(&tcp, &record(TransportKind::Udp, 3389, 206, 250)));
+        assert!(!paired(&tcp, &record(TransportKind::Udp, 3391, 101, 150)));
+        let mut other_client = record(TransportKind::Udp, 3389, 101, 150);
+        other_client.client = IpAddr::from([10, 0, 0, 3]);
+        assert!(!paired(&tcp, &other_client));
+    }
+
+    #[test]
+    fn synthetic_gateway_udp_3391_pairs_with_tcp_443() {
+        let gateway = record(TransportKind::Tcp, 443, 100, 200);
+        assert!(paired(
+            &gateway,
+            &record(TransportKind::Udp, 3391, 101, 150)
+        ));
+    }
+}

@@ -1,0 +1,23 @@
+//! What a whole run found, beside its connections: counters, the capture-level findings
+//! (connection floods per server), input warnings, and the error that ended the input early.
+
+use crate::capture::{CaptureError, CaptureWarning};
+use crate::diagnose::flood::ServerReport;
+
+/// Counters of one run, for the closing summary.
+#[derive(Debug, Default)]
+pub struct RunSummary {
+    pub packets: u64,
+    pub decoded: u64,
+    pub connections: u64,
+    /// Connections finished early because the flow table was full (`Limits::max_flows`).
+    pub evicted: u64,
+    /// Connections whose timeline reached `Limits::max_timeline_events`.
+    pub timelines_truncated: u64,
+    /// Servers with a capture-level finding (a connection flood).
+    pub servers: Vec<ServerReport>,
+    pub warnings: Vec<CaptureWarning>,
+    /// The input ended on this error (unreadable file, capture failure): the connections
+    /// found before it were still handed out and counted above.
+    pub error: Option<CaptureError>,
+}

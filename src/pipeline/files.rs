@@ -1,0 +1,68 @@
+//! Capture files through the pipeline, as one capture in time order.
+
+use std::cell::RefCell;
+
+use super::{Pipeline, PipelineConfig, RunSummary};
+use crate::capture::source::ReadCount;
+use crate::capture::FileSet;
+use crate::diagnose::Diagnosed;
+
+/// Analyses capture files as one capture. On a read error the connections found so far are
+/// still handed out, and the summary carries the error.
+pub fn analyze_files(
+    paths: &[String],
+    bpf: Option<&str>,
+    config: PipelineConfig,
+    out: &mut dyn FnMut(Diagnosed),
+) -> RunSummary {
+    analyze_files_with_progress(paths, bpf, config, out, &mut |_| {})
+}
+
+/// How often (in packets read) `analyze_files_with_progress` reports: rarely enough to cost
+/// nothing, often enough for a progress bar (a fraction of a second at full speed).
+pub const PROGRESS_EVERY: u64 = 65_536;
+
+/// How far a file analysis has got.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AnalysisProgress {
+    pub read: ReadCount,
+    /// Connections finished plus those still open.
+    pub connections: u64,
+}
+
+/// As `analyze_files`, and reports its progress every `PROGRESS_EVERY` packets read.
+pub fn analyze_files_with_progress(
+    paths: &[String],
+    bpf: Option<&str>,
+    config: PipelineConfig,
+    out: &mut dyn FnMut(Diagnosed),
+    progress: &mut dyn FnMut(AnalysisProgress),
+) -> RunSummary {
+    let mut files = match FileSet::open(paths, bpf) {
+        Ok(files) => files,
+        Err(e) => {
+            return RunSummary {
+                error: Some(e),
+                ..RunSummary::default()
+            }
+        }
+    };
+    // Shared by the packet and the progress callbacks, which the reader calls one at a time.
+    let pipeline = RefCell::new(Pipeline::new(config));
+    let read = files.for_each_counted(
+        PROGRESS_EVERY,
+        |raw| pipeline.borrow_mut().packet(raw, out),
+        |read| {
+            let p = pipeline.borrow();
+            progress(AnalysisProgress {
+                read,
+                connections: p.finished_connections() + p.active_connections() as u64,
+            })
+        },
+    );
+    let mut pipeline = pipeline.into_inner();
+    let mut summary = pipeline.finish(out);
+    summary.warnings = std::mem::take(&mut files.warnings);
+    summary.error = read.err();
+    summary
+}

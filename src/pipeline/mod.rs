@@ -1,0 +1,135 @@
+//! The one path every packet takes, for files and live capture alike:
+//! capture -> flow -> session -> correlate -> diagnose, with diagnosed connections handed to
+//! the caller.
+
+mod files;
+mod live;
+
+pub use files::{analyze_files, analyze_files_with_progress, AnalysisProgress, PROGRESS_EVERY};
+pub use live::LiveEvent;
+
+use crate::capture::RawPacket;
+use crate::correlate::UdpPairing;
+use crate::diagnose::flood::FloodTracker;
+use crate::diagnose::{diagnose, DiagnoseConfig, Diagnosed};
+use crate::flow::{FinishedFlow, FlowConfig, FlowTable};
+use crate::limits::Limits;
+use crate::redact::Redactor;
+use crate::session::Connection;
+
+pub use crate::diagnose::run::RunSummary;
+
+#[derive(Debug, Clone, Default)]
+pub struct PipelineConfig {
+    pub flow: FlowConfig,
+    pub diagnose: DiagnoseConfig,
+    pub limits: Limits,
+    /// `--redact`: pseudonyms applied to every connection and event before it is handed out.
+    pub redact: Option<Redactor>,
+}
+
+pub struct Pipeline {
+    table: FlowTable<Connection>,
+    config: PipelineConfig,
+    finished: Vec<FinishedFlow<Connection>>,
+    connections: u64,
+    pairing: UdpPairing,
+    flood: FloodTracker,
+    /// What a live capture already reported of each active connection.
+    live: live::LiveMarks,
+    /// Connections the flow table had handed a handler when the last packet was processed.
+    followed: u64,
+    evicted: u64,
+    timelines_truncated: u64,
+}
+
+impl Pipeline {
+    pub fn new(config: PipelineConfig) -> Self {
+        Pipeline {
+            table: FlowTable::new(config.flow.clone(), config.limits),
+            finished: Vec::new(),
+            connections: 0,
+            pairing: UdpPairing::default(),
+            flood: FloodTracker::new(&config.diagnose),
+            live: live::LiveMarks::default(),
+            followed: 0,
+            evicted: 0,
+            timelines_truncated: 0,
+            config,
+        }
+    }
+
+    pub fn packet(&mut self, raw: &RawPacket, out: &mut dyn FnMut(Diagnosed)) {
+        self.table.process(raw, &mut self.finished);
+        self.note_opened();
+        self.drain(out);
+    }
+
+    /// Counts a connection the last packet opened, per server, for the flood finding.
+    fn note_opened(&mut self) {
+        let followed = self.table.followed();
+        if followed == self.followed {
+            return;
+        }
+        self.followed = followed;
+        let flood = &mut self.flood;
+        self.table
+            .with_last_touched(|meta, _, _| flood.opened(meta));
+    }
+
+    pub fn active_connections(&self) -> usize {
+        self.table.active_flows()
+    }
+
+    /// Connections finished so far.
+    pub fn finished_connections(&self) -> u64 {
+        self.connections
+    }
+
+    /// Finishes every open connection (end of capture, or Ctrl-C on a live capture).
+    pub fn finish(&mut self, out: &mut dyn FnMut(Diagnosed)) -> RunSummary {
+        self.drain(out);
+        // One flow at a time, so memory does not double on a table of 10^5 open flows and
+        // each one can still be paired with the flows that remain open.
+        for flow in self.table.open_flows() {
+            self.table.finish_one(flow, &mut self.finished);
+            self.drain(out);
+        }
+        RunSummary {
+            packets: self.table.packets_seen,
+            decoded: self.table.packets_decoded,
+            connections: self.connections,
+            evicted: self.evicted,
+            timelines_truncated: self.timelines_truncated,
+            servers: self.server_reports(),
+            warnings: Vec::new(),
+            error: None,
+        }
+    }
+
+    fn server_reports(&self) -> Vec<crate::diagnose::flood::ServerReport> {
+        let mut servers = self.flood.report();
+        if let Some(r) = &self.config.redact {
+            servers.iter_mut().for_each(|s| r.server(s));
+        }
+        servers
+    }
+
+    fn drain(&mut self, out: &mut dyn FnMut(Diagnosed)) {
+        let finished = std::mem::take(&mut self.finished);
+        for flow in finished {
+            self.connections += 1;
+            self.live.forget(flow.meta.id);
+            let peers = self.pairing.peers_of(&flow.meta, &mut self.table);
+            let mut d = diagnose(flow, &self.config.diagnose, peers);
+            self.flood.finished(&d.meta, d.verdict);
+            self.evicted += u64::from(d.evicted);
+            self.timelines_truncated += u64::from(d.connection.timeline.dropped > 0);
+            self.pairing.remember(&d.meta, d.progress.established);
+            if let Some(r) = &self.config.redact {
+                r.diagnosed(&mut d);
+            }
+            out(d);
+        }
+    }
+}
