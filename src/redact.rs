@@ -19,6 +19,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use crate::diagnose::flood::ServerReport;
 use crate::diagnose::{Diagnosed, Finding};
 use crate::flow::FlowMeta;
+use crate::session::EventKind;
 
 /// SipHash-2-4 of `data` under the key (k0, k1).
 fn siphash24(k0: u64, k1: u64, data: &[u8]) -> u64 {
@@ -207,16 +208,30 @@ impl Redactor {
         }
         known.sort();
         for e in c.timeline.events.iter_mut() {
-            e.text = self.text(&e.text, &known);
-        }
-        for e in c.decode_errors.iter_mut() {
-            e.value = self.text(&e.value, &known);
-        }
-        if let Some(u) = c.mcs.ultimatum.as_mut() {
-            u.value = self.text(&u.value, &known);
+            self.event(&mut e.kind);
         }
         for f in d.findings.iter_mut() {
             self.finding(f, &known);
+        }
+    }
+
+    /// The identifying values an event carries: cookie, client name, SNI, certificate names,
+    /// the addresses an ICMP message quotes.
+    fn event(&self, k: &mut EventKind) {
+        match k {
+            EventKind::X224Request {
+                cookie: Some(c), ..
+            } => *c = self.name("user", c),
+            EventKind::McsConnectInitial { client: Some(c) } => {
+                c.name = self.name("client", &c.name)
+            }
+            EventKind::TlsClientHello { sni: Some(s), .. } => *s = self.host(s),
+            EventKind::TlsCertificate { subject, .. } => *subject = self.dn(subject),
+            EventKind::IcmpUnreachable(icmp) => {
+                icmp.inner_src = self.ip(icmp.inner_src);
+                icmp.inner_dst = self.ip(icmp.inner_dst);
+            }
+            _ => {}
         }
     }
 

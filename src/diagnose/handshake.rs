@@ -278,7 +278,7 @@ pub(super) fn tls_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                         &u.at,
                         format!(
                             "server sends MCS Disconnect Provider Ultimatum ({})",
-                            u.value
+                            u.value.name()
                         ),
                     ));
                 }
@@ -519,12 +519,15 @@ pub(super) fn credssp_and_abort_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     let last = last_message_before(ctx, at.ts_ns);
     let mut evidence = Vec::new();
     if let Some(e) = &last {
-        evidence.push(ctx.ev(&e.at, format!("last message: {}", e.text)));
+        evidence.push(ctx.ev(
+            &e.at,
+            format!("last message: {}", crate::report::events::event_text(e)),
+        ));
     }
     evidence.push(ctx.ev(&at, format!("{} closes ({what})", closer.name())));
     let after = last
         .as_ref()
-        .map(|e| format!(" after {}", e.text))
+        .map(|e| format!(" after {}", crate::report::events::event_text(e)))
         .unwrap_or_default();
     let phase = p
         .last_phase()
@@ -554,7 +557,12 @@ pub(super) fn credssp_and_abort_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             .ultimatum
             .as_ref()
             .filter(|u| u.side == Side::Server)
-            .map(|u| format!(" with an MCS Disconnect Provider Ultimatum ({})", u.value))
+            .map(|u| {
+                format!(
+                    " with an MCS Disconnect Provider Ultimatum ({})",
+                    u.value.name()
+                )
+            })
             .unwrap_or_default();
         out.push(finding(
             "server-abort",
@@ -585,7 +593,7 @@ fn last_message_before(ctx: &Ctx, ts_ns: i64) -> Option<crate::session::Event> {
         .timeline
         .events
         .iter()
-        .rfind(|e| e.at.ts_ns <= ts_ns && !e.text.starts_with("TCP "))
+        .rfind(|e| e.at.ts_ns <= ts_ns && !e.kind.is_tcp())
         .cloned()
 }
 

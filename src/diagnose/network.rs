@@ -33,17 +33,17 @@ pub(super) fn connect_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         return;
     }
     if let Some((at, icmp)) = &ctx.conn.unreachable {
-        evidence.push(ctx.ev(at, icmp.describe()));
+        evidence.push(ctx.ev(at, crate::report::events::icmp_text(icmp)));
         out.push(finding(
             "connection-refused",
             format!(
                 "Connection rejected: {} in answer to the SYN",
-                icmp.describe()
+                crate::report::events::icmp_text(icmp)
             ),
             format!(
                 "The SYN to {} was answered by {}: a router or firewall rejects the connection.",
                 ctx.meta.server,
-                icmp.describe()
+                crate::report::events::icmp_text(icmp)
             ),
             evidence,
         ));

@@ -37,7 +37,7 @@ pub struct ConnectionJson<'a> {
     pub tcp_peer: Option<u64>,
     pub udp_peers: &'a [u64],
     pub findings: &'a [Finding],
-    pub timeline: Vec<EventJson<'a>>,
+    pub timeline: Vec<EventJson>,
     /// Events left out of `timeline` (past `--max-timeline-events`).
     pub timeline_dropped: u64,
     /// Finished early because the flow table was full (`--max-flows`).
@@ -81,11 +81,11 @@ pub struct PhaseJson {
 }
 
 #[derive(Debug, Serialize)]
-pub struct EventJson<'a> {
+pub struct EventJson {
     pub t_ms: f64,
     pub frame: u64,
     pub dir: &'static str,
-    pub event: &'a str,
+    pub event: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -159,7 +159,7 @@ fn udp_json(c: &Connection) -> Option<UdpJson> {
         syn_count: u.syn_count,
         synack: u.synack.is_some(),
         established: u.established.is_some(),
-        version: u.version_name(),
+        version: u.version.map(super::events::udp_version_text),
         mode: u.lossy.map(|l| if l { "lossy" } else { "reliable" }),
         mtu: u.mtu.map(|(up, down)| MtuJson { up, down }),
         correlation_id: u.correlation_id.clone(),
@@ -176,7 +176,7 @@ fn udp_json(c: &Connection) -> Option<UdpJson> {
 #[derive(Debug, Serialize)]
 pub struct McsJson<'a> {
     pub client: Option<&'a ClientData>,
-    pub result: Option<&'a str>,
+    pub result: Option<String>,
     pub server: Option<&'a ServerData>,
 }
 
@@ -290,7 +290,7 @@ fn mcs_json(c: &Connection) -> Option<McsJson<'_>> {
     }
     Some(McsJson {
         client: m.connect_initial.as_ref().map(|ci| &ci.value),
-        result: m.connect_response.as_ref().map(|r| r.value.result.as_str()),
+        result: m.connect_response.as_ref().map(|r| r.value.result.name()),
         server: m.connect_response.as_ref().map(|r| &r.value.server),
     })
 }
@@ -342,7 +342,7 @@ impl<'a> ConnectionJson<'a> {
                     t_ms: ms_between(t0, e.at.ts_ns),
                     frame: e.at.frame,
                     dir: dir_name(e.dir),
-                    event: &e.text,
+                    event: super::events::event_text(e),
                 })
                 .collect(),
             timeline_dropped: c.timeline.dropped,

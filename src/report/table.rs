@@ -168,7 +168,7 @@ pub fn timeline_table(d: &Diagnosed, color: bool) -> Table {
                 Side::Client => "C→S".to_string(),
                 Side::Server => "C←S".to_string(),
             },
-            e.text.clone(),
+            super::events::event_text(e),
         ]);
     }
     let tl = &d.connection.timeline;

@@ -99,6 +99,17 @@ pub struct ServerHelloInfo {
     pub is_hello_retry_request: bool,
 }
 
+/// Why a TLS record or handshake message could not be read (RFC 8446 5.1, 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMalformed {
+    /// Fewer bytes than the 5-byte record header.
+    ShortRecord,
+    /// A record content type outside RFC 8446 5.1 and the heartbeat extension.
+    UnknownContentType(u8),
+    /// A handshake message of this type that does not parse.
+    Handshake { msg_type: u8 },
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum TlsEvent {
     ClientHello(ClientHelloInfo),
@@ -127,9 +138,7 @@ pub enum TlsEvent {
         len: usize,
     },
     Heartbeat,
-    Malformed {
-        reason: String,
-    },
+    Malformed(TlsMalformed),
     HandshakeTooLarge {
         len: usize,
     },
@@ -190,9 +199,7 @@ impl TlsConversation {
         let mut events = Vec::new();
         let (Some(&content_type), Some(body)) = (record.first(), record.get(RECORD_HEADER..))
         else {
-            events.push(TlsEvent::Malformed {
-                reason: "record shorter than its header".into(),
-            });
+            events.push(TlsEvent::Malformed(TlsMalformed::ShortRecord));
             return events;
         };
         match content_type {
@@ -236,9 +243,7 @@ impl TlsConversation {
             }
             CONTENT_APP_DATA => events.push(TlsEvent::ApplicationData { len: body.len() }),
             CONTENT_HEARTBEAT => events.push(TlsEvent::Heartbeat),
-            other => events.push(TlsEvent::Malformed {
-                reason: format!("unknown record content type {other}"),
-            }),
+            other => events.push(TlsEvent::Malformed(TlsMalformed::UnknownContentType(other))),
         }
         events
     }
@@ -285,13 +290,10 @@ impl TlsConversation {
         let parsed = match parse_tls_message_handshake(msg) {
             Ok((_, TlsMessage::Handshake(h))) => h,
             Ok(_) => return,
-            Err(e) => {
-                events.push(TlsEvent::Malformed {
-                    reason: format!(
-                        "handshake message type {}: {e:?}",
-                        msg.first().copied().unwrap_or(0)
-                    ),
-                });
+            Err(_) => {
+                events.push(TlsEvent::Malformed(TlsMalformed::Handshake {
+                    msg_type: msg.first().copied().unwrap_or(0),
+                }));
                 return;
             }
         };
