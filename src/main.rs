@@ -288,7 +288,7 @@ use cli::{live, options, progress};
 fn explain(code: Option<&str>) -> Result<ExitCode> {
     match code {
         None => {
-            for c in catalog::CODES {
+            for c in catalog::all() {
                 println!("{:<32} {:<8} {}", c.code, c.severity.name(), c.summary);
             }
             Ok(ExitCode::SUCCESS)

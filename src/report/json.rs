@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use crate::diagnose::flood::{ServerReport, VerdictCounts};
-use crate::diagnose::{Diagnosed, Finding, Verdict};
-use crate::flow::{Gap, Side, TcpStats, TransportKind};
+use crate::diagnose::{Diagnosed, Finding, FindingCode, Severity, Verdict};
+use crate::flow::{Endpoint, Gap, Side, TcpStats, TransportKind};
 use crate::pipeline::RunSummary;
 use crate::proto::gcc::{ClientData, ServerData};
 use crate::proto::tls;
@@ -36,7 +36,7 @@ pub struct ConnectionJson<'a> {
     pub udp: Option<UdpJson>,
     pub tcp_peer: Option<u64>,
     pub udp_peers: &'a [u64],
-    pub findings: &'a [Finding],
+    pub findings: Vec<FindingJson>,
     pub timeline: Vec<EventJson>,
     /// Events left out of `timeline` (past `--max-timeline-events`).
     pub timeline_dropped: u64,
@@ -86,6 +86,47 @@ pub struct EventJson {
     pub frame: u64,
     pub dir: &'static str,
     pub event: String,
+}
+
+/// A finding with its words.
+#[derive(Debug, Serialize)]
+pub struct FindingJson {
+    pub code: FindingCode,
+    pub severity: Severity,
+    pub title: String,
+    pub explanation: String,
+    pub evidence: Vec<EvidenceJson>,
+    pub fix: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EvidenceJson {
+    pub frame: u64,
+    pub t_ms: f64,
+    pub note: String,
+}
+
+impl FindingJson {
+    /// `f`, a finding about a connection to (or a flood at) `server`, in words.
+    pub fn new(f: &Finding, server: &Endpoint) -> Self {
+        let w = super::findings::words(f, server);
+        FindingJson {
+            code: f.code,
+            severity: f.severity,
+            title: w.title,
+            explanation: w.explanation,
+            evidence: f
+                .evidence
+                .iter()
+                .map(|e| EvidenceJson {
+                    frame: e.frame,
+                    t_ms: e.t_ms,
+                    note: super::findings::note_text(&e.note),
+                })
+                .collect(),
+            fix: w.fix,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -333,7 +374,11 @@ impl<'a> ConnectionJson<'a> {
             udp: udp_json(c),
             tcp_peer: d.tcp_peer,
             udp_peers: &d.udp_peers,
-            findings: &d.findings,
+            findings: d
+                .findings
+                .iter()
+                .map(|f| FindingJson::new(f, &m.server))
+                .collect(),
             timeline: c
                 .timeline
                 .events
@@ -374,33 +419,33 @@ pub fn to_line(d: &Diagnosed) -> String {
 
 /// The closing line: what the run found about the capture as a whole.
 #[derive(Debug, Serialize)]
-pub struct SummaryLineJson<'a> {
+pub struct SummaryLineJson {
     pub kind: &'static str,
-    pub summary: SummaryJson<'a>,
+    pub summary: SummaryJson,
 }
 
 #[derive(Debug, Serialize)]
-pub struct SummaryJson<'a> {
+pub struct SummaryJson {
     pub packets: u64,
     pub connections: u64,
     pub evicted: u64,
     pub timelines_truncated: u64,
-    pub servers: Vec<ServerJson<'a>>,
+    pub servers: Vec<ServerJson>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct ServerJson<'a> {
+pub struct ServerJson {
     pub server: String,
     pub transport: TransportKind,
     pub connections: u64,
     pub distinct_clients: u64,
     pub distinct_clients_estimated: bool,
     pub verdicts: VerdictCounts,
-    pub findings: &'a [Finding],
+    pub findings: Vec<FindingJson>,
 }
 
-impl<'a> ServerJson<'a> {
-    fn new(s: &'a ServerReport) -> Self {
+impl ServerJson {
+    fn new(s: &ServerReport) -> Self {
         ServerJson {
             server: s.server.to_string(),
             transport: s.transport,
@@ -408,7 +453,11 @@ impl<'a> ServerJson<'a> {
             distinct_clients: s.distinct_clients,
             distinct_clients_estimated: s.distinct_clients_estimated,
             verdicts: s.verdicts,
-            findings: &s.findings,
+            findings: s
+                .findings
+                .iter()
+                .map(|f| FindingJson::new(f, &s.server))
+                .collect(),
         }
     }
 }
