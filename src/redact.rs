@@ -16,8 +16,8 @@
 use std::hash::{BuildHasher, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::diagnose::flood::ServerReport;
 use crate::capture::IcmpUnreachable;
+use crate::diagnose::flood::ServerReport;
 use crate::diagnose::{CertProblem, Diagnosed, Facts, Finding, Note};
 use crate::flow::FlowMeta;
 use crate::session::EventKind;

@@ -41,7 +41,13 @@ pub(super) fn credssp_and_abort_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     if let Some(e) = &last {
         evidence.push(ctx.ev(&e.at, Note::LastMessage(e.clone())));
     }
-    evidence.push(ctx.ev(&at, Note::Closes { side: closer, close }));
+    evidence.push(ctx.ev(
+        &at,
+        Note::Closes {
+            side: closer,
+            close,
+        },
+    ));
     let phase = ctx.progress.last_phase().map(|p| p.name);
     // A client that gives up after a long silence is a stall, and one that gives up while
     // its data or the server's is being retransmitted is lost packets: both reported as such.
@@ -124,18 +130,11 @@ fn nla_failed(ctx: &Ctx, at: crate::flow::PacketInfo, close: Close) -> Finding {
 }
 
 /// The client gave up while segments were being lost: the loss finding is why it failed.
-fn blame_loss(
-    ctx: &Ctx,
-    out: &mut [Finding],
-    at: &crate::flow::PacketInfo,
-    close: Close,
-) -> bool {
-    let Some(loss) = out.iter_mut().find(|f| {
-        matches!(
-            f.code,
-            FindingCode::PacketLoss | FindingCode::MtuBlackhole
-        )
-    }) else {
+fn blame_loss(ctx: &Ctx, out: &mut [Finding], at: &crate::flow::PacketInfo, close: Close) -> bool {
+    let Some(loss) = out
+        .iter_mut()
+        .find(|f| matches!(f.code, FindingCode::PacketLoss | FindingCode::MtuBlackhole))
+    else {
         return false;
     };
     match &mut loss.facts {

@@ -1,7 +1,7 @@
 //! What the capture itself misses: the connection's start, or bytes in gaps.
 
-use super::{Evidence, Facts, Finding, FindingCode, Note};
 use super::Ctx;
+use super::{Evidence, Facts, Finding, FindingCode, Note};
 
 pub(super) fn capture_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     let Some(t) = ctx.tcp else { return };

@@ -106,13 +106,22 @@ pub enum Close {
 pub enum CertProblem {
     /// x509-parser's reason, as the certificate parser gave it.
     Unparseable(String),
-    Expired { not_after: String },
-    NotYetValid { not_before: String },
+    Expired {
+        not_after: String,
+    },
+    NotYetValid {
+        not_before: String,
+    },
     SelfSigned,
     /// Issued for `subject`, while the client asked for `sni`.
-    NameMismatch { subject: String, sni: String },
+    NameMismatch {
+        subject: String,
+        sni: String,
+    },
     /// The key description ("RSA 1024 bits").
-    WeakKey { key: String },
+    WeakKey {
+        key: String,
+    },
 }
 
 /// Why no TLS version was shared.
@@ -137,7 +146,11 @@ pub enum MtuShape {
     /// The sender's sequence numbers run `ahead` bytes past what arrived.
     Unseen { side: Side, ahead: u64 },
     /// Large segments retransmitted `count` times, the largest `largest` bytes.
-    Retransmitted { side: Side, count: usize, largest: u32 },
+    Retransmitted {
+        side: Side,
+        count: usize,
+        largest: u32,
+    },
 }
 
 /// A connection flood at one server.

@@ -101,8 +101,7 @@ pub(super) fn stall_finding(ctx: &Ctx, out: &mut Vec<Finding>) {
 }
 
 pub(super) fn slow_finding(ctx: &Ctx, out: &mut Vec<Finding>) {
-    if !ctx.progress.established || out.iter().any(|f| f.code == FindingCode::HandshakeStalled)
-    {
+    if !ctx.progress.established || out.iter().any(|f| f.code == FindingCode::HandshakeStalled) {
         return;
     }
     let Some(data) = ctx.progress.data_start else {

@@ -1,9 +1,7 @@
 //! The TLS handshake (RFC 8446, RFC 5246): no shared version or suite, a server that drops
 //! the ClientHello, and the server certificate's problems and refusal.
 
-use super::{
-    CertProblem, Close, Ctx, Facts, Finding, FindingCode, Note, Severity, VersionRefusal,
-};
+use super::{CertProblem, Close, Ctx, Facts, Finding, FindingCode, Note, Severity, VersionRefusal};
 use crate::flow::{PacketInfo, Side};
 
 /// protocol_version, internal_error, handshake_failure, insufficient_security (RFC 8446 6.2).
@@ -96,7 +94,9 @@ pub(super) fn tls_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         ));
         return;
     }
-    if t.server_hello.is_none() && alert.is_none() && server_dropped_hello(ctx, &ch.at, ch_ev.clone(), out)
+    if t.server_hello.is_none()
+        && alert.is_none()
+        && server_dropped_hello(ctx, &ch.at, ch_ev.clone(), out)
     {
         return;
     }

@@ -2,12 +2,13 @@
 //! facts. The fix and the long explanation of a code are the catalog's.
 
 use super::events::{event_text, icmp_text};
+pub use super::notes::{close_text, note_text};
 use crate::diagnose::catalog;
+use crate::diagnose::TcpPeer;
 use crate::diagnose::{
-    CertProblem, Close, Facts, Finding, FindingCode, FloodFacts, MtuShape, Note, Unanswered,
+    CertProblem, Close, Facts, Finding, FindingCode, FloodFacts, MtuShape, Unanswered,
     VersionRefusal,
 };
-use crate::diagnose::TcpPeer;
 use crate::flow::{Endpoint, Side, TransportKind};
 use crate::proto::nego::Protocols;
 use crate::proto::tls;
@@ -33,16 +34,6 @@ pub fn words(f: &Finding, server: &Endpoint) -> FindingWords {
 /// Just the title (the summary table's finding column).
 pub fn title(f: &Finding, server: &Endpoint) -> String {
     title_and_explanation(f, server).0
-}
-
-/// How a side ended the connection: "FIN", "RST", "MCS Disconnect Provider Ultimatum".
-pub fn close_text(c: Close) -> &'static str {
-    match c {
-        Close::Fin => "FIN",
-        Close::Rst => "RST",
-        Close::Ultimatum(_) => "MCS Disconnect Provider Ultimatum",
-        Close::DisconnectRequest => "X.224 Disconnect Request",
-    }
 }
 
 fn alert_name(d: u8) -> String {
@@ -613,85 +604,115 @@ fn span_text(ms: f64) -> String {
     }
 }
 
-/// One evidence frame's note.
-pub fn note_text(n: &Note) -> String {
-    match n {
-        Note::ClientSyn => "client SYN".into(),
-        Note::ClientSynRetry => "client SYN retry".into(),
-        Note::ServerRst => "server answers with RST".into(),
-        Note::Icmp(icmp) => icmp_text(icmp),
-        Note::ClientRequests(p) => format!("client requests {}", protocols(*p, "|")),
-        Note::NegFailure(f) => format!("RDP_NEG_FAILURE {}", f.name()),
-        Note::ServerSelects(p) => format!("server selects {}", p.selected_name()),
-        Note::Closes { side, close } => format!("{} closes ({})", side.name(), close_text(*close)),
-        Note::StillNoAnswer => "last packet, still no answer".into(),
-        Note::ClientHello { offered, suites } => format!(
-            "ClientHello offers {} with {suites} cipher suites",
-            offered
-                .iter()
-                .map(|v| tls::version_name(*v))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Note::ServerHelloSelects(v) => format!("ServerHello selects {}", tls::version_name(*v)),
-        Note::SendsAlert { side, description } => {
-            format!("{} sends alert {}", side.name(), alert_name(*description))
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::flood::VerdictCounts;
+    use crate::diagnose::{Evidence, Finding, FindingCode, Note};
+    use crate::proto::nego::FailureCode;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn server() -> Endpoint {
+        Endpoint {
+            ip: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+            port: 3389,
         }
-        Note::ServerUltimatum(r) => format!(
-            "server sends MCS Disconnect Provider Ultimatum ({})",
-            r.name()
-        ),
-        Note::ServerClosesWithoutHello(c) => format!(
-            "server closes ({}) without ServerHello or alert",
-            close_text(*c)
-        ),
-        Note::ServerCertificate(subject) => format!("server certificate {subject}"),
-        Note::ClientAlert {
-            encrypted: true, ..
-        } => "client sends an encrypted alert".into(),
-        Note::ClientAlert { description, .. } => {
-            format!("client sends alert {}", alert_name(*description))
-        }
-        Note::ClientClosesWithoutData(c) => {
-            format!("client closes ({}) without sending data", close_text(*c))
-        }
-        Note::CredsspMessage { n, side, bytes } => format!(
-            "CredSSP message {n} from the {} ({bytes} bytes)",
-            side.name()
-        ),
-        Note::LastMessage(e) => format!("last message: {}", event_text(e)),
-        Note::ServerSynAck => "server SYN/ACK".into(),
-        Note::ClientAckRtt(ms) => format!("client ACK: round trip {ms:.1} ms"),
-        Note::Retransmits { side, bytes } => {
-            format!("{} retransmits {bytes} bytes", side.name())
-        }
-        Note::SynRetransmitted => "SYN retransmitted".into(),
-        Note::LastDataArrived(side) => {
-            format!("last data from the {} that arrived", side.name())
-        }
-        Note::AheadUnseen { side, ahead } => format!(
-            "{} is {ahead} bytes ahead of what arrived: its large segments were lost",
-            side.name()
-        ),
-        Note::RetransmitsLarge { side, bytes } => {
-            format!("{} retransmits a {bytes}-byte segment", side.name())
-        }
-        Note::LastDataThrough => "last data that got through".into(),
-        Note::LastProgress => "last progress before the silence".into(),
-        Note::NextProgress => "next progress".into(),
-        Note::LastPacket => "last packet of the connection".into(),
-        Note::PhaseStarts(p) => format!("{} starts", p.describe()),
-        Note::PhaseEnds(p) => format!("{} ends", p.describe()),
-        Note::FirstPacketNoSyn => "first packet seen, no SYN before it".into(),
-        Note::GapNeverCaptured { side, bytes } => {
-            format!("{bytes} bytes from the {} never captured", side.name())
-        }
-        Note::UdpSyn => "client RDP-UDP SYN".into(),
-        Note::UdpNoSynAck { tcp } => format!("no SYN+ACK; TCP connection #{tcp} is the session"),
-        Note::UdpSynAck => "server RDP-UDP SYN+ACK".into(),
-        Note::LastDatagram => "last datagram".into(),
-        Note::LastUdpDatagram => "last RDP-UDP datagram".into(),
-        Note::BurstFirst => "first connection attempt of the burst".into(),
-        Note::BurstLast => "last connection attempt of the burst".into(),
+    }
+
+    #[test]
+    fn synthetic_flood_facts_read_as_the_burst_and_its_outcome() {
+        let facts = FloodFacts {
+            transport: TransportKind::Tcp,
+            server: server(),
+            connections: 20,
+            clients: 4,
+            clients_estimated: false,
+            burst_connections: 20,
+            burst_span_ms: 950.0,
+            burst_first_frame: 6,
+            burst_last_frame: 25,
+            peak_per_s: 20,
+            mean_per_s: 20.0,
+            min_connections: 10,
+            window_s: 2,
+            verdicts: VerdictCounts {
+                ok: 10,
+                failed: 10,
+                ..VerdictCounts::default()
+            },
+        };
+        let f = Finding::new(
+            FindingCode::ConnectionFlood,
+            Facts::ConnectionFlood(Box::new(facts)),
+            Vec::new(),
+        );
+        let w = words(&f, &server());
+        assert_eq!(
+            w.title,
+            "Connection flood: 20 connection attempts to 192.0.2.1:3389 in 950 ms, up to 20 per second"
+        );
+        assert!(
+            w.explanation.contains("from 4 distinct client"),
+            "{}",
+            w.explanation
+        );
+        assert!(
+            w.explanation
+                .contains("50.0% of the 20 finished ones did not reach a session (10 failed"),
+            "{}",
+            w.explanation
+        );
+        assert_eq!(w.fix, catalog::info(FindingCode::ConnectionFlood).fix);
+    }
+
+    #[test]
+    fn synthetic_negotiation_failure_reads_the_failure_code() {
+        let f = Finding::new(
+            FindingCode::NegotiationFailure,
+            Facts::NegotiationFailure {
+                requested: Protocols(Protocols::SSL | Protocols::HYBRID),
+                failure: FailureCode(5),
+            },
+            vec![Evidence {
+                frame: 4,
+                t_ms: 1.0,
+                note: Note::NegFailure(FailureCode(5)),
+            }],
+        );
+        let w = words(&f, &server());
+        assert!(
+            w.title
+                .starts_with("RDP negotiation failed: HYBRID_REQUIRED_BY_SERVER"),
+            "{}",
+            w.title
+        );
+        assert!(
+            w.explanation
+                .starts_with("The client offered ssl, hybrid and"),
+            "{}",
+            w.explanation
+        );
+        assert_eq!(
+            note_text(&f.evidence[0].note),
+            "RDP_NEG_FAILURE HYBRID_REQUIRED_BY_SERVER"
+        );
+    }
+
+    #[test]
+    fn synthetic_loss_the_client_gave_up_on_says_so() {
+        let loss = |gave_up| Facts::PacketLoss {
+            client: 1,
+            server: 10,
+            gaps: 0,
+            client_gave_up: gave_up,
+        };
+        let f = Finding::new(FindingCode::PacketLoss, loss(None), Vec::new());
+        let plain = words(&f, &server()).explanation;
+        let f = Finding::new(FindingCode::PacketLoss, loss(Some(Close::Fin)), Vec::new());
+        let gave_up = words(&f, &server()).explanation;
+        assert_eq!(
+            gave_up,
+            format!("{plain} The client gave up (FIN) before the session started: the losses are why it failed.")
+        );
     }
 }

@@ -7,6 +7,7 @@ pub mod findings;
 pub mod html;
 pub mod json;
 pub mod ndjson_stream;
+pub mod notes;
 pub mod summary;
 pub mod table;
 pub mod waterfall;
