@@ -47,7 +47,7 @@ fn describe(ev: &LiveEvent) -> String {
             meta.id,
             meta.client,
             meta.server,
-            phase.describe()
+            rdpscope::report::phase_text(*phase)
         ),
         LiveEvent::Stall {
             meta,
@@ -61,7 +61,7 @@ fn describe(ev: &LiveEvent) -> String {
             meta.client,
             meta.server,
             idle_ms / 1000.0,
-            phase.map(|p| p.describe()).unwrap_or("connection setup"),
+            phase.map(rdpscope::report::phase_text).unwrap_or("connection setup"),
             waiting_on.map(|s| s.name()).unwrap_or("other side")
         ),
     }

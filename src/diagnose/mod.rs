@@ -121,7 +121,9 @@ impl Diagnosed {
     }
 }
 
-/// What the rules look at.
+/// What the rules look at. Facts derived once per connection and shared by every rule (today
+/// the phases in `progress`; per-direction facts such as who owes the next message or the
+/// retransmission timeouts would sit beside them) belong here rather than in a rule.
 pub(crate) struct Ctx<'a> {
     pub meta: &'a FlowMeta,
     pub tcp: Option<&'a TcpStats>,

@@ -360,7 +360,7 @@ fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
             longest,
         } => {
             let (name, dur) = match longest {
-                Some((p, ms)) => (p.describe(), *ms),
+                Some((p, ms)) => (super::phase_text(*p), *ms),
                 None => ("handshake", *total_ms),
             };
             (
@@ -459,7 +459,7 @@ fn gave_up_text(close: Option<Close>) -> String {
 }
 
 fn phase_text(p: Option<crate::session::PhaseName>) -> &'static str {
-    p.map(|p| p.describe()).unwrap_or("connection setup")
+    p.map(super::phase_text).unwrap_or("connection setup")
 }
 
 fn abort_words(

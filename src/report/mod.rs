@@ -17,6 +17,19 @@ use crate::flow::{Side, TransportKind};
 use crate::session::PhaseName;
 use crate::timefmt::ms_between;
 
+/// A phase as people read it: "TLS handshake", "CredSSP / NLA authentication".
+pub fn phase_text(p: PhaseName) -> &'static str {
+    match p {
+        PhaseName::TcpConnect => "TCP connect",
+        PhaseName::X224Negotiation => "X.224 security negotiation",
+        PhaseName::TlsHandshake => "TLS handshake",
+        PhaseName::Credssp => "CredSSP / NLA authentication",
+        PhaseName::McsConnect => "MCS connect (Standard RDP Security)",
+        PhaseName::RdpData => "RDP session data",
+        PhaseName::Closed => "connection closed",
+    }
+}
+
 /// The finding a summary row shows: the main finding, except an informational one on a
 /// connection that is fine (a healthy row stays quiet).
 pub fn headline(d: &Diagnosed) -> Option<&Finding> {

@@ -88,8 +88,8 @@ pub fn note_text(n: &Note) -> String {
         Note::LastProgress => "last progress before the silence".into(),
         Note::NextProgress => "next progress".into(),
         Note::LastPacket => "last packet of the connection".into(),
-        Note::PhaseStarts(p) => format!("{} starts", p.describe()),
-        Note::PhaseEnds(p) => format!("{} ends", p.describe()),
+        Note::PhaseStarts(p) => format!("{} starts", super::phase_text(*p)),
+        Note::PhaseEnds(p) => format!("{} ends", super::phase_text(*p)),
         Note::FirstPacketNoSyn => "first packet seen, no SYN before it".into(),
         Note::GapNeverCaptured { side, bytes } => {
             format!("{bytes} bytes from the {} never captured", side.name())

@@ -71,18 +71,6 @@ impl PhaseName {
             PhaseName::Closed => "closed",
         }
     }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            PhaseName::TcpConnect => "TCP connect",
-            PhaseName::X224Negotiation => "X.224 security negotiation",
-            PhaseName::TlsHandshake => "TLS handshake",
-            PhaseName::Credssp => "CredSSP / NLA authentication",
-            PhaseName::McsConnect => "MCS connect (Standard RDP Security)",
-            PhaseName::RdpData => "RDP session data",
-            PhaseName::Closed => "connection closed",
-        }
-    }
 }
 
 /// One phase of a connection, from the first packet that began it to the one that ended it.
