@@ -211,6 +211,7 @@ mod tests {
         }
         assert_eq!(summaries.len(), FindingCode::ALL.len());
         assert!(lookup("no-such-code").is_none());
+        assert_eq!(format!("{:<12}|", FindingCode::NlaFailed), "nla-failed  |");
         assert_eq!(
             lookup("nla-failed").map(|c| c.severity),
             Some(Severity::Error)

@@ -63,7 +63,8 @@ finding_codes! {
 
 impl fmt::Display for FindingCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        // `pad`, so `{:<32}` lines up `explain`'s list.
+        f.pad(self.as_str())
     }
 }
 
