@@ -302,6 +302,51 @@ mod tests {
     }
 
     #[test]
+    fn synthetic_typed_fields_are_mapped_before_any_words_are_made() {
+        use crate::flow::Side;
+        use crate::report::{events, findings, test_support};
+        let r = Redactor::from_key("k");
+        let mut d = test_support::nla_failure();
+        let at = d.meta.first;
+        d.connection.timeline.push(
+            &at,
+            Side::Client,
+            EventKind::X224Request {
+                cookie: Some("labuser".into()),
+                routing_token: false,
+                protocols: None,
+            },
+        );
+        d.findings.push(test_support::certificate_finding(
+            "CN=srv01.corp.example",
+            "srv01.corp.example",
+        ));
+        r.diagnosed(&mut d);
+        let mut text: Vec<String> = d
+            .connection
+            .timeline
+            .events
+            .iter()
+            .map(events::event_text)
+            .collect();
+        for f in &d.findings {
+            let w = findings::words(f, &d.meta.server);
+            text.extend([w.title, w.explanation]);
+            text.extend(f.evidence.iter().map(|e| findings::note_text(&e.note)));
+        }
+        let all = text.join("\n");
+        for leak in ["labuser", "srv01", "corp.example", "10.0.0.1", "10.0.0.2"] {
+            assert!(!all.contains(leak), "{leak} in {all}");
+        }
+        assert!(
+            all.contains(&format!("mstshash={}", r.name("user", "labuser"))),
+            "{all}"
+        );
+        assert!(all.contains(&r.dn("CN=srv01.corp.example")), "{all}");
+        assert!(all.contains(&r.host("srv01.corp.example")), "{all}");
+    }
+
+    #[test]
     fn distinguished_names_keep_their_shape() {
         let r = Redactor::from_key("k");
         let dn = r.dn("CN=srv01.corp.example, O=Corp");
