@@ -4,6 +4,7 @@
 
 pub mod events;
 pub mod findings;
+mod flood;
 pub mod html;
 pub mod json;
 pub mod ndjson_stream;
