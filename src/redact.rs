@@ -11,14 +11,16 @@
 //! random per run unless `--redact-key` gives one (then pseudonyms are stable across runs,
 //! and the same key must be kept secret: whoever has it can test guesses). Text built from
 //! these values (timeline events, finding titles, explanations, evidence notes, decode
-//! errors) is rewritten with the same pseudonyms, and any other IP address literal in it too.
+//! errors) is made from the redacted values: no text is scanned.
 
 use std::hash::{BuildHasher, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use crate::capture::IcmpUnreachable;
 use crate::diagnose::flood::ServerReport;
-use crate::diagnose::{Diagnosed, Finding};
+use crate::diagnose::{CertProblem, Diagnosed, Facts, Finding, Note};
 use crate::flow::FlowMeta;
+use crate::session::EventKind;
 
 /// SipHash-2-4 of `data` under the key (k0, k1).
 fn siphash24(k0: u64, k1: u64, data: &[u8]) -> u64 {
@@ -156,18 +158,18 @@ impl Redactor {
         m.server.ip = self.ip(m.server.ip);
     }
 
-    /// Redacts one diagnosed connection in place: fields, then every text built from them.
+    /// Redacts one diagnosed connection in place: its fields, its events and its findings'
+    /// facts, each by type, before any renderer makes words of them.
     pub fn diagnosed(&self, d: &mut Diagnosed) {
-        let mut known = Known::default();
         self.meta(&mut d.meta);
         let c = &mut d.connection;
         if let Some(req) = c.x224.request.as_mut() {
             let r = &mut req.value;
             if let Some(v) = r.cookie.as_mut() {
-                *v = known.add(v, self.name("user", v));
+                *v = self.name("user", v);
             }
             if let Some(v) = r.routing_token.as_mut() {
-                *v = known.add(v, self.name("token", v));
+                *v = self.name("token", v);
             }
         }
         if let Some(core) = c
@@ -176,47 +178,87 @@ impl Redactor {
             .as_mut()
             .and_then(|ci| ci.value.core.as_mut())
         {
-            let pseudonym = self.name("client", &core.client_name);
-            let escaped = format!("{:?}", core.client_name);
-            known.add(escaped.trim_matches('"'), pseudonym.clone());
-            core.client_name = known.add(&core.client_name, pseudonym);
+            core.client_name = self.name("client", &core.client_name);
         }
         if let Some(ch) = c.tls.client_hello.as_mut() {
             if let Some(v) = ch.value.sni.as_mut() {
-                *v = known.add(v, self.host(v));
+                *v = self.host(v);
             }
         }
         if let Some(certs) = c.tls.certificates.as_mut() {
             for cert in certs.value.iter_mut() {
-                for dn in [&mut cert.subject, &mut cert.issuer] {
-                    for part in dn.split(", ") {
-                        if let Some((_, v)) = part.split_once('=') {
-                            known.add(v, self.host(v));
-                        }
-                    }
-                    *dn = known.add(dn, self.dn(dn));
+                cert.subject = self.dn(&cert.subject);
+                cert.issuer = self.dn(&cert.issuer);
+                if let Some(cn) = cert.common_name.as_mut() {
+                    *cn = self.host(cn);
                 }
                 for san in cert.sans.iter_mut() {
-                    *san = known.add(san, self.host(san));
+                    *san = self.host(san);
                 }
             }
         }
         if let Some((_, icmp)) = c.unreachable.as_mut() {
-            icmp.inner_src = self.ip(icmp.inner_src);
-            icmp.inner_dst = self.ip(icmp.inner_dst);
+            self.icmp(icmp);
         }
-        known.sort();
         for e in c.timeline.events.iter_mut() {
-            e.text = self.text(&e.text, &known);
-        }
-        for e in c.decode_errors.iter_mut() {
-            e.value = self.text(&e.value, &known);
-        }
-        if let Some(u) = c.mcs.ultimatum.as_mut() {
-            u.value = self.text(&u.value, &known);
+            self.event(&mut e.kind);
         }
         for f in d.findings.iter_mut() {
-            self.finding(f, &known);
+            self.finding(f);
+        }
+    }
+
+    fn icmp(&self, icmp: &mut IcmpUnreachable) {
+        icmp.inner_src = self.ip(icmp.inner_src);
+        icmp.inner_dst = self.ip(icmp.inner_dst);
+    }
+
+    /// The identifying values an event carries: cookie, client name, SNI, certificate names,
+    /// the addresses an ICMP message quotes.
+    fn event(&self, k: &mut EventKind) {
+        match k {
+            EventKind::X224Request {
+                cookie: Some(c), ..
+            } => *c = self.name("user", c),
+            EventKind::McsConnectInitial { client: Some(c) } => {
+                c.name = self.name("client", &c.name)
+            }
+            EventKind::TlsClientHello { sni: Some(s), .. } => *s = self.host(s),
+            EventKind::TlsCertificate { subject, .. } => *subject = self.dn(subject),
+            EventKind::IcmpUnreachable(icmp) => self.icmp(icmp),
+            _ => {}
+        }
+    }
+
+    /// The names and addresses a finding's facts and evidence carry.
+    fn finding(&self, f: &mut Finding) {
+        match &mut f.facts {
+            Facts::RefusedByIcmp(icmp) => self.icmp(icmp),
+            Facts::CertificateProblem { subject, problems } => {
+                *subject = self.dn(subject);
+                self.cert_problems(problems);
+            }
+            Facts::ClientRejectedCertificate { problems } => self.cert_problems(problems),
+            Facts::Abort { last: Some(e), .. } => self.event(&mut e.kind),
+            Facts::ConnectionFlood(flood) => flood.server.ip = self.ip(flood.server.ip),
+            _ => {}
+        }
+        for e in f.evidence.iter_mut() {
+            match &mut e.note {
+                Note::Icmp(icmp) => self.icmp(icmp),
+                Note::ServerCertificate(subject) => *subject = self.dn(subject),
+                Note::LastMessage(event) => self.event(&mut event.kind),
+                _ => {}
+            }
+        }
+    }
+
+    fn cert_problems(&self, problems: &mut [CertProblem]) {
+        for p in problems {
+            if let CertProblem::NameMismatch { subject, sni } = p {
+                *subject = self.dn(subject);
+                *sni = self.host(sni);
+            }
         }
     }
 
@@ -224,143 +266,8 @@ impl Redactor {
     pub fn server(&self, s: &mut ServerReport) {
         s.server.ip = self.ip(s.server.ip);
         for f in s.findings.iter_mut() {
-            self.finding(f, &Known::default());
+            self.finding(f);
         }
-    }
-
-    fn finding(&self, f: &mut Finding, known: &Known) {
-        f.title = self.text(&f.title, known);
-        f.explanation = self.text(&f.explanation, known);
-        f.fix = self.text(&f.fix, known);
-        for e in f.evidence.iter_mut() {
-            e.note = self.text(&e.note, known);
-        }
-    }
-
-    /// `s` with every IP address literal replaced, then every known value (addresses first,
-    /// so a pseudonym is never mapped again).
-    fn text(&self, s: &str, known: &Known) -> String {
-        let mut out = self.ip_literals(s);
-        for (value, pseudonym) in &known.pairs {
-            out = replace_value(&out, value, pseudonym);
-        }
-        out
-    }
-
-    /// Replaces IPv4 (dotted quad) and IPv6 literals found in free text.
-    fn ip_literals(&self, s: &str) -> String {
-        let is_addr_char = |c: char| c.is_ascii_hexdigit() || c == '.' || c == ':';
-        let mut out = String::with_capacity(s.len());
-        let mut rest = s;
-        while let Some(start) = rest.find(is_addr_char) {
-            let (before, tail) = rest.split_at(start);
-            out.push_str(before);
-            let len = tail.find(|c: char| !is_addr_char(c)).unwrap_or(tail.len());
-            let (run, after) = tail.split_at(len);
-            let glued = before
-                .chars()
-                .next_back()
-                .is_some_and(char::is_alphanumeric);
-            out.push_str(&self.redact_run(run, glued));
-            rest = after;
-        }
-        out.push_str(rest);
-        out
-    }
-
-    /// One run of address characters: "10.0.0.1:3389", "fe80::1", "12:30:01", "TLSv1.2"...
-    fn redact_run(&self, run: &str, glued: bool) -> String {
-        if !glued && run.matches(':').count() >= 2 {
-            let trimmed = run.trim_end_matches(['.', ':']);
-            if let Ok(ip) = trimmed.parse::<Ipv6Addr>() {
-                return format!("{}{}", self.ip(IpAddr::V6(ip)), &run[trimmed.len()..]);
-            }
-        }
-        // IPv4 quads anywhere in the run (a port or a full stop may follow).
-        let mut out = String::new();
-        let mut rest = run;
-        while !rest.is_empty() {
-            match first_ipv4(rest) {
-                Some((at, len, ip)) => {
-                    out.push_str(&rest[..at]);
-                    out.push_str(&self.ip(IpAddr::V4(ip)).to_string());
-                    rest = &rest[at + len..];
-                }
-                None => {
-                    out.push_str(rest);
-                    break;
-                }
-            }
-        }
-        out
-    }
-}
-
-/// The first dotted quad in `s` not part of a longer dotted number: (offset, length, address).
-fn first_ipv4(s: &str) -> Option<(usize, usize, Ipv4Addr)> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if !b[i].is_ascii_digit() || (i > 0 && (b[i - 1].is_ascii_digit() || b[i - 1] == b'.')) {
-            i += 1;
-            continue;
-        }
-        let len = b[i..]
-            .iter()
-            .position(|c| !c.is_ascii_digit() && *c != b'.')
-            .unwrap_or(b.len() - i);
-        let cand = s[i..i + len].trim_end_matches('.');
-        if let Ok(ip) = cand.parse::<Ipv4Addr>() {
-            return Some((i, cand.len(), ip));
-        }
-        i += len.max(1);
-    }
-    None
-}
-
-/// Replaces `value` in `s`: anywhere when it is 4 characters or more, as a whole word when
-/// shorter (a one-letter user name must not eat every "a" of the text).
-fn replace_value(s: &str, value: &str, pseudonym: &str) -> String {
-    if !s.contains(value) {
-        return s.to_string();
-    }
-    if value.chars().count() >= 4 {
-        return s.replace(value, pseudonym);
-    }
-    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(at) = rest.find(value) {
-        let end = at + value.len();
-        let alone = !word(rest[..at].chars().next_back()) && !word(rest[end..].chars().next());
-        out.push_str(&rest[..at]);
-        out.push_str(if alone { pseudonym } else { value });
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Values seen in a connection's fields and their pseudonyms, longest first.
-#[derive(Default)]
-struct Known {
-    pairs: Vec<(String, String)>,
-}
-
-impl Known {
-    /// Remembers `value` -> `pseudonym` and returns the pseudonym.
-    /// Addresses are left to the literal scan of the text.
-    fn add(&mut self, value: &str, pseudonym: String) -> String {
-        if !value.is_empty() && value != pseudonym && value.parse::<IpAddr>().is_err() {
-            self.pairs.push((value.to_string(), pseudonym.clone()));
-        }
-        pseudonym
-    }
-
-    fn sort(&mut self) {
-        self.pairs
-            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
-        self.pairs.dedup_by(|a, b| a.0 == b.0);
     }
 }
 
@@ -395,28 +302,48 @@ mod tests {
     }
 
     #[test]
-    fn text_loses_every_address_and_known_value() {
+    fn synthetic_typed_fields_are_mapped_before_any_words_are_made() {
+        use crate::flow::Side;
+        use crate::report::{events, findings, test_support};
         let r = Redactor::from_key("k");
-        let mut known = Known::default();
-        known.add("labuser", r.name("user", "labuser"));
-        known.sort();
-        let s = "cookie mstshash=labuser from 10.99.0.2:36512 to [fe80::1]:3389, \
-                 SNI 10.99.0.1. TLSv1.2, RDP 10.7, OID 1.2.840.113549.1.1.11 at 23:12:01";
-        let t = r.text(s, &known);
-        for leak in ["labuser", "10.99.0.2", "fe80::1", "10.99.0.1"] {
-            assert!(!t.contains(leak), "{leak} in {t}");
+        let mut d = test_support::nla_failure();
+        let at = d.meta.first;
+        d.connection.timeline.push(
+            &at,
+            Side::Client,
+            EventKind::X224Request {
+                cookie: Some("labuser".into()),
+                routing_token: false,
+                protocols: None,
+            },
+        );
+        d.findings.push(test_support::certificate_finding(
+            "CN=srv01.corp.example",
+            "srv01.corp.example",
+        ));
+        r.diagnosed(&mut d);
+        let mut text: Vec<String> = d
+            .connection
+            .timeline
+            .events
+            .iter()
+            .map(events::event_text)
+            .collect();
+        for f in &d.findings {
+            let w = findings::words(f, &d.meta.server);
+            text.extend([w.title, w.explanation]);
+            text.extend(f.evidence.iter().map(|e| findings::note_text(&e.note)));
         }
-        for kept in [
-            ":36512",
-            "]:3389",
-            "TLSv1.2",
-            "RDP 10.7",
-            "1.2.840.113549.1.1.11",
-            "23:12:01",
-        ] {
-            assert!(t.contains(kept), "{kept} lost from {t}");
+        let all = text.join("\n");
+        for leak in ["labuser", "srv01", "corp.example", "10.0.0.1", "10.0.0.2"] {
+            assert!(!all.contains(leak), "{leak} in {all}");
         }
-        assert!(t.contains(&r.ip("10.99.0.1".parse().unwrap()).to_string()));
+        assert!(
+            all.contains(&format!("mstshash={}", r.name("user", "labuser"))),
+            "{all}"
+        );
+        assert!(all.contains(&r.dn("CN=srv01.corp.example")), "{all}");
+        assert!(all.contains(&r.host("srv01.corp.example")), "{all}");
     }
 
     #[test]

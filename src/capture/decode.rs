@@ -57,31 +57,6 @@ pub struct IcmpUnreachable {
     pub inner_dst_port: u16,
 }
 
-impl IcmpUnreachable {
-    pub fn describe(&self) -> String {
-        let what = match (self.v6, self.code) {
-            (false, 0) => "network unreachable",
-            (false, 1) => "host unreachable",
-            (false, 3) => "port unreachable",
-            (false, 9) | (false, 10) | (false, 13) => "administratively prohibited",
-            (false, 4) => "fragmentation needed",
-            (true, 0) => "no route to destination",
-            (true, 1) => "administratively prohibited",
-            (true, 3) => "address unreachable",
-            (true, 4) => "port unreachable",
-            (true, 5) | (true, 6) => "rejected by policy",
-            _ => "unreachable",
-        };
-        format!(
-            "ICMP{} {}/{} {}",
-            if self.v6 { "v6" } else { "" },
-            self.icmp_type,
-            self.code,
-            what
-        )
-    }
-}
-
 #[derive(Debug, Clone, Copy)]
 pub enum Transport<'a> {
     Tcp(TcpSegment<'a>),

@@ -9,7 +9,7 @@ use rdpscope::diagnose::catalog;
 pub fn run(code: Option<&str>) -> Result<ExitCode> {
     match code {
         None => {
-            for c in catalog::CODES {
+            for c in catalog::all() {
                 println!("{:<32} {:<8} {}", c.code, c.severity.name(), c.summary);
             }
             Ok(ExitCode::SUCCESS)

@@ -1,187 +1,220 @@
 //! Every finding code with its long explanation and fix: what `rdpscope explain` prints and
-//! where the findings take their fix text from.
+//! where the findings take their severity and fix text from. The match is exhaustive: a new
+//! `FindingCode` does not compile until it has its words here.
 
-use super::Severity;
+use super::{FindingCode, Severity};
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CodeInfo {
-    pub code: &'static str,
+    pub code: FindingCode,
     pub severity: Severity,
     pub summary: &'static str,
     pub explanation: &'static str,
     pub fix: &'static str,
 }
 
-pub const CODES: &[CodeInfo] = &[
-    CodeInfo {
-        code: "port-filtered",
-        severity: Severity::Error,
-        summary: "The client's TCP SYNs were never answered",
-        explanation: "The client sent SYNs (and retries) to the RDP port and nothing came back: no SYN/ACK, no RST, no ICMP. A firewall drops the packets on the way, the host is down or unreachable, or the address is wrong. mstsc reports 0x204 after about 21 s.",
-        fix: "Check that the server is up and that TCP 3389 (443 for an RD Gateway) is allowed end to end: Windows Defender Firewall rule 'Remote Desktop - User Mode (TCP-In)' enabled on the server (Enable-NetFirewallRule -DisplayGroup 'Remote Desktop'), network firewalls/NSGs/security groups allowing the client's address, and the right address and port in the client. Test with Test-NetConnection SERVER -Port 3389.",
-    },
-    CodeInfo {
-        code: "connection-refused",
-        severity: Severity::Error,
-        summary: "The connection attempt was refused",
-        explanation: "The answer to the client's SYN was a TCP RST (nothing listens on that port) or an ICMP unreachable/prohibited message (a firewall rejects it).",
-        fix: "Make sure Remote Desktop is enabled and listening: System Properties > Remote > 'Allow remote connections', service TermService running, and the listener port (HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp\\PortNumber) is the one the client uses. If an ICMP reject came back, a firewall rule rejects the port: allow TCP 3389 from the client.",
-    },
-    CodeInfo {
-        code: "negotiation-failure",
-        severity: Severity::Error,
-        summary: "The server refused the client's security protocols (RDP_NEG_FAILURE)",
-        explanation: "The server answered the X.224 Connection Request with RDP_NEG_FAILURE: none of the security protocols the client offered is acceptable to it. The failure code says which side must change.",
-        fix: "Align the security layer: on the server, the RDP-Tcp listener's SecurityLayer (0 RDP, 1 Negotiate, 2 TLS) and UserAuthentication (NLA) settings, or the GPO 'Require use of specific security layer for remote (RDP) connections' and 'Require user authentication for remote connections by using Network Level Authentication'; on the client, allow NLA/TLS (mstsc: 'authentication level', FreeRDP: /sec:nla or /sec:tls).",
-    },
-    CodeInfo {
-        code: "security-downgrade",
-        severity: Severity::Warning,
-        summary: "The server chose a weaker security protocol than the client asked for",
-        explanation: "The server selected Standard RDP Security (RC4, no server authentication) although the client offered TLS or NLA, or it selected a protocol the client never offered. This happens when the server has no usable TLS certificate or is configured for the RDP security layer, and is also what a man-in-the-middle does.",
-        fix: "Give the server a valid certificate and set SecurityLayer to 2 (TLS) or 1 (Negotiate) with NLA required (GPO 'Require use of specific security layer' = SSL, 'Require NLA'). On xrdp: security_layer=tls or negotiate with a readable certificate= and key_file=.",
-    },
-    CodeInfo {
-        code: "tls-version-mismatch",
-        severity: Severity::Error,
-        summary: "Client and server share no TLS version",
-        explanation: "The TLS handshake failed because the versions the client offers and the ones the server accepts do not overlap (a protocol_version alert, or a ServerHello with a version the client never offered).",
-        fix: "Enable a common TLS version on both sides: on Windows, the SCHANNEL protocol keys (HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Server and \\Client, Enabled=1, DisabledByDefault=0), or IIS Crypto; on xrdp, ssl_protocols=TLSv1.2, TLSv1.3; on the client, do not force an old version (FreeRDP: +enforce-tlsv1_2 / /tls-seclevel).",
-    },
-    CodeInfo {
-        code: "tls-cipher-mismatch",
-        severity: Severity::Error,
-        summary: "Client and server share no TLS cipher suite",
-        explanation: "The server refused the ClientHello with a handshake_failure or insufficient_security alert: none of the cipher suites (or groups/signature algorithms) the client offered is enabled on the server.",
-        fix: "Enable at least one suite both sides support, e.g. TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 / TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: Windows GPO 'SSL Cipher Suite Order' (Computer Configuration > Administrative Templates > Network > SSL Configuration Settings) or Enable-TlsCipherSuite; FIPS policy restricts suites too. On xrdp: tls_ciphers=HIGH; on FreeRDP: remove /tls-ciphers restrictions.",
-    },
-    CodeInfo {
-        code: "server-reset-after-client-hello",
-        severity: Severity::Error,
-        summary: "The server dropped the connection right after the TLS ClientHello",
-        explanation: "The server closed or reset the connection in answer to the ClientHello with no ServerHello and no alert. Windows' Schannel does this when the RDP certificate's private key cannot be used (corrupt or inaccessible MachineKeys, deleted or mismatched key) and often when no cipher suite or version is shared; xrdp does it (after an MCS Disconnect Provider Ultimatum) when its certificate or key file is broken.",
-        fix: "On the server: check the System event log for Schannel events 36870/36871/36874/36888; make sure the certificate in HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp (SSLCertificateSHA1Hash) exists in the machine store with its private key, and that NETWORK SERVICE can read C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys; or delete the self-signed 'Remote Desktop' certificate and restart the TermService service to regenerate it. Also compare TLS versions and suites on both sides. On xrdp: check certificate= and key_file= in xrdp.ini (readable PEM, key matching the certificate).",
-    },
-    CodeInfo {
-        code: "server-certificate-problem",
-        severity: Severity::Warning,
-        summary: "The server's TLS certificate has a problem",
-        explanation: "The certificate the server presented is expired or not yet valid, self-signed, issued for another name than the one the client connected to, or uses a weak key. Clients warn about it, and a client or policy that refuses untrusted certificates drops the connection.",
-        fix: "Issue the RDP listener a certificate from a CA the clients trust, with the server's FQDN in the subject/SAN and at least a 2048-bit RSA key (GPO 'Server authentication certificate template', or set SSLCertificateSHA1Hash on the RDP-Tcp listener), and renew it before it expires. On xrdp: certificate= and key_file= in xrdp.ini.",
-    },
-    CodeInfo {
-        code: "client-rejected-certificate",
-        severity: Severity::Error,
-        summary: "The client refused the server's certificate",
-        explanation: "The TLS handshake reached the server's certificate and the client then closed the connection (or sent a certificate alert) without sending any data: the user or a policy refused the certificate.",
-        fix: "Give the server a certificate the client trusts (CA-issued, right name, valid dates), or import the server's certificate into the client's Trusted Root / Remote Desktop store. For mstsc check 'Server authentication' settings (authentication level), for FreeRDP /cert:tofu or a known_hosts entry.",
-    },
-    CodeInfo {
-        code: "nla-failed",
-        severity: Severity::Error,
-        summary: "Network Level Authentication (CredSSP) failed",
-        explanation: "NLA was selected and TLS completed, then the server closed the connection during or right after the CredSSP exchange: the credentials were refused (wrong password, unknown user, expired or locked account) or the account may not log on remotely.",
-        fix: "Check the user name, domain and password; on the server look at Security event 4625 for the reason; make sure the account is in 'Remote Desktop Users' and has the 'Allow log on through Remote Desktop Services' right, that it is not locked or expired, and that the server can reach a domain controller. CredSSP 'Encryption Oracle Remediation' must be compatible on both sides.",
-    },
-    CodeInfo {
-        code: "handshake-stalled",
-        severity: Severity::Error,
-        summary: "The handshake stopped making progress",
-        explanation: "No progress toward the session for longer than the stall threshold: one side was waiting for a message that never came (only keepalives or retransmissions went by). Clients give up after about 20-25 s and report 0x904 or a timeout.",
-        fix: "Look at which side owed the next message: if the server, check that the RDP service is responsive (TermService, CPU, disk) and that its answers are not dropped on the way back (firewall, IPS, MTU); if the client, a prompt may have waited for the user. Compare with a capture on the other side to find where packets disappear.",
-    },
-    CodeInfo {
-        code: "handshake-slow",
-        severity: Severity::Warning,
-        summary: "The handshake succeeded but took long",
-        explanation: "The connection reached the session, but the handshake took longer than the soft threshold; the phase that took longest is named.",
-        fix: "Look at the slow phase: TCP connect or TLS (network latency or loss), CredSSP (domain controller reachability, DNS, Kerberos timeouts, CRL checks), MCS/licensing (licensing server reachability).",
-    },
-    CodeInfo {
-        code: "packet-loss",
-        severity: Severity::Warning,
-        summary: "Packets were lost during the handshake",
-        explanation: "TCP retransmissions (or bytes missing from the stream) during the handshake show packet loss on the path; loss stretches the handshake and can push it past the client's timeout.",
-        fix: "Find the lossy link: compare captures on both ends, check interface error counters, Wi-Fi/VPN quality and QoS policing. For RDP over VPN, consider lowering the MTU/MSS on the tunnel.",
-    },
-    CodeInfo {
-        code: "high-latency",
-        severity: Severity::Warning,
-        summary: "High network round-trip time",
-        explanation: "The TCP handshake round-trip time is above the threshold; every step of the RDP handshake costs at least one round trip, so the handshake and the session will be sluggish.",
-        fix: "Check the path (VPN hair-pinning, satellite/mobile links, overloaded links); use a closer RD Gateway, enable RDP over UDP (UDP 3389) for a better experience on long paths.",
-    },
-    CodeInfo {
-        code: "mtu-blackhole",
-        severity: Severity::Error,
-        summary: "Full-size packets are lost while small ones get through (MTU black hole)",
-        explanation: "Large segments were retransmitted again and again while small segments passed: a link on the path has a smaller MTU and the ICMP 'fragmentation needed' messages that Path MTU Discovery relies on are blocked. Typical on VPNs and tunnels; the TLS certificate flight is the first large message and never arrives.",
-        fix: "Clamp the TCP MSS on the VPN/tunnel (e.g. iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu, or 'ip tcp adjust-mss 1360' on Cisco), lower the MTU of the tunnel interface, or allow ICMP type 3 code 4 (fragmentation needed) through firewalls.",
-    },
-    CodeInfo {
-        code: "server-unresponsive",
-        severity: Severity::Error,
-        summary: "The server accepted TCP but never answered the RDP request",
-        explanation: "The TCP handshake completed but the server never sent the X.224 Connection Confirm: the RDP service is hung or overloaded, or what listens on the port is not an RDP server (or a middlebox accepts the connection on its behalf).",
-        fix: "On the server: restart the Remote Desktop Services service (TermService), check the System/TerminalServices event logs and resource exhaustion; check that the port really leads to an RDP listener (netstat -abno | findstr 3389) and not to another service or a proxy.",
-    },
-    CodeInfo {
-        code: "server-abort",
-        severity: Severity::Error,
-        summary: "The server closed the connection during the handshake",
-        explanation: "The server closed or reset the connection before the session started, with no alert or negotiation failure to explain it (for example an MCS Disconnect Provider Ultimatum after the client's data). The finding says after which message.",
-        fix: "Check the server's event logs (TerminalServices-RemoteConnectionManager, RemoteDesktopServices-RdpCoreTS, System) for the reason at that time: licensing, connection limits, policy, or the RDP listener restarting.",
-    },
-    CodeInfo {
-        code: "client-abort",
-        severity: Severity::Error,
-        summary: "The client closed the connection during the handshake",
-        explanation: "The client closed or reset the connection before the session started, with no server fault visible: the user cancelled, the client's policy refused something, or the client hit its own error.",
-        fix: "Look at the client's error message and its event log (TerminalServices-ClientActiveXCore, event 1026 gives the disconnect reason); check client-side policies (CredSSP, certificate trust, NLA settings).",
-    },
-    CodeInfo {
-        code: "udp-blocked",
-        severity: Severity::Warning,
-        summary: "RDP over UDP is blocked",
-        explanation: "The client sent RDP-UDP SYNs (padded to 1232 bytes) to UDP 3389 (3391 through an RD Gateway) and no SYN+ACK came back. The session stays on TCP, which works but is slower on lossy or long paths; mstsc shows no error for this.",
-        fix: "Allow UDP 3389 inbound on the server (Windows Defender Firewall rule 'Remote Desktop - User Mode (UDP-In)') and on network firewalls/NSGs, UDP 3391 on an RD Gateway, and make sure 1260-byte UDP packets are not dropped (MTU). Or disable the UDP transport on purpose (GPO 'Select RDP transport protocols' = Use only TCP) to stop the attempts.",
-    },
-    CodeInfo {
-        code: "udp-handshake-incomplete",
-        severity: Severity::Warning,
-        summary: "The RDP-UDP handshake did not complete",
-        explanation: "The RDP-UDP SYN / SYN+ACK / ACK exchange stopped half way: the server's SYN+ACK did not reach the client, or the client gave up on UDP.",
-        fix: "Check that UDP replies from the server's port 3389 can reach the client (stateful firewall, NAT timeouts, asymmetric routing), and capture on both sides to see where the SYN+ACK disappears.",
-    },
-    CodeInfo {
-        code: "udp-loss",
-        severity: Severity::Warning,
-        summary: "Datagrams of the RDP-UDP transport are lost",
-        explanation: "The RDP-UDP flow shows retransmitted or missing source sequence numbers, or acknowledgements reporting datagrams not received, above the threshold.",
-        fix: "Find the lossy link (Wi-Fi, VPN, overloaded uplink, policers on UDP); QoS for UDP 3389, or prefer TCP on that network (GPO 'Select RDP transport protocols').",
-    },
-    CodeInfo {
-        code: "udp-dropped-after-setup",
-        severity: Severity::Warning,
-        summary: "The RDP-UDP transport went silent while TCP lived on",
-        explanation: "The UDP transport was established, then stopped (RDP-UDP has no close message) while the TCP connection continued: the UDP path died mid-session, typically a NAT or firewall timeout on UDP.",
-        fix: "Raise UDP session timeouts on NATs/firewalls between client and server (RDP-UDP keepalives are sparse), or prefer TCP on that network.",
-    },
-    CodeInfo {
-        code: "capture-incomplete",
-        severity: Severity::Info,
-        summary: "The capture does not show the whole connection",
-        explanation: "The capture started after the connection began, or bytes are missing from it (snaplen, drops in the capturing host), so part of the handshake is not visible and some conclusions may be missing.",
-        fix: "Start the capture before connecting, capture with a full snaplen (tcpdump -s 0) and on a host that is not overloaded, and check the capture's drop counters.",
-    },
-    CodeInfo {
-        code: "connection-flood",
-        severity: Severity::Info,
-        summary: "A server received a flood of connection attempts",
-        explanation: "One server address and port received connections faster than the flood threshold (by default 100 or more within 10 s, 10 per second). The finding gives the burst's rate (mean and busiest second), how many distinct client addresses took part, and how many of the connections failed. Thousands of clients sending SYNs that are never completed are a SYN flood or a scan (often from spoofed addresses); a few clients opening connection after connection that fail at NLA are password guessing; a single client retrying in a loop is a misconfigured client, a monitoring probe or a load balancer's health check. A flood also explains failures of legitimate connections in the same period (the server's backlog or its RDP connection limits are exhausted).",
-        fix: "Find the sources in the capture (`rdpscope analyze --host`, `--json`) and block or rate-limit them at the firewall; do not expose TCP/UDP 3389 to the Internet: publish RDP through an RD Gateway or a VPN with MFA; enable account lockout and watch Security events 4625 for password guessing; on Windows, SYN attack protection is built in, and RDP's own limits are in 'Limit number of connections' (GPO). If the source is a health check or a monitoring probe, lower its rate or raise the thresholds (--flood-connections, --flood-rate).",
-    },
-];
+/// The severity and words of `code`.
+pub fn info(code: FindingCode) -> CodeInfo {
+    match code {
+        FindingCode::PortFiltered => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "The client's TCP SYNs were never answered",
+            explanation: "The client sent SYNs (and retries) to the RDP port and nothing came back: no SYN/ACK, no RST, no ICMP. A firewall drops the packets on the way, the host is down or unreachable, or the address is wrong. mstsc reports 0x204 after about 21 s.",
+            fix: "Check that the server is up and that TCP 3389 (443 for an RD Gateway) is allowed end to end: Windows Defender Firewall rule 'Remote Desktop - User Mode (TCP-In)' enabled on the server (Enable-NetFirewallRule -DisplayGroup 'Remote Desktop'), network firewalls/NSGs/security groups allowing the client's address, and the right address and port in the client. Test with Test-NetConnection SERVER -Port 3389.",
+        },
+        FindingCode::ConnectionRefused => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "The connection attempt was refused",
+            explanation: "The answer to the client's SYN was a TCP RST (nothing listens on that port) or an ICMP unreachable/prohibited message (a firewall rejects it).",
+            fix: "Make sure Remote Desktop is enabled and listening: System Properties > Remote > 'Allow remote connections', service TermService running, and the listener port (HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp\\PortNumber) is the one the client uses. If an ICMP reject came back, a firewall rule rejects the port: allow TCP 3389 from the client.",
+        },
+        FindingCode::NegotiationFailure => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "The server refused the client's security protocols (RDP_NEG_FAILURE)",
+            explanation: "The server answered the X.224 Connection Request with RDP_NEG_FAILURE: none of the security protocols the client offered is acceptable to it. The failure code says which side must change.",
+            fix: "Align the security layer: on the server, the RDP-Tcp listener's SecurityLayer (0 RDP, 1 Negotiate, 2 TLS) and UserAuthentication (NLA) settings, or the GPO 'Require use of specific security layer for remote (RDP) connections' and 'Require user authentication for remote connections by using Network Level Authentication'; on the client, allow NLA/TLS (mstsc: 'authentication level', FreeRDP: /sec:nla or /sec:tls).",
+        },
+        FindingCode::SecurityDowngrade => CodeInfo {
+            code,
+            severity: Severity::Warning,
+            summary: "The server chose a weaker security protocol than the client asked for",
+            explanation: "The server selected Standard RDP Security (RC4, no server authentication) although the client offered TLS or NLA, or it selected a protocol the client never offered. This happens when the server has no usable TLS certificate or is configured for the RDP security layer, and is also what a man-in-the-middle does.",
+            fix: "Give the server a valid certificate and set SecurityLayer to 2 (TLS) or 1 (Negotiate) with NLA required (GPO 'Require use of specific security layer' = SSL, 'Require NLA'). On xrdp: security_layer=tls or negotiate with a readable certificate= and key_file=.",
+        },
+        FindingCode::TlsVersionMismatch => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "Client and server share no TLS version",
+            explanation: "The TLS handshake failed because the versions the client offers and the ones the server accepts do not overlap (a protocol_version alert, or a ServerHello with a version the client never offered).",
+            fix: "Enable a common TLS version on both sides: on Windows, the SCHANNEL protocol keys (HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Server and \\Client, Enabled=1, DisabledByDefault=0), or IIS Crypto; on xrdp, ssl_protocols=TLSv1.2, TLSv1.3; on the client, do not force an old version (FreeRDP: +enforce-tlsv1_2 / /tls-seclevel).",
+        },
+        FindingCode::TlsCipherMismatch => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "Client and server share no TLS cipher suite",
+            explanation: "The server refused the ClientHello with a handshake_failure or insufficient_security alert: none of the cipher suites (or groups/signature algorithms) the client offered is enabled on the server.",
+            fix: "Enable at least one suite both sides support, e.g. TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 / TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: Windows GPO 'SSL Cipher Suite Order' (Computer Configuration > Administrative Templates > Network > SSL Configuration Settings) or Enable-TlsCipherSuite; FIPS policy restricts suites too. On xrdp: tls_ciphers=HIGH; on FreeRDP: remove /tls-ciphers restrictions.",
+        },
+        FindingCode::ServerResetAfterClientHello => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "The server dropped the connection right after the TLS ClientHello",
+            explanation: "The server closed or reset the connection in answer to the ClientHello with no ServerHello and no alert. Windows' Schannel does this when the RDP certificate's private key cannot be used (corrupt or inaccessible MachineKeys, deleted or mismatched key) and often when no cipher suite or version is shared; xrdp does it (after an MCS Disconnect Provider Ultimatum) when its certificate or key file is broken.",
+            fix: "On the server: check the System event log for Schannel events 36870/36871/36874/36888; make sure the certificate in HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp (SSLCertificateSHA1Hash) exists in the machine store with its private key, and that NETWORK SERVICE can read C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys; or delete the self-signed 'Remote Desktop' certificate and restart the TermService service to regenerate it. Also compare TLS versions and suites on both sides. On xrdp: check certificate= and key_file= in xrdp.ini (readable PEM, key matching the certificate).",
+        },
+        FindingCode::ServerCertificateProblem => CodeInfo {
+            code,
+            severity: Severity::Warning,
+            summary: "The server's TLS certificate has a problem",
+            explanation: "The certificate the server presented is expired or not yet valid, self-signed, issued for another name than the one the client connected to, or uses a weak key. Clients warn about it, and a client or policy that refuses untrusted certificates drops the connection.",
+            fix: "Issue the RDP listener a certificate from a CA the clients trust, with the server's FQDN in the subject/SAN and at least a 2048-bit RSA key (GPO 'Server authentication certificate template', or set SSLCertificateSHA1Hash on the RDP-Tcp listener), and renew it before it expires. On xrdp: certificate= and key_file= in xrdp.ini.",
+        },
+        FindingCode::ClientRejectedCertificate => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "The client refused the server's certificate",
+            explanation: "The TLS handshake reached the server's certificate and the client then closed the connection (or sent a certificate alert) without sending any data: the user or a policy refused the certificate.",
+            fix: "Give the server a certificate the client trusts (CA-issued, right name, valid dates), or import the server's certificate into the client's Trusted Root / Remote Desktop store. For mstsc check 'Server authentication' settings (authentication level), for FreeRDP /cert:tofu or a known_hosts entry.",
+        },
+        FindingCode::NlaFailed => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "Network Level Authentication (CredSSP) failed",
+            explanation: "NLA was selected and TLS completed, then the server closed the connection during or right after the CredSSP exchange: the credentials were refused (wrong password, unknown user, expired or locked account) or the account may not log on remotely.",
+            fix: "Check the user name, domain and password; on the server look at Security event 4625 for the reason; make sure the account is in 'Remote Desktop Users' and has the 'Allow log on through Remote Desktop Services' right, that it is not locked or expired, and that the server can reach a domain controller. CredSSP 'Encryption Oracle Remediation' must be compatible on both sides.",
+        },
+        FindingCode::HandshakeStalled => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "The handshake stopped making progress",
+            explanation: "No progress toward the session for longer than the stall threshold: one side was waiting for a message that never came (only keepalives or retransmissions went by). Clients give up after about 20-25 s and report 0x904 or a timeout.",
+            fix: "Look at which side owed the next message: if the server, check that the RDP service is responsive (TermService, CPU, disk) and that its answers are not dropped on the way back (firewall, IPS, MTU); if the client, a prompt may have waited for the user. Compare with a capture on the other side to find where packets disappear.",
+        },
+        FindingCode::HandshakeSlow => CodeInfo {
+            code,
+            severity: Severity::Warning,
+            summary: "The handshake succeeded but took long",
+            explanation: "The connection reached the session, but the handshake took longer than the soft threshold; the phase that took longest is named.",
+            fix: "Look at the slow phase: TCP connect or TLS (network latency or loss), CredSSP (domain controller reachability, DNS, Kerberos timeouts, CRL checks), MCS/licensing (licensing server reachability).",
+        },
+        FindingCode::PacketLoss => CodeInfo {
+            code,
+            severity: Severity::Warning,
+            summary: "Packets were lost during the handshake",
+            explanation: "TCP retransmissions (or bytes missing from the stream) during the handshake show packet loss on the path; loss stretches the handshake and can push it past the client's timeout.",
+            fix: "Find the lossy link: compare captures on both ends, check interface error counters, Wi-Fi/VPN quality and QoS policing. For RDP over VPN, consider lowering the MTU/MSS on the tunnel.",
+        },
+        FindingCode::HighLatency => CodeInfo {
+            code,
+            severity: Severity::Warning,
+            summary: "High network round-trip time",
+            explanation: "The TCP handshake round-trip time is above the threshold; every step of the RDP handshake costs at least one round trip, so the handshake and the session will be sluggish.",
+            fix: "Check the path (VPN hair-pinning, satellite/mobile links, overloaded links); use a closer RD Gateway, enable RDP over UDP (UDP 3389) for a better experience on long paths.",
+        },
+        FindingCode::MtuBlackhole => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "Full-size packets are lost while small ones get through (MTU black hole)",
+            explanation: "Large segments were retransmitted again and again while small segments passed: a link on the path has a smaller MTU and the ICMP 'fragmentation needed' messages that Path MTU Discovery relies on are blocked. Typical on VPNs and tunnels; the TLS certificate flight is the first large message and never arrives.",
+            fix: "Clamp the TCP MSS on the VPN/tunnel (e.g. iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu, or 'ip tcp adjust-mss 1360' on Cisco), lower the MTU of the tunnel interface, or allow ICMP type 3 code 4 (fragmentation needed) through firewalls.",
+        },
+        FindingCode::ServerUnresponsive => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "The server accepted TCP but never answered the RDP request",
+            explanation: "The TCP handshake completed but the server never sent the X.224 Connection Confirm: the RDP service is hung or overloaded, or what listens on the port is not an RDP server (or a middlebox accepts the connection on its behalf).",
+            fix: "On the server: restart the Remote Desktop Services service (TermService), check the System/TerminalServices event logs and resource exhaustion; check that the port really leads to an RDP listener (netstat -abno | findstr 3389) and not to another service or a proxy.",
+        },
+        FindingCode::ServerAbort => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "The server closed the connection during the handshake",
+            explanation: "The server closed or reset the connection before the session started, with no alert or negotiation failure to explain it (for example an MCS Disconnect Provider Ultimatum after the client's data). The finding says after which message.",
+            fix: "Check the server's event logs (TerminalServices-RemoteConnectionManager, RemoteDesktopServices-RdpCoreTS, System) for the reason at that time: licensing, connection limits, policy, or the RDP listener restarting.",
+        },
+        FindingCode::ClientAbort => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "The client closed the connection during the handshake",
+            explanation: "The client closed or reset the connection before the session started, with no server fault visible: the user cancelled, the client's policy refused something, or the client hit its own error.",
+            fix: "Look at the client's error message and its event log (TerminalServices-ClientActiveXCore, event 1026 gives the disconnect reason); check client-side policies (CredSSP, certificate trust, NLA settings).",
+        },
+        FindingCode::UdpBlocked => CodeInfo {
+            code,
+            severity: Severity::Warning,
+            summary: "RDP over UDP is blocked",
+            explanation: "The client sent RDP-UDP SYNs (padded to 1232 bytes) to UDP 3389 (3391 through an RD Gateway) and no SYN+ACK came back. The session stays on TCP, which works but is slower on lossy or long paths; mstsc shows no error for this.",
+            fix: "Allow UDP 3389 inbound on the server (Windows Defender Firewall rule 'Remote Desktop - User Mode (UDP-In)') and on network firewalls/NSGs, UDP 3391 on an RD Gateway, and make sure 1260-byte UDP packets are not dropped (MTU). Or disable the UDP transport on purpose (GPO 'Select RDP transport protocols' = Use only TCP) to stop the attempts.",
+        },
+        FindingCode::UdpHandshakeIncomplete => CodeInfo {
+            code,
+            severity: Severity::Warning,
+            summary: "The RDP-UDP handshake did not complete",
+            explanation: "The RDP-UDP SYN / SYN+ACK / ACK exchange stopped half way: the server's SYN+ACK did not reach the client, or the client gave up on UDP.",
+            fix: "Check that UDP replies from the server's port 3389 can reach the client (stateful firewall, NAT timeouts, asymmetric routing), and capture on both sides to see where the SYN+ACK disappears.",
+        },
+        FindingCode::UdpLoss => CodeInfo {
+            code,
+            severity: Severity::Warning,
+            summary: "Datagrams of the RDP-UDP transport are lost",
+            explanation: "The RDP-UDP flow shows retransmitted or missing source sequence numbers, or acknowledgements reporting datagrams not received, above the threshold.",
+            fix: "Find the lossy link (Wi-Fi, VPN, overloaded uplink, policers on UDP); QoS for UDP 3389, or prefer TCP on that network (GPO 'Select RDP transport protocols').",
+        },
+        FindingCode::UdpDroppedAfterSetup => CodeInfo {
+            code,
+            severity: Severity::Warning,
+            summary: "The RDP-UDP transport went silent while TCP lived on",
+            explanation: "The UDP transport was established, then stopped (RDP-UDP has no close message) while the TCP connection continued: the UDP path died mid-session, typically a NAT or firewall timeout on UDP.",
+            fix: "Raise UDP session timeouts on NATs/firewalls between client and server (RDP-UDP keepalives are sparse), or prefer TCP on that network.",
+        },
+        FindingCode::CaptureIncomplete => CodeInfo {
+            code,
+            severity: Severity::Info,
+            summary: "The capture does not show the whole connection",
+            explanation: "The capture started after the connection began, or bytes are missing from it (snaplen, drops in the capturing host), so part of the handshake is not visible and some conclusions may be missing.",
+            fix: "Start the capture before connecting, capture with a full snaplen (tcpdump -s 0) and on a host that is not overloaded, and check the capture's drop counters.",
+        },
+        FindingCode::ConnectionFlood => CodeInfo {
+            code,
+            severity: Severity::Info,
+            summary: "A server received a flood of connection attempts",
+            explanation: "One server address and port received connections faster than the flood threshold (by default 100 or more within 10 s, 10 per second). The finding gives the burst's rate (mean and busiest second), how many distinct client addresses took part, and how many of the connections failed. Thousands of clients sending SYNs that are never completed are a SYN flood or a scan (often from spoofed addresses); a few clients opening connection after connection that fail at NLA are password guessing; a single client retrying in a loop is a misconfigured client, a monitoring probe or a load balancer's health check. A flood also explains failures of legitimate connections in the same period (the server's backlog or its RDP connection limits are exhausted).",
+            fix: "Find the sources in the capture (`rdpscope analyze --host`, `--json`) and block or rate-limit them at the firewall; do not expose TCP/UDP 3389 to the Internet: publish RDP through an RD Gateway or a VPN with MFA; enable account lockout and watch Security events 4625 for password guessing; on Windows, SYN attack protection is built in, and RDP's own limits are in 'Limit number of connections' (GPO). If the source is a health check or a monitoring probe, lower its rate or raise the thresholds (--flood-connections, --flood-rate).",
+        },
+    }
+}
 
-pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
-    CODES.iter().find(|c| c.code == code)
+/// Every code with its words, in `FindingCode::ALL` order.
+pub fn all() -> impl Iterator<Item = CodeInfo> {
+    FindingCode::ALL.iter().map(|c| info(*c))
+}
+
+/// The code named `name` ("nla-failed"), with its words.
+pub fn lookup(name: &str) -> Option<CodeInfo> {
+    name.parse().ok().map(info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_its_own_words_and_parses_back() {
+        let mut summaries = std::collections::BTreeSet::new();
+        for c in all() {
+            assert_eq!(c.code.as_str().parse::<FindingCode>(), Ok(c.code));
+            assert!(!c.fix.is_empty() && !c.explanation.is_empty(), "{}", c.code);
+            assert!(summaries.insert(c.summary), "{} repeats a summary", c.code);
+        }
+        assert_eq!(summaries.len(), FindingCode::ALL.len());
+        assert!(lookup("no-such-code").is_none());
+        assert_eq!(format!("{:<12}|", FindingCode::NlaFailed), "nla-failed  |");
+        assert_eq!(
+            lookup("nla-failed").map(|c| c.severity),
+            Some(Severity::Error)
+        );
+    }
 }

@@ -10,7 +10,7 @@ use ahash::AHashMap;
 use serde::Serialize;
 
 use super::distinct::DistinctCounter;
-use super::{finding, DiagnoseConfig, Evidence, Finding, Verdict};
+use super::{DiagnoseConfig, Evidence, Facts, Finding, FindingCode, FloodFacts, Note, Verdict};
 use crate::flow::{Endpoint, FlowMeta, PacketInfo, TransportKind};
 use crate::timefmt::ms_between;
 
@@ -247,77 +247,39 @@ impl FloodTracker {
     ) -> Finding {
         let span_ms = ms_between(burst.first.ts_ns, burst.last.ts_ns);
         // Over at least a second, so the mean never exceeds the busiest second.
-        let mean = burst.connections as f64 / (span_ms / 1000.0).max(1.0);
-        let clients = if t.clients.is_estimate() {
-            format!("about {}", t.clients.count())
-        } else {
-            t.clients.count().to_string()
+        let mean_per_s = burst.connections as f64 / (span_ms / 1000.0).max(1.0);
+        let facts = FloodFacts {
+            transport,
+            server: *server,
+            connections: t.connections,
+            clients: t.clients.count(),
+            clients_estimated: t.clients.is_estimate(),
+            burst_connections: burst.connections,
+            burst_span_ms: span_ms,
+            burst_first_frame: burst.first.frame,
+            burst_last_frame: burst.last.frame,
+            peak_per_s: burst.peak_per_s,
+            mean_per_s,
+            min_connections: self.min_connections,
+            window_s: self.window_s,
+            verdicts: t.verdicts,
         };
-        let v = &t.verdicts;
-        let finished = v.total();
-        let unsuccessful = if finished == 0 {
-            "none of them had finished".to_string()
-        } else {
-            format!(
-                "{:.1}% of the {finished} finished ones did not reach a session \
-                 ({} failed, {} stalled, {} incomplete; {} ok, {} slow)",
-                100.0 * v.unsuccessful() as f64 / finished as f64,
-                v.failed,
-                v.stalled,
-                v.incomplete,
-                v.ok,
-                v.slow
-            )
-        };
-        let transport = match transport {
-            TransportKind::Tcp => "TCP",
-            TransportKind::Udp => "UDP",
-        };
-        finding(
-            "connection-flood",
-            format!(
-                "Connection flood: {} connection attempts to {server} in {}, up to {} per second",
-                burst.connections,
-                span_text(span_ms),
-                burst.peak_per_s
-            ),
-            format!(
-                "{server} ({transport}) received {} connections from {clients} distinct client \
-                 addresses; {} of them came in a burst of {} (frames {} to {}), {mean:.0} per \
-                 second on average and {} in the busiest second, over the flood threshold of {} \
-                 within {} s. {unsuccessful}. Many distinct clients point to a SYN flood or a \
-                 scan; few clients opening connection after connection point to password \
-                 guessing or a client stuck in a retry loop.",
-                t.connections,
-                burst.connections,
-                span_text(span_ms),
-                burst.first.frame,
-                burst.last.frame,
-                burst.peak_per_s,
-                self.min_connections,
-                self.window_s
-            ),
+        Finding::new(
+            FindingCode::ConnectionFlood,
+            Facts::ConnectionFlood(Box::new(facts)),
             vec![
                 Evidence {
                     frame: burst.first.frame,
                     t_ms: 0.0,
-                    note: "first connection attempt of the burst".to_string(),
+                    note: Note::BurstFirst,
                 },
                 Evidence {
                     frame: burst.last.frame,
                     t_ms: span_ms,
-                    note: "last connection attempt of the burst".to_string(),
+                    note: Note::BurstLast,
                 },
             ],
         )
-    }
-}
-
-fn span_text(ms: f64) -> String {
-    if ms >= 999.5 {
-        format!("{:.1} s", ms / 1000.0)
-    } else {
-        format!("{ms:.0} ms")
     }
 }
 
@@ -397,21 +359,17 @@ mod tests {
         assert_eq!(s.verdicts.failed, 10);
         assert_eq!(s.verdicts.ok, 10);
         let f = &s.findings[0];
-        assert_eq!(f.code, "connection-flood");
+        assert_eq!(f.code, FindingCode::ConnectionFlood);
         assert_eq!(f.severity, super::super::Severity::Info);
+        let Facts::ConnectionFlood(ff) = &f.facts else {
+            panic!("flood facts expected, got {:?}", f.facts)
+        };
         // The burst is the 20 fast ones (the trickle is older than the window).
-        assert!(f.title.contains("20 connection attempts"), "{}", f.title);
-        assert!(f.title.contains("up to 20 per second"), "{}", f.title);
-        assert!(
-            f.explanation.contains("from 4 distinct client"),
-            "{}",
-            f.explanation
-        );
-        assert!(
-            f.explanation.contains("50.0% of the 20 finished"),
-            "{}",
-            f.explanation
-        );
+        assert_eq!(ff.burst_connections, 20);
+        assert_eq!(ff.peak_per_s, 20);
+        assert_eq!((ff.clients, ff.clients_estimated), (4, false));
+        assert_eq!((ff.verdicts.total(), ff.verdicts.unsuccessful()), (20, 10));
+        assert_eq!((ff.min_connections, ff.window_s), (10, 2));
         assert_eq!(f.evidence[0].frame, 6);
         assert_eq!(f.evidence[1].frame, 25);
         assert!((f.evidence[1].t_ms - 950.0).abs() < 1e-6);

@@ -1,15 +1,25 @@
 //! Diagnosis: a finished (or still pending) connection turned into a verdict and findings,
 //! each with the evidence that shows it and the fix.
 
+mod abort;
+mod capture;
 pub mod catalog;
+mod connect;
 mod distinct;
+pub mod finding;
 pub mod flood;
-mod handshake;
 pub mod live;
-mod network;
+mod negotiation;
 pub mod run;
+mod stall;
+mod timing;
+mod tls;
 mod udp;
 
+pub use finding::{
+    CertProblem, Close, Evidence, Facts, Finding, FindingCode, FloodFacts, MtuShape, Note,
+    Unanswered, VersionRefusal,
+};
 pub use udp::TcpPeer;
 
 use serde::Serialize;
@@ -56,23 +66,6 @@ impl Verdict {
             Verdict::Incomplete => "incomplete",
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Evidence {
-    pub frame: u64,
-    pub t_ms: f64,
-    pub note: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Finding {
-    pub code: &'static str,
-    pub severity: Severity,
-    pub title: String,
-    pub explanation: String,
-    pub evidence: Vec<Evidence>,
-    pub fix: String,
 }
 
 /// Thresholds, each a command-line option.
@@ -130,7 +123,9 @@ impl Diagnosed {
     }
 }
 
-/// What the rules look at.
+/// What the rules look at. Facts derived once per connection and shared by every rule (today
+/// the phases in `progress`; per-direction facts such as who owes the next message or the
+/// retransmission timeouts would sit beside them) belong here rather than in a rule.
 pub(crate) struct Ctx<'a> {
     pub meta: &'a FlowMeta,
     pub tcp: Option<&'a TcpStats>,
@@ -144,25 +139,25 @@ impl Ctx<'_> {
         crate::timefmt::ms_between(self.meta.first.ts_ns, ts_ns)
     }
 
-    pub fn ev(&self, at: &PacketInfo, note: impl Into<String>) -> Evidence {
+    pub fn ev(&self, at: &PacketInfo, note: Note) -> Evidence {
         Evidence {
             frame: at.frame,
             t_ms: self.t_ms(at.ts_ns),
-            note: note.into(),
+            note,
         }
     }
 
-    pub fn ev_frame(&self, f: &crate::flow::FrameTime, note: impl Into<String>) -> Evidence {
+    pub fn ev_frame(&self, f: &crate::flow::FrameTime, note: Note) -> Evidence {
         Evidence {
             frame: f.frame,
             t_ms: self.t_ms(f.ts_ns),
-            note: note.into(),
+            note,
         }
     }
 
     /// First FIN or RST from `side` (for the server also an MCS Disconnect Provider
     /// Ultimatum or X.224 Disconnect Request, which end the connection at the RDP layer).
-    pub fn close_by(&self, side: Side) -> Option<(PacketInfo, &'static str)> {
+    pub fn close_by(&self, side: Side) -> Option<(PacketInfo, Close)> {
         let tcp_close = self.tcp_close_by(side);
         let rdp_close = [
             self.conn
@@ -170,13 +165,13 @@ impl Ctx<'_> {
                 .ultimatum
                 .as_ref()
                 .filter(|u| u.side == side)
-                .map(|u| (u.at, "MCS Disconnect Provider Ultimatum")),
+                .map(|u| (u.at, Close::Ultimatum(u.value))),
             self.conn
                 .x224
                 .disconnect
                 .as_ref()
                 .filter(|d| d.side == side)
-                .map(|d| (d.at, "X.224 Disconnect Request")),
+                .map(|d| (d.at, Close::DisconnectRequest)),
         ];
         tcp_close
             .into_iter()
@@ -184,7 +179,7 @@ impl Ctx<'_> {
             .min_by_key(|(p, _)| p.ts_ns)
     }
 
-    fn tcp_close_by(&self, side: Side) -> Option<(PacketInfo, &'static str)> {
+    fn tcp_close_by(&self, side: Side) -> Option<(PacketInfo, Close)> {
         let t = self.tcp?;
         let i = side.index();
         let pick = |f: &crate::flow::FrameTime, what| {
@@ -198,15 +193,15 @@ impl Ctx<'_> {
             )
         };
         match (&t.fin[i], &t.rst[i]) {
-            (Some(f), Some(r)) if r.ts_ns < f.ts_ns => Some(pick(r, "RST")),
-            (Some(f), _) => Some(pick(f, "FIN")),
-            (None, Some(r)) => Some(pick(r, "RST")),
+            (Some(f), Some(r)) if r.ts_ns < f.ts_ns => Some(pick(r, Close::Rst)),
+            (Some(f), _) => Some(pick(f, Close::Fin)),
+            (None, Some(r)) => Some(pick(r, Close::Rst)),
             (None, None) => None,
         }
     }
 
     /// Which side closed first, with the packet.
-    pub fn first_close(&self) -> Option<(Side, PacketInfo, &'static str)> {
+    pub fn first_close(&self) -> Option<(Side, PacketInfo, Close)> {
         let c = self
             .close_by(Side::Client)
             .map(|(p, w)| (Side::Client, p, w));
@@ -217,24 +212,6 @@ impl Ctx<'_> {
             (Some(c), Some(s)) => Some(if c.1.ts_ns <= s.1.ts_ns { c } else { s }),
             (c, s) => c.or(s),
         }
-    }
-}
-
-/// Builds a finding whose severity and fix come from the catalog.
-pub(crate) fn finding(
-    code: &'static str,
-    title: impl Into<String>,
-    explanation: impl Into<String>,
-    evidence: Vec<Evidence>,
-) -> Finding {
-    let info = catalog::lookup(code);
-    Finding {
-        code,
-        severity: info.map(|i| i.severity).unwrap_or(Severity::Warning),
-        title: title.into(),
-        explanation: explanation.into(),
-        evidence,
-        fix: info.map(|i| i.fix.to_string()).unwrap_or_default(),
     }
 }
 
@@ -269,12 +246,12 @@ pub fn diagnose(
             connection: flow.handler,
         };
     }
-    network::connect_findings(&ctx, &mut findings);
-    handshake::negotiation_findings(&ctx, &mut findings);
-    handshake::tls_findings(&ctx, &mut findings);
-    network::timing_findings(&ctx, &mut findings);
-    handshake::credssp_and_abort_findings(&ctx, &mut findings);
-    network::capture_findings(&ctx, &mut findings);
+    connect::connect_findings(&ctx, &mut findings);
+    negotiation::negotiation_findings(&ctx, &mut findings);
+    tls::tls_findings(&ctx, &mut findings);
+    timing::timing_findings(&ctx, &mut findings);
+    abort::credssp_and_abort_findings(&ctx, &mut findings);
+    capture::capture_findings(&ctx, &mut findings);
     let verdict = verdict(&ctx, &findings);
     Diagnosed {
         meta: flow.meta,
@@ -307,17 +284,17 @@ fn udp_verdict(u: &crate::session::udp::UdpState, findings: &[Finding]) -> Verdi
 }
 
 fn verdict(ctx: &Ctx, findings: &[Finding]) -> Verdict {
-    let has = |code: &str| findings.iter().any(|f| f.code == code);
-    if has("handshake-stalled") {
+    let has = |code: FindingCode| findings.iter().any(|f| f.code == code);
+    if has(FindingCode::HandshakeStalled) {
         return Verdict::Stalled;
     }
     if findings.iter().any(|f| f.severity == Severity::Error) {
         return Verdict::Failed;
     }
-    if has("handshake-slow") {
+    if has(FindingCode::HandshakeSlow) {
         return Verdict::Slow;
     }
-    if ctx.progress.established || handshake::finished_cleanly(ctx) {
+    if ctx.progress.established || abort::finished_cleanly(ctx) {
         return Verdict::Ok;
     }
     Verdict::Incomplete

@@ -99,7 +99,7 @@ pub struct TcpStats {
     /// Allocated with the first data or acknowledgement of data: a connection that never
     /// got that far (a SYN flood) costs nothing here.
     #[serde(skip)]
-    progress: Option<Box<[DirectionFacts; 2]>>,
+    pub progress: Option<Box<[DirectionFacts; 2]>>,
 }
 
 static NO_PROGRESS: DirectionFacts = DirectionFacts::EMPTY;

@@ -347,11 +347,11 @@ fn span_of(d: &Diagnosed) -> ConnectionSpan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::test_support::{diagnosed, finding};
+    use crate::report::test_support::{diagnosed, nla_finding};
 
     fn connection(id: u64, verdict: Verdict) -> Diagnosed {
         let findings = match verdict {
-            Verdict::Failed => vec![finding("NLA failed", "wrong password")],
+            Verdict::Failed => vec![nla_finding()],
             _ => Vec::new(),
         };
         let mut d = diagnosed(&[], 100.0, verdict, findings);

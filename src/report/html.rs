@@ -180,7 +180,9 @@ fn push_summary(out: &mut String, input: &ReportInput) {
             badge = badge(d.verdict),
             phase = phase_reached(d),
             took = duration_text(m.last.ts_ns - m.first.ts_ns),
-            finding = headline(d).map(|f| escape(&f.title)).unwrap_or_default(),
+            finding = headline(d)
+                .map(|f| escape(&super::findings::title(f, &m.server)))
+                .unwrap_or_default(),
         );
     }
     out.push_str("</tbody>\n</table>\n");
@@ -235,7 +237,7 @@ fn conn_heading(d: &Diagnosed) -> String {
 fn push_details(out: &mut String, d: &Diagnosed) {
     out.push_str(&waterfall_svg(d));
     for f in &d.findings {
-        push_finding(out, f);
+        push_finding(out, f, &d.meta.server);
     }
 }
 
@@ -247,15 +249,16 @@ fn severity_class(s: Severity) -> &'static str {
     }
 }
 
-fn push_finding(out: &mut String, f: &Finding) {
+fn push_finding(out: &mut String, f: &Finding, server: &crate::flow::Endpoint) {
     let sev = severity_class(f.severity);
+    let words = super::findings::words(f, server);
     let _ = writeln!(
         out,
         "<div class=\"finding e-{sev}\"><h4><span class=\"s-{sev}\">[{sev}]</span> {} \
          <code>{}</code></h4>\n<p>{}</p>",
-        escape(&f.title),
-        escape(f.code),
-        escape(&f.explanation),
+        escape(&words.title),
+        escape(f.code.as_str()),
+        escape(&words.explanation),
     );
     if !f.evidence.is_empty() {
         out.push_str("<ul class=\"evidence\">");
@@ -265,7 +268,7 @@ fn push_finding(out: &mut String, f: &Finding) {
                 "<li>frame {} at {:.1} ms: {}</li>",
                 e.frame,
                 e.t_ms,
-                escape(&e.note)
+                escape(&super::findings::note_text(&e.note))
             );
         }
         out.push_str("</ul>\n");
@@ -273,7 +276,7 @@ fn push_finding(out: &mut String, f: &Finding) {
     let _ = writeln!(
         out,
         "<p class=\"fix\"><strong>Fix:</strong> {}</p></div>",
-        escape(&f.fix)
+        escape(words.fix)
     );
 }
 
@@ -446,7 +449,10 @@ mod tests {
     #[test]
     fn capture_strings_are_escaped() {
         let mut d = nla_failure();
-        d.findings = vec![finding("<script>alert(1)</script>", "CN=\"evil\" & 'co'")];
+        d.findings = vec![certificate_finding(
+            "<script>alert(1)</script>",
+            "CN=\"evil\" & 'co'",
+        )];
         let html = report_of(&[d]);
         assert!(!html.contains("<script"));
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
@@ -473,7 +479,7 @@ mod tests {
         assert!(
             html.contains(">credssp</text>") && html.contains("✗ failed: waiting on the server")
         );
-        assert!(html.contains("frame 92 at 96.5 ms: server FIN"));
+        assert!(html.contains("frame 92 at 96.5 ms: server closes (FIN)"));
         assert!(html.contains("<strong>Fix:</strong> Check the user name"));
         for fetch in ["src=\"http", "href=\"http", "url(", "<script", "@import"] {
             assert!(!html.contains(fetch), "{fetch}");

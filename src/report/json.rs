@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use crate::diagnose::flood::{ServerReport, VerdictCounts};
 use crate::diagnose::run::RunSummary;
-use crate::diagnose::{Diagnosed, Finding, Verdict};
-use crate::flow::{Gap, Side, TcpStats, TransportKind};
+use crate::diagnose::{Diagnosed, Finding, FindingCode, Severity, Verdict};
+use crate::flow::{Endpoint, Gap, Side, TcpStats, TransportKind};
 use crate::proto::tls;
 use crate::session::Connection;
 use crate::timefmt::{ms_between, rfc3339_us};
@@ -41,8 +41,8 @@ pub struct ConnectionJson<'a> {
     pub udp: Option<UdpJson>,
     pub tcp_peer: Option<u64>,
     pub udp_peers: &'a [u64],
-    pub findings: &'a [Finding],
-    pub timeline: Vec<EventJson<'a>>,
+    pub findings: Vec<FindingJson>,
+    pub timeline: Vec<EventJson>,
     /// Events left out of `timeline` (past `--max-timeline-events`).
     pub timeline_dropped: u64,
     /// Finished early because the flow table was full (`--max-flows`).
@@ -86,11 +86,52 @@ pub struct PhaseJson {
 }
 
 #[derive(Debug, Serialize)]
-pub struct EventJson<'a> {
+pub struct EventJson {
     pub t_ms: f64,
     pub frame: u64,
     pub dir: &'static str,
-    pub event: &'a str,
+    pub event: String,
+}
+
+/// A finding with its words.
+#[derive(Debug, Serialize)]
+pub struct FindingJson {
+    pub code: FindingCode,
+    pub severity: Severity,
+    pub title: String,
+    pub explanation: String,
+    pub evidence: Vec<EvidenceJson>,
+    pub fix: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EvidenceJson {
+    pub frame: u64,
+    pub t_ms: f64,
+    pub note: String,
+}
+
+impl FindingJson {
+    /// `f`, a finding about a connection to (or a flood at) `server`, in words.
+    pub fn new(f: &Finding, server: &Endpoint) -> Self {
+        let w = super::findings::words(f, server);
+        FindingJson {
+            code: f.code,
+            severity: f.severity,
+            title: w.title,
+            explanation: w.explanation,
+            evidence: f
+                .evidence
+                .iter()
+                .map(|e| EvidenceJson {
+                    frame: e.frame,
+                    t_ms: e.t_ms,
+                    note: super::findings::note_text(&e.note),
+                })
+                .collect(),
+            fix: w.fix,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -164,7 +205,7 @@ fn udp_json(c: &Connection) -> Option<UdpJson> {
         syn_count: u.syn_count,
         synack: u.synack.is_some(),
         established: u.established.is_some(),
-        version: u.version_name(),
+        version: u.version.map(super::events::udp_version_text),
         mode: u.lossy.map(|l| if l { "lossy" } else { "reliable" }),
         mtu: u.mtu.map(|(up, down)| MtuJson { up, down }),
         correlation_id: u.correlation_id.clone(),
@@ -181,7 +222,7 @@ fn udp_json(c: &Connection) -> Option<UdpJson> {
 #[derive(Debug, Serialize)]
 pub struct McsJson<'a> {
     pub client: Option<ClientDataJson<'a>>,
-    pub result: Option<&'a str>,
+    pub result: Option<String>,
     pub server: Option<ServerDataJson<'a>>,
 }
 
@@ -298,7 +339,7 @@ fn mcs_json(c: &Connection) -> Option<McsJson<'_>> {
             .connect_initial
             .as_ref()
             .map(|ci| ClientDataJson::new(&ci.value)),
-        result: m.connect_response.as_ref().map(|r| r.value.result.as_str()),
+        result: m.connect_response.as_ref().map(|r| r.value.result.name()),
         server: m
             .connect_response
             .as_ref()
@@ -344,7 +385,11 @@ impl<'a> ConnectionJson<'a> {
             udp: udp_json(c),
             tcp_peer: d.tcp_peer,
             udp_peers: &d.udp_peers,
-            findings: &d.findings,
+            findings: d
+                .findings
+                .iter()
+                .map(|f| FindingJson::new(f, &m.server))
+                .collect(),
             timeline: c
                 .timeline
                 .events
@@ -353,7 +398,7 @@ impl<'a> ConnectionJson<'a> {
                     t_ms: ms_between(t0, e.at.ts_ns),
                     frame: e.at.frame,
                     dir: dir_name(e.dir),
-                    event: &e.text,
+                    event: super::events::event_text(e),
                 })
                 .collect(),
             timeline_dropped: c.timeline.dropped,
@@ -385,33 +430,33 @@ pub fn to_line(d: &Diagnosed) -> String {
 
 /// The closing line: what the run found about the capture as a whole.
 #[derive(Debug, Serialize)]
-pub struct SummaryLineJson<'a> {
+pub struct SummaryLineJson {
     pub kind: &'static str,
-    pub summary: SummaryJson<'a>,
+    pub summary: SummaryJson,
 }
 
 #[derive(Debug, Serialize)]
-pub struct SummaryJson<'a> {
+pub struct SummaryJson {
     pub packets: u64,
     pub connections: u64,
     pub evicted: u64,
     pub timelines_truncated: u64,
-    pub servers: Vec<ServerJson<'a>>,
+    pub servers: Vec<ServerJson>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct ServerJson<'a> {
+pub struct ServerJson {
     pub server: String,
     pub transport: TransportKind,
     pub connections: u64,
     pub distinct_clients: u64,
     pub distinct_clients_estimated: bool,
     pub verdicts: VerdictCounts,
-    pub findings: &'a [Finding],
+    pub findings: Vec<FindingJson>,
 }
 
-impl<'a> ServerJson<'a> {
-    fn new(s: &'a ServerReport) -> Self {
+impl ServerJson {
+    fn new(s: &ServerReport) -> Self {
         ServerJson {
             server: s.server.to_string(),
             transport: s.transport,
@@ -419,7 +464,11 @@ impl<'a> ServerJson<'a> {
             distinct_clients: s.distinct_clients,
             distinct_clients_estimated: s.distinct_clients_estimated,
             verdicts: s.verdicts,
-            findings: &s.findings,
+            findings: s
+                .findings
+                .iter()
+                .map(|f| FindingJson::new(f, &s.server))
+                .collect(),
         }
     }
 }

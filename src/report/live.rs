@@ -20,7 +20,7 @@ pub fn event_line(ev: &LiveEvent, now_ns: i64) -> String {
             meta.id,
             meta.client,
             meta.server,
-            phase.describe()
+            super::phase_text(*phase)
         ),
         LiveEvent::Stall {
             meta,
@@ -34,7 +34,7 @@ pub fn event_line(ev: &LiveEvent, now_ns: i64) -> String {
             meta.client,
             meta.server,
             idle_ms / 1000.0,
-            phase.map(|p| p.describe()).unwrap_or("connection setup"),
+            phase.map(super::phase_text).unwrap_or("connection setup"),
             waiting_on.map(|s| s.name()).unwrap_or("other side")
         ),
     }

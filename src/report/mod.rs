@@ -3,10 +3,14 @@
 //! the phase reached, durations, phases on a time axis) are derived here, once.
 
 pub mod collect;
+pub mod events;
+pub mod findings;
+mod flood;
 pub mod html;
 pub mod json;
 pub mod live;
 pub mod ndjson_stream;
+pub mod notes;
 pub mod summary;
 pub mod table;
 pub mod terminal;
@@ -16,6 +20,19 @@ use crate::diagnose::{Diagnosed, Finding, Severity, Verdict};
 use crate::flow::{Side, TransportKind};
 use crate::session::PhaseName;
 use crate::timefmt::ms_between;
+
+/// A phase as people read it: "TLS handshake", "CredSSP / NLA authentication".
+pub fn phase_text(p: PhaseName) -> &'static str {
+    match p {
+        PhaseName::TcpConnect => "TCP connect",
+        PhaseName::X224Negotiation => "X.224 security negotiation",
+        PhaseName::TlsHandshake => "TLS handshake",
+        PhaseName::Credssp => "CredSSP / NLA authentication",
+        PhaseName::McsConnect => "MCS connect (Standard RDP Security)",
+        PhaseName::RdpData => "RDP session data",
+        PhaseName::Closed => "connection closed",
+    }
+}
 
 /// The finding a summary row shows: the main finding, except an informational one on a
 /// connection that is fine (a healthy row stays quiet).
@@ -174,7 +191,10 @@ pub fn worth_a_waterfall(d: &Diagnosed) -> bool {
 pub(crate) mod test_support {
     //! A diagnosed connection built from phase offsets, for the renderers' unit tests.
 
-    use crate::diagnose::{Diagnosed, Evidence, Finding, Progress, Severity, Verdict};
+    use crate::diagnose::{
+        CertProblem, Close, Diagnosed, Evidence, Facts, Finding, FindingCode, Note, Progress,
+        Verdict,
+    };
     use crate::flow::{Endpoint, FlowMeta, PacketInfo, Side, TransportKind};
     use crate::session::{Connection, Phase, PhaseName};
 
@@ -237,19 +257,44 @@ pub(crate) mod test_support {
         }
     }
 
-    pub fn finding(title: &str, explanation: &str) -> Finding {
-        Finding {
-            code: "nla-failed",
-            severity: Severity::Error,
-            title: title.to_string(),
-            explanation: explanation.to_string(),
-            evidence: vec![Evidence {
+    /// The demo's NLA failure finding: the server's FIN after CredSSP message 3.
+    pub fn nla_finding() -> Finding {
+        Finding::new(
+            FindingCode::NlaFailed,
+            Facts::NlaFailed {
+                hybrid_ex: false,
+                close: Close::Fin,
+                messages: 3,
+                complete: false,
+            },
+            vec![Evidence {
                 frame: 92,
                 t_ms: 96.5,
-                note: "server FIN".to_string(),
+                note: Note::Closes {
+                    side: Side::Server,
+                    close: Close::Fin,
+                },
             }],
-            fix: "Check the user name".to_string(),
-        }
+        )
+    }
+
+    /// A certificate issued for `subject` while the client asked for `sni`.
+    pub fn certificate_finding(subject: &str, sni: &str) -> Finding {
+        Finding::new(
+            FindingCode::ServerCertificateProblem,
+            Facts::CertificateProblem {
+                subject: subject.to_string(),
+                problems: vec![CertProblem::NameMismatch {
+                    subject: subject.to_string(),
+                    sni: sni.to_string(),
+                }],
+            },
+            vec![Evidence {
+                frame: 12,
+                t_ms: 20.0,
+                note: Note::ServerCertificate(subject.to_string()),
+            }],
+        )
     }
 
     /// The demo's NLA failure: a long negotiation, TLS, then CredSSP cut short.
@@ -264,7 +309,7 @@ pub(crate) mod test_support {
             ],
             98.2,
             Verdict::Failed,
-            vec![finding("NLA failed", "the server closed the connection")],
+            vec![nla_finding()],
         )
     }
 }
@@ -273,6 +318,7 @@ pub(crate) mod test_support {
 mod tests {
     use super::test_support::*;
     use super::*;
+    use crate::diagnose::FindingCode;
 
     #[test]
     fn the_failed_phase_is_the_last_one_before_closing() {
@@ -306,7 +352,7 @@ mod tests {
         assert!(spans.iter().all(|s| s.stop.is_none()));
         assert!(headline(&d).is_none());
         d.verdict = Verdict::Incomplete;
-        assert_eq!(headline(&d).map(|f| f.title.as_str()), Some("NLA failed"));
+        assert_eq!(headline(&d).map(|f| f.code), Some(FindingCode::NlaFailed));
         let (spans, _) = phase_spans(&d);
         assert_eq!(spans.last().and_then(|s| s.stop), Some(Stop::Pending));
     }

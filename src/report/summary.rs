@@ -59,7 +59,7 @@ pub fn capture_notes(s: &RunSummary, limits: &Limits, width: usize) -> String {
             server.connections,
         );
         for f in &server.findings {
-            out.push_str(&finding_text(f, width, true));
+            out.push_str(&finding_text(f, &server.server, width, true));
         }
     }
     out

@@ -6,7 +6,7 @@ use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table};
 
 use super::{connection_label, duration_text, headline, phase_reached, VERDICTS_WORST_FIRST};
 use crate::diagnose::{Diagnosed, Finding, Severity, Verdict};
-use crate::flow::Side;
+use crate::flow::{Endpoint, Side};
 use crate::timefmt::{clock, ms_between};
 
 fn verdict_color(v: Verdict) -> Color {
@@ -50,7 +50,9 @@ pub fn summary_table(conns: &[Diagnosed], color: bool, width: Option<u16>) -> Ta
         if color {
             verdict = verdict.fg(verdict_color(d.verdict));
         }
-        let finding = headline(d).map(|f| f.title.clone()).unwrap_or_default();
+        let finding = headline(d)
+            .map(|f| super::findings::title(f, &m.server))
+            .unwrap_or_default();
         table.add_row(vec![
             Cell::new(connection_label(d)),
             Cell::new(clock(m.first.ts_ns, false)),
@@ -120,23 +122,31 @@ pub fn findings_block(d: &Diagnosed, min: Severity, width: usize, detail: bool) 
     d.findings
         .iter()
         .filter(|f| f.severity >= min)
-        .map(|f| finding_text(f, width, detail))
+        .map(|f| finding_text(f, &d.meta.server, width, detail))
         .collect()
 }
 
 /// One finding as text: title, explanation, evidence frames (with notes when `detail`), fix.
-pub fn finding_text(f: &Finding, width: usize, detail: bool) -> String {
+pub fn finding_text(f: &Finding, server: &Endpoint, width: usize, detail: bool) -> String {
+    let words = super::findings::words(f, server);
     let mut s = wrap(
-        &format!("[{}] {} ({})", f.severity.name(), f.title, f.code),
+        &format!("[{}] {} ({})", f.severity.name(), words.title, f.code),
         width,
         "  ",
     );
-    s.push_str(&wrap(&f.explanation, width, "    "));
+    s.push_str(&wrap(&words.explanation, width, "    "));
     if !f.evidence.is_empty() {
         let ev = if detail {
             f.evidence
                 .iter()
-                .map(|e| format!("frame {} at {:.1} ms: {}", e.frame, e.t_ms, e.note))
+                .map(|e| {
+                    format!(
+                        "frame {} at {:.1} ms: {}",
+                        e.frame,
+                        e.t_ms,
+                        super::findings::note_text(&e.note)
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("; ")
         } else {
@@ -145,7 +155,7 @@ pub fn finding_text(f: &Finding, width: usize, detail: bool) -> String {
         };
         s.push_str(&wrap(&format!("evidence: {ev}"), width, "    "));
     }
-    s.push_str(&wrap(&format!("fix: {}", f.fix), width, "    "));
+    s.push_str(&wrap(&format!("fix: {}", words.fix), width, "    "));
     s
 }
 
@@ -168,7 +178,7 @@ pub fn timeline_table(d: &Diagnosed, color: bool) -> Table {
                 Side::Client => "C→S".to_string(),
                 Side::Server => "C←S".to_string(),
             },
-            e.text.clone(),
+            super::events::event_text(e),
         ]);
     }
     let tl = &d.connection.timeline;

@@ -4,6 +4,7 @@
 //! stream is framed into PDUs, the protocol parsers decode them, and the milestones they mark
 //! (negotiation, TLS, CredSSP, MCS, data) are kept for the diagnosis.
 
+pub mod event;
 pub mod phases;
 mod rdp;
 pub mod stream;
@@ -20,6 +21,7 @@ use crate::limits::Limits;
 use crate::ports;
 use crate::proto::{rdpeudp, x224};
 
+pub use event::{ClientSummary, ConfirmKind, DecodeError, EventKind, TlsMessage};
 pub use phases::compute_phases;
 pub use rdp::{McsState, X224State};
 use stream::{Pdu, StreamFramer};
@@ -61,7 +63,7 @@ pub struct Connection {
     pub unreachable: Option<(PacketInfo, IcmpUnreachable)>,
     /// The RDP-UDP side of things, for UDP flows.
     pub udp: Option<udp::UdpState>,
-    pub decode_errors: Vec<Stamped<String>>,
+    pub decode_errors: Vec<Stamped<DecodeError>>,
     /// The latest packet that brought new bytes, from either side.
     pub last_progress: Option<Stamped<()>>,
     /// Silences of a second or more between new bytes: who broke them and when.
@@ -92,26 +94,21 @@ impl Connection {
             Pdu::Unknown { len, first_byte } => {
                 self.unknown_bytes[side.index()] += len as u64;
                 if self.unknown_bytes[side.index()] == len as u64 {
-                    self.timeline.push(
-                        at,
-                        side,
-                        format!(
-                            "{len} bytes that are not RDP framing (first byte 0x{first_byte:02x})"
-                        ),
-                    );
+                    self.timeline
+                        .push(at, side, EventKind::NotRdpBytes { len, first_byte });
                 }
             }
         }
     }
 
-    pub(crate) fn decode_error(&mut self, at: &PacketInfo, side: Side, message: String) {
+    pub(crate) fn decode_error(&mut self, at: &PacketInfo, side: Side, error: DecodeError) {
         if self.decode_errors.len() < MAX_DECODE_ERRORS {
             self.timeline
-                .push(at, side, format!("decode error: {message}"));
+                .push(at, side, EventKind::DecodeError(error.clone()));
             self.decode_errors.push(Stamped {
                 at: *at,
                 side,
-                value: message,
+                value: error,
             });
         }
     }
@@ -209,11 +206,7 @@ impl FlowHandler for Connection {
             StreamOutput::Gap(bytes) => {
                 self.gaps += 1;
                 self.framers[i].gap();
-                self.timeline.push(
-                    pkt,
-                    side,
-                    format!("{bytes} bytes missing from the capture (gap)"),
-                );
+                self.timeline.push(pkt, side, EventKind::Gap { bytes });
             }
         }
     }
@@ -228,26 +221,26 @@ impl FlowHandler for Connection {
     ) {
         self.last_packet[side.index()] = Some(*pkt);
         let f = seg.flags;
-        let text = if f.syn && !f.ack {
-            if stats.syn_retries.is_empty() {
-                "TCP SYN".to_string()
-            } else {
-                format!("TCP SYN (retry {})", stats.syn_retries.len())
+        let kind = if f.syn && !f.ack {
+            EventKind::TcpSyn {
+                retry: stats.syn_retries.len(),
             }
         } else if f.syn {
-            "TCP SYN/ACK".to_string()
+            EventKind::TcpSynAck
         } else if f.rst && first_at(&stats.rst[side.index()], pkt) {
-            "TCP RST".to_string()
+            EventKind::TcpRst
         } else if f.fin && first_at(&stats.fin[side.index()], pkt) {
-            "TCP FIN".to_string()
+            EventKind::TcpFin
         } else if seg.verdict.retransmission {
-            format!("TCP retransmission ({} bytes)", seg.wire_len)
+            EventKind::TcpRetransmission {
+                bytes: seg.wire_len,
+            }
         } else if seg.verdict.zero_window {
-            "TCP zero window".to_string()
+            EventKind::TcpZeroWindow
         } else {
             return;
         };
-        self.timeline.push(pkt, side, text);
+        self.timeline.push(pkt, side, kind);
     }
 
     fn on_datagram(&mut self, _meta: &FlowMeta, pkt: &PacketInfo, side: Side, payload: &[u8]) {
@@ -258,7 +251,8 @@ impl FlowHandler for Connection {
     fn on_unreachable(&mut self, pkt: &PacketInfo, icmp: &IcmpUnreachable) {
         if self.unreachable.is_none() {
             self.unreachable = Some((*pkt, *icmp));
-            self.timeline.push(pkt, Side::Server, icmp.describe());
+            self.timeline
+                .push(pkt, Side::Server, EventKind::IcmpUnreachable(*icmp));
         }
     }
 }

@@ -302,3 +302,186 @@ pub fn waiting_side(conn: &Connection, _after: &PacketInfo) -> Option<Side> {
         (None, None) => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::{Endpoint, FrameTime, TransportKind};
+    use crate::proto::nego::{NegRsp, NegRspFlags, Protocols};
+    use crate::proto::x224::{ConnectionConfirm, ConnectionRequest, NegotiationResponse};
+    use crate::session::Stamped;
+
+    const T0: i64 = 1_000_000_000_000;
+
+    fn at(ms: i64, frame: u64) -> PacketInfo {
+        PacketInfo {
+            file: 0,
+            frame,
+            ts_ns: T0 + ms * 1_000_000,
+        }
+    }
+
+    fn frame_time(ms: i64, frame: u64) -> FrameTime {
+        FrameTime {
+            frame,
+            ts_ns: T0 + ms * 1_000_000,
+        }
+    }
+
+    fn meta(last: PacketInfo) -> FlowMeta {
+        let endpoint = |ip: [u8; 4], port| Endpoint {
+            ip: std::net::IpAddr::from(ip),
+            port,
+        };
+        FlowMeta {
+            id: 1,
+            transport: TransportKind::Tcp,
+            client: endpoint([10, 0, 0, 2], 50000),
+            server: endpoint([10, 0, 0, 1], 3389),
+            first: at(0, 1),
+            last,
+            packets: 10,
+            bytes: 1000,
+            packets_by_side: [5, 5],
+        }
+    }
+
+    fn record(side: Side, ms: i64, frame: u64, len: usize) -> AppRecord {
+        AppRecord {
+            at: at(ms, frame),
+            side,
+            len,
+        }
+    }
+
+    #[test]
+    fn synthetic_records_group_into_flights_by_direction() {
+        let records = [
+            record(Side::Client, 1, 1, 100),
+            record(Side::Server, 2, 2, 50),
+            record(Side::Server, 3, 3, 70),
+            record(Side::Client, 4, 4, 10),
+        ];
+        let f = flights(&records);
+        assert_eq!(f.len(), 3);
+        assert_eq!(
+            (f[1].side, f[1].records, f[1].bytes),
+            (Side::Server, 2, 120)
+        );
+        assert_eq!((f[1].first.frame, f[1].last.frame), (2, 3));
+        assert!(flights(&[]).is_empty());
+    }
+
+    #[test]
+    fn synthetic_the_session_starts_at_the_first_server_burst_after_the_sequence() {
+        let mut records = Vec::new();
+        // MCS connect, attach user: four small alternating flights.
+        for i in 0..4u64 {
+            let side = if i % 2 == 0 {
+                Side::Client
+            } else {
+                Side::Server
+            };
+            records.push(record(side, i as i64, i + 1, 200));
+        }
+        // A small server record, then the client, then the finalization burst.
+        records.push(record(Side::Client, 10, 10, 80));
+        records.push(record(Side::Server, 11, 11, 2000));
+        let all = flights(&records);
+        let start = session_start(&all).expect("a burst");
+        assert_eq!(start.first.frame, 11);
+        // Without the burst there is no session yet.
+        assert!(session_start(&all[..5]).is_none());
+    }
+
+    #[test]
+    fn synthetic_who_owes_the_next_message_is_the_side_that_did_not_speak_last() {
+        let mut conn = Connection::default();
+        assert_eq!(waiting_side(&conn, &at(0, 1)), None);
+        conn.last_payload = [Some(at(5, 5)), None];
+        assert_eq!(waiting_side(&conn, &at(5, 5)), Some(Side::Server));
+        conn.last_payload = [Some(at(5, 5)), Some(at(6, 6))];
+        assert_eq!(waiting_side(&conn, &at(6, 6)), Some(Side::Client));
+    }
+
+    #[test]
+    fn synthetic_an_unanswered_syn_is_an_incomplete_connect_waiting_on_the_server() {
+        let conn = Connection::default();
+        let tcp = TcpStats {
+            syn_seen: true,
+            first_syn: Some(frame_time(0, 1)),
+            syn_retries: vec![frame_time(1000, 2), frame_time(3000, 3)],
+            ..TcpStats::default()
+        };
+        let p = compute_phases(&conn, &meta(at(3000, 3)), Some(&tcp));
+        assert_eq!(p.phases.len(), 1);
+        let connect = &p.phases[0];
+        assert_eq!(connect.name, PhaseName::TcpConnect);
+        assert!(!connect.complete);
+        assert_eq!(connect.waiting_on, Some(Side::Server));
+        // It lasts until the last SYN retry.
+        assert_eq!(connect.end.frame, 3);
+        assert!(!p.established);
+    }
+
+    #[test]
+    fn synthetic_a_confirmed_standard_security_request_then_fast_path_is_established() {
+        let mut conn = Connection::default();
+        conn.x224.request = Some(Stamped {
+            at: at(1, 4),
+            side: Side::Client,
+            value: ConnectionRequest {
+                dst_ref: 0,
+                src_ref: 0,
+                class_option: 0,
+                cookie: None,
+                routing_token: None,
+                neg_req: None,
+                correlation_info: None,
+                unparsed: 0,
+            },
+        });
+        conn.x224.confirm = Some(Stamped {
+            at: at(2, 5),
+            side: Side::Server,
+            value: ConnectionConfirm {
+                dst_ref: 0,
+                src_ref: 0,
+                class_option: 0,
+                negotiation: Some(NegotiationResponse::Response(NegRsp {
+                    flags: NegRspFlags(0),
+                    selected_protocol: Protocols(Protocols::RDP),
+                })),
+                bad_neg_length: None,
+            },
+        });
+        conn.mcs.connect_initial = Some(Stamped {
+            at: at(3, 6),
+            side: Side::Client,
+            value: Default::default(),
+        });
+        conn.mcs.fastpath = [None, Some(at(9, 12))];
+        conn.last_payload = [Some(at(8, 11)), Some(at(9, 12))];
+        let tcp = TcpStats {
+            syn_seen: true,
+            first_syn: Some(frame_time(0, 1)),
+            first_syn_ack: Some(frame_time(0, 2)),
+            handshake_ack: Some(frame_time(0, 3)),
+            ..TcpStats::default()
+        };
+        let p = compute_phases(&conn, &meta(at(9, 12)), Some(&tcp));
+        let names: Vec<_> = p.phases.iter().map(|p| (p.name, p.complete)).collect();
+        assert_eq!(
+            names,
+            [
+                (PhaseName::TcpConnect, true),
+                (PhaseName::X224Negotiation, true),
+                (PhaseName::McsConnect, true),
+                (PhaseName::RdpData, true),
+            ]
+        );
+        assert!(p.established);
+        assert_eq!(p.data_start.map(|d| d.frame), Some(12));
+        assert_eq!(p.last_phase().map(|p| p.name), Some(PhaseName::RdpData));
+    }
+}

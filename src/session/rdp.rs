@@ -1,10 +1,11 @@
 //! The cleartext RDP layers: X.224 negotiation, and MCS/GCC plus the security-header PDUs
 //! that stay readable under Standard RDP Security.
 
+use super::event::{ClientSummary, ConfirmKind, DecodeError, EventKind};
 use super::{Connection, Stamped};
 use crate::flow::{PacketInfo, Side};
 use crate::proto::gcc::{ClientData, ServerData};
-use crate::proto::mcs::{self, DomainPdu, McsPdu};
+use crate::proto::mcs::{self, DisconnectReason, DomainPdu, McsPdu, McsResult};
 use crate::proto::nego::{NegFailure, NegRsp, Protocols};
 use crate::proto::x224::{self, ConnectionConfirm, ConnectionRequest, NegotiationResponse, Tpdu};
 use crate::proto::{fastpath, tpkt};
@@ -62,7 +63,7 @@ impl X224State {
 pub struct McsState {
     pub connect_initial: Option<Stamped<ClientData>>,
     pub connect_response: Option<Stamped<McsResponse>>,
-    pub ultimatum: Option<Stamped<String>>,
+    pub ultimatum: Option<Stamped<DisconnectReason>>,
     pub attach_confirm: Option<PacketInfo>,
     pub channel_joins: u32,
     pub security_exchange: Option<PacketInfo>,
@@ -75,53 +76,44 @@ pub struct McsState {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct McsResponse {
-    pub result: String,
+    pub result: McsResult,
     pub server: ServerData,
 }
 
 pub(super) fn handle_tpkt(conn: &mut Connection, at: &PacketInfo, side: Side, bytes: &[u8]) {
     let payload = match tpkt::parse_tpkt(bytes) {
         Ok((_, payload)) => payload,
-        Err(e) => return conn.decode_error(at, side, e.to_string()),
+        Err(e) => return conn.decode_error(at, side, DecodeError::Proto(e)),
     };
     match x224::parse_tpdu(payload) {
         Ok(Tpdu::ConnectionRequest(cr)) => connection_request(conn, at, side, cr),
         Ok(Tpdu::ConnectionConfirm(cc)) => connection_confirm(conn, at, side, cc),
         Ok(Tpdu::Data(data)) => mcs_data(conn, at, side, data),
         Ok(Tpdu::DisconnectRequest { .. }) => {
-            conn.timeline.push(at, side, "X.224 Disconnect Request");
+            conn.timeline
+                .push(at, side, EventKind::X224DisconnectRequest);
             conn.x224.disconnect.get_or_insert(Stamped {
                 at: *at,
                 side,
                 value: (),
             });
         }
-        Ok(Tpdu::Error { .. }) => conn.timeline.push(at, side, "X.224 Error TPDU"),
-        Ok(Tpdu::Unknown { code }) => conn.timeline.push(
-            at,
-            side,
-            format!("X.224 TPDU with unknown code 0x{code:02x}"),
-        ),
-        Err(e) => conn.decode_error(at, side, e.to_string()),
+        Ok(Tpdu::Error { .. }) => conn.timeline.push(at, side, EventKind::X224Error),
+        Ok(Tpdu::Unknown { code }) => {
+            conn.timeline
+                .push(at, side, EventKind::X224UnknownTpdu { code })
+        }
+        Err(e) => conn.decode_error(at, side, DecodeError::Proto(e)),
     }
 }
 
 fn connection_request(conn: &mut Connection, at: &PacketInfo, side: Side, cr: ConnectionRequest) {
-    let mut text = String::from("X.224 Connection Request");
-    if let Some(c) = &cr.cookie {
-        text.push_str(&format!(", cookie mstshash={c}"));
-    }
-    if cr.routing_token.is_some() {
-        text.push_str(", routing token");
-    }
-    match &cr.neg_req {
-        Some(n) => text.push_str(&format!(
-            ", requests {}",
-            n.requested_protocols.names().join("|")
-        )),
-        None => text.push_str(", no negotiation request (Standard RDP Security)"),
-    }
-    conn.timeline.push(at, side, text);
+    let kind = EventKind::X224Request {
+        cookie: cr.cookie.clone(),
+        routing_token: cr.routing_token.is_some(),
+        protocols: cr.neg_req.as_ref().map(|n| n.requested_protocols),
+    };
+    conn.timeline.push(at, side, kind);
     if conn.x224.request.is_none() {
         conn.x224.request = Some(Stamped {
             at: *at,
@@ -132,23 +124,13 @@ fn connection_request(conn: &mut Connection, at: &PacketInfo, side: Side, cr: Co
 }
 
 fn connection_confirm(conn: &mut Connection, at: &PacketInfo, side: Side, cc: ConnectionConfirm) {
-    let text = match &cc.negotiation {
-        Some(NegotiationResponse::Response(r)) => format!(
-            "X.224 Connection Confirm, server selects {}",
-            r.selected_protocol.selected_name()
-        ),
-        Some(NegotiationResponse::Failure(f)) => format!(
-            "X.224 Connection Confirm with RDP_NEG_FAILURE {}",
-            f.failure_code.name()
-        ),
-        Some(NegotiationResponse::Unknown { neg_type }) => {
-            format!("X.224 Connection Confirm with unknown negotiation type 0x{neg_type:02x}")
-        }
-        None => {
-            "X.224 Connection Confirm without negotiation data (Standard RDP Security)".to_string()
-        }
+    let kind = match &cc.negotiation {
+        Some(NegotiationResponse::Response(r)) => ConfirmKind::Selected(r.selected_protocol),
+        Some(NegotiationResponse::Failure(f)) => ConfirmKind::Failure(f.failure_code),
+        Some(NegotiationResponse::Unknown { neg_type }) => ConfirmKind::UnknownType(*neg_type),
+        None => ConfirmKind::NoNegotiation,
     };
-    conn.timeline.push(at, side, text);
+    conn.timeline.push(at, side, EventKind::X224Confirm(kind));
     if conn.x224.confirm.is_none() {
         conn.x224.confirm = Some(Stamped {
             at: *at,
@@ -162,18 +144,18 @@ fn mcs_data(conn: &mut Connection, at: &PacketInfo, side: Side, data: &[u8]) {
     conn.mcs.data_pdus[side.index()] += 1;
     let pdu = match mcs::parse_mcs_pdu(data) {
         Ok(p) => p,
-        Err(e) => return conn.decode_error(at, side, e.to_string()),
+        Err(e) => return conn.decode_error(at, side, DecodeError::Proto(e)),
     };
     match pdu {
         McsPdu::ConnectInitial(ci) => {
-            let mut text = String::from("MCS Connect Initial");
-            if let Some(core) = &ci.client.core {
-                text.push_str(&format!(
-                    " (client {:?}, build {}, {}x{})",
-                    core.client_name, core.client_build, core.desktop_width, core.desktop_height
-                ));
-            }
-            conn.timeline.push(at, side, text);
+            let client = ci.client.core.as_ref().map(|core| ClientSummary {
+                name: core.client_name.clone(),
+                build: core.client_build,
+                width: core.desktop_width,
+                height: core.desktop_height,
+            });
+            conn.timeline
+                .push(at, side, EventKind::McsConnectInitial { client });
             conn.mcs.connect_initial.get_or_insert(Stamped {
                 at: *at,
                 side,
@@ -181,9 +163,9 @@ fn mcs_data(conn: &mut Connection, at: &PacketInfo, side: Side, data: &[u8]) {
             });
         }
         McsPdu::ConnectResponse(cr) => {
-            let result = cr.result.name();
+            let result = cr.result;
             conn.timeline
-                .push(at, side, format!("MCS Connect Response, result {result}"));
+                .push(at, side, EventKind::McsConnectResponse { result });
             conn.mcs.connect_response.get_or_insert(Stamped {
                 at: *at,
                 side,
@@ -200,23 +182,26 @@ fn mcs_data(conn: &mut Connection, at: &PacketInfo, side: Side, data: &[u8]) {
 fn domain_pdu(conn: &mut Connection, at: &PacketInfo, side: Side, d: DomainPdu) {
     match d {
         DomainPdu::DisconnectProviderUltimatum { reason } => {
-            let reason = reason.name();
-            conn.timeline.push(
-                at,
-                side,
-                format!("MCS Disconnect Provider Ultimatum ({reason})"),
-            );
+            conn.timeline
+                .push(at, side, EventKind::Ultimatum { reason });
             conn.mcs.ultimatum.get_or_insert(Stamped {
                 at: *at,
                 side,
                 value: reason,
             });
         }
-        DomainPdu::ErectDomainRequest => conn.timeline.push(at, side, "MCS Erect Domain Request"),
-        DomainPdu::AttachUserRequest => conn.timeline.push(at, side, "MCS Attach User Request"),
+        DomainPdu::ErectDomainRequest => {
+            conn.timeline
+                .push(at, side, EventKind::McsErectDomainRequest)
+        }
+        DomainPdu::AttachUserRequest => {
+            conn.timeline
+                .push(at, side, EventKind::McsAttachUserRequest)
+        }
         DomainPdu::AttachUserConfirm { .. } => {
             conn.mcs.attach_confirm.get_or_insert(*at);
-            conn.timeline.push(at, side, "MCS Attach User Confirm");
+            conn.timeline
+                .push(at, side, EventKind::McsAttachUserConfirm);
         }
         DomainPdu::ChannelJoinRequest { .. } => {}
         DomainPdu::ChannelJoinConfirm { .. } => conn.mcs.channel_joins += 1,
@@ -236,21 +221,18 @@ fn security_pdu(conn: &mut Connection, at: &PacketInfo, side: Side, user_data: &
     let Ok((flags, _)) = mcs::parse_security_header(user_data) else {
         return;
     };
-    let (slot, text) = if flags.contains(mcs::SecurityFlags::EXCHANGE_PKT) {
-        (
-            &mut conn.mcs.security_exchange,
-            "Security Exchange (client random)",
-        )
+    let (slot, kind) = if flags.contains(mcs::SecurityFlags::EXCHANGE_PKT) {
+        (&mut conn.mcs.security_exchange, EventKind::SecurityExchange)
     } else if flags.contains(mcs::SecurityFlags::INFO_PKT) {
-        (&mut conn.mcs.client_info, "Client Info")
+        (&mut conn.mcs.client_info, EventKind::ClientInfo)
     } else if flags.contains(mcs::SecurityFlags::LICENSE_PKT) {
-        (&mut conn.mcs.license, "Licensing")
+        (&mut conn.mcs.license, EventKind::Licensing)
     } else {
         return;
     };
     if slot.is_none() {
         *slot = Some(*at);
-        conn.timeline.push(at, side, text);
+        conn.timeline.push(at, side, kind);
     }
 }
 
@@ -258,14 +240,6 @@ pub(super) fn handle_fastpath(conn: &mut Connection, at: &PacketInfo, side: Side
     let i = side.index();
     if conn.mcs.fastpath[i].is_none() && fastpath::parse_header(bytes).is_ok() {
         conn.mcs.fastpath[i] = Some(*at);
-        conn.timeline.push(
-            at,
-            side,
-            if side == Side::Server {
-                "first fast-path output (session graphics)"
-            } else {
-                "first fast-path input"
-            },
-        );
+        conn.timeline.push(at, side, EventKind::FirstFastPath);
     }
 }

@@ -2,13 +2,15 @@
 
 use serde::Serialize;
 
+use super::event::EventKind;
 use crate::flow::{PacketInfo, Side};
 
+/// One event of the timeline: where it was seen, which way it went, what it was.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub at: PacketInfo,
     pub dir: Side,
-    pub text: String,
+    pub kind: EventKind,
 }
 
 /// Events of one connection, capped so a long session cannot grow it without bound.
@@ -36,13 +38,9 @@ impl Timeline {
         }
     }
 
-    pub fn push(&mut self, at: &PacketInfo, dir: Side, text: impl Into<String>) {
+    pub fn push(&mut self, at: &PacketInfo, dir: Side, kind: EventKind) {
         if self.events.len() < self.max {
-            self.events.push(Event {
-                at: *at,
-                dir,
-                text: text.into(),
-            });
+            self.events.push(Event { at: *at, dir, kind });
         } else {
             self.dropped += 1;
         }
@@ -71,18 +69,6 @@ impl PhaseName {
             PhaseName::McsConnect => "mcs_connect",
             PhaseName::RdpData => "rdp_data",
             PhaseName::Closed => "closed",
-        }
-    }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            PhaseName::TcpConnect => "TCP connect",
-            PhaseName::X224Negotiation => "X.224 security negotiation",
-            PhaseName::TlsHandshake => "TLS handshake",
-            PhaseName::Credssp => "CredSSP / NLA authentication",
-            PhaseName::McsConnect => "MCS connect (Standard RDP Security)",
-            PhaseName::RdpData => "RDP session data",
-            PhaseName::Closed => "connection closed",
         }
     }
 }

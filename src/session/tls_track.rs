@@ -1,10 +1,11 @@
 //! Following the TLS handshake of a connection, and counting the encrypted records after it
 //! (whose sizes and directions are all a passive observer has of CredSSP and the session).
 
+use super::event::{DecodeError, EventKind, TlsMessage};
 use super::{Connection, Stamped};
 use crate::flow::{PacketInfo, Side};
 use crate::proto::tls::{
-    self, CertificateInfo, ClientHelloInfo, ServerHelloInfo, TlsConversation, TlsEvent,
+    CertificateInfo, ClientHelloInfo, ServerHelloInfo, TlsConversation, TlsEvent,
 };
 
 /// One encrypted record after the handshake.
@@ -21,6 +22,16 @@ pub struct Alert {
     pub description: u8,
     /// Sent after the side's keys changed: level and description are not readable.
     pub encrypted: bool,
+}
+
+impl Alert {
+    fn event(self) -> EventKind {
+        EventKind::TlsAlert {
+            level: self.level,
+            description: self.description,
+            encrypted: self.encrypted,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -90,19 +101,14 @@ fn tls_event(conn: &mut Connection, at: &PacketInfo, side: Side, ev: TlsEvent) {
     let st = &mut conn.tls;
     match ev {
         TlsEvent::ClientHello(ch) => {
-            tl.push(
-                at,
-                side,
-                format!(
-                    "TLS ClientHello (offers {}, {} cipher suites{})",
-                    versions_text(&ch.offered_versions()),
-                    ch.cipher_suites.len(),
-                    ch.sni
-                        .as_ref()
-                        .map(|s| format!(", SNI {s}"))
-                        .unwrap_or_default()
-                ),
-            );
+            let offered = ch.offered_versions();
+            let versions = offered.iter().min().zip(offered.iter().max());
+            let kind = EventKind::TlsClientHello {
+                versions: versions.map(|(lo, hi)| (*lo, *hi)),
+                cipher_suites: ch.cipher_suites.len(),
+                sni: ch.sni.clone(),
+            };
+            tl.push(at, side, kind);
             st.client_hello.get_or_insert(Stamped {
                 at: *at,
                 side,
@@ -110,20 +116,12 @@ fn tls_event(conn: &mut Connection, at: &PacketInfo, side: Side, ev: TlsEvent) {
             });
         }
         TlsEvent::ServerHello(sh) | TlsEvent::HelloRetryRequest(sh) => {
-            tl.push(
-                at,
-                side,
-                format!(
-                    "TLS {} ({}, {})",
-                    if sh.is_hello_retry_request {
-                        "HelloRetryRequest"
-                    } else {
-                        "ServerHello"
-                    },
-                    tls::version_name(sh.selected_version),
-                    tls::cipher_suite_name(sh.cipher_suite)
-                ),
-            );
+            let kind = EventKind::TlsServerHello {
+                retry_request: sh.is_hello_retry_request,
+                version: sh.selected_version,
+                cipher_suite: sh.cipher_suite,
+            };
+            tl.push(at, side, kind);
             if !sh.is_hello_retry_request || st.server_hello.is_none() {
                 st.server_hello = Some(Stamped {
                     at: *at,
@@ -134,14 +132,12 @@ fn tls_event(conn: &mut Connection, at: &PacketInfo, side: Side, ev: TlsEvent) {
         }
         TlsEvent::Certificate(chain) => {
             if let Some(leaf) = chain.first() {
-                tl.push(
-                    at,
-                    side,
-                    format!(
-                        "TLS Certificate: {} (valid {} to {})",
-                        leaf.subject, leaf.not_before, leaf.not_after
-                    ),
-                );
+                let kind = EventKind::TlsCertificate {
+                    subject: leaf.subject.clone(),
+                    not_before: leaf.not_before.clone(),
+                    not_after: leaf.not_after.clone(),
+                };
+                tl.push(at, side, kind);
             }
             st.certificates.get_or_insert(Stamped {
                 at: *at,
@@ -150,23 +146,16 @@ fn tls_event(conn: &mut Connection, at: &PacketInfo, side: Side, ev: TlsEvent) {
             });
         }
         TlsEvent::Alert { level, description } => {
-            tl.push(
-                at,
-                side,
-                format!(
-                    "TLS Alert {} {}",
-                    tls::alert_level_name(level),
-                    tls::alert_description_name(description)
-                ),
-            );
+            let alert = Alert {
+                level,
+                description,
+                encrypted: false,
+            };
+            tl.push(at, side, alert.event());
             st.alert.get_or_insert(Stamped {
                 at: *at,
                 side,
-                value: Alert {
-                    level,
-                    description,
-                    encrypted: false,
-                },
+                value: alert,
             });
         }
         TlsEvent::EncryptedAlert { .. } => {
@@ -177,54 +166,48 @@ fn tls_event(conn: &mut Connection, at: &PacketInfo, side: Side, ev: TlsEvent) {
             if st.change_cipher_spec[i].is_none() {
                 st.change_cipher_spec[i] = Some(*at);
                 if !st.is_tls13() {
-                    tl.push(at, side, "TLS ChangeCipherSpec");
+                    tl.push(at, side, EventKind::TlsChangeCipherSpec);
                 }
             }
         }
         TlsEvent::EncryptedHandshake { .. } => {
             if st.finished[side.index()].is_none() {
-                tl.push(at, side, "TLS Finished (encrypted)");
+                tl.push(at, side, EventKind::TlsFinished);
             }
             st.note_finished(at, side);
         }
         TlsEvent::ApplicationData { len } => handle_app_data(conn, at, side, len),
-        TlsEvent::Malformed { reason } => conn.decode_error(at, side, format!("TLS: {reason}")),
-        TlsEvent::HandshakeTooLarge { len } => conn.decode_error(
-            at,
-            side,
-            format!("TLS: handshake message of {len} bytes exceeds the buffer cap"),
-        ),
-        other => {
-            let name = format!("{other:?}");
-            let name = name
-                .split([' ', '(', '{'])
-                .next()
-                .unwrap_or("handshake message");
-            tl.push(at, side, format!("TLS {name}"));
+        TlsEvent::Malformed(reason) => conn.decode_error(at, side, DecodeError::Tls(reason)),
+        TlsEvent::HandshakeTooLarge { len } => {
+            conn.decode_error(at, side, DecodeError::TlsHandshakeTooLarge { len })
         }
+        TlsEvent::ServerKeyExchange => message(tl, at, side, TlsMessage::ServerKeyExchange),
+        TlsEvent::CertificateRequest => message(tl, at, side, TlsMessage::CertificateRequest),
+        TlsEvent::ServerHelloDone => message(tl, at, side, TlsMessage::ServerHelloDone),
+        TlsEvent::ClientKeyExchange => message(tl, at, side, TlsMessage::ClientKeyExchange),
+        TlsEvent::CertificateVerify => message(tl, at, side, TlsMessage::CertificateVerify),
+        TlsEvent::NewSessionTicket => message(tl, at, side, TlsMessage::NewSessionTicket),
+        TlsEvent::Heartbeat => message(tl, at, side, TlsMessage::Heartbeat),
     }
+}
+
+fn message(tl: &mut super::Timeline, at: &PacketInfo, side: Side, m: TlsMessage) {
+    tl.push(at, side, EventKind::TlsHandshake(m));
 }
 
 /// An alert whose level and description are under the record keys.
 fn note_encrypted_alert(tl: &mut super::Timeline, st: &mut TlsState, at: &PacketInfo, side: Side) {
-    tl.push(at, side, "TLS Alert (encrypted)");
+    let alert = Alert {
+        level: 0,
+        description: 0,
+        encrypted: true,
+    };
+    tl.push(at, side, alert.event());
     st.alert.get_or_insert(Stamped {
         at: *at,
         side,
-        value: Alert {
-            level: 0,
-            description: 0,
-            encrypted: true,
-        },
+        value: alert,
     });
-}
-
-fn versions_text(v: &[u16]) -> String {
-    match (v.iter().min(), v.iter().max()) {
-        (Some(lo), Some(hi)) if lo == hi => tls::version_name(*lo),
-        (Some(lo), Some(hi)) => format!("{} to {}", tls::version_name(*lo), tls::version_name(*hi)),
-        _ => "no version".to_string(),
-    }
 }
 
 /// A TLS 1.3 alert travels as application_data: 2 bytes of alert, the inner content type
@@ -243,12 +226,12 @@ pub(super) fn handle_app_data(conn: &mut Connection, at: &PacketInfo, side: Side
     if st.is_tls13() && st.handshake_done.is_none() {
         // Server: EncryptedExtensions..Finished; client: its Finished ends the handshake.
         if st.finished[i].is_none() {
-            if side == Side::Client {
-                conn.timeline.push(at, side, "TLS Finished (encrypted)");
+            let kind = if side == Side::Client {
+                EventKind::TlsFinished
             } else {
-                conn.timeline
-                    .push(at, side, "TLS encrypted handshake (certificate, Finished)");
-            }
+                EventKind::TlsEncryptedServerFlight
+            };
+            conn.timeline.push(at, side, kind);
         }
         st.note_finished(at, side);
         return;

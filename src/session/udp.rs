@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use super::event::EventKind;
 use super::Connection;
 use crate::flow::{PacketInfo, Side};
 use crate::proto::rdpeudp::{self, SeqUnwrapper, UdpFlags};
@@ -82,22 +83,8 @@ impl UdpState {
         self.version == Some(rdpeudp::UDP_VERSION_3)
     }
 
-    pub fn version_name(&self) -> Option<String> {
-        self.version.map(version_text)
-    }
-
     pub fn retransmissions(&self) -> u64 {
         self.seqs.iter().map(|s| s.retransmitted).sum()
-    }
-}
-
-/// uUdpVer as a person reads it: 1, 2, or 3 (RDPEUDP2, sent as 0x0101).
-pub fn version_text(v: u16) -> String {
-    match v {
-        rdpeudp::UDP_VERSION_1 => "1".to_string(),
-        rdpeudp::UDP_VERSION_2 => "2".to_string(),
-        rdpeudp::UDP_VERSION_3 => "3 (RDPEUDP2)".to_string(),
-        other => format!("0x{other:04x}"),
     }
 }
 
@@ -113,7 +100,7 @@ pub(super) fn datagram(conn: &mut Connection, at: &PacketInfo, side: Side, paylo
                 if u.established.is_none() && side == Side::Client {
                     u.established = Some(*at);
                     conn.timeline
-                        .push(at, side, "RDP-UDP handshake complete (RDPEUDP2)");
+                        .push(at, side, EventKind::UdpEstablished { rdpeudp2: true });
                 }
                 if let Some(ch) = d.channel_seq_num.filter(|_| !d.is_dummy()) {
                     u.data_packets[i] += 1;
@@ -148,21 +135,15 @@ pub(super) fn datagram(conn: &mut Connection, at: &PacketInfo, side: Side, paylo
             u.correlation_id = Some(rdpeudp::format_correlation_id(id));
         }
         if u.syn_count == 1 {
-            let text = format!(
-                "RDP-UDP SYN ({} mode{})",
-                if d.flags.contains(UdpFlags::SYNLOSSY) {
-                    "lossy"
-                } else {
-                    "reliable"
-                },
-                d.synex
-                    .map(|x| format!(", offers version {}", version_text(x.version)))
-                    .unwrap_or_default()
-            );
-            conn.timeline.push(at, side, text);
+            let kind = EventKind::UdpSyn {
+                lossy: d.flags.contains(UdpFlags::SYNLOSSY),
+                offered_version: d.synex.map(|x| x.version),
+            };
+            conn.timeline.push(at, side, kind);
         } else if u.syn_count <= 8 {
+            let retry = u.syn_count - 1;
             conn.timeline
-                .push(at, side, format!("RDP-UDP SYN (retry {})", u.syn_count - 1));
+                .push(at, side, EventKind::UdpSynRetry { retry });
         }
         return;
     }
@@ -176,17 +157,16 @@ pub(super) fn datagram(conn: &mut Connection, at: &PacketInfo, side: Side, paylo
                 let (cu, cd) = u.mtu.unwrap_or((s.up_mtu, s.down_mtu));
                 u.mtu = Some((cu.min(s.down_mtu), cd.min(s.up_mtu)));
             }
-            let text = format!(
-                "RDP-UDP SYN+ACK (version {})",
-                u.version_name().unwrap_or_default()
-            );
-            conn.timeline.push(at, side, text);
+            let version = u.version.unwrap_or(rdpeudp::UDP_VERSION_1);
+            conn.timeline
+                .push(at, side, EventKind::UdpSynAck { version });
         }
         return;
     }
     if u.established.is_none() && u.synack.is_some() && side == Side::Client {
         u.established = Some(*at);
-        conn.timeline.push(at, side, "RDP-UDP handshake complete");
+        conn.timeline
+            .push(at, side, EventKind::UdpEstablished { rdpeudp2: false });
     }
     if d.flags.contains(UdpFlags::DATA) {
         u.data_packets[i] += 1;

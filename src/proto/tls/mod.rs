@@ -103,6 +103,19 @@ pub struct ServerHelloInfo {
     pub is_hello_retry_request: bool,
 }
 
+/// Why a TLS record or handshake message could not be read (RFC 8446 5.1, 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMalformed {
+    /// Fewer bytes than the 5-byte record header.
+    ShortRecord,
+    /// A record content type outside RFC 8446 5.1 and the heartbeat extension.
+    UnknownContentType(u8),
+    /// A handshake message of this type that does not parse.
+    Handshake { msg_type: u8 },
+    /// A handshake record with no message in it.
+    EmptyHandshake,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum TlsEvent {
     ClientHello(ClientHelloInfo),
@@ -131,9 +144,7 @@ pub enum TlsEvent {
         len: usize,
     },
     Heartbeat,
-    Malformed {
-        reason: String,
-    },
+    Malformed(TlsMalformed),
     HandshakeTooLarge {
         len: usize,
     },
@@ -194,9 +205,7 @@ impl TlsConversation {
         let mut events = Vec::new();
         let (Some(&content_type), Some(body)) = (record.first(), record.get(RECORD_HEADER..))
         else {
-            events.push(TlsEvent::Malformed {
-                reason: "record shorter than its header".into(),
-            });
+            events.push(TlsEvent::Malformed(TlsMalformed::ShortRecord));
             return events;
         };
         match content_type {
@@ -234,9 +243,7 @@ impl TlsConversation {
             }
             CONTENT_APP_DATA => events.push(TlsEvent::ApplicationData { len: body.len() }),
             CONTENT_HEARTBEAT => events.push(TlsEvent::Heartbeat),
-            other => events.push(TlsEvent::Malformed {
-                reason: format!("unknown record content type {other}"),
-            }),
+            other => events.push(TlsEvent::Malformed(TlsMalformed::UnknownContentType(other))),
         }
         events
     }
@@ -283,13 +290,11 @@ impl TlsConversation {
         let parsed = match parse_tls_message_handshake(msg) {
             Ok((_, TlsMessage::Handshake(h))) => h,
             Ok(_) => return,
-            Err(e) => {
-                events.push(TlsEvent::Malformed {
-                    reason: match msg.first() {
-                        Some(kind) => format!("handshake message type {kind}: {e:?}"),
-                        None => format!("empty handshake message: {e:?}"),
-                    },
-                });
+            Err(_) => {
+                events.push(TlsEvent::Malformed(match msg.first() {
+                    Some(&msg_type) => TlsMalformed::Handshake { msg_type },
+                    None => TlsMalformed::EmptyHandshake,
+                }));
                 return;
             }
         };

@@ -1,0 +1,177 @@
+//! Who ended a connection that never reached its session, when nothing found before explains
+//! it: the server refusing NLA during or right after CredSSP (MS-CSSP 3.1.5), packet loss
+//! the client gave up on, or a plain abort by either side after the last message seen.
+
+use super::{Close, Ctx, Evidence, Facts, Finding, FindingCode, Note, Severity};
+use crate::flow::Side;
+use crate::proto::nego::Protocols;
+use crate::session::Event;
+
+/// Findings that already say why the connection failed.
+fn explains_the_end(f: &Finding) -> bool {
+    match f.code {
+        FindingCode::TlsVersionMismatch
+        | FindingCode::TlsCipherMismatch
+        | FindingCode::ServerResetAfterClientHello
+        | FindingCode::ClientRejectedCertificate
+        | FindingCode::NegotiationFailure
+        | FindingCode::PortFiltered
+        | FindingCode::ConnectionRefused
+        | FindingCode::ServerUnresponsive => true,
+        FindingCode::SecurityDowngrade => f.severity == Severity::Error,
+        _ => false,
+    }
+}
+
+pub(super) fn credssp_and_abort_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
+    if out.iter().any(explains_the_end) || ctx.progress.established || finished_cleanly(ctx) {
+        return;
+    }
+    let Some((closer, at, close)) = ctx.first_close() else {
+        return;
+    };
+    let x = &ctx.conn.x224;
+    let tls_done = ctx.conn.tls.handshake_done.is_some();
+    if x.nla_selected() && tls_done && closer == Side::Server {
+        out.push(nla_failed(ctx, at, close));
+        return;
+    }
+    let last = last_message_before(ctx, at.ts_ns);
+    let mut evidence = Vec::new();
+    if let Some(e) = &last {
+        evidence.push(ctx.ev(&e.at, Note::LastMessage(e.clone())));
+    }
+    evidence.push(ctx.ev(
+        &at,
+        Note::Closes {
+            side: closer,
+            close,
+        },
+    ));
+    let phase = ctx.progress.last_phase().map(|p| p.name);
+    // A client that gives up after a long silence is a stall, and one that gives up while
+    // its data or the server's is being retransmitted is lost packets: both reported as such.
+    let stalled = out.iter().any(|f| f.code == FindingCode::HandshakeStalled);
+    if closer == Side::Client && !stalled && blame_loss(ctx, out, &at, close) {
+        return;
+    }
+    if closer == Side::Server {
+        let ultimatum = ctx
+            .conn
+            .mcs
+            .ultimatum
+            .as_ref()
+            .filter(|u| u.side == Side::Server)
+            .map(|u| u.value);
+        out.push(Finding::new(
+            FindingCode::ServerAbort,
+            Facts::Abort {
+                close,
+                phase,
+                last,
+                ultimatum,
+            },
+            evidence,
+        ));
+    } else if !stalled {
+        out.push(Finding::new(
+            FindingCode::ClientAbort,
+            Facts::Abort {
+                close,
+                phase,
+                last,
+                ultimatum: None,
+            },
+            evidence,
+        ));
+    }
+}
+
+/// The server closed after TLS with NLA selected: CredSSP failed.
+fn nla_failed(ctx: &Ctx, at: crate::flow::PacketInfo, close: Close) -> Finding {
+    let p = ctx.progress;
+    let mut evidence: Vec<Evidence> = p
+        .credssp_flights
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            ctx.ev(
+                &f.first,
+                Note::CredsspMessage {
+                    n: i + 1,
+                    side: f.side,
+                    bytes: f.bytes,
+                },
+            )
+        })
+        .collect();
+    evidence.push(ctx.ev(
+        &at,
+        Note::Closes {
+            side: Side::Server,
+            close,
+        },
+    ));
+    let hybrid_ex = ctx
+        .conn
+        .x224
+        .selected_protocol()
+        .is_some_and(|s| s.0 & Protocols::HYBRID_EX != 0);
+    Finding::new(
+        FindingCode::NlaFailed,
+        Facts::NlaFailed {
+            hybrid_ex,
+            close,
+            messages: p.credssp_flights.len(),
+            complete: p.credssp_complete,
+        },
+        evidence,
+    )
+}
+
+/// The client gave up while segments were being lost: the loss finding is why it failed.
+fn blame_loss(ctx: &Ctx, out: &mut [Finding], at: &crate::flow::PacketInfo, close: Close) -> bool {
+    let Some(loss) = out
+        .iter_mut()
+        .find(|f| matches!(f.code, FindingCode::PacketLoss | FindingCode::MtuBlackhole))
+    else {
+        return false;
+    };
+    match &mut loss.facts {
+        Facts::PacketLoss { client_gave_up, .. } | Facts::MtuBlackhole { client_gave_up, .. } => {
+            *client_gave_up = Some(close)
+        }
+        _ => return false,
+    }
+    loss.severity = Severity::Error;
+    loss.evidence.push(ctx.ev(
+        at,
+        Note::Closes {
+            side: Side::Client,
+            close,
+        },
+    ));
+    true
+}
+
+/// The last protocol event (not TCP bookkeeping) before `ts_ns`.
+fn last_message_before(ctx: &Ctx, ts_ns: i64) -> Option<Event> {
+    ctx.conn
+        .timeline
+        .events
+        .iter()
+        .rfind(|e| e.at.ts_ns <= ts_ns && !e.kind.is_tcp())
+        .cloned()
+}
+
+/// A connection that ended by the client's choice after a successful handshake: FreeRDP's
+/// `+auth-only`, or a client that only checked the server.
+pub(super) fn finished_cleanly(ctx: &Ctx) -> bool {
+    let Some((side, _, close)) = ctx.first_close() else {
+        return false;
+    };
+    if side != Side::Client || close != Close::Fin {
+        return false;
+    }
+    ctx.conn.x224.nla_selected() && ctx.progress.credssp_complete
+}

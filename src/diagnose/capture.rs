@@ -1,0 +1,35 @@
+//! What the capture itself misses: the connection's start, or bytes in gaps.
+
+use super::Ctx;
+use super::{Evidence, Facts, Finding, FindingCode, Note};
+
+pub(super) fn capture_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let Some(t) = ctx.tcp else { return };
+    let mut evidence = Vec::new();
+    let started_late = !t.syn_seen;
+    if started_late {
+        evidence.push(ctx.ev(&ctx.meta.first, Note::FirstPacketNoSyn));
+    }
+    for g in t.gaps.iter().take(3) {
+        evidence.push(Evidence {
+            frame: g.frame,
+            t_ms: ctx.t_ms(g.ts_ns),
+            note: Note::GapNeverCaptured {
+                side: g.side,
+                bytes: g.bytes,
+            },
+        });
+    }
+    if !started_late && t.gaps.is_empty() {
+        return;
+    }
+    out.push(Finding::new(
+        FindingCode::CaptureIncomplete,
+        Facts::CaptureIncomplete {
+            started_late,
+            gaps: t.gaps.len(),
+            gap_bytes: t.gaps.iter().map(|g| g.bytes).sum(),
+        },
+        evidence,
+    ));
+}

@@ -1,0 +1,231 @@
+//! TCP behaviour during the handshake: round-trip time, retransmissions and gaps (loss), and
+//! large segments that never get through (MTU black hole). Stalls and slowness follow in
+//! `stall`.
+
+use super::{Ctx, Evidence, Facts, Finding, FindingCode, MtuShape, Note};
+use crate::flow::{FrameTime, Side, TcpStats};
+use crate::timefmt::ms_between;
+
+/// Segments this large are full-size on the paths RDP runs over.
+const LARGE_SEGMENT: u32 = 1000;
+/// Bytes a sender must run ahead of what arrived before it is a black hole.
+const UNSEEN_AHEAD: u64 = 1000;
+
+pub(super) fn timing_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let failed_early = out.iter().any(|f| {
+        matches!(
+            f.code,
+            FindingCode::PortFiltered
+                | FindingCode::ConnectionRefused
+                | FindingCode::NegotiationFailure
+        )
+    });
+    if let Some(t) = ctx.tcp {
+        rtt_finding(ctx, t, out);
+        if !failed_early {
+            let mtu = mtu_finding(ctx, t, out);
+            if !mtu {
+                loss_finding(ctx, t, out);
+            }
+        }
+    }
+    if failed_early {
+        return;
+    }
+    super::stall::stall_finding(ctx, out);
+    super::stall::slow_finding(ctx, out);
+}
+
+/// The end of the handshake, or of the connection when it never got there.
+fn handshake_end(ctx: &Ctx) -> i64 {
+    ctx.progress
+        .data_start
+        .map(|p| p.ts_ns)
+        .unwrap_or(ctx.meta.last.ts_ns)
+}
+
+fn rtt_finding(ctx: &Ctx, t: &TcpStats, out: &mut Vec<Finding>) {
+    let Some(rtt_ns) = t.handshake_rtt_ns() else {
+        return;
+    };
+    let rtt_ms = ms_between(0, rtt_ns);
+    if rtt_ms <= ctx.config.high_rtt_ms {
+        return;
+    }
+    let mut evidence = Vec::new();
+    if let Some(s) = &t.first_syn {
+        evidence.push(ctx.ev_frame(s, Note::ClientSyn));
+    }
+    if let Some(s) = &t.first_syn_ack {
+        evidence.push(ctx.ev_frame(s, Note::ServerSynAck));
+    }
+    if let Some(a) = &t.handshake_ack {
+        evidence.push(ctx.ev_frame(a, Note::ClientAckRtt(rtt_ms)));
+    }
+    out.push(Finding::new(
+        FindingCode::HighLatency,
+        Facts::HighLatency {
+            rtt_ms,
+            threshold_ms: ctx.config.high_rtt_ms,
+        },
+        evidence,
+    ));
+}
+
+/// Segments `side` retransmitted before the session started, with their lengths.
+fn handshake_retransmissions(ctx: &Ctx, t: &TcpStats, side: Side) -> Vec<(FrameTime, u32)> {
+    let end = handshake_end(ctx);
+    t.retransmitted_segments[side.index()]
+        .iter()
+        .filter(|(at, _)| at.ts_ns <= end)
+        .cloned()
+        .collect()
+}
+
+fn loss_finding(ctx: &Ctx, t: &TcpStats, out: &mut Vec<Finding>) {
+    let c = handshake_retransmissions(ctx, t, Side::Client);
+    let s = handshake_retransmissions(ctx, t, Side::Server);
+    // SYN retries count as loss only once the SYN was answered (else it is port-filtered).
+    let syn_retries = if t.syn_ack_seen {
+        t.syn_retries.len()
+    } else {
+        0
+    };
+    let end = handshake_end(ctx);
+    let gaps = t.gaps.iter().filter(|g| g.ts_ns <= end).count();
+    let total = c.len() + s.len() + syn_retries;
+    if total as u32 <= ctx.config.loss_retransmissions && gaps == 0 {
+        return;
+    }
+    let retransmits = |side, list: &[(FrameTime, u32)]| -> Vec<Evidence> {
+        list.iter()
+            .take(4)
+            .map(|(at, bytes)| {
+                ctx.ev_frame(
+                    at,
+                    Note::Retransmits {
+                        side,
+                        bytes: *bytes,
+                    },
+                )
+            })
+            .collect()
+    };
+    let mut evidence = retransmits(Side::Client, &c);
+    evidence.extend(retransmits(Side::Server, &s));
+    if t.syn_ack_seen {
+        evidence.extend(
+            t.syn_retries
+                .iter()
+                .take(2)
+                .map(|r| ctx.ev_frame(r, Note::SynRetransmitted)),
+        );
+    }
+    evidence.sort_by_key(|e| e.frame);
+    out.push(Finding::new(
+        FindingCode::PacketLoss,
+        Facts::PacketLoss {
+            client: c.len() + syn_retries,
+            server: s.len(),
+            gaps,
+            client_gave_up: None,
+        },
+        evidence,
+    ));
+}
+
+/// Big segments retransmitted again and again, small ones fine: the path drops large packets.
+/// Seen from the receiving side instead, the sender's sequence numbers run a segment or more
+/// ahead of what arrives, while its small packets (ACKs, keepalive answers) still come.
+fn mtu_finding(ctx: &Ctx, t: &TcpStats, out: &mut Vec<Finding>) -> bool {
+    if !ctx.progress.established {
+        if let Some(f) = unseen_ahead(ctx, t) {
+            out.push(f);
+            return true;
+        }
+    }
+    for side in [Side::Server, Side::Client] {
+        let retrans = handshake_retransmissions(ctx, t, side);
+        let big: Vec<_> = retrans
+            .iter()
+            .filter(|(_, len)| *len >= LARGE_SEGMENT)
+            .collect();
+        if big.len() < 3 {
+            continue;
+        }
+        let small_retrans = retrans.len() - big.len();
+        // The other side keeps talking (ACKs, keepalives) or small segments got through.
+        let others_alive = ctx.meta.packets_by_side[side.other().index()] > 2;
+        if small_retrans > big.len() || !others_alive {
+            continue;
+        }
+        let mut evidence: Vec<Evidence> = big
+            .iter()
+            .take(5)
+            .map(|(at, bytes)| {
+                ctx.ev_frame(
+                    at,
+                    Note::RetransmitsLarge {
+                        side,
+                        bytes: *bytes,
+                    },
+                )
+            })
+            .collect();
+        if let Some(p) = ctx.conn.last_progress.as_ref() {
+            evidence.push(ctx.ev(&p.at, Note::LastDataThrough));
+        }
+        let shape = MtuShape::Retransmitted {
+            side,
+            count: big.len(),
+            largest: t.max_segment[side.index()],
+        };
+        out.push(Finding::new(
+            FindingCode::MtuBlackhole,
+            Facts::MtuBlackhole {
+                shape,
+                client_gave_up: None,
+            },
+            evidence,
+        ));
+        return true;
+    }
+    false
+}
+
+/// A sender whose sequence numbers run ahead of what arrived while its small packets came.
+fn unseen_ahead(ctx: &Ctx, t: &TcpStats) -> Option<Finding> {
+    for side in [Side::Server, Side::Client] {
+        let Some((at, ahead)) = &t.unseen_ahead[side.index()] else {
+            continue;
+        };
+        let small_after = ctx.meta.packets_by_side[side.index()] > 3;
+        if *ahead < UNSEEN_AHEAD || !small_after || t.gaps.iter().any(|g| g.side == side) {
+            continue;
+        }
+        let mut evidence = Vec::new();
+        if let Some(p) = ctx.conn.last_payload[side.index()] {
+            evidence.push(ctx.ev(&p, Note::LastDataArrived(side)));
+        }
+        evidence.push(ctx.ev_frame(
+            at,
+            Note::AheadUnseen {
+                side,
+                ahead: *ahead,
+            },
+        ));
+        let shape = MtuShape::Unseen {
+            side,
+            ahead: *ahead,
+        };
+        return Some(Finding::new(
+            FindingCode::MtuBlackhole,
+            Facts::MtuBlackhole {
+                shape,
+                client_gave_up: None,
+            },
+            evidence,
+        ));
+    }
+    None
+}

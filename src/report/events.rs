@@ -1,0 +1,233 @@
+//! Timeline events in words: what the table, the JSON `event` strings and the evidence
+//! notes that quote an event show.
+
+use crate::capture::IcmpUnreachable;
+use crate::flow::Side;
+use crate::proto::rdpeudp;
+use crate::proto::tls::{self, TlsMalformed};
+use crate::session::{ConfirmKind, DecodeError, Event, EventKind, TlsMessage};
+
+/// One event as the timeline shows it.
+pub fn event_text(e: &Event) -> String {
+    kind_text(&e.kind, e.dir)
+}
+
+/// An event seen going `dir`, in words.
+pub fn kind_text(k: &EventKind, dir: Side) -> String {
+    match k {
+        EventKind::TcpSyn { retry: 0 } => "TCP SYN".into(),
+        EventKind::TcpSyn { retry } => format!("TCP SYN (retry {retry})"),
+        EventKind::TcpSynAck => "TCP SYN/ACK".into(),
+        EventKind::TcpFin => "TCP FIN".into(),
+        EventKind::TcpRst => "TCP RST".into(),
+        EventKind::TcpRetransmission { bytes } => format!("TCP retransmission ({bytes} bytes)"),
+        EventKind::TcpZeroWindow => "TCP zero window".into(),
+        EventKind::Gap { bytes } => format!("{bytes} bytes missing from the capture (gap)"),
+        EventKind::NotRdpBytes { len, first_byte } => {
+            format!("{len} bytes that are not RDP framing (first byte 0x{first_byte:02x})")
+        }
+        EventKind::IcmpUnreachable(icmp) => icmp_text(icmp),
+        EventKind::X224Request {
+            cookie,
+            routing_token,
+            protocols,
+        } => {
+            let mut text = String::from("X.224 Connection Request");
+            if let Some(c) = cookie {
+                text.push_str(&format!(", cookie mstshash={c}"));
+            }
+            if *routing_token {
+                text.push_str(", routing token");
+            }
+            match protocols {
+                Some(p) => text.push_str(&format!(", requests {}", p.names().join("|"))),
+                None => text.push_str(", no negotiation request (Standard RDP Security)"),
+            }
+            text
+        }
+        EventKind::X224Confirm(c) => confirm_text(c),
+        EventKind::X224DisconnectRequest => "X.224 Disconnect Request".into(),
+        EventKind::X224Error => "X.224 Error TPDU".into(),
+        EventKind::X224UnknownTpdu { code } => {
+            format!("X.224 TPDU with unknown code 0x{code:02x}")
+        }
+        EventKind::McsConnectInitial { client } => match client {
+            Some(c) => format!(
+                "MCS Connect Initial (client {:?}, build {}, {}x{})",
+                c.name, c.build, c.width, c.height
+            ),
+            None => "MCS Connect Initial".into(),
+        },
+        EventKind::McsConnectResponse { result } => {
+            format!("MCS Connect Response, result {}", result.name())
+        }
+        EventKind::Ultimatum { reason } => {
+            format!("MCS Disconnect Provider Ultimatum ({})", reason.name())
+        }
+        EventKind::McsErectDomainRequest => "MCS Erect Domain Request".into(),
+        EventKind::McsAttachUserRequest => "MCS Attach User Request".into(),
+        EventKind::McsAttachUserConfirm => "MCS Attach User Confirm".into(),
+        EventKind::SecurityExchange => "Security Exchange (client random)".into(),
+        EventKind::ClientInfo => "Client Info".into(),
+        EventKind::Licensing => "Licensing".into(),
+        EventKind::FirstFastPath => match dir {
+            Side::Server => "first fast-path output (session graphics)".into(),
+            Side::Client => "first fast-path input".into(),
+        },
+        EventKind::TlsClientHello {
+            versions,
+            cipher_suites,
+            sni,
+        } => format!(
+            "TLS ClientHello (offers {}, {cipher_suites} cipher suites{})",
+            version_range(*versions),
+            sni.as_ref()
+                .map(|s| format!(", SNI {s}"))
+                .unwrap_or_default()
+        ),
+        EventKind::TlsServerHello {
+            retry_request,
+            version,
+            cipher_suite,
+        } => format!(
+            "TLS {} ({}, {})",
+            if *retry_request {
+                "HelloRetryRequest"
+            } else {
+                "ServerHello"
+            },
+            tls::version_name(*version),
+            tls::cipher_suite_name(*cipher_suite)
+        ),
+        EventKind::TlsCertificate {
+            subject,
+            not_before,
+            not_after,
+        } => format!("TLS Certificate: {subject} (valid {not_before} to {not_after})"),
+        EventKind::TlsHandshake(m) => format!("TLS {}", message_name(*m)),
+        EventKind::TlsAlert {
+            encrypted: true, ..
+        } => "TLS Alert (encrypted)".into(),
+        EventKind::TlsAlert {
+            level, description, ..
+        } => format!(
+            "TLS Alert {} {}",
+            tls::alert_level_name(*level),
+            tls::alert_description_name(*description)
+        ),
+        EventKind::TlsChangeCipherSpec => "TLS ChangeCipherSpec".into(),
+        EventKind::TlsFinished => "TLS Finished (encrypted)".into(),
+        EventKind::TlsEncryptedServerFlight => {
+            "TLS encrypted handshake (certificate, Finished)".into()
+        }
+        EventKind::UdpSyn {
+            lossy,
+            offered_version,
+        } => format!(
+            "RDP-UDP SYN ({} mode{})",
+            if *lossy { "lossy" } else { "reliable" },
+            offered_version
+                .map(|v| format!(", offers version {}", udp_version_text(v)))
+                .unwrap_or_default()
+        ),
+        EventKind::UdpSynRetry { retry } => format!("RDP-UDP SYN (retry {retry})"),
+        EventKind::UdpSynAck { version } => {
+            format!("RDP-UDP SYN+ACK (version {})", udp_version_text(*version))
+        }
+        EventKind::UdpEstablished { rdpeudp2: true } => {
+            "RDP-UDP handshake complete (RDPEUDP2)".into()
+        }
+        EventKind::UdpEstablished { rdpeudp2: false } => "RDP-UDP handshake complete".into(),
+        EventKind::DecodeError(e) => format!("decode error: {}", decode_error_text(e)),
+    }
+}
+
+fn confirm_text(c: &ConfirmKind) -> String {
+    match c {
+        ConfirmKind::Selected(p) => format!(
+            "X.224 Connection Confirm, server selects {}",
+            p.selected_name()
+        ),
+        ConfirmKind::Failure(f) => {
+            format!("X.224 Connection Confirm with RDP_NEG_FAILURE {}", f.name())
+        }
+        ConfirmKind::UnknownType(t) => {
+            format!("X.224 Connection Confirm with unknown negotiation type 0x{t:02x}")
+        }
+        ConfirmKind::NoNegotiation => {
+            "X.224 Connection Confirm without negotiation data (Standard RDP Security)".into()
+        }
+    }
+}
+
+fn message_name(m: TlsMessage) -> &'static str {
+    match m {
+        TlsMessage::ServerKeyExchange => "ServerKeyExchange",
+        TlsMessage::CertificateRequest => "CertificateRequest",
+        TlsMessage::ServerHelloDone => "ServerHelloDone",
+        TlsMessage::ClientKeyExchange => "ClientKeyExchange",
+        TlsMessage::CertificateVerify => "CertificateVerify",
+        TlsMessage::NewSessionTicket => "NewSessionTicket",
+        TlsMessage::Heartbeat => "Heartbeat",
+    }
+}
+
+fn version_range(v: Option<(u16, u16)>) -> String {
+    match v {
+        Some((lo, hi)) if lo == hi => tls::version_name(lo),
+        Some((lo, hi)) => format!("{} to {}", tls::version_name(lo), tls::version_name(hi)),
+        None => "no version".to_string(),
+    }
+}
+
+/// What a parser could not read, in words.
+pub fn decode_error_text(e: &DecodeError) -> String {
+    match e {
+        DecodeError::Proto(p) => p.to_string(),
+        DecodeError::Tls(TlsMalformed::ShortRecord) => "TLS: record shorter than its header".into(),
+        DecodeError::Tls(TlsMalformed::UnknownContentType(t)) => {
+            format!("TLS: unknown record content type {t}")
+        }
+        DecodeError::Tls(TlsMalformed::EmptyHandshake) => "TLS: empty handshake message".into(),
+        DecodeError::Tls(TlsMalformed::Handshake { msg_type }) => {
+            format!("TLS: handshake message type {msg_type} does not parse")
+        }
+        DecodeError::TlsHandshakeTooLarge { len } => {
+            format!("TLS: handshake message of {len} bytes exceeds the buffer cap")
+        }
+    }
+}
+
+/// uUdpVer as a person reads it: 1, 2, or 3 (RDPEUDP2, sent as 0x0101).
+pub fn udp_version_text(v: u16) -> String {
+    match v {
+        rdpeudp::UDP_VERSION_1 => "1".to_string(),
+        rdpeudp::UDP_VERSION_2 => "2".to_string(),
+        rdpeudp::UDP_VERSION_3 => "3 (RDPEUDP2)".to_string(),
+        other => format!("0x{other:04x}"),
+    }
+}
+
+/// "ICMP 3/13 administratively prohibited".
+pub fn icmp_text(icmp: &IcmpUnreachable) -> String {
+    let what = match (icmp.v6, icmp.code) {
+        (false, 0) => "network unreachable",
+        (false, 1) => "host unreachable",
+        (false, 3) => "port unreachable",
+        (false, 9) | (false, 10) | (false, 13) => "administratively prohibited",
+        (false, 4) => "fragmentation needed",
+        (true, 0) => "no route to destination",
+        (true, 1) => "administratively prohibited",
+        (true, 3) => "address unreachable",
+        (true, 4) => "port unreachable",
+        (true, 5) | (true, 6) => "rejected by policy",
+        _ => "unreachable",
+    };
+    format!(
+        "ICMP{} {}/{} {}",
+        if icmp.v6 { "v6" } else { "" },
+        icmp.icmp_type,
+        icmp.code,
+        what
+    )
+}
