@@ -7,11 +7,13 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod byte_cursor;
 pub mod error;
 pub mod fastpath;
 pub mod gcc;
 pub mod mcs;
 pub mod nego;
+pub mod rdp_pdu;
 pub mod rdpeudp;
 pub mod tls;
 pub mod tpkt;
