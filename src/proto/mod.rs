@@ -17,6 +17,7 @@ pub mod rdp_pdu;
 pub mod rdpeudp;
 pub mod tls;
 pub mod tpkt;
+pub mod tsgu;
 pub mod x224;
 
 #[cfg(test)]
