@@ -18,6 +18,7 @@ pub mod rdpeudp;
 pub mod tls;
 pub mod tpkt;
 pub mod tsgu;
+pub mod websocket;
 pub mod x224;
 
 #[cfg(test)]
