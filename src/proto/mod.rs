@@ -11,6 +11,7 @@ pub mod byte_cursor;
 pub mod error;
 pub mod fastpath;
 pub mod gcc;
+pub mod http;
 pub mod mcs;
 pub mod nego;
 pub mod rdp_pdu;
