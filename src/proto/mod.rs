@@ -8,6 +8,7 @@
 )]
 
 pub mod byte_cursor;
+pub mod dns;
 pub mod error;
 pub mod fastpath;
 pub mod gcc;
