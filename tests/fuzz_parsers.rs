@@ -9,9 +9,12 @@ mod fuzz;
 use std::time::Duration;
 
 use fuzz::*;
+use rdpscope::proto::rdp_pdu::{self, PduContext, SecurityLayer};
 use rdpscope::proto::tls::TlsConversation;
 use rdpscope::proto::x224::Tpdu;
-use rdpscope::proto::{fastpath, gcc, mcs, rdpeudp, tls, tpkt, x224, Framing};
+use rdpscope::proto::{
+    dns, fastpath, gcc, http, mcs, rdpeudp, tls, tpkt, tsgu, websocket, x224, Framing,
+};
 
 const DEFAULT_ITERS: u64 = 10_000;
 const HANG: Duration = Duration::from_secs(10);
@@ -317,5 +320,169 @@ fn fuzz_rdpeudp() {
         let _ = rdpeudp::parse_v2(b);
         let _ = rdpeudp::looks_like_syn(b);
         let _ = rdpeudp::looks_like_syn_ack(b);
+    });
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    let s: Vec<u8> = s.bytes().filter(u8::is_ascii_hexdigit).collect();
+    s.chunks_exact(2)
+        .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap())
+        .collect()
+}
+
+/// Decrypted slow-path PDUs of the awakecoding_wireshark-rdp captures (Set Error Info,
+/// licensing alert, heartbeat, auto-detect, control) and the cleartext TPKTs of the corpus.
+fn rdp_pdu_seeds() -> Vec<Vec<u8>> {
+    let mut seeds: Vec<Vec<u8>> = [
+        "0300002402f08068000103eb3016160017000000ea030100000116002f0000000b000000",
+        "0300002202f08068000103eb701480000000ff031000070000000200000004000000",
+        "0300001602f08068000103f070080040000000010808",
+        "0300001802f08064000803f0700a0020800a060100000000",
+        "0300002802f08064000803eb701a1a001700f103ea03010000010c00140000000400000000000000",
+        // Synthetic: Save Session Info with Logon Errors, Server Redirection (enhanced).
+        "0300003002f08068000103eb70222200170000 00ea03010000012200260000 03000000 0e00 02000000 08000000 fdffffff 00000000",
+        "0300002a02f08068000103eb701c1c000a00ea030000 0004 1400 07000000 00010000 08000000 6800 6f00 7300 7400",
+    ]
+    .iter()
+    .map(|h| hex(h))
+    .collect();
+    seeds.extend(tpkt_frames().into_iter().take(200));
+    seeds
+}
+
+#[test]
+fn fuzz_rdp_pdu() {
+    fuzz(
+        "rdp_pdu",
+        &rdp_pdu_seeds(),
+        budget(DEFAULT_ITERS),
+        HANG,
+        |b| {
+            let _ = rdp_pdu::parse_slow_path(b, PduContext::default());
+            let standard = PduContext {
+                security: SecurityLayer::Standard,
+                ..PduContext::default()
+            };
+            let _ = rdp_pdu::parse_slow_path(b, standard);
+            let _ = rdp_pdu::parse_user_data(b, rdp_pdu::DEFAULT_IO_CHANNEL, PduContext::default());
+            let _ = rdp_pdu::parse_user_data(b, 1008, PduContext::default());
+            let _ = rdp_pdu::client_info::parse_client_info(b);
+            let _ = rdp_pdu::licensing::parse_licensing(b);
+            let _ = rdp_pdu::save_session::parse_save_session_info(b);
+            let _ = rdp_pdu::redirect::parse_server_redirection(b);
+            let _ = rdp_pdu::capabilities::parse_demand_active(b);
+            let _ = rdp_pdu::capabilities::parse_confirm_active(b);
+            let _ = rdp_pdu::client_info::parse_early_user_authorization(b);
+        },
+    );
+}
+
+/// MS-TSGU packets of rdp-rdg-same-creds-kerberos-password-success1.pcapng (unmasked).
+const TSGU_SEEDS: &[&str] = &[
+    "010000000e000000010000000000",
+    "020000001200000000000000010000000700",
+    "04000000100000003f00000000000000",
+    "050000001a00000000000000000003000000040000003f000000",
+    "060000002a00000000001e00490054002d00480045004c0050002d0043004c00490045004e0054000000",
+    "070000001800000000000000030000000000008000000000",
+    "080000004c00000001003d0d03003c00490054002d00480045004c0050002d0054004500530054002e00610064002e00690074002d00680065006c0070002e006e0069006e006a0061000000",
+    "0a0000001d0000001300030000130ed00000123400021f080008000000",
+    "0900000020000000000000000700000001000000 3f0d 0800 0102030405060708",
+];
+
+#[test]
+fn fuzz_tsgu() {
+    let seeds: Vec<Vec<u8>> = TSGU_SEEDS.iter().map(|h| hex(h)).collect();
+    fuzz("tsgu", &seeds, budget(DEFAULT_ITERS), HANG, |b| {
+        check_framing(b, tsgu::find_size(b));
+        if let Ok((_, p)) = tsgu::parse_packet(b) {
+            let _ = p.status().map(|s| (s.name(), s.canonical()));
+        }
+    });
+}
+
+#[test]
+fn fuzz_websocket() {
+    let seeds: Vec<Vec<u8>> = [
+        "828efe5e7639ff5e7639f05e7639ff5e7639fe5e",
+        "8212020000001200000000000000010000000700",
+        "827e0751090000005107",
+        "827f000000000000000a0102030405060708090a",
+        "880203e8",
+    ]
+    .iter()
+    .map(|h| hex(h))
+    .collect();
+    fuzz("websocket", &seeds, budget(DEFAULT_ITERS), HANG, |b| {
+        check_framing(b, websocket::find_size(b));
+        if let Ok(f) = websocket::parse_frame(b) {
+            assert_eq!(f.unmasked().count(), f.payload.len());
+            let mut out = [0u8; 32];
+            let n = f.unmask_into(&mut out);
+            assert!(n <= 32 && n <= f.payload.len());
+        }
+    });
+}
+
+#[test]
+fn fuzz_http() {
+    let seeds: Vec<Vec<u8>> = [
+        "RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+RDG-Connection-Id: {EBB921D3-86CD-401F-8154-47360E45BF2F}\r\n\
+RDG-User-Id: UAByAG8AdABlAGMAdABlAGQAVQBzAGUAcgBAAGEAZAAuAGkAdAAtAGgAZQBsAHAALgBuAGkAbgBqAGEA\r\n\
+Authorization: Negotiate YIIHWwYGKwYBBQUCoIIHTzCCB0ugMDAuBgkqhkiC9xIBAgIG\r\n\r\n",
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+        "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Negotiate\r\nWWW-Authenticate: NTLM TlRMTVNTUAACAAAA\r\nContent-Length: 0\r\n\r\n",
+        "POST /KdcProxy HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1f\r\n",
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect();
+    fuzz("http", &seeds, budget(DEFAULT_ITERS), HANG, |b| {
+        if let Ok(Some(r)) = http::parse_request(b) {
+            assert!(r.head_len <= b.len());
+            let _ = (
+                r.rdg(),
+                r.authorization(),
+                r.gateway_request(),
+                r.content_length(),
+            );
+        }
+        if let Ok(Some(r)) = http::parse_response(b) {
+            assert!(r.head_len <= b.len());
+            let _ = (
+                r.www_authenticate(),
+                r.is_websocket_accept(),
+                r.is_chunked(),
+            );
+        }
+        let _ = http::parse_chunk_size(b);
+    });
+}
+
+/// fixtures/dns/dnsmasq_dig.pcap answers (UDP and TCP) and the UDP datagrams of the corpus.
+fn dns_seeds() -> Vec<Vec<u8>> {
+    let mut seeds: Vec<Vec<u8>> = [
+        "f9e28580000100010000000103726470036c616204746573740000010001c00c000100010000000000040a01020300002904d0000000000000",
+        "573385800001000100000001095f6b65726265726f73045f746370036c616204746573740000210001c00c00210001000000000014000000640058036b6463036c616204746573740000002904d0000000000000",
+        "4a8085800001000100000001026777036c616204746573740000010001c00c0005000100000000000e03726470036c616204746573740000002904d0000000000000",
+        "003901e68580000100010000000103726470036c616204746573740000010001c00c000100010000000000040a01020300002904d0000000000000",
+    ]
+    .iter()
+    .map(|h| hex(h))
+    .collect();
+    seeds.extend(corpus().datagrams.iter().take(100).cloned());
+    seeds
+}
+
+#[test]
+fn fuzz_dns() {
+    fuzz("dns", &dns_seeds(), budget(DEFAULT_ITERS), HANG, |b| {
+        check_framing(b, dns::find_size_tcp(b));
+        if let Ok(m) = dns::parse_message(b) {
+            assert!(m.answers.len() <= dns::MAX_RECORDS);
+            let _ = m.addresses().count();
+        }
+        let _ = dns::parse_tcp(b);
     });
 }

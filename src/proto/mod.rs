@@ -7,14 +7,20 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod byte_cursor;
+pub mod dns;
 pub mod error;
 pub mod fastpath;
 pub mod gcc;
+pub mod http;
 pub mod mcs;
 pub mod nego;
+pub mod rdp_pdu;
 pub mod rdpeudp;
 pub mod tls;
 pub mod tpkt;
+pub mod tsgu;
+pub mod websocket;
 pub mod wire;
 pub mod x224;
 
