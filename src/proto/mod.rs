@@ -7,6 +7,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod der;
 pub mod error;
 pub mod fastpath;
 pub mod gcc;
