@@ -7,6 +7,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod credssp;
 pub mod der;
 pub mod error;
 pub mod fastpath;
@@ -14,6 +15,7 @@ pub mod gcc;
 pub mod mcs;
 pub mod nego;
 pub mod rdpeudp;
+pub mod spnego;
 pub mod tls;
 pub mod tpkt;
 pub mod x224;
