@@ -14,6 +14,7 @@ pub mod fastpath;
 pub mod gcc;
 pub mod mcs;
 pub mod nego;
+pub mod ntlm;
 pub mod rdpeudp;
 pub mod spnego;
 pub mod tls;
