@@ -12,6 +12,7 @@ pub mod der;
 pub mod error;
 pub mod fastpath;
 pub mod gcc;
+pub mod kerberos;
 pub mod mcs;
 pub mod nego;
 pub mod ntlm;
