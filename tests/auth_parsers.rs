@@ -560,3 +560,63 @@ fn kerberos_details_match_tshark() {
     assert_eq!(r.kdc_options, 0x0081_0008);
     assert!(r.additional_tickets);
 }
+
+/// Every Kerberos frame tshark finds in any shared capture (TCP records that start in
+/// their frame, UDP datagrams) parses, with the msg-type tshark reads.
+#[test]
+fn every_shared_kerberos_frame_parses() {
+    let Some(dir) = shared_captures() else {
+        return;
+    };
+    if !have_tool("tshark") {
+        return;
+    }
+    let mut parsed = 0;
+    for file in captures_under(&dir) {
+        let out = tshark(
+            &file,
+            &[
+                "-Y",
+                "kerberos",
+                "-T",
+                "fields",
+                "-E",
+                "occurrence=f",
+                "-e",
+                "frame.number",
+                "-e",
+                "kerberos.msg_type",
+                "-e",
+                "tcp.payload",
+                "-e",
+                "udp.payload",
+            ],
+        );
+        for line in out.lines() {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let [frame, msg_type, tcp, udp] = cols[..] else {
+                continue;
+            };
+            let Ok(msg_type) = msg_type.parse::<i32>() else {
+                continue;
+            };
+            let msg = if !udp.is_empty() {
+                kerberos::parse_udp_datagram(&unhex(udp))
+            } else {
+                let b = unhex(tcp);
+                if !matches!(
+                    kerberos::find_tcp_record_size(&b),
+                    rdpscope::proto::Framing::Complete(_)
+                ) {
+                    continue; // a record reassembled from several segments
+                }
+                kerberos::parse_tcp_record(&b).map(|(m, _)| m)
+            };
+            let msg = msg.unwrap_or_else(|e| panic!("{} frame {frame}: {e}", file.display()));
+            assert_eq!(msg.msg_type(), msg_type, "{} frame {frame}", file.display());
+            parsed += 1;
+        }
+    }
+    assert!(parsed >= 30, "only {parsed} Kerberos messages found");
+    eprintln!("{parsed} Kerberos messages parsed");
+}

@@ -152,6 +152,23 @@ pub enum KrbMessage {
     TgtRep(TicketInfo),
 }
 
+impl KrbMessage {
+    /// The msg-type number (RFC 4120 5.10 / 7.5.7): 10 AS-REQ ... 30 KRB-ERROR.
+    pub fn msg_type(&self) -> i32 {
+        match self {
+            KrbMessage::AsReq(_) => 10,
+            KrbMessage::AsRep(_) => 11,
+            KrbMessage::TgsReq(_) => 12,
+            KrbMessage::TgsRep(_) => 13,
+            KrbMessage::ApReq(_) => 14,
+            KrbMessage::ApRep(_) => 15,
+            KrbMessage::TgtReq(_) => 16,
+            KrbMessage::TgtRep(_) => 17,
+            KrbMessage::Error(_) => 30,
+        }
+    }
+}
+
 /// TCP framing (RFC 4120 7.2.2): a 4-byte big-endian length, then the message. The high bit
 /// is reserved for extensions no one deploys: a record with it set is refused.
 pub fn find_tcp_record_size(buf: &[u8]) -> Framing {
