@@ -184,14 +184,8 @@ pub fn parse_nego_token(b: &[u8]) -> Result<MechToken<'_>, ProtoError> {
     let mut r = Reader::new(LAYER, b);
     match r.peek_tag() {
         Some(t) if t == Tag::application(0) => parse_initial_context_token(&mut r),
-        Some(t) if t == Tag::context(0) => {
-            let mut inner = r.constructed(Tag::context(0), "negTokenInit")?;
-            parse_neg_token_init(&mut inner).map(MechToken::NegTokenInit)
-        }
-        Some(t) if t == Tag::context(1) => {
-            let mut inner = r.constructed(Tag::context(1), "negTokenResp")?;
-            parse_neg_token_resp(&mut inner).map(MechToken::NegTokenResp)
-        }
+        Some(t) if t == Tag::context(0) || t == Tag::context(1) => parse_negotiation_token(&mut r)?
+            .ok_or_else(|| ProtoError::invalid(LAYER, "token", 0, "not a NegotiationToken")),
         // Kerberos messages are [APPLICATION 10..30] (RFC 4120 5.10).
         Some(t) if t.class == super::der::Class::Application && (10..=30).contains(&t.number) => {
             Ok(MechToken::KerberosRaw(b))
@@ -205,21 +199,38 @@ pub fn parse_nego_token(b: &[u8]) -> Result<MechToken<'_>, ProtoError> {
     }
 }
 
+/// NegotiationToken (RFC 4178 4.2): `[0] NegTokenInit` or `[1] NegTokenResp`; None for
+/// another tag.
+fn parse_negotiation_token<'a>(r: &mut Reader<'a>) -> Result<Option<MechToken<'a>>, ProtoError> {
+    match r.peek_tag() {
+        Some(t) if t == Tag::context(0) => {
+            let mut inner = r.constructed(Tag::context(0), "negTokenInit")?;
+            parse_neg_token_init(&mut inner).map(|i| Some(MechToken::NegTokenInit(i)))
+        }
+        Some(t) if t == Tag::context(1) => {
+            let mut inner = r.constructed(Tag::context(1), "negTokenResp")?;
+            parse_neg_token_resp(&mut inner).map(|i| Some(MechToken::NegTokenResp(i)))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// RFC 2743 3.1: `[APPLICATION 0] IMPLICIT SEQUENCE { thisMech OID, innerContextToken }`.
 fn parse_initial_context_token<'a>(r: &mut Reader<'a>) -> Result<MechToken<'a>, ProtoError> {
     let mut inner = r.constructed(Tag::application(0), "InitialContextToken")?;
     let mech = Mech::from_oid(inner.oid("thisMech")?);
     let rest = inner.remaining();
     match mech {
-        Mech::Spnego => match parse_nego_token(rest)? {
-            t @ (MechToken::NegTokenInit(_) | MechToken::NegTokenResp(_)) => Ok(t),
-            _ => Err(ProtoError::invalid(
+        // Only a NegotiationToken may follow: another GSS-API wrapper would let hostile
+        // input nest without bound.
+        Mech::Spnego => parse_negotiation_token(&mut Reader::new(LAYER, rest))?.ok_or_else(|| {
+            ProtoError::invalid(
                 LAYER,
                 "innerContextToken",
                 inner.offset(),
                 "SPNEGO token is not a NegotiationToken",
-            )),
-        },
+            )
+        }),
         m if m.is_kerberos() => match rest {
             [hi, lo, message @ ..] => Ok(MechToken::Kerberos(Krb5Token {
                 mech: m,
@@ -339,5 +350,18 @@ mod tests {
             Some(Mech::Ntlm)
         );
         assert!(parse_nego_token(&[0x04, 0x00]).is_err());
+    }
+
+    /// GSS-API SPNEGO wrappers nested inside each other are refused, not followed.
+    #[test]
+    fn synthetic_nested_wrappers_are_refused() {
+        let mut b = hex("a1073005a0030a0102");
+        for _ in 0..3 {
+            let mut inner = hex("06062b0601050502");
+            inner.extend_from_slice(&b);
+            b = vec![0x60, inner.len() as u8];
+            b.extend_from_slice(&inner);
+        }
+        assert!(parse_nego_token(&b).is_err());
     }
 }
