@@ -71,7 +71,9 @@ pub fn nested_tokens(msgs: &[Vec<u8>]) -> Vec<Vec<u8>> {
                 0x82 if i + 4 <= b.len() => (usize::from(b[i + 2]) << 8 | usize::from(b[i + 3]), 4),
                 _ => return,
             };
-            let Some(v) = b.get(i + hdr..i + hdr + len) else { return };
+            let Some(v) = b.get(i + hdr..i + hdr + len) else {
+                return;
+            };
             out.push(b[i..i + hdr + len].to_vec());
             if tag & 0x20 != 0 || tag == 0x04 {
                 walk(v, depth + 1, out);
@@ -89,18 +91,34 @@ pub fn nested_tokens(msgs: &[Vec<u8>]) -> Vec<Vec<u8>> {
 /// An AUTHENTICATE message shaped like Windows' (NTLMv2 response with AV pairs), with
 /// zeros where the password-derived proof would be.
 pub fn synthetic_ntlm_authenticate() -> Vec<u8> {
-    let utf16 = |s: &str| s.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>();
+    let utf16 = |s: &str| {
+        s.encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect::<Vec<u8>>()
+    };
     let mut nt = vec![0u8; 16]; // NTProofStr
     nt.extend_from_slice(&[1, 1, 0, 0, 0, 0, 0, 0]);
     nt.extend_from_slice(&[0; 8]); // timestamp
     nt.extend_from_slice(&[0; 8]); // client challenge
     nt.extend_from_slice(&[0; 4]);
-    for (id, v) in [(2u16, utf16("IT-HELP")), (6, 2u32.to_le_bytes().to_vec()), (9, utf16("TERMSRV/10.10.0.10")), (0, Vec::new())] {
+    for (id, v) in [
+        (2u16, utf16("IT-HELP")),
+        (6, 2u32.to_le_bytes().to_vec()),
+        (9, utf16("TERMSRV/10.10.0.10")),
+        (0, Vec::new()),
+    ] {
         nt.extend_from_slice(&id.to_le_bytes());
         nt.extend_from_slice(&(v.len() as u16).to_le_bytes());
         nt.extend_from_slice(&v);
     }
-    let fields: [Vec<u8>; 6] = [vec![0; 24], nt, utf16("IT-HELP"), utf16("Administrator"), utf16("IT-HELP-CLIENT"), vec![0; 16]];
+    let fields: [Vec<u8>; 6] = [
+        vec![0; 24],
+        nt,
+        utf16("IT-HELP"),
+        utf16("Administrator"),
+        utf16("IT-HELP-CLIENT"),
+        vec![0; 16],
+    ];
     let mut msg = b"NTLMSSP\0".to_vec();
     msg.extend_from_slice(&3u32.to_le_bytes());
     let mut offset = 88u32;
@@ -125,7 +143,9 @@ pub fn synthetic_ntlm_authenticate() -> Vec<u8> {
 pub fn kerberos_payloads(files: &[&Path], max: usize) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     let (mut tcp, mut udp) = (Vec::new(), Vec::new());
     for path in files {
-        let Ok(mut cap) = pcap::Capture::from_file(path) else { continue };
+        let Ok(mut cap) = pcap::Capture::from_file(path) else {
+            continue;
+        };
         let linktype = cap.get_datalink().0;
         let mut n = 0;
         while let Ok(p) = cap.next_packet() {
@@ -138,13 +158,17 @@ pub fn kerberos_payloads(files: &[&Path], max: usize) -> (Vec<Vec<u8>>, Vec<Vec<
                 _ => None,
             };
             match sliced.and_then(|s| s.transport) {
-                Some(TransportSlice::Tcp(t)) if t.source_port() == 88 || t.destination_port() == 88 => {
+                Some(TransportSlice::Tcp(t))
+                    if t.source_port() == 88 || t.destination_port() == 88 =>
+                {
                     if !t.payload().is_empty() {
                         tcp.push(t.payload().to_vec());
                         n += 1;
                     }
                 }
-                Some(TransportSlice::Udp(u)) if u.source_port() == 88 || u.destination_port() == 88 => {
+                Some(TransportSlice::Udp(u))
+                    if u.source_port() == 88 || u.destination_port() == 88 =>
+                {
                     udp.push(u.payload().to_vec());
                     n += 1;
                 }
