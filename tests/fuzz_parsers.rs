@@ -335,7 +335,9 @@ fn decode_token(token: &[u8], depth: u8) {
     }
     match spnego::parse_nego_token(token) {
         Ok(MechToken::NegTokenInit(init)) => {
-            let _ = init.mech_types.iter().map(|m| m.to_string()).count();
+            for m in &init.mech_types {
+                let _ = m.to_string();
+            }
             if let Some(t) = init.mech_token {
                 decode_token(t, depth + 1);
             }

@@ -159,12 +159,11 @@ pub fn kerberos_payloads(files: &[&Path], max: usize) -> (Vec<Vec<u8>>, Vec<Vec<
             };
             match sliced.and_then(|s| s.transport) {
                 Some(TransportSlice::Tcp(t))
-                    if t.source_port() == 88 || t.destination_port() == 88 =>
+                    if (t.source_port() == 88 || t.destination_port() == 88)
+                        && !t.payload().is_empty() =>
                 {
-                    if !t.payload().is_empty() {
-                        tcp.push(t.payload().to_vec());
-                        n += 1;
-                    }
+                    tcp.push(t.payload().to_vec());
+                    n += 1;
                 }
                 Some(TransportSlice::Udp(u))
                     if u.source_port() == 88 || u.destination_port() == 88 =>

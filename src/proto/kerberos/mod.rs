@@ -40,9 +40,10 @@ impl PrincipalName {
 
     /// The service class of a service principal (`TERMSRV`, `HTTP`, `krbtgt`).
     pub fn service(&self) -> Option<&str> {
-        (self.components.len() > 1)
-            .then(|| self.components.first().map(String::as_str))
-            .flatten()
+        match self.components.as_slice() {
+            [service, _, ..] => Some(service),
+            _ => None,
+        }
     }
 }
 
