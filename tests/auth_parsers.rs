@@ -508,7 +508,12 @@ fn kerberos_details_match_tshark() {
         ),
         (2024, 5, 10, 20, 5, 9)
     );
-    let Some(ErrorData::MethodData { pa_types, etypes }) = e.e_data else {
+    let Some(ErrorData::MethodData {
+        pa_types,
+        etypes,
+        status: None,
+    }) = e.e_data
+    else {
         panic!("frame 10 e-data")
     };
     assert_eq!(pa_types, [PaType(19), PaType(2), PaType(16), PaType(15)]);

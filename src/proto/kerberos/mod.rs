@@ -100,11 +100,13 @@ pub struct ApRep {
 /// KRB-ERROR `e-data` (RFC 4120 5.9.1), in the shapes Windows sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum ErrorData {
-    /// METHOD-DATA (RFC 4120 5.2.7.1): the pre-authentication the KDC accepts, and the
-    /// etypes its PA-ETYPE-INFO2 offers.
+    /// METHOD-DATA (RFC 4120 5.2.7.1): the pre-authentication the KDC accepts, the etypes
+    /// its PA-ETYPE-INFO2 offers, and the NTSTATUS a Windows KDC puts in a 12-byte
+    /// PA-PW-SALT of a KRB-ERROR (the KERB-EXT-ERROR layout of MS-KILE 2.2.2).
     MethodData {
         pa_types: Vec<PaType>,
         etypes: Vec<Etype>,
+        status: Option<NtStatus>,
     },
     /// KERB-ERROR-DATA (MS-KILE 2.2.1); KERB_ERR_TYPE_EXTENDED (3) carries the NTSTATUS
     /// (KERB-EXT-ERROR, MS-KILE 2.2.2) that says which account restriction applied.
@@ -521,9 +523,14 @@ fn error_data(b: &[u8]) -> ErrorData {
             .find(|(t, _)| *t == PaType::PA_ETYPE_INFO2)
             .and_then(|(_, v)| etype_info2(v).ok())
             .unwrap_or_default();
+        let status = list
+            .iter()
+            .find(|(t, v)| *t == PaType::PA_PW_SALT && v.len() == EXT_ERROR_LEN)
+            .and_then(|(_, v)| ext_error_status(v));
         return ErrorData::MethodData {
             pa_types: list.into_iter().map(|(t, _)| t).collect(),
             etypes,
+            status,
         };
     }
     let typed = || -> Result<ErrorData, ProtoError> {
@@ -533,14 +540,22 @@ fn error_data(b: &[u8]) -> ErrorData {
             Some(mut f) => f.octet_string("data-value")?,
             None => &[],
         };
-        // KERB-EXT-ERROR: status (NTSTATUS, little-endian), reserved, flags.
-        let status = match value.get(..4).map(<[u8; 4]>::try_from) {
-            Some(Ok(s)) if data_type == 3 => Some(NtStatus(u32::from_le_bytes(s))),
-            _ => None,
+        let status = if data_type == 3 {
+            ext_error_status(value)
+        } else {
+            None
         };
         Ok(ErrorData::Typed { data_type, status })
     };
     typed().unwrap_or(ErrorData::Other { len: b.len() })
+}
+
+/// KERB-EXT-ERROR (MS-KILE 2.2.2): status (NTSTATUS, little-endian), reserved, flags.
+const EXT_ERROR_LEN: usize = 12;
+
+fn ext_error_status(v: &[u8]) -> Option<NtStatus> {
+    let status = <[u8; 4]>::try_from(v.get(..4)?).ok()?;
+    Some(NtStatus(u32::from_le_bytes(status)))
 }
 
 /// ETYPE-INFO2 (RFC 4120 5.2.7.5): the etypes (salts are not kept).

@@ -59,7 +59,12 @@ fn krb_error_preauth_required_from_windows() {
     assert_eq!(e.sname.joined(), "krbtgt/IT-HELP");
     assert_eq!(e.sname.service(), Some("krbtgt"));
     assert_eq!((e.ctime, e.cname, e.e_text), (None, None, None));
-    let Some(ErrorData::MethodData { pa_types, etypes }) = e.e_data else {
+    let Some(ErrorData::MethodData {
+        pa_types,
+        etypes,
+        status: None,
+    }) = e.e_data
+    else {
         panic!("e-data is not METHOD-DATA");
     };
     assert_eq!(
@@ -111,4 +116,22 @@ fn synthetic_extended_error_status() {
         }
     );
     assert_eq!(error_data(&[0xff]), ErrorData::Other { len: 1 });
+}
+
+/// A Windows KDC refusing a locked-out account: METHOD-DATA with a 12-byte PA-PW-SALT
+/// holding STATUS_ACCOUNT_LOCKED_OUT (the layout Wireshark decodes as the NT status).
+#[test]
+fn synthetic_pw_salt_status() {
+    // SEQUENCE OF { PA-DATA { [1] 3, [2] OCTET STRING (12 bytes) } }
+    let mut ed = hex("30173015a103020103a20e040c");
+    ed.extend_from_slice(&0xC000_0234u32.to_le_bytes());
+    ed.extend_from_slice(&[0, 0, 0, 0, 1, 0, 0, 0]);
+    let ErrorData::MethodData {
+        status, pa_types, ..
+    } = error_data(&ed)
+    else {
+        panic!("not METHOD-DATA: {:?}", error_data(&ed));
+    };
+    assert_eq!(pa_types, vec![PaType::PA_PW_SALT]);
+    assert_eq!(status, Some(NtStatus::STATUS_ACCOUNT_LOCKED_OUT));
 }
