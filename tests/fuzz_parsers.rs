@@ -421,6 +421,7 @@ fn fuzz_credssp() {
     );
     fuzz("credssp", &seeds, budget(DEFAULT_ITERS), HANG, |b| {
         let _ = credssp::looks_like_ts_request(b);
+        check_framing(b, credssp::find_ts_request_size(b));
         if let Ok(req) = credssp::parse_ts_request(b) {
             let _ = req.error_code.map(|c| c.to_string());
             for t in &req.nego_tokens {

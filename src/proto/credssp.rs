@@ -168,6 +168,44 @@ pub fn looks_like_ts_request(b: &[u8]) -> bool {
     }
 }
 
+/// How many bytes the TSRequest at the front of decrypted TLS data occupies, from its DER
+/// header alone: a TSRequest may span several TLS records. Longer than 1 MiB is refused.
+pub fn find_ts_request_size(b: &[u8]) -> super::Framing {
+    use super::Framing;
+    const MAX_TS_REQUEST: usize = 1 << 20;
+    let (first, len_byte) = match b {
+        [] => return Framing::NeedMore(2),
+        [_] => return Framing::NeedMore(1),
+        [f, l, ..] => (*f, *l),
+    };
+    if first != 0x30 {
+        return Framing::Invalid;
+    }
+    let (header, len) = if len_byte < 0x80 {
+        (2, usize::from(len_byte))
+    } else {
+        let n = usize::from(len_byte & 0x7f);
+        if n == 0 || n > 3 {
+            return Framing::Invalid;
+        }
+        let Some(bytes) = b.get(2..2 + n) else {
+            return Framing::NeedMore(2 + n - b.len());
+        };
+        (
+            2 + n,
+            bytes.iter().fold(0usize, |a, x| (a << 8) | usize::from(*x)),
+        )
+    };
+    let total = header + len;
+    if total > MAX_TS_REQUEST {
+        Framing::Invalid
+    } else if b.len() >= total {
+        Framing::Complete(total)
+    } else {
+        Framing::NeedMore(total - b.len())
+    }
+}
+
 /// Parses one TSRequest; bytes after it (the next record's) are ignored.
 pub fn parse_ts_request(b: &[u8]) -> Result<TsRequest<'_>, ProtoError> {
     let mut outer = Reader::new(LAYER, b);
@@ -224,6 +262,22 @@ mod tests {
     fn error_code_tsrequest_from_windows() {
         let b = hex("300da003020106a406020480090302");
         assert!(looks_like_ts_request(&b));
+        assert_eq!(
+            find_ts_request_size(&b),
+            crate::proto::Framing::Complete(15)
+        );
+        assert_eq!(
+            find_ts_request_size(&b[..9]),
+            crate::proto::Framing::NeedMore(6)
+        );
+        assert_eq!(
+            find_ts_request_size(&[0x30, 0x82, 0x01]),
+            crate::proto::Framing::NeedMore(1)
+        );
+        assert_eq!(
+            find_ts_request_size(&[0x16, 0x03]),
+            crate::proto::Framing::Invalid
+        );
         let r = parse_ts_request(&b).unwrap();
         assert_eq!(r.version, 6);
         assert_eq!(r.error_code, Some(NtStatus::SEC_E_UNSUPPORTED_FUNCTION));
