@@ -486,3 +486,176 @@ fn fuzz_dns() {
         let _ = dns::parse_tcp(b);
     });
 }
+
+// ---- authentication parsers (DER, CredSSP, SPNEGO, NTLM, Kerberos) ----------------------
+
+#[path = "fuzz/auth_seeds.rs"]
+mod auth_seeds;
+
+use rdpscope::proto::spnego::MechToken;
+use rdpscope::proto::{credssp, der, kerberos, ntlm, spnego};
+
+/// Follows a token through every reader it can reach, as a session would.
+fn decode_token(token: &[u8], depth: u8) {
+    if depth > 4 {
+        return;
+    }
+    match spnego::parse_nego_token(token) {
+        Ok(MechToken::NegTokenInit(init)) => {
+            for m in &init.mech_types {
+                let _ = m.to_string();
+            }
+            if let Some(t) = init.mech_token {
+                decode_token(t, depth + 1);
+            }
+        }
+        Ok(MechToken::NegTokenResp(resp)) => {
+            let _ = resp.neg_state.map(|s| s.name());
+            if let Some(t) = resp.response_token {
+                decode_token(t, depth + 1);
+            }
+        }
+        Ok(MechToken::Ntlm(b)) => {
+            if let Ok(ntlm::NtlmMessage::Negotiate(n)) = ntlm::parse_message(b) {
+                let _ = n.flags.names();
+            }
+        }
+        Ok(MechToken::Kerberos(k)) => {
+            let _ = kerberos::parse_message(k.message);
+        }
+        Ok(MechToken::KerberosRaw(b)) => {
+            let _ = kerberos::parse_message(b);
+        }
+        _ => {}
+    }
+}
+
+/// Walks every element of a DER value with the reader's accessors.
+fn walk_der(r: &mut der::Reader<'_>) {
+    for _ in 0..256 {
+        if r.is_empty() {
+            return;
+        }
+        let Ok(tlv) = r.read("x") else { return };
+        let _ = tlv.as_i64("x");
+        let _ = tlv.as_unsigned_bytes("x");
+        let _ = tlv.as_bit_string("x");
+        let _ = tlv.as_time("x").map(|t| t.unix_seconds());
+        let _ = tlv.as_oid("x").map(|o| o.to_string());
+        if let Ok(mut inner) = r.enter(&tlv, "x") {
+            walk_der(&mut inner);
+        }
+    }
+}
+
+fn auth_seeds() -> Vec<Vec<u8>> {
+    let msgs = auth_seeds::ts_requests();
+    let mut seeds = auth_seeds::nested_tokens(&msgs);
+    seeds.extend(msgs);
+    seeds.push(auth_seeds::synthetic_ntlm_authenticate());
+    dedup(seeds, 400)
+}
+
+fn kerberos_seeds() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    let dir = common::repo_root().join("../shared/captures/awakecoding_wireshark-rdp");
+    let files: Vec<std::path::PathBuf> = common::captures_under(&dir);
+    let paths: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+    let (mut tcp, udp) = auth_seeds::kerberos_payloads(&paths, 200);
+    // The Kerberos tokens inside the CredSSP seeds too (AP-REP, user-to-user).
+    for t in auth_seeds::nested_tokens(&auth_seeds::ts_requests()) {
+        if let Ok(MechToken::Kerberos(k)) = spnego::parse_nego_token(&t) {
+            let mut record = (k.message.len() as u32).to_be_bytes().to_vec();
+            record.extend_from_slice(k.message);
+            tcp.push(record);
+        }
+    }
+    (dedup(tcp, 200), dedup(udp, 200))
+}
+
+#[test]
+fn fuzz_der_reader() {
+    fuzz("der", &auth_seeds(), budget(DEFAULT_ITERS), HANG, |b| {
+        walk_der(&mut der::Reader::new("fuzz", b));
+    });
+}
+
+#[test]
+fn fuzz_credssp() {
+    let seeds = auth_seeds();
+    assert!(
+        seeds.iter().any(|s| credssp::parse_ts_request(s).is_ok()),
+        "no TSRequest among the seeds"
+    );
+    fuzz("credssp", &seeds, budget(DEFAULT_ITERS), HANG, |b| {
+        let _ = credssp::looks_like_ts_request(b);
+        check_framing(b, credssp::find_ts_request_size(b));
+        if let Ok(req) = credssp::parse_ts_request(b) {
+            let _ = req.error_code.map(|c| c.to_string());
+            for t in &req.nego_tokens {
+                decode_token(t, 0);
+            }
+        }
+    });
+}
+
+#[test]
+fn fuzz_spnego() {
+    fuzz("spnego", &auth_seeds(), budget(DEFAULT_ITERS), HANG, |b| {
+        decode_token(b, 0);
+    });
+}
+
+#[test]
+fn fuzz_ntlm() {
+    let mut seeds: Vec<Vec<u8>> = auth_seeds()
+        .into_iter()
+        .filter(|s| s.starts_with(b"NTLMSSP\0"))
+        .collect();
+    seeds.push(auth_seeds::synthetic_ntlm_authenticate());
+    assert!(seeds.len() >= 3, "NTLM seeds: {}", seeds.len());
+    let Ok(ntlm::NtlmMessage::Authenticate(a)) =
+        ntlm::parse_message(&auth_seeds::synthetic_ntlm_authenticate())
+    else {
+        panic!("the synthetic AUTHENTICATE seed does not parse");
+    };
+    assert_eq!(a.response, ntlm::NtlmResponseKind::V2);
+    assert_eq!(
+        a.client_info.and_then(|i| i.target_name).as_deref(),
+        Some("TERMSRV/10.10.0.10")
+    );
+    fuzz(
+        "ntlm",
+        &seeds,
+        budget(DEFAULT_ITERS),
+        HANG,
+        |b| match ntlm::parse_message(b) {
+            Ok(ntlm::NtlmMessage::Negotiate(n)) => drop(n.flags.names()),
+            Ok(ntlm::NtlmMessage::Challenge(c)) => drop(c.flags.names()),
+            Ok(ntlm::NtlmMessage::Authenticate(a)) => drop(a.is_anonymous()),
+            Err(e) => drop(e.to_string()),
+        },
+    );
+}
+
+#[test]
+fn fuzz_kerberos() {
+    let (tcp, udp) = kerberos_seeds();
+    let mut seeds = tcp.clone();
+    seeds.extend(udp);
+    // Bare messages too (UDP datagrams, tokens inside SPNEGO).
+    seeds.extend(tcp.iter().filter_map(|r| r.get(4..).map(<[u8]>::to_vec)));
+    fuzz(
+        "kerberos",
+        &dedup(seeds, 400),
+        budget(DEFAULT_ITERS),
+        HANG,
+        |b| {
+            check_framing(b, kerberos::find_tcp_record_size(b));
+            if let Ok((msg, rest)) = kerberos::parse_tcp_record(b) {
+                assert!(rest.len() < b.len());
+                let _ = msg.msg_type();
+            }
+            let _ = kerberos::parse_udp_datagram(b);
+        },
+    );
+}

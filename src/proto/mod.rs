@@ -8,15 +8,20 @@
 )]
 
 pub mod byte_cursor;
+pub mod credssp;
+pub mod der;
 pub mod dns;
 pub mod error;
 pub mod fastpath;
 pub mod gcc;
 pub mod http;
+pub mod kerberos;
 pub mod mcs;
 pub mod nego;
+pub mod ntlm;
 pub mod rdp_pdu;
 pub mod rdpeudp;
+pub mod spnego;
 pub mod tls;
 pub mod tpkt;
 pub mod tsgu;
