@@ -1,5 +1,6 @@
 //! Micro-benchmarks of the per-packet paths, on real frames from fixtures/lab held in memory:
 //! `cargo bench --bench hot_paths`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test fails by panicking
 
 use std::hint::black_box;
 

@@ -2,6 +2,7 @@
 //! crate, as rdpscope does) and touches nothing but the lengths.
 //!
 //!     cargo run --release --example bare_read -- capture.pcap
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test fails by panicking
 
 fn main() {
     let Some(path) = std::env::args().nth(1) else {

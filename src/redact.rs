@@ -56,7 +56,9 @@ fn siphash24(k0: u64, k1: u64, data: &[u8]) -> u64 {
     }
     let mut last = [0u8; 8];
     let rest = chunks.remainder();
-    last[..rest.len()].copy_from_slice(rest);
+    for (slot, byte) in last.iter_mut().zip(rest) {
+        *slot = *byte;
+    }
     last[7] = data.len() as u8;
     compress(&mut v, u64::from_le_bytes(last));
     v[2] ^= 0xff;

@@ -2,6 +2,7 @@
 //! from `../shared/captures/awakecoding_wireshark-rdp/` with the secrets embedded in the
 //! pcapng. The expected values are what `tshark -O credssp,ntlmssp,kerberos,spnego` shows
 //! for each frame.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test fails by panicking
 
 mod auth_captures;
 mod common;

@@ -1,5 +1,6 @@
 //! The same capture read as pcap, pcapng, gzip, from standard input, and recorded with
 //! `tcpdump -i any` (Linux cooked SLL2) gives the same connections.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test fails by panicking
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! `rdpscope live` on a veth pair inside network namespaces this test creates (root only;
 //! skipped with the reason otherwise): a lab fixture is replayed onto the link with tcpreplay.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test fails by panicking
 
 mod common;
 

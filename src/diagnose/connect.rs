@@ -14,7 +14,7 @@ pub(super) fn connect_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     for r in t.syn_retries.iter().take(6) {
         evidence.push(ctx.ev_frame(r, Note::ClientSynRetry));
     }
-    if let Some(r) = &t.rst[Side::Server.index()] {
+    if let Some(r) = t.rst.get(Side::Server) {
         evidence.push(ctx.ev_frame(r, Note::ServerRst));
         out.push(Finding::new(
             FindingCode::ConnectionRefused,

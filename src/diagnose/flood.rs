@@ -309,7 +309,7 @@ mod tests {
             last: at,
             packets: 1,
             bytes: 60,
-            packets_by_side: [1, 0],
+            packets_by_side: [1, 0].into(),
         }
     }
 

@@ -181,7 +181,7 @@ impl Ctx<'_> {
 
     fn tcp_close_by(&self, side: Side) -> Option<(PacketInfo, Close)> {
         let t = self.tcp?;
-        let i = side.index();
+        let i = side;
         let pick = |f: &crate::flow::FrameTime, what| {
             (
                 PacketInfo {
@@ -192,7 +192,7 @@ impl Ctx<'_> {
                 what,
             )
         };
-        match (&t.fin[i], &t.rst[i]) {
+        match (t.fin.get(i), t.rst.get(i)) {
             (Some(f), Some(r)) if r.ts_ns < f.ts_ns => Some(pick(r, Close::Rst)),
             (Some(f), _) => Some(pick(f, Close::Fin)),
             (None, Some(r)) => Some(pick(r, Close::Rst)),

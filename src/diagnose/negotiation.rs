@@ -46,7 +46,11 @@ pub(super) fn negotiation_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     // The client gave up at once: the downgrade is why the connection failed.
     let refused = ctx.first_close().filter(|(side, at, _)| {
         *side == Side::Client
-            && ctx.conn.last_payload[Side::Client.index()].is_some_and(|p| p.ts_ns <= cr.at.ts_ns)
+            && ctx
+                .conn
+                .last_payload
+                .get(Side::Client)
+                .is_some_and(|p| p.ts_ns <= cr.at.ts_ns)
             && at.ts_ns >= cc.at.ts_ns
     });
     if let Some((side, at, close)) = refused {
@@ -68,7 +72,7 @@ pub(super) fn negotiation_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
 }
 
 fn unanswered_request(ctx: &Ctx, req_ev: Evidence, out: &mut Vec<Finding>) {
-    let server_spoke = ctx.conn.last_payload[Side::Server.index()].is_some();
+    let server_spoke = ctx.conn.last_payload.get(Side::Server).is_some();
     if server_spoke {
         return;
     }

@@ -75,7 +75,8 @@ fn rtt_finding(ctx: &Ctx, t: &TcpStats, out: &mut Vec<Finding>) {
 /// Segments `side` retransmitted before the session started, with their lengths.
 fn handshake_retransmissions(ctx: &Ctx, t: &TcpStats, side: Side) -> Vec<(FrameTime, u32)> {
     let end = handshake_end(ctx);
-    t.retransmitted_segments[side.index()]
+    t.retransmitted_segments
+        .get(side)
         .iter()
         .filter(|(at, _)| at.ts_ns <= end)
         .cloned()
@@ -155,7 +156,7 @@ fn mtu_finding(ctx: &Ctx, t: &TcpStats, out: &mut Vec<Finding>) -> bool {
         }
         let small_retrans = retrans.len() - big.len();
         // The other side keeps talking (ACKs, keepalives) or small segments got through.
-        let others_alive = ctx.meta.packets_by_side[side.other().index()] > 2;
+        let others_alive = *ctx.meta.packets_by_side.get(side.other()) > 2;
         if small_retrans > big.len() || !others_alive {
             continue;
         }
@@ -178,7 +179,7 @@ fn mtu_finding(ctx: &Ctx, t: &TcpStats, out: &mut Vec<Finding>) -> bool {
         let shape = MtuShape::Retransmitted {
             side,
             count: big.len(),
-            largest: t.max_segment[side.index()],
+            largest: *t.max_segment.get(side),
         };
         out.push(Finding::new(
             FindingCode::MtuBlackhole,
@@ -196,15 +197,15 @@ fn mtu_finding(ctx: &Ctx, t: &TcpStats, out: &mut Vec<Finding>) -> bool {
 /// A sender whose sequence numbers run ahead of what arrived while its small packets came.
 fn unseen_ahead(ctx: &Ctx, t: &TcpStats) -> Option<Finding> {
     for side in [Side::Server, Side::Client] {
-        let Some((at, ahead)) = &t.unseen_ahead[side.index()] else {
+        let Some((at, ahead)) = t.unseen_ahead.get(side) else {
             continue;
         };
-        let small_after = ctx.meta.packets_by_side[side.index()] > 3;
+        let small_after = *ctx.meta.packets_by_side.get(side) > 3;
         if *ahead < UNSEEN_AHEAD || !small_after || t.gaps.iter().any(|g| g.side == side) {
             continue;
         }
         let mut evidence = Vec::new();
-        if let Some(p) = ctx.conn.last_payload[side.index()] {
+        if let Some(p) = *ctx.conn.last_payload.get(side) {
             evidence.push(ctx.ev(&p, Note::LastDataArrived(side)));
         }
         evidence.push(ctx.ev_frame(

@@ -118,7 +118,7 @@ fn server_dropped_hello(
     let client_first = ctx
         .close_by(Side::Client)
         .is_some_and(|(c, _)| c.ts_ns < at.ts_ns);
-    if !quick || client_first || t.records[Side::Server.index()] != 0 {
+    if !quick || client_first || *t.records.get(Side::Server) != 0 {
         return false;
     }
     let mut evidence = vec![ch_ev];
@@ -239,12 +239,12 @@ fn client_refused_certificate(ctx: &Ctx, client_close: Option<(PacketInfo, Close
     let cert_alert =
         client_alert.is_some_and(|a| !a.value.encrypted && certificate_alert(a.value.description));
     let tls13_refusal = t.is_tls13()
-        && t.finished[Side::Client.index()].is_none()
-        && t.finished[Side::Server.index()].is_some()
+        && t.finished.get(Side::Client).is_none()
+        && t.finished.get(Side::Server).is_some()
         && client_alert.is_some();
     let post_handshake_alert = client_alert.is_some_and(|a| a.value.encrypted && quick_exit(&a.at));
     !server_closed_first
-        && t.app_records[Side::Client.index()] == 0
+        && *t.app_records.get(Side::Client) == 0
         && (cert_alert || tls13_refusal || post_handshake_alert)
 }
 

@@ -51,7 +51,7 @@ pub(super) fn udp_findings(ctx: &Ctx, u: &UdpState, peer: Option<TcpPeer>, out: 
         return;
     }
     for side in [Side::Client, Side::Server] {
-        let s = &u.seqs[side.index()];
+        let s = u.seqs.get(side);
         let pct = s.loss_pct();
         if pct > ctx.config.udp_loss_pct && s.distinct >= MIN_LOSS_DATAGRAMS {
             let facts = Facts::UdpLoss {
@@ -63,7 +63,9 @@ pub(super) fn udp_findings(ctx: &Ctx, u: &UdpState, peer: Option<TcpPeer>, out: 
                 reported_missing: s.reported_missing,
                 threshold_pct: ctx.config.udp_loss_pct,
             };
-            let evidence = u.last[side.index()]
+            let evidence = u
+                .last
+                .get(side)
                 .map(|at| vec![ctx.ev(&at, Note::LastDatagram)])
                 .unwrap_or_default();
             out.push(Finding::new(FindingCode::UdpLoss, facts, evidence));

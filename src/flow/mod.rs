@@ -2,6 +2,7 @@
 //! apart, TCP reassembled per direction, idle and closed flows finished as the capture goes.
 
 pub mod progress;
+pub mod sides;
 pub mod tcp;
 
 use std::net::IpAddr;
@@ -12,6 +13,7 @@ use serde::Serialize;
 use crate::capture::{Decoded, IcmpUnreachable, RawPacket, TcpFlags, Transport};
 use crate::limits::Limits;
 pub use progress::{DirectionFacts, RetransmitSeries, RttSamples};
+pub use sides::Sides;
 pub use tcp::{
     FrameTime, Gap, RttEstimate, RttSource, SegmentVerdict, StreamOutput, TcpReassembler, TcpStats,
 };
@@ -109,7 +111,7 @@ pub struct FlowMeta {
     pub last: PacketInfo,
     pub packets: u64,
     pub bytes: u64,
-    pub packets_by_side: [u64; 2],
+    pub packets_by_side: Sides<u64>,
 }
 
 /// Whether a flow carries RDP, judged by the protocol layer from what it has seen so far.
@@ -166,7 +168,7 @@ struct SegmentId {
 
 struct Flow<H> {
     meta: FlowMeta,
-    last_segment: [Option<SegmentId>; 2],
+    last_segment: Sides<Option<SegmentId>>,
     /// Packets captured twice, left out of reassembly.
     duplicates: u64,
     interest: Interest,
@@ -344,13 +346,13 @@ impl<H: FlowHandler> FlowTable<H> {
                 last: *pkt,
                 packets: 0,
                 bytes: 0,
-                packets_by_side: [0, 0],
+                packets_by_side: Sides([0, 0]),
             };
             let tcp = (transport == TransportKind::Tcp)
                 .then(|| Box::new(TcpReassembler::new(max_buffer)));
             Flow {
                 meta,
-                last_segment: [None, None],
+                last_segment: Sides([None, None]),
                 duplicates: 0,
                 interest: Interest::Undecided,
                 client_payloads_seen: 0,
@@ -367,7 +369,7 @@ impl<H: FlowHandler> FlowTable<H> {
         flow.meta.last = *pkt;
         flow.meta.packets += 1;
         flow.meta.bytes += u64::from(wire_len);
-        flow.meta.packets_by_side[side.index()] += 1;
+        *flow.meta.packets_by_side.get_mut(side) += 1;
         if flow.interest == Interest::Ignore {
             return;
         }
@@ -410,7 +412,7 @@ impl<H: FlowHandler> FlowTable<H> {
                     | u8::from(f.fin) << 2
                     | u8::from(f.rst) << 3,
             };
-            let slot = &mut flow.last_segment[side.index()];
+            let slot = flow.last_segment.get_mut(side);
             if d.ip_id != 0 && *slot == Some(id) {
                 flow.duplicates += 1;
                 return;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::progress::{DirectionFacts, REORDER_WINDOW_NS};
+use super::sides::Sides;
 use super::Side;
 use crate::capture::{TcpFlags, TcpSegment};
 
@@ -78,20 +79,20 @@ pub struct TcpStats {
     pub first_syn: Option<FrameTime>,
     pub first_syn_ack: Option<FrameTime>,
     pub handshake_ack: Option<FrameTime>,
-    pub retransmissions: [u32; 2],
+    pub retransmissions: Sides<u32>,
     /// Retransmitted segments per side with their frame, time and payload size.
-    pub retransmitted_segments: [Vec<(FrameTime, u32)>; 2],
-    pub max_segment: [u32; 2],
-    pub zero_windows: [u32; 2],
-    pub keepalives: [u32; 2],
+    pub retransmitted_segments: Sides<Vec<(FrameTime, u32)>>,
+    pub max_segment: Sides<u32>,
+    pub zero_windows: Sides<u32>,
+    pub keepalives: Sides<u32>,
     pub gaps: Vec<Gap>,
-    pub fin: [Option<FrameTime>; 2],
-    pub rst: [Option<FrameTime>; 2],
-    pub payload_bytes: [u64; 2],
+    pub fin: Sides<Option<FrameTime>>,
+    pub rst: Sides<Option<FrameTime>>,
+    pub payload_bytes: Sides<u64>,
     /// The farthest a side's sequence numbers ran ahead of the bytes that reached the
     /// capture point (sent but never seen here), with the segment that showed it.
-    pub unseen_ahead: [Option<(FrameTime, u64)>; 2],
-    pub data_segments: [u32; 2],
+    pub unseen_ahead: Sides<Option<(FrameTime, u64)>>,
+    pub data_segments: Sides<u32>,
     /// Server SYN/ACKs after the first one.
     #[serde(skip)]
     pub syn_ack_retries: Vec<FrameTime>,
@@ -99,7 +100,7 @@ pub struct TcpStats {
     /// Allocated with the first data or acknowledgement of data: a connection that never
     /// got that far (a SYN flood) costs nothing here.
     #[serde(skip)]
-    pub progress: Option<Box<[DirectionFacts; 2]>>,
+    pub progress: Option<Box<Sides<DirectionFacts>>>,
 }
 
 static NO_PROGRESS: DirectionFacts = DirectionFacts::EMPTY;
@@ -143,12 +144,12 @@ impl TcpStats {
     /// What `side` sent, what its peer acknowledged and what it had to send again.
     pub fn progress(&self, side: Side) -> &DirectionFacts {
         match &self.progress {
-            Some(p) => &p[side.index()],
+            Some(p) => p.get(side),
             None => &NO_PROGRESS,
         }
     }
 
-    fn progress_mut(&mut self) -> &mut [DirectionFacts; 2] {
+    fn progress_mut(&mut self) -> &mut Sides<DirectionFacts> {
         self.progress.get_or_insert_with(Default::default)
     }
 
@@ -176,8 +177,8 @@ pub struct RttEstimate {
     pub source: RttSource,
 }
 
-fn first_side(v: &[Option<FrameTime>; 2]) -> Option<Side> {
-    match (&v[0], &v[1]) {
+fn first_side(v: &Sides<Option<FrameTime>>) -> Option<Side> {
+    match (v.get(Side::Client), v.get(Side::Server)) {
         (Some(c), Some(s)) => Some(if c.ts_ns <= s.ts_ns {
             Side::Client
         } else {
@@ -190,13 +191,13 @@ fn first_side(v: &[Option<FrameTime>; 2]) -> Option<Side> {
 }
 
 pub struct TcpReassembler {
-    halves: [HalfStream; 2],
+    halves: Sides<HalfStream>,
     pub stats: TcpStats,
     max_buffer: usize,
     client_isn: Option<u32>,
     server_isn: Option<u32>,
     /// Last window each side advertised (a window update is not a duplicate ACK).
-    last_window: [Option<u16>; 2],
+    last_window: Sides<Option<u16>>,
 }
 
 impl TcpReassembler {
@@ -207,7 +208,7 @@ impl TcpReassembler {
             max_buffer,
             client_isn: None,
             server_isn: None,
-            last_window: [None; 2],
+            last_window: Sides([None; 2]),
         }
     }
 
@@ -220,12 +221,12 @@ impl TcpReassembler {
         ts_ns: i64,
         deliver: &mut dyn FnMut(Side, StreamOutput),
     ) -> SegmentVerdict {
-        let i = side.index();
+        let i = side;
         let at = FrameTime { frame, ts_ns };
         let mut verdict = SegmentVerdict::default();
         self.track_handshake(side, seg.flags, seg.seq, seg.ack, &at);
         if seg.window == 0 && !seg.flags.rst && !seg.flags.syn {
-            self.stats.zero_windows[i] += 1;
+            *self.stats.zero_windows.get_mut(i) += 1;
             verdict.zero_window = true;
         }
         // The peer acknowledging bytes we never saw means the capture missed them.
@@ -233,7 +234,7 @@ impl TcpReassembler {
             self.note_ack(side, seg, &at);
             self.gap_from_ack(side.other(), seg.ack, frame, ts_ns, deliver);
         }
-        let half = &mut self.halves[i];
+        let half = self.halves.get_mut(i);
         if half.base_seq.is_none() {
             half.base_seq = Some(if seg.flags.syn {
                 seg.seq.wrapping_add(1)
@@ -246,20 +247,20 @@ impl TcpReassembler {
             self.note_unseen_ahead(side, seg.seq, &at);
         }
         if len > 0 {
-            self.stats.max_segment[i] = self.stats.max_segment[i].max(seg.wire_len);
+            *self.stats.max_segment.get_mut(i) = (*self.stats.max_segment.get(i)).max(seg.wire_len);
             verdict = self.data(side, seg, &at, verdict, deliver);
         }
         if seg.flags.fin {
-            let half = &mut self.halves[i];
+            let half = self.halves.get_mut(i);
             if let Some(off) = half.offset_of(seg.seq) {
                 half.fin_offset = Some((off.max(0) as u64).saturating_add(len));
             }
-            if self.stats.fin[i].is_none() {
-                self.stats.fin[i] = Some(at.clone());
+            if self.stats.fin.get(i).is_none() {
+                *self.stats.fin.get_mut(i) = Some(at.clone());
             }
         }
-        if seg.flags.rst && self.stats.rst[i].is_none() {
-            self.stats.rst[i] = Some(at);
+        if seg.flags.rst && self.stats.rst.get(i).is_none() {
+            *self.stats.rst.get_mut(i) = Some(at);
         }
         verdict
     }
@@ -267,8 +268,8 @@ impl TcpReassembler {
     /// Progress facts of an acknowledgement from `side`: the peer's bytes acknowledged, and
     /// whether a pure ACK repeats the last one while the peer has bytes in flight.
     fn note_ack(&mut self, side: Side, seg: &TcpSegment, at: &FrameTime) {
-        let peer = side.other().index();
-        let Some(ack_off) = self.halves[peer].offset_of(seg.ack) else {
+        let peer = side.other();
+        let Some(ack_off) = self.halves.get(peer).offset_of(seg.ack) else {
             return;
         };
         if ack_off <= 0 {
@@ -276,18 +277,18 @@ impl TcpReassembler {
         }
         let ack_off = ack_off as u64;
         let pure = seg.wire_len == 0 && !seg.flags.syn && !seg.flags.fin && !seg.flags.rst;
-        let buffered = !self.halves[peer].out_of_order.is_empty();
-        let same_window = self.last_window[side.index()] == Some(seg.window);
+        let buffered = !self.halves.get(peer).out_of_order.is_empty();
+        let same_window = *self.last_window.get(side) == Some(seg.window);
         let facts = self.stats.progress_mut();
-        facts[peer].on_peer_ack(ack_off, at);
-        let in_flight = facts[peer].sent_upto > ack_off || buffered;
-        let facts = &mut facts[side.index()];
+        facts.get_mut(peer).on_peer_ack(ack_off, at);
+        let in_flight = facts.get(peer).sent_upto > ack_off || buffered;
+        let facts = facts.get_mut(side);
         if pure {
             facts.on_pure_ack(ack_off, in_flight && same_window, at);
         } else {
             facts.note_ack_sent(ack_off);
         }
-        self.last_window[side.index()] = Some(seg.window);
+        *self.last_window.get_mut(side) = Some(seg.window);
     }
 
     fn track_handshake(&mut self, side: Side, flags: TcpFlags, seq: u32, ack: u32, at: &FrameTime) {
@@ -307,7 +308,7 @@ impl TcpReassembler {
                     self.stats.first_syn_ack = Some(at.clone());
                     self.server_isn = Some(seq);
                 } else {
-                    self.stats.retransmissions[1] += 1;
+                    *self.stats.retransmissions.get_mut(Side::Server) += 1;
                     if self.stats.syn_ack_retries.len() < MAX_EVIDENCE {
                         self.stats.syn_ack_retries.push(at.clone());
                     }
@@ -332,9 +333,9 @@ impl TcpReassembler {
         mut verdict: SegmentVerdict,
         deliver: &mut dyn FnMut(Side, StreamOutput),
     ) -> SegmentVerdict {
-        let i = side.index();
+        let i = side;
         let len = u64::from(seg.wire_len);
-        let half = &mut self.halves[i];
+        let half = self.halves.get_mut(i);
         let Some(off) = half.offset_of(seg.seq) else {
             return verdict;
         };
@@ -346,18 +347,21 @@ impl TcpReassembler {
                 .values()
                 .next()
                 .is_some_and(|(_, _, seen)| at.ts_ns - seen > REORDER_WINDOW_NS);
-        self.stats.data_segments[i] += 1;
+        *self.stats.data_segments.get_mut(i) += 1;
         let keepalive = end <= delivered && len <= 1 && end == delivered;
         if off >= 0 && !keepalive {
-            self.stats.progress_mut()[i].on_data(off as u64, seg.wire_len, at);
+            self.stats
+                .progress_mut()
+                .get_mut(i)
+                .on_data(off as u64, seg.wire_len, at);
         }
         if hole_filled_late {
-            self.stats.progress_mut()[i].on_upstream_resend(at);
+            self.stats.progress_mut().get_mut(i).on_upstream_resend(at);
         }
         if end <= delivered {
             // TCP keepalive: one old byte (or none) just below the delivery point.
             if keepalive {
-                self.stats.keepalives[i] += 1;
+                *self.stats.keepalives.get_mut(i) += 1;
                 verdict.keepalive = true;
             } else {
                 self.count_retransmission(i, at, seg.wire_len);
@@ -393,7 +397,7 @@ impl TcpReassembler {
     /// An empty segment whose sequence number is past the delivery point: the sender has
     /// sent bytes that never arrived here (lost upstream of the capture, or not captured).
     fn note_unseen_ahead(&mut self, side: Side, seq: u32, at: &FrameTime) {
-        let half = &self.halves[side.index()];
+        let half = self.halves.get(side);
         let Some(off) = half.offset_of(seq) else {
             return;
         };
@@ -405,17 +409,20 @@ impl TcpReassembler {
             ahead
         };
         if ahead > 1 {
-            let slot = &mut self.stats.unseen_ahead[side.index()];
+            let slot = self.stats.unseen_ahead.get_mut(side);
             if slot.as_ref().is_none_or(|(_, n)| (ahead as u64) > *n) {
                 *slot = Some((at.clone(), ahead as u64));
             }
         }
     }
 
-    fn count_retransmission(&mut self, i: usize, at: &FrameTime, len: u32) {
-        self.stats.retransmissions[i] += 1;
-        if self.stats.retransmitted_segments[i].len() < MAX_EVIDENCE {
-            self.stats.retransmitted_segments[i].push((at.clone(), len));
+    fn count_retransmission(&mut self, i: Side, at: &FrameTime, len: u32) {
+        *self.stats.retransmissions.get_mut(i) += 1;
+        if self.stats.retransmitted_segments.get(i).len() < MAX_EVIDENCE {
+            self.stats
+                .retransmitted_segments
+                .get_mut(i)
+                .push((at.clone(), len));
         }
     }
 
@@ -429,14 +436,14 @@ impl TcpReassembler {
         at: &FrameTime,
         deliver: &mut dyn FnMut(Side, StreamOutput),
     ) {
-        let i = side.index();
+        let i = side;
         let fresh = payload.get(skip..).unwrap_or_default();
         if !fresh.is_empty() {
             deliver(side, StreamOutput::Data(fresh));
         }
         let new_bytes = wire_len.saturating_sub(skip as u64);
-        self.halves[i].delivered += new_bytes;
-        self.stats.payload_bytes[i] += new_bytes;
+        self.halves.get_mut(i).delivered += new_bytes;
+        *self.stats.payload_bytes.get_mut(i) += new_bytes;
         let cut = new_bytes.saturating_sub(fresh.len() as u64);
         if cut > 0 {
             self.record_gap(side, cut, at, deliver);
@@ -463,9 +470,9 @@ impl TcpReassembler {
 
     /// Hands over buffered segments that have become contiguous.
     fn drain(&mut self, side: Side, at: &FrameTime, deliver: &mut dyn FnMut(Side, StreamOutput)) {
-        let i = side.index();
+        let i = side;
         loop {
-            let half = &mut self.halves[i];
+            let half = self.halves.get_mut(i);
             let Some((&off, _)) = half.out_of_order.iter().next() else {
                 break;
             };
@@ -490,8 +497,8 @@ impl TcpReassembler {
         at: &FrameTime,
         deliver: &mut dyn FnMut(Side, StreamOutput),
     ) {
-        let i = side.index();
-        let half = &mut self.halves[i];
+        let i = side;
+        let half = self.halves.get_mut(i);
         let Some(&first) = half.out_of_order.keys().next() else {
             return;
         };
@@ -511,7 +518,7 @@ impl TcpReassembler {
         ts_ns: i64,
         deliver: &mut dyn FnMut(Side, StreamOutput),
     ) {
-        let half = &self.halves[side.index()];
+        let half = self.halves.get(side);
         let Some(ack_off) = half.offset_of(ack) else {
             return;
         };
@@ -528,7 +535,7 @@ impl TcpReassembler {
         // A one-byte lead is an ACK of a FIN we have not seen yet, not a gap.
         if target > half.delivered + 1 || (limit != u64::MAX && target > half.delivered) {
             let missing = target - half.delivered;
-            self.halves[side.index()].delivered = target;
+            self.halves.get_mut(side).delivered = target;
             self.record_gap(side, missing, &FrameTime { frame, ts_ns }, deliver);
             self.drain(side, &FrameTime { frame, ts_ns }, deliver);
         }
@@ -537,7 +544,7 @@ impl TcpReassembler {
     /// At the end of the flow: whatever is still buffered is delivered after a gap.
     pub fn flush(&mut self, frame: u64, ts_ns: i64, deliver: &mut dyn FnMut(Side, StreamOutput)) {
         for side in [Side::Client, Side::Server] {
-            while !self.halves[side.index()].out_of_order.is_empty() {
+            while !self.halves.get(side).out_of_order.is_empty() {
                 self.force_gap(side, &FrameTime { frame, ts_ns }, deliver);
             }
         }

@@ -212,8 +212,8 @@ fn udp_json(c: &Connection) -> Option<UdpJson> {
         packets: PerSide::from_array(&u.packets),
         data_packets: PerSide::from_array(&u.data_packets),
         loss_pct: PerSide {
-            client: u.seqs[0].loss_pct(),
-            server: u.seqs[1].loss_pct(),
+            client: u.seqs.get(Side::Client).loss_pct(),
+            server: u.seqs.get(Side::Server).loss_pct(),
         },
         retransmissions: u.retransmissions(),
     })
@@ -273,7 +273,7 @@ fn x224_json(c: &Connection) -> Option<X224Json> {
 fn tls_json(c: &Connection) -> Option<TlsJson> {
     let t = &c.tls;
     let ch = t.client_hello.as_ref().map(|c| &c.value);
-    if ch.is_none() && t.server_hello.is_none() && t.app_records == [0, 0] {
+    if ch.is_none() && t.server_hello.is_none() && t.app_records.0 == [0, 0] {
         return None;
     }
     let sh = t.server_hello.as_ref().map(|s| &s.value);

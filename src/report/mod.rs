@@ -229,7 +229,7 @@ pub(crate) mod test_support {
             last: at(total_ms, 99),
             packets: 20,
             bytes: 4000,
-            packets_by_side: [10, 10],
+            packets_by_side: [10, 10].into(),
         };
         let progress = Progress {
             phases: phases

@@ -13,6 +13,7 @@ mod tls_track;
 pub mod udp;
 
 use crate::capture::IcmpUnreachable;
+use crate::flow::Sides;
 use crate::flow::{
     FlowHandler, FlowMeta, Interest, PacketInfo, SegmentSummary, Side, StreamOutput, TcpStats,
     TransportKind,
@@ -52,14 +53,14 @@ const MAX_WAITS: usize = 32;
 #[derive(Debug, Default)]
 pub struct Connection {
     pub timeline: Timeline,
-    framers: [StreamFramer; 2],
+    framers: Sides<StreamFramer>,
     pub x224: X224State,
     pub tls: TlsState,
     pub mcs: McsState,
     /// Last packet carrying new payload, per side.
-    pub last_payload: [Option<PacketInfo>; 2],
+    pub last_payload: Sides<Option<PacketInfo>>,
     /// Last packet of any kind, per side.
-    pub last_packet: [Option<PacketInfo>; 2],
+    pub last_packet: Sides<Option<PacketInfo>>,
     pub unreachable: Option<(PacketInfo, IcmpUnreachable)>,
     /// The RDP-UDP side of things, for UDP flows.
     pub udp: Option<udp::UdpState>,
@@ -69,7 +70,7 @@ pub struct Connection {
     /// Silences of a second or more between new bytes: who broke them and when.
     pub waits: Vec<Wait>,
     /// Bytes the framing could not place (not RDP, or after a gap).
-    pub unknown_bytes: [u64; 2],
+    pub unknown_bytes: Sides<u64>,
     pub gaps: u32,
 }
 
@@ -92,8 +93,8 @@ impl Connection {
             Pdu::TlsRecord(bytes) => tls_track::handle_record(self, at, side, bytes),
             Pdu::TlsAppData { len } => tls_track::handle_app_data(self, at, side, len),
             Pdu::Unknown { len, first_byte } => {
-                self.unknown_bytes[side.index()] += len as u64;
-                if self.unknown_bytes[side.index()] == len as u64 {
+                *self.unknown_bytes.get_mut(side) += len as u64;
+                if *self.unknown_bytes.get(side) == len as u64 {
                     self.timeline
                         .push(at, side, EventKind::NotRdpBytes { len, first_byte });
                 }
@@ -179,10 +180,10 @@ impl FlowHandler for Connection {
     }
 
     fn on_stream(&mut self, pkt: &PacketInfo, side: Side, out: StreamOutput<'_>) {
-        let i = side.index();
+        let i = side;
         match out {
             StreamOutput::Data(bytes) => {
-                self.last_payload[i] = Some(*pkt);
+                *self.last_payload.get_mut(i) = Some(*pkt);
                 if let Some(prev) = &self.last_progress {
                     if pkt.ts_ns - prev.at.ts_ns >= MIN_WAIT_NS && self.waits.len() < MAX_WAITS {
                         self.waits.push(Wait {
@@ -197,15 +198,16 @@ impl FlowHandler for Connection {
                     side,
                     value: (),
                 });
-                let mut framer = std::mem::take(&mut self.framers[i]);
+                let mut framer = std::mem::take(self.framers.get_mut(i));
                 framer.fastpath_allowed = self.standard_security();
                 framer.push(bytes, &mut |pdu| self.handle_pdu(pkt, side, pdu));
-                self.unknown_bytes[i] = self.unknown_bytes[i].max(framer.unknown_bytes);
-                self.framers[i] = framer;
+                *self.unknown_bytes.get_mut(i) =
+                    (*self.unknown_bytes.get(i)).max(framer.unknown_bytes);
+                *self.framers.get_mut(i) = framer;
             }
             StreamOutput::Gap(bytes) => {
                 self.gaps += 1;
-                self.framers[i].gap();
+                self.framers.get_mut(i).gap();
                 self.timeline.push(pkt, side, EventKind::Gap { bytes });
             }
         }
@@ -219,7 +221,7 @@ impl FlowHandler for Connection {
         side: Side,
         seg: &SegmentSummary,
     ) {
-        self.last_packet[side.index()] = Some(*pkt);
+        *self.last_packet.get_mut(side) = Some(*pkt);
         let f = seg.flags;
         let kind = if f.syn && !f.ack {
             EventKind::TcpSyn {
@@ -227,9 +229,9 @@ impl FlowHandler for Connection {
             }
         } else if f.syn {
             EventKind::TcpSynAck
-        } else if f.rst && first_at(&stats.rst[side.index()], pkt) {
+        } else if f.rst && first_at(stats.rst.get(side), pkt) {
             EventKind::TcpRst
-        } else if f.fin && first_at(&stats.fin[side.index()], pkt) {
+        } else if f.fin && first_at(stats.fin.get(side), pkt) {
             EventKind::TcpFin
         } else if seg.verdict.retransmission {
             EventKind::TcpRetransmission {
@@ -244,7 +246,7 @@ impl FlowHandler for Connection {
     }
 
     fn on_datagram(&mut self, _meta: &FlowMeta, pkt: &PacketInfo, side: Side, payload: &[u8]) {
-        self.last_packet[side.index()] = Some(*pkt);
+        *self.last_packet.get_mut(side) = Some(*pkt);
         udp::datagram(self, pkt, side, payload);
     }
 

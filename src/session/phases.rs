@@ -291,7 +291,10 @@ fn last_payload_before_close(
 
 /// Who owed the next message: the side that did not send the last payload.
 pub fn waiting_side(conn: &Connection, _after: &PacketInfo) -> Option<Side> {
-    match (&conn.last_payload[0], &conn.last_payload[1]) {
+    match (
+        conn.last_payload.get(Side::Client),
+        conn.last_payload.get(Side::Server),
+    ) {
         (Some(c), Some(s)) => Some(if c.ts_ns > s.ts_ns {
             Side::Server
         } else {
@@ -306,6 +309,7 @@ pub fn waiting_side(conn: &Connection, _after: &PacketInfo) -> Option<Side> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flow::Sides;
     use crate::flow::{Endpoint, FrameTime, TransportKind};
     use crate::proto::nego::{NegRsp, NegRspFlags, Protocols};
     use crate::proto::x224::{ConnectionConfirm, ConnectionRequest, NegotiationResponse};
@@ -342,7 +346,7 @@ mod tests {
             last,
             packets: 10,
             bytes: 1000,
-            packets_by_side: [5, 5],
+            packets_by_side: [5, 5].into(),
         }
     }
 
@@ -398,9 +402,9 @@ mod tests {
     fn synthetic_who_owes_the_next_message_is_the_side_that_did_not_speak_last() {
         let mut conn = Connection::default();
         assert_eq!(waiting_side(&conn, &at(0, 1)), None);
-        conn.last_payload = [Some(at(5, 5)), None];
+        conn.last_payload = Sides([Some(at(5, 5)), None]);
         assert_eq!(waiting_side(&conn, &at(5, 5)), Some(Side::Server));
-        conn.last_payload = [Some(at(5, 5)), Some(at(6, 6))];
+        conn.last_payload = Sides([Some(at(5, 5)), Some(at(6, 6))]);
         assert_eq!(waiting_side(&conn, &at(6, 6)), Some(Side::Client));
     }
 
@@ -460,8 +464,8 @@ mod tests {
             side: Side::Client,
             value: Default::default(),
         });
-        conn.mcs.fastpath = [None, Some(at(9, 12))];
-        conn.last_payload = [Some(at(8, 11)), Some(at(9, 12))];
+        conn.mcs.fastpath = Sides([None, Some(at(9, 12))]);
+        conn.last_payload = Sides([Some(at(8, 11)), Some(at(9, 12))]);
         let tcp = TcpStats {
             syn_seen: true,
             first_syn: Some(frame_time(0, 1)),

@@ -3,6 +3,7 @@
 
 use super::event::{ClientSummary, ConfirmKind, DecodeError, EventKind};
 use super::{Connection, Stamped};
+use crate::flow::Sides;
 use crate::flow::{PacketInfo, Side};
 use crate::proto::gcc::{ClientData, ServerData};
 use crate::proto::mcs::{self, DisconnectReason, DomainPdu, McsPdu, McsResult};
@@ -70,8 +71,8 @@ pub struct McsState {
     pub client_info: Option<PacketInfo>,
     pub license: Option<PacketInfo>,
     /// First fast-path PDU per side: the session reached steady state.
-    pub fastpath: [Option<PacketInfo>; 2],
-    pub data_pdus: [u64; 2],
+    pub fastpath: Sides<Option<PacketInfo>>,
+    pub data_pdus: Sides<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -141,7 +142,7 @@ fn connection_confirm(conn: &mut Connection, at: &PacketInfo, side: Side, cc: Co
 }
 
 fn mcs_data(conn: &mut Connection, at: &PacketInfo, side: Side, data: &[u8]) {
-    conn.mcs.data_pdus[side.index()] += 1;
+    *conn.mcs.data_pdus.get_mut(side) += 1;
     let pdu = match mcs::parse_mcs_pdu(data) {
         Ok(p) => p,
         Err(e) => return conn.decode_error(at, side, DecodeError::Proto(e)),
@@ -237,9 +238,9 @@ fn security_pdu(conn: &mut Connection, at: &PacketInfo, side: Side, user_data: &
 }
 
 pub(super) fn handle_fastpath(conn: &mut Connection, at: &PacketInfo, side: Side, bytes: &[u8]) {
-    let i = side.index();
-    if conn.mcs.fastpath[i].is_none() && fastpath::parse_header(bytes).is_ok() {
-        conn.mcs.fastpath[i] = Some(*at);
+    let i = side;
+    if conn.mcs.fastpath.get(i).is_none() && fastpath::parse_header(bytes).is_ok() {
+        *conn.mcs.fastpath.get_mut(i) = Some(*at);
         conn.timeline.push(at, side, EventKind::FirstFastPath);
     }
 }

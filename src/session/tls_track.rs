@@ -3,6 +3,7 @@
 
 use super::event::{DecodeError, EventKind, TlsMessage};
 use super::{Connection, Stamped};
+use crate::flow::Sides;
 use crate::flow::{PacketInfo, Side};
 use crate::proto::tls::{
     CertificateInfo, ClientHelloInfo, ServerHelloInfo, TlsConversation, TlsEvent,
@@ -41,16 +42,16 @@ pub struct TlsState {
     pub server_hello: Option<Stamped<ServerHelloInfo>>,
     pub certificates: Option<Stamped<Vec<CertificateInfo>>>,
     pub alert: Option<Stamped<Alert>>,
-    pub change_cipher_spec: [Option<PacketInfo>; 2],
+    pub change_cipher_spec: Sides<Option<PacketInfo>>,
     /// First encrypted handshake record per side (the Finished message).
-    pub finished: [Option<PacketInfo>; 2],
+    pub finished: Sides<Option<PacketInfo>>,
     /// When both sides had finished the handshake.
     pub handshake_done: Option<PacketInfo>,
-    pub app_records: [u64; 2],
-    pub app_bytes: [u64; 2],
+    pub app_records: Sides<u64>,
+    pub app_bytes: Sides<u64>,
     /// The first encrypted records after the handshake (CredSSP, then the MCS connect).
     pub early_records: Vec<AppRecord>,
-    pub records: [u64; 2],
+    pub records: Sides<u64>,
 }
 
 pub const EARLY_RECORDS: usize = 48;
@@ -75,9 +76,9 @@ impl TlsState {
     }
 
     fn note_finished(&mut self, at: &PacketInfo, side: Side) {
-        let i = side.index();
-        if self.finished[i].is_none() {
-            self.finished[i] = Some(*at);
+        let i = side;
+        if self.finished.get(i).is_none() {
+            *self.finished.get_mut(i) = Some(*at);
         }
         if self.handshake_done.is_none() && self.finished.iter().all(Option::is_some) {
             self.handshake_done = Some(*at);
@@ -86,7 +87,7 @@ impl TlsState {
 }
 
 pub(super) fn handle_record(conn: &mut Connection, at: &PacketInfo, side: Side, record: &[u8]) {
-    conn.tls.records[side.index()] += 1;
+    *conn.tls.records.get_mut(side) += 1;
     let events = conn
         .tls
         .conversation
@@ -162,16 +163,16 @@ fn tls_event(conn: &mut Connection, at: &PacketInfo, side: Side, ev: TlsEvent) {
             note_encrypted_alert(tl, st, at, side);
         }
         TlsEvent::ChangeCipherSpec => {
-            let i = side.index();
-            if st.change_cipher_spec[i].is_none() {
-                st.change_cipher_spec[i] = Some(*at);
+            let i = side;
+            if st.change_cipher_spec.get(i).is_none() {
+                *st.change_cipher_spec.get_mut(i) = Some(*at);
                 if !st.is_tls13() {
                     tl.push(at, side, EventKind::TlsChangeCipherSpec);
                 }
             }
         }
         TlsEvent::EncryptedHandshake { .. } => {
-            if st.finished[side.index()].is_none() {
+            if st.finished.get(side).is_none() {
                 tl.push(at, side, EventKind::TlsFinished);
             }
             st.note_finished(at, side);
@@ -217,15 +218,15 @@ const TLS13_ALERT_RECORD: usize = 2 + 1 + 16;
 /// An application_data record: in TLS 1.3 the handshake's own tail travels this way too.
 pub(super) fn handle_app_data(conn: &mut Connection, at: &PacketInfo, side: Side, len: usize) {
     let st = &mut conn.tls;
-    let i = side.index();
-    st.records[i] += 1;
+    let i = side;
+    *st.records.get_mut(i) += 1;
     if st.is_tls13() && st.handshake_done.is_some() && len == TLS13_ALERT_RECORD {
         note_encrypted_alert(&mut conn.timeline, st, at, side);
         return;
     }
     if st.is_tls13() && st.handshake_done.is_none() {
         // Server: EncryptedExtensions..Finished; client: its Finished ends the handshake.
-        if st.finished[i].is_none() {
+        if st.finished.get(i).is_none() {
             let kind = if side == Side::Client {
                 EventKind::TlsFinished
             } else {
@@ -236,8 +237,8 @@ pub(super) fn handle_app_data(conn: &mut Connection, at: &PacketInfo, side: Side
         st.note_finished(at, side);
         return;
     }
-    st.app_records[i] += 1;
-    st.app_bytes[i] += len as u64;
+    *st.app_records.get_mut(i) += 1;
+    *st.app_bytes.get_mut(i) += len as u64;
     if st.early_records.len() < EARLY_RECORDS {
         st.early_records.push(AppRecord { at: *at, side, len });
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use super::event::EventKind;
 use super::Connection;
+use crate::flow::Sides;
 use crate::flow::{PacketInfo, Side};
 use crate::proto::rdpeudp::{self, SeqUnwrapper, UdpFlags};
 
@@ -70,12 +71,12 @@ pub struct UdpState {
     pub lossy: Option<bool>,
     pub mtu: Option<(u16, u16)>,
     pub correlation_id: Option<String>,
-    pub packets: [u64; 2],
-    pub data_packets: [u64; 2],
-    pub seqs: [SeqStats; 2],
-    pub last: [Option<PacketInfo>; 2],
+    pub packets: Sides<u64>,
+    pub data_packets: Sides<u64>,
+    pub seqs: Sides<SeqStats>,
+    pub last: Sides<Option<PacketInfo>>,
     pub decode_errors: u64,
-    unwrap: [SeqUnwrapper; 2],
+    unwrap: Sides<SeqUnwrapper>,
 }
 
 impl UdpState {
@@ -90,9 +91,9 @@ impl UdpState {
 
 pub(super) fn datagram(conn: &mut Connection, at: &PacketInfo, side: Side, payload: &[u8]) {
     let u = conn.udp.get_or_insert_with(UdpState::default);
-    let i = side.index();
-    u.packets[i] += 1;
-    u.last[i] = Some(*at);
+    let i = side;
+    *u.packets.get_mut(i) += 1;
+    *u.last.get_mut(i) = Some(*at);
     // After a v3 handshake the data phase is RDPEUDP2; SYNs stay in the v1 format.
     if u.rdpeudp2() && u.synack.is_some() && !rdpeudp::looks_like_syn(payload) {
         match rdpeudp::parse_v2(payload) {
@@ -103,12 +104,12 @@ pub(super) fn datagram(conn: &mut Connection, at: &PacketInfo, side: Side, paylo
                         .push(at, side, EventKind::UdpEstablished { rdpeudp2: true });
                 }
                 if let Some(ch) = d.channel_seq_num.filter(|_| !d.is_dummy()) {
-                    u.data_packets[i] += 1;
-                    let seq = u.unwrap[i].unwrap(ch);
-                    u.seqs[i].record(seq);
+                    *u.data_packets.get_mut(i) += 1;
+                    let seq = u.unwrap.get_mut(i).unwrap(ch);
+                    u.seqs.get_mut(i).record(seq);
                 }
                 if let Some(v) = &d.ack_vec {
-                    u.seqs[side.other().index()].reported_missing += u64::from(v.lost());
+                    u.seqs.get_mut(side.other()).reported_missing += u64::from(v.lost());
                 }
             }
             Err(_) => u.decode_errors += 1,
@@ -169,12 +170,12 @@ pub(super) fn datagram(conn: &mut Connection, at: &PacketInfo, side: Side, paylo
             .push(at, side, EventKind::UdpEstablished { rdpeudp2: false });
     }
     if d.flags.contains(UdpFlags::DATA) {
-        u.data_packets[i] += 1;
+        *u.data_packets.get_mut(i) += 1;
         if let Some(seq) = d.sn_source_start() {
-            u.seqs[i].record(u64::from(seq));
+            u.seqs.get_mut(i).record(u64::from(seq));
         }
     }
     if let Some(v) = &d.ack_vector {
-        u.seqs[side.other().index()].reported_missing += u64::from(v.missing());
+        u.seqs.get_mut(side.other()).reported_missing += u64::from(v.missing());
     }
 }

@@ -1,4 +1,5 @@
 //! Helpers shared by the integration tests: where the captures are, running the binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failure is the test failing
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
