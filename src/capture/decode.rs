@@ -128,7 +128,7 @@ fn ethernet_ipv4_tcp(data: &[u8], orig_len: u32) -> Option<Decoded<'_>> {
         return None;
     }
     let payload = tcp.get(header_len..)?;
-    let missing = orig_len.saturating_sub(data.len() as u32);
+    let missing = orig_len.saturating_sub(len_u32(data));
     Some(Decoded {
         src: IpAddr::V4(Ipv4Addr::new(s0, s1, s2, s3)),
         dst: IpAddr::V4(Ipv4Addr::new(d0, d1, d2, d3)),
@@ -148,7 +148,7 @@ fn ethernet_ipv4_tcp(data: &[u8], orig_len: u32) -> Option<Decoded<'_>> {
             },
             window: u16::from_be_bytes([w_hi, w_lo]),
             payload,
-            wire_len: (payload.len() as u32).saturating_add(missing),
+            wire_len: len_u32(payload).saturating_add(missing),
         }),
     })
 }
@@ -197,7 +197,7 @@ fn decode_general(linktype: i32, data: &[u8], orig_len: u32) -> Option<Decoded<'
     if fragmented {
         return None;
     }
-    let missing = orig_len.saturating_sub(data.len() as u32);
+    let missing = orig_len.saturating_sub(len_u32(data));
     let transport = match sliced.transport? {
         TransportSlice::Tcp(tcp) => {
             let payload = tcp.payload();
@@ -215,7 +215,7 @@ fn decode_general(linktype: i32, data: &[u8], orig_len: u32) -> Option<Decoded<'
                 },
                 window: tcp.window_size(),
                 payload,
-                wire_len: (payload.len() as u32).saturating_add(missing),
+                wire_len: len_u32(payload).saturating_add(missing),
             })
         }
         TransportSlice::Udp(udp) => {
@@ -224,7 +224,7 @@ fn decode_general(linktype: i32, data: &[u8], orig_len: u32) -> Option<Decoded<'
                 src_port: udp.source_port(),
                 dst_port: udp.destination_port(),
                 payload,
-                wire_len: (payload.len() as u32).saturating_add(missing),
+                wire_len: len_u32(payload).saturating_add(missing),
             })
         }
         TransportSlice::Icmpv4(icmp) if icmp.type_u8() == 3 => {
@@ -282,6 +282,12 @@ fn quoted_ipv6(icmp_type: u8, code: u8, quoted: &[u8]) -> Option<IcmpUnreachable
         inner_src_port,
         inner_dst_port,
     })
+}
+
+/// A captured length as the wire's 32-bit field (captures cap frames far below 4 GiB; a
+/// longer slice saturates instead of wrapping).
+pub(crate) fn len_u32(bytes: &[u8]) -> u32 {
+    u32::try_from(bytes.len()).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

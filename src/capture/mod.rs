@@ -1,5 +1,7 @@
 //! Packet sources: capture files (pcap, pcapng, gzip, stdin) and live interfaces,
 //! and the decoding of link, network and transport headers.
+// Wire lengths and sequence numbers: no silent truncation (checked conversions only).
+#![cfg_attr(not(test), deny(clippy::cast_possible_truncation))]
 
 pub mod decode;
 pub mod live;

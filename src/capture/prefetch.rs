@@ -271,7 +271,7 @@ mod tests {
             file: 0,
             frame,
             ts_ns: frame as i64 * 1000,
-            orig_len: data.len() as u32,
+            orig_len: crate::capture::decode::len_u32(data),
             linktype: 1,
             data,
         }

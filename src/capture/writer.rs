@@ -81,7 +81,7 @@ pub fn write_connections(
         if let Some(s) = saver.as_mut() {
             let header = PacketHeader {
                 ts: libc_timeval(raw.ts_ns),
-                caplen: raw.data.len() as u32,
+                caplen: super::decode::len_u32(raw.data),
                 len: raw.orig_len,
             };
             s.write(&Packet::new(&header, raw.data));

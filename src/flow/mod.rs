@@ -1,5 +1,7 @@
 //! The flow table: packets grouped into connections by 5-tuple, client and server told
 //! apart, TCP reassembled per direction, idle and closed flows finished as the capture goes.
+// Wire lengths and sequence numbers: no silent truncation (checked conversions only).
+#![cfg_attr(not(test), deny(clippy::cast_possible_truncation))]
 
 pub mod progress;
 pub mod sides;

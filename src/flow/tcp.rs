@@ -57,6 +57,8 @@ struct HalfStream {
 }
 
 impl HalfStream {
+    // Sequence numbers count modulo 2^32 (RFC 793 3.3): the truncation is the arithmetic.
+    #[allow(clippy::cast_possible_truncation)]
     fn next_seq(&self) -> Option<u32> {
         self.base_seq.map(|b| b.wrapping_add(self.delivered as u32))
     }
@@ -388,7 +390,7 @@ impl TcpReassembler {
             self.count_retransmission(i, at, seg.wire_len);
             verdict.retransmission = true;
         }
-        let skip = (delivered - off) as usize;
+        let skip = usize::try_from(delivered - off).unwrap_or(usize::MAX);
         self.push_in_order(side, seg.payload, skip, len, at, deliver);
         self.drain(side, at, deliver);
         verdict
@@ -485,7 +487,14 @@ impl TcpReassembler {
             half.buffered = half.buffered.saturating_sub(bytes.len());
             let skip = half.delivered - off;
             if skip < wire_len {
-                self.push_in_order(side, &bytes, skip as usize, wire_len, at, deliver);
+                self.push_in_order(
+                    side,
+                    &bytes,
+                    usize::try_from(skip).unwrap_or(usize::MAX),
+                    wire_len,
+                    at,
+                    deliver,
+                );
             }
         }
     }

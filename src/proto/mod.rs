@@ -4,7 +4,12 @@
 //! and no allocation sized by a length field without a cap.
 #![cfg_attr(
     not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::cast_possible_truncation
+    )
 )]
 
 pub mod byte_cursor;

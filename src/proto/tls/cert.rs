@@ -53,11 +53,11 @@ fn from_x509(cert: &X509Certificate) -> CertificateInfo {
     let na = validity.not_after.timestamp();
     let (key, key_bits) = match cert.public_key().parsed() {
         Ok(PublicKey::RSA(rsa)) => {
-            let bits = rsa.key_size() as u32;
+            let bits = u32::try_from(rsa.key_size()).unwrap_or(u32::MAX);
             (format!("RSA {bits}"), Some(bits))
         }
         Ok(PublicKey::EC(ec)) => {
-            let bits = ec.key_size() as u32;
+            let bits = u32::try_from(ec.key_size()).unwrap_or(u32::MAX);
             (format!("EC {bits}"), Some(bits))
         }
         Ok(PublicKey::DSA(_)) => ("DSA".to_string(), None),
