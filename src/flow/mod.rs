@@ -61,7 +61,7 @@ impl std::fmt::Display for Endpoint {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TransportKind {
     Tcp,
@@ -69,7 +69,7 @@ pub enum TransportKind {
 }
 
 /// Direction-independent key: the two endpoints in sorted order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct FlowKey {
     transport: TransportKind,
     low: Endpoint,
@@ -547,14 +547,18 @@ impl<H: FlowHandler> FlowTable<H> {
             }
         }
         if self.flows.len() > self.limits.max_flows {
-            let mut by_age: Vec<(i64, FlowKey)> = self
+            let mut by_age: Vec<(i64, u64, FlowKey)> = self
                 .flows
                 .iter()
-                .map(|(k, f)| (f.meta.last.ts_ns, *k))
+                .map(|(k, f)| (f.meta.last.ts_ns, f.meta.id, *k))
                 .collect();
             let excess = self.flows.len() - self.limits.max_flows * 9 / 10;
-            by_age.select_nth_unstable_by_key(excess.saturating_sub(1), |(t, _)| *t);
-            for (_, key) in by_age.into_iter().take(excess) {
+            // A total order (time, id, tuple), and the chosen ones finished in id order: which
+            // flows go and the order they are reported in do not depend on the hash seed.
+            by_age.select_nth_unstable(excess.saturating_sub(1));
+            by_age.truncate(excess);
+            by_age.sort_unstable_by_key(|(_, id, key)| (*id, *key));
+            for (_, _, key) in by_age {
                 if let Some(flow) = self.flows.remove(&key) {
                     self.evicted += 1;
                     let last = flow.meta.last;
@@ -613,6 +617,14 @@ impl<H: FlowHandler> FlowTable<H> {
             not_yet.push(Reverse(Expiry { at_ns, ..entry }));
         }
         self.expiry.extend(not_yet);
+        // Entries of flows that ended otherwise (evicted, a reused tuple) wait for their time
+        // to come; in a flood that is faster than the linger time they would pile up.
+        let live = self.flows.len();
+        if self.expiry.len() > live + live / 4 + 1024 {
+            let flows = &self.flows;
+            self.expiry
+                .retain(|Reverse(e)| flows.get(&e.key).is_some_and(|f| f.timer == e.timer));
+        }
         expired
     }
 }
