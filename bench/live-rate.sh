@@ -3,7 +3,8 @@
 # onto a veth pair between two network namespaces made here, with rdpscope capturing on the
 # far end, and prints what the kernel says it dropped at each rate. Needs root and tcpreplay.
 #   usage: bash bench/live-rate.sh [RATE...]        (default 50000 100000 150000 200000)
-#   env:   CAPTURE=file to replay (default bench/out/rdp-100M.pcap, built if missing),
+#   env:   SHAPE=bulk|dense (bench/make-capture.py --shape, default bulk),
+#          CAPTURE=file to replay (default bench/out/rdp-live-$SHAPE-100M.pcap, built if missing),
 #          LOOPS=n replays per rate (default 3), BUFFER_MB=rdpscope's -B (default its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,14 +12,17 @@ cd "$(dirname "$0")/.."
 command -v tcpreplay >/dev/null || { echo "bench/live-rate.sh: tcpreplay is missing" >&2; exit 2; }
 RATES=("$@")
 [ ${#RATES[@]} -gt 0 ] || RATES=(50000 100000 150000 200000)
-CAPTURE=${CAPTURE:-bench/out/rdp-100M.pcap}
+SHAPE=${SHAPE:-bulk}
+CAPTURE=${CAPTURE:-bench/out/rdp-live-$SHAPE-100M.pcap}
 LOOPS=${LOOPS:-3}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 cargo build --release --quiet --bin rdpscope
-BIN="$PWD/$CARGO_TARGET_DIR/release/rdpscope"
+# The target dir may be redirected (a cargo wrapper): ask cargo where the artifacts went.
+TARGET=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+BIN="$TARGET/release/rdpscope"
 if [ ! -s "$CAPTURE" ]; then
     mkdir -p "$(dirname "$CAPTURE")"
-    python3 bench/make-capture.py --size 100M -o "$CAPTURE"
+    python3 bench/make-capture.py --shape "$SHAPE" --size 100M -o "$CAPTURE"
 fi
 
 A="rdpscope-rate-a-$$"

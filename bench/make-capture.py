@@ -13,8 +13,17 @@ Connections start at a fixed spacing, so the number of concurrent connections (a
 analyser's memory) does not depend on the file size. Outer IPv4 header checksums are
 recomputed; TCP checksums are left as they were (neither rdpscope nor tshark checks them).
 
+`--shape dense` builds the opposite, a logon storm: the fixtures as they are (no data phase),
+the short ones (30 packets or fewer: refusals, resets, black holes, aborted handshakes)
+weighted so most connections are short, a new connection every few milliseconds with a
+random offset within the spacing, so thousands are open at once (failed ones that never
+close stay open in the analyser up to its idle timeout). Every client is a fresh address.
+
+The output is a function of the arguments and the fixtures only (fixed seed).
+
     python3 bench/make-capture.py --size 1G  -o bench/out/big.pcap
     python3 bench/make-capture.py --size 100M -o bench/out/medium.pcap
+    python3 bench/make-capture.py --shape dense --size 100M -o bench/out/dense.pcap
 """
 
 import argparse
@@ -27,6 +36,9 @@ import sys
 
 MSS = 1448
 HEALTHY = ("tls12_ok", "tls13_ok", "nla_ok", "rdp_security_ok")
+# Dense shape: a fixture of at most this many packets is a "short" one, weighted DENSE_WEIGHT.
+SHORT_PACKETS = 30
+DENSE_WEIGHT = 4
 
 
 def parse_size(s):
@@ -56,7 +68,8 @@ def read_pcap(path):
         raise SystemExit(f"{path}: not a pcap file")
     linktype = struct.unpack(endian + "I", data[20:24])[0]
     if linktype != 1:
-        raise SystemExit(f"{path}: link type {linktype}, only Ethernet is supported")
+        print(f"{path}: link type {linktype} left out (only Ethernet is replayed)", file=sys.stderr)
+        return None
     pkts = []
     pos = 24
     hdr = struct.Struct(endian + "IIII")
@@ -236,16 +249,23 @@ class Template:
                     self.client_port = sp if dp == server_port else dp
                     break
         else:
-            raise SystemExit(f"{name}: no TCP packet to or from port {server_port}")
+            # No connection to the port (a DNS-only failure): the first IPv4 packet's source is
+            # the client; addresses are rewritten, ports kept.
+            first = next((f for f in frames if f.proto is not None), None)
+            if first is None:
+                raise SystemExit(f"{name}: no IPv4 packet")
+            self.client_ip = bytes(first.data[26:30])
+            self.server_ip = bytes(first.data[30:34])
+            self.client_port = None
         # Per frame: relative time, bytes, and the (offset, kind) slots to patch.
         self.frames = []
-        cport = struct.pack("!H", self.client_port)
+        cport = struct.pack("!H", self.client_port) if self.client_port is not None else None
         for f in frames:
             patches = []
             if f.proto is not None:
                 for off in (26, 30):
                     patches.append((off, "ip"))
-                if f.tcp is not None:
+                if f.tcp is not None and cport is not None:
                     for off in (f.tcp, f.tcp + 2):
                         if f.data[off:off + 2] == cport:
                             patches.append((off, "port"))
@@ -254,7 +274,7 @@ class Template:
                     for off in (f.inner + 12, f.inner + 16):
                         patches.append((off, "ip"))
                     for off in (f.inner + ihl, f.inner + ihl + 2):
-                        if f.data[off:off + 2] == cport:
+                        if cport is not None and f.data[off:off + 2] == cport:
                             patches.append((off, "port"))
             self.frames.append((f.ts - t0, bytes(f.data), tuple(patches), f.ihl))
         self.duration = self.frames[-1][0]
@@ -281,6 +301,29 @@ class Template:
             yield start_ns + rel, bytes(b)
 
 
+def merged(schedule):
+    """Every instance's packets in time order (ties: earlier schedule entry first), with only
+    the instances under way held open, so memory follows concurrency, not file size."""
+    pending = sorted(range(len(schedule)), key=lambda k: (schedule[k][0], k))
+    heap = []
+    nxt = 0
+    while heap or nxt < len(pending):
+        # Open every instance that starts no later than the earliest packet pending.
+        while nxt < len(pending) and (not heap or schedule[pending[nxt]][0] <= heap[0][0]):
+            k = pending[nxt]
+            nxt += 1
+            start, t, cip, sip, cport = schedule[k]
+            it = t.instance(start, cip, sip, cport)
+            first = next(it, None)
+            if first is not None:
+                heapq.heappush(heap, (first[0], k, first[1], it))
+        ts, k, data, it = heapq.heappop(heap)
+        yield ts, data
+        following = next(it, None)
+        if following is not None:
+            heapq.heappush(heap, (following[0], k, following[1], it))
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -290,7 +333,10 @@ def main():
     ap.add_argument("--data-segments", type=int, default=400, help="server segments in each healthy data phase")
     ap.add_argument("--spacing-ms", type=float, default=600.0, help="time between connection starts")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--shape", choices=("bulk", "dense"), default="bulk")
     args = ap.parse_args()
+    if args.shape == "dense" and args.spacing_ms == ap.get_default("spacing_ms"):
+        args.spacing_ms = 4.0
     target = parse_size(args.size)
     rng = random.Random(args.seed)
 
@@ -298,14 +344,24 @@ def main():
     first_ts = 1 << 62
     for path in sorted(glob.glob(os.path.join(args.fixtures, "*.pcap"))):
         name = os.path.splitext(os.path.basename(path))[0]
-        frames = [Frame(ts, d) for ts, d in read_pcap(path)]
+        pkts = read_pcap(path)
+        if pkts is None:
+            continue
+        frames = [Frame(ts, d) for ts, d in pkts]
         templates.append(Template(name, frames))
         first_ts = min(first_ts, frames[0].ts) if frames else first_ts
+        if args.shape == "dense":
+            if len(frames) <= SHORT_PACKETS:
+                templates.extend([templates[-1]] * (DENSE_WEIGHT - 1))
+            continue
         if name in HEALTHY:
             kind = "fastpath" if name == "rdp_security_ok" else "tls"
             ext = extend_data_phase([Frame(ts, d) for ts, d in read_pcap(path)], 3389, args.data_segments, kind, rng)
             templates.append(Template(name + "+data", ext))
-    templates.append(Template("other_tcp_8080", other_flow(rng, args.data_segments), 8080))
+    if args.shape == "bulk":
+        templates.append(Template("other_tcp_8080", other_flow(rng, args.data_segments), 8080))
+    else:
+        rng.shuffle(templates)
     # One round: every fixture once, each healthy one also with a data phase, one non-RDP flow.
     rnd = list(templates)
     round_bytes = sum(t.bytes for t in rnd)
@@ -322,7 +378,10 @@ def main():
         client_ip = bytes([10, 64 + (n >> 16) % 64, (n >> 8) & 0xFF, n & 0xFF])
         server_ip = bytes([10, 200, (n % 50) // 256, 1 + n % 50])
         client_port = 1024 + (n * 7919) % 64000
-        schedule.append((base + i * spacing, t, client_ip, server_ip, client_port))
+        start = base + i * spacing
+        if args.shape == "dense":
+            start += rng.randrange(spacing)
+        schedule.append((start, t, client_ip, server_ip, client_port))
         total += t.bytes
         i += 1
 
@@ -332,18 +391,15 @@ def main():
     with open(args.output, "wb", buffering=1 << 22) as out:
         # Nanosecond pcap, Ethernet, snaplen 262144.
         out.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, 1))
-        streams = (
-            ((ts, data) for ts, data in t.instance(start, cip, sip, cport))
-            for start, t, cip, sip, cport in schedule
-        )
-        for ts, data in heapq.merge(*streams, key=lambda p: p[0]):
+        for ts, data in merged(schedule):
             out.write(pkt_hdr.pack(ts // 1_000_000_000, ts % 1_000_000_000, len(data), len(data)))
             out.write(data)
             packets += 1
     size = os.path.getsize(args.output)
     print(
         f"{args.output}: {size} bytes, {packets} packets, {len(schedule)} connections "
-        f"({round_bytes} bytes per round of {len(rnd)})",
+        f"({round_bytes} bytes per round of {len(rnd)}), "
+        f"{(schedule[-1][0] - schedule[0][0]) / 1e9:.0f} s of connection starts",
         file=sys.stderr,
     )
 

@@ -17,3 +17,9 @@ pub mod redact;
 pub mod report;
 pub mod session;
 pub mod timefmt;
+
+/// With `--features mimalloc`, every binary linking this library allocates through mimalloc
+/// (bench/run.sh measures whether it pays on the handshake-dense capture).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -7,6 +7,8 @@ pub mod progress;
 pub mod sides;
 pub mod tcp;
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::net::IpAddr;
 
 use ahash::AHashMap;
@@ -63,7 +65,7 @@ impl std::fmt::Display for Endpoint {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TransportKind {
     Tcp,
@@ -71,7 +73,7 @@ pub enum TransportKind {
 }
 
 /// Direction-independent key: the two endpoints in sorted order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct FlowKey {
     transport: TransportKind,
     low: Endpoint,
@@ -170,6 +172,8 @@ struct SegmentId {
 
 struct Flow<H> {
     meta: FlowMeta,
+    /// Names this flow's entry in the expiry queue (a later flow on the same tuple has its own).
+    timer: u64,
     last_segment: Sides<Option<SegmentId>>,
     /// Packets captured twice, left out of reassembly.
     duplicates: u64,
@@ -227,6 +231,13 @@ pub struct FlowTable<H: FlowHandler> {
     next_id: u64,
     next_sweep_ns: Option<i64>,
     last_touched: Option<FlowKey>,
+    /// When each flow could expire at the earliest, soonest first: a sweep visits the flows
+    /// whose time has come instead of the whole table.
+    expiry: BinaryHeap<Reverse<Expiry>>,
+    next_timer: u64,
+    /// Latest packet time seen: a packet earlier than it (a capture whose clock stepped
+    /// back) gives its flow a fresh queue entry, as the bound of the old one may not hold.
+    latest_ns: i64,
     pub evicted: u64,
     /// UDP flows followed so far: pairing with TCP is only needed once there are some.
     pub udp_followed: u64,
@@ -243,6 +254,9 @@ impl<H: FlowHandler> FlowTable<H> {
             next_id: 1,
             next_sweep_ns: None,
             last_touched: None,
+            expiry: BinaryHeap::new(),
+            next_timer: 0,
+            latest_ns: i64::MIN,
             evicted: 0,
             udp_followed: 0,
             packets_seen: 0,
@@ -331,8 +345,20 @@ impl<H: FlowHandler> FlowTable<H> {
             }
         }
         let max_buffer = self.limits.max_buffer;
+        let (expiry, next_timer) = (&mut self.expiry, &mut self.next_timer);
+        let linger = self
+            .config
+            .closed_linger_ns
+            .min(self.config.idle_timeout_ns);
         // One hash and one probe per packet: the flow is found or made in the same step.
         let flow = self.flows.entry(key).or_insert_with(|| {
+            *next_timer += 1;
+            // The soonest a new flow can expire: it closes at once and stays quiet.
+            expiry.push(Reverse(Expiry {
+                at_ns: pkt.ts_ns.saturating_add(linger),
+                timer: *next_timer,
+                key,
+            }));
             let client_is_src = client_is_source::<H>(transport, flags, src, dst, payload);
             let (client, server) = if client_is_src {
                 (src, dst)
@@ -354,6 +380,7 @@ impl<H: FlowHandler> FlowTable<H> {
                 .then(|| Box::new(TcpReassembler::new(max_buffer)));
             Flow {
                 meta,
+                timer: *next_timer,
                 last_segment: Sides([None, None]),
                 duplicates: 0,
                 interest: Interest::Undecided,
@@ -369,6 +396,16 @@ impl<H: FlowHandler> FlowTable<H> {
         };
         self.last_touched = Some(key);
         flow.meta.last = *pkt;
+        if pkt.ts_ns < self.latest_ns {
+            *next_timer += 1;
+            flow.timer = *next_timer;
+            expiry.push(Reverse(Expiry {
+                at_ns: pkt.ts_ns.saturating_add(linger),
+                timer: flow.timer,
+                key,
+            }));
+        }
+        self.latest_ns = self.latest_ns.max(pkt.ts_ns);
         flow.meta.packets += 1;
         flow.meta.bytes += u64::from(wire_len);
         *flow.meta.packets_by_side.get_mut(side) += 1;
@@ -498,21 +535,13 @@ impl<H: FlowHandler> FlowTable<H> {
         if self.flows.is_empty() {
             // Give the memory of a large table back once the capture is over.
             self.flows = AHashMap::new();
+            self.expiry = BinaryHeap::new();
         }
     }
 
     /// Finishes flows that have gone quiet, and the longest idle when the table is full.
     pub fn sweep(&mut self, now_ns: i64, done: &mut Vec<FinishedFlow<H>>) {
-        let cfg = &self.config;
-        let mut expired: Vec<(u64, FlowKey)> = self
-            .flows
-            .iter()
-            .filter(|(_, f)| {
-                let idle = now_ns.saturating_sub(f.meta.last.ts_ns);
-                idle > cfg.idle_timeout_ns || (f.closed() && idle > cfg.closed_linger_ns)
-            })
-            .map(|(k, f)| (f.meta.id, *k))
-            .collect();
+        let mut expired = self.take_expired(now_ns);
         // In id order, so the output does not depend on the hash table's seed.
         expired.sort_unstable_by_key(|(id, _)| *id);
         for (_, key) in expired {
@@ -522,14 +551,18 @@ impl<H: FlowHandler> FlowTable<H> {
             }
         }
         if self.flows.len() > self.limits.max_flows {
-            let mut by_age: Vec<(i64, FlowKey)> = self
+            let mut by_age: Vec<(i64, u64, FlowKey)> = self
                 .flows
                 .iter()
-                .map(|(k, f)| (f.meta.last.ts_ns, *k))
+                .map(|(k, f)| (f.meta.last.ts_ns, f.meta.id, *k))
                 .collect();
             let excess = self.flows.len() - self.limits.max_flows * 9 / 10;
-            by_age.select_nth_unstable_by_key(excess.saturating_sub(1), |(t, _)| *t);
-            for (_, key) in by_age.into_iter().take(excess) {
+            // A total order (time, id, tuple), and the chosen ones finished in id order: which
+            // flows go and the order they are reported in do not depend on the hash seed.
+            by_age.select_nth_unstable(excess.saturating_sub(1));
+            by_age.truncate(excess);
+            by_age.sort_unstable_by_key(|(_, id, key)| (*id, *key));
+            for (_, _, key) in by_age {
                 if let Some(flow) = self.flows.remove(&key) {
                     self.evicted += 1;
                     let last = flow.meta.last;
@@ -543,6 +576,94 @@ impl<H: FlowHandler> FlowTable<H> {
         }
     }
 }
+
+impl<H: FlowHandler> FlowTable<H> {
+    /// The flows quiet for longer than their timeout at `now_ns`: idle past
+    /// `idle_timeout_ns`, or closed and quiet past `closed_linger_ns`. Only the queue's due
+    /// entries are looked at; a flow that is not due yet goes back with its new earliest time.
+    fn take_expired(&mut self, now_ns: i64) -> Vec<(u64, FlowKey)> {
+        let cfg = &self.config;
+        let linger = cfg.closed_linger_ns.min(cfg.idle_timeout_ns);
+        let mut expired = Vec::new();
+        let mut not_yet = Vec::new();
+        while let Some(Reverse(entry)) = self.expiry.peek() {
+            if entry.at_ns >= now_ns {
+                break;
+            }
+            let Some(Reverse(entry)) = self.expiry.pop() else {
+                break;
+            };
+            let Some(f) = self
+                .flows
+                .get(&entry.key)
+                .filter(|f| f.timer == entry.timer)
+            else {
+                continue; // the flow already ended
+            };
+            let idle = now_ns.saturating_sub(f.meta.last.ts_ns);
+            let closed = f.closed();
+            if idle > cfg.idle_timeout_ns || (closed && idle > cfg.closed_linger_ns) {
+                expired.push((f.meta.id, entry.key));
+                continue;
+            }
+            // Still quiet at the earliest then; a flow that closes later lingers from then on.
+            let timeout = if closed {
+                cfg.closed_linger_ns
+            } else {
+                cfg.idle_timeout_ns
+            };
+            let at_ns = f
+                .meta
+                .last
+                .ts_ns
+                .saturating_add(timeout)
+                .min(now_ns.saturating_add(linger));
+            not_yet.push(Reverse(Expiry { at_ns, ..entry }));
+        }
+        self.expiry.extend(not_yet);
+        // Entries of flows that ended otherwise (evicted, a reused tuple) wait for their time
+        // to come; in a flood that is faster than the linger time they would pile up.
+        let live = self.flows.len();
+        if self.expiry.len() > live + live / 4 + 1024 {
+            let flows = &self.flows;
+            self.expiry
+                .retain(|Reverse(e)| flows.get(&e.key).is_some_and(|f| f.timer == e.timer));
+        }
+        expired
+    }
+}
+
+/// The earliest capture time an open flow could be finished for being quiet. A flow's true
+/// expiry only moves later as packets come (or to `closed_linger_ns` after its last packet
+/// when it closes, which is no earlier than `closed_linger_ns` after the entry was made), so
+/// this is a lower bound the sweep can trust.
+#[derive(Debug, Clone, Copy)]
+struct Expiry {
+    at_ns: i64,
+    timer: u64,
+    key: FlowKey,
+}
+
+// Ordered by time, then by timer (unique per entry), so the key need not be ordered.
+impl Ord for Expiry {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at_ns, self.timer).cmp(&(other.at_ns, other.timer))
+    }
+}
+
+impl PartialOrd for Expiry {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Expiry {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Expiry {}
 
 fn finish<H: FlowHandler>(flow: Flow<H>, at: &PacketInfo, done: &mut Vec<FinishedFlow<H>>) {
     let Flow {
@@ -588,3 +709,6 @@ fn client_is_source<H: FlowHandler>(
         _ => src.port > dst.port,
     }
 }
+
+#[cfg(test)]
+mod expiry_tests;

@@ -164,12 +164,32 @@ pub struct CertificateJson {
     pub sans: Vec<String>,
 }
 
+/// The cipher suites a ClientHello offered (RFC 8446 4.1.2), written as their IANA names
+/// straight from the registry's static strings: a ClientHello offers dozens, and a `String`
+/// per suite per connection was a good part of the JSON writer's allocations.
+#[derive(Debug, Default)]
+pub struct CipherSuiteNames(pub Vec<u16>);
+
+impl Serialize for CipherSuiteNames {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for &id in &self.0 {
+            match tls_parser::TlsCipherSuite::from_id(id) {
+                Some(suite) => seq.serialize_element(suite.name)?,
+                None => seq.serialize_element(&tls::cipher_suite_name(id))?,
+            }
+        }
+        seq.end()
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct TlsJson {
     pub record_version: Option<String>,
     pub client_hello_version: Option<String>,
     pub client_versions: Vec<String>,
-    pub client_cipher_suites: Vec<String>,
+    pub client_cipher_suites: CipherSuiteNames,
     pub sni: Option<String>,
     pub version: Option<String>,
     pub cipher_suite: Option<String>,
@@ -288,14 +308,9 @@ fn tls_json(c: &Connection) -> Option<TlsJson> {
                     .collect()
             })
             .unwrap_or_default(),
-        client_cipher_suites: ch
-            .map(|c| {
-                c.cipher_suites
-                    .iter()
-                    .map(|s| tls::cipher_suite_name(*s))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        client_cipher_suites: CipherSuiteNames(
+            ch.map(|c| c.cipher_suites.clone()).unwrap_or_default(),
+        ),
         sni: ch.and_then(|c| c.sni.clone()),
         version: sh.map(|s| tls::version_name(s.selected_version)),
         cipher_suite: sh.map(|s| tls::cipher_suite_name(s.cipher_suite)),
