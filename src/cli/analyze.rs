@@ -5,13 +5,20 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use rdpscope::capture::writer::write_connections;
+use rdpscope::capture::writer::{check_output_not_input, write_connections};
 use rdpscope::report::collect::{CollectOptions, Collector, Output};
 
 use super::args::AnalyzeArgs;
 use super::{pipeline_config, progress, terminal_style};
 
 pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
+    if let Some(out) = &args.write {
+        // Refused before reading: the analysis would be wasted and the input lost.
+        if let Err(e) = check_output_not_input(out, &args.input.files) {
+            eprintln!("rdpscope: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    }
     let config = pipeline_config(&args.thresholds, &args.limits, &args.privacy);
     let output = if args.json {
         Output::Json { immediate: false }

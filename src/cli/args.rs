@@ -1,8 +1,8 @@
 //! The options of the commands that analyse: their inputs, selection, thresholds and output.
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
-use rdpscope::diagnose::DiagnoseConfig;
+use rdpscope::diagnose::{DiagnoseConfig, Verdict};
 use rdpscope::report::collect::Selection;
 
 use super::options;
@@ -24,9 +24,15 @@ pub struct SelectionArgs {
     /// Only these connections (by the # of the summary; repeatable).
     #[arg(long = "connection", value_name = "ID")]
     pub connections: Vec<u64>,
-    /// Only connections with these verdicts (ok, failed, stalled, slow, incomplete).
-    #[arg(long = "verdict", value_delimiter = ',', value_name = "VERDICT")]
-    pub verdicts: Vec<String>,
+    /// Only connections with these verdicts (comma-separated or repeated).
+    #[arg(
+        long = "verdict",
+        value_delimiter = ',',
+        value_name = "VERDICT",
+        value_enum,
+        ignore_case = true
+    )]
+    pub verdicts: Vec<VerdictArg>,
     /// Only connections to or from this address.
     #[arg(long = "host", value_name = "IP")]
     pub hosts: Vec<std::net::IpAddr>,
@@ -180,11 +186,33 @@ impl Thresholds {
     }
 }
 
+/// A verdict as `--verdict` names it; clap checks the value and lists the valid ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerdictArg {
+    Ok,
+    Failed,
+    Stalled,
+    Slow,
+    Incomplete,
+}
+
+impl From<VerdictArg> for Verdict {
+    fn from(v: VerdictArg) -> Self {
+        match v {
+            VerdictArg::Ok => Verdict::Ok,
+            VerdictArg::Failed => Verdict::Failed,
+            VerdictArg::Stalled => Verdict::Stalled,
+            VerdictArg::Slow => Verdict::Slow,
+            VerdictArg::Incomplete => Verdict::Incomplete,
+        }
+    }
+}
+
 impl SelectionArgs {
     pub fn selection(&self) -> Selection {
         Selection {
             connections: self.connections.clone(),
-            verdicts: self.verdicts.clone(),
+            verdicts: self.verdicts.iter().map(|v| Verdict::from(*v)).collect(),
             hosts: self.hosts.clone(),
         }
     }

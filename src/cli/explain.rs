@@ -6,30 +6,52 @@ use anyhow::Result;
 
 use rdpscope::diagnose::catalog;
 
-pub fn run(code: Option<&str>) -> Result<ExitCode> {
-    match code {
-        None => {
+pub fn run(codes: &[String]) -> Result<ExitCode> {
+    match codes {
+        [] => {
             for c in catalog::all() {
                 println!("{:<32} {:<8} {}", c.code, c.severity.name(), c.summary);
             }
             Ok(ExitCode::SUCCESS)
         }
-        Some(code) => match catalog::lookup(code) {
-            Some(c) => {
-                println!(
-                    "{} ({})\n\n{}\n\n{}\n\nFix: {}",
-                    c.code,
-                    c.severity.name(),
-                    c.summary,
-                    c.explanation,
-                    c.fix
-                );
-                Ok(ExitCode::SUCCESS)
-            }
-            None => {
-                eprintln!("rdpscope: unknown finding code {code:?}; `rdpscope explain` lists them");
-                Ok(ExitCode::from(2))
-            }
-        },
+        [code] => explain_finding(code),
+        [code, extra] => {
+            eprintln!("rdpscope: {code:?} {extra:?}: two codes are a client error code and its extended code (e.g. 0x904 0x7)");
+            Ok(ExitCode::from(2))
+        }
+        _ => unreachable_codes(),
+    }
+}
+
+fn unreachable_codes() -> Result<ExitCode> {
+    eprintln!(
+        "rdpscope: explain takes a finding code, or a client error code and its extended code"
+    );
+    Ok(ExitCode::from(2))
+}
+
+/// A finding code in any case (`NLA-FAILED` is `nla-failed`).
+fn explain_finding(code: &str) -> Result<ExitCode> {
+    match catalog::lookup(&code.to_ascii_lowercase()) {
+        Some(c) => {
+            println!(
+                "{} ({})\n\n{}\n\n{}\n\nFix: {}",
+                c.code,
+                c.severity.name(),
+                c.summary,
+                c.explanation,
+                c.fix
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            let names: Vec<String> = catalog::all().map(|c| c.code.to_string()).collect();
+            eprintln!(
+                "rdpscope: unknown finding code {code:?}\n  [possible values: {}]\n  \
+                 (or a client error code: 0x904, 0x904 0x7, 2308)",
+                names.join(", ")
+            );
+            Ok(ExitCode::from(2))
+        }
     }
 }

@@ -5,6 +5,7 @@ pub mod analyze;
 pub mod args;
 pub mod explain;
 pub mod live;
+pub mod man;
 pub mod options;
 pub mod progress;
 pub mod report;

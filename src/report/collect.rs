@@ -32,8 +32,7 @@ pub const LIVE_TABLE_LIMIT: usize = 100;
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     pub connections: Vec<u64>,
-    /// Verdict names (ok, failed, stalled, slow, incomplete).
-    pub verdicts: Vec<String>,
+    pub verdicts: Vec<Verdict>,
     /// Addresses as given; `shown_as` maps them to pseudonyms under `--redact`.
     pub hosts: Vec<IpAddr>,
 }
@@ -63,8 +62,7 @@ impl Selection {
     }
 
     pub fn selects(&self, d: &Diagnosed) -> bool {
-        self.may_select(&d.meta)
-            && (self.verdicts.is_empty() || self.verdicts.iter().any(|v| v == d.verdict.name()))
+        self.may_select(&d.meta) && (self.verdicts.is_empty() || self.verdicts.contains(&d.verdict))
     }
 }
 
@@ -378,7 +376,7 @@ mod tests {
         assert!(by_id.selects(&connection(2, Verdict::Ok)));
         assert!(!by_id.selects(&connection(3, Verdict::Ok)));
         let by_verdict = Selection {
-            verdicts: vec!["failed".to_string()],
+            verdicts: vec![Verdict::Failed],
             ..Selection::default()
         };
         assert!(by_verdict.selects(&connection(3, Verdict::Failed)));
@@ -439,7 +437,7 @@ mod tests {
     #[test]
     fn synthetic_unselected_failure_still_sets_the_exit_status() {
         let mut c = rows(Selection {
-            verdicts: vec!["ok".to_string()],
+            verdicts: vec![Verdict::Ok],
             ..Selection::default()
         });
         c.add(connection(1, Verdict::Ok));
