@@ -2,7 +2,9 @@
 
 use clap::{Args, ValueEnum};
 
+use rdpscope::diagnose::client_error::{ClientError, DisconnectReason};
 use rdpscope::diagnose::{DiagnoseConfig, Verdict};
+use rdpscope::proto::rdp_pdu::ErrInfo;
 use rdpscope::report::collect::Selection;
 
 use super::options;
@@ -36,6 +38,27 @@ pub struct SelectionArgs {
     /// Only connections to or from this address.
     #[arg(long = "host", value_name = "IP")]
     pub hosts: Vec<std::net::IpAddr>,
+    /// The error code the client showed (0x904, 0x904/0x7, 2308): the connections that would
+    /// show it come first.
+    #[arg(long = "client-error", value_name = "CODE[/EXTENDED]", value_parser = parse_client_error)]
+    pub client_error: Option<ClientError>,
+}
+
+/// "0x904", "0x904/0x7", "2308/7": the client's error code and optional extended code.
+fn parse_client_error(s: &str) -> Result<ClientError, String> {
+    let (code, extended) = match s.split_once('/') {
+        Some((c, x)) => (c, Some(x)),
+        None => (s, None),
+    };
+    let number = |v: &str| {
+        super::explain::parse_client_code(v)
+            .ok_or_else(|| format!("{v:?} is no error code (hex as 0x904 or decimal as 2308)"))
+    };
+    Ok(ClientError {
+        reason: DisconnectReason(number(code)?),
+        extended: extended.map(number).transpose()?.map(ErrInfo),
+        inferred: false,
+    })
 }
 
 #[derive(Args)]
@@ -214,6 +237,7 @@ impl SelectionArgs {
             connections: self.connections.clone(),
             verdicts: self.verdicts.iter().map(|v| Verdict::from(*v)).collect(),
             hosts: self.hosts.clone(),
+            client_error: self.client_error,
         }
     }
 }

@@ -13,6 +13,7 @@ use super::terminal::{self, TerminalStyle};
 use super::{json, live, summary, table};
 use crate::capture::writer::ConnectionSpan;
 use crate::capture::CaptureError;
+use crate::diagnose::client_error::{self, ClientError};
 use crate::diagnose::run::RunSummary;
 use crate::diagnose::{Diagnosed, Severity, Verdict};
 use crate::flow::{FlowMeta, TransportKind};
@@ -35,6 +36,8 @@ pub struct Selection {
     pub verdicts: Vec<Verdict>,
     /// Addresses as given; `shown_as` maps them to pseudonyms under `--redact`.
     pub hosts: Vec<IpAddr>,
+    /// The client error the user saw (`--client-error`): consistent connections come first.
+    pub client_error: Option<ClientError>,
 }
 
 impl Selection {
@@ -250,6 +253,13 @@ impl Collector {
         rows.sort_by_key(|d| d.meta.id);
         rows.truncate(self.table_limit);
         table::table_order(&mut rows);
+        if let Some(seen) = &self.selection.client_error {
+            // Stable: the connections consistent with the user's error first, each group in
+            // table order.
+            rows.sort_by_key(|d| {
+                !client_error::expected(d).is_some_and(|e| e.consistent_with(seen))
+            });
+        }
         let omitted = self.tally.omitted(rows.len());
         let mut text = String::new();
         match self.output {

@@ -58,6 +58,14 @@ pub fn report(rows: &[Diagnosed], style: &TerminalStyle, packets: u64) -> String
                 d.verdict.name()
             );
             out.push_str(&phases);
+            if let Some(e) = crate::diagnose::client_error::expected(d) {
+                let _ = writeln!(
+                    out,
+                    "  The client would show error {}{}",
+                    super::codes::client_error::label(&e),
+                    if e.inferred { " (inferred)" } else { "" }
+                );
+            }
             out.push_str(&block);
         }
         if style.timeline {
