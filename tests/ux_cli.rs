@@ -231,3 +231,62 @@ fn readme_code_table_lists_exactly_the_codes_explain_knows() {
     listed.sort();
     assert_eq!(listed, known);
 }
+
+#[test]
+fn read_option_is_repeatable_as_tcpdump_and_adds_to_the_files() {
+    let demo = demo();
+    let demo = demo.to_str().unwrap();
+    let icmp = repo_root().join("fixtures/lab/icmp_reject.pcap");
+    let both = rdpscope(&["--json", "-r", demo, "-r", icmp.to_str().unwrap()]);
+    let lines = String::from_utf8_lossy(&both.stdout);
+    let one = rdpscope(&["--json", "-r", demo]);
+    let one = String::from_utf8_lossy(&one.stdout);
+    let count = |s: &str| {
+        s.lines()
+            .filter(|l| l.contains("\"kind\":\"connection\""))
+            .count()
+    };
+    assert_eq!(count(&one), 3, "{one}");
+    assert!(count(&lines) > 3, "{lines}");
+}
+
+#[test]
+fn standard_input_is_read_when_no_file_is_given_and_it_is_not_a_terminal() {
+    let file = std::fs::File::open(demo()).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(["--json"])
+        .stdin(file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains("\"kind\":\"connection\""))
+            .count(),
+        3,
+        "{text} {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn a_missing_file_prints_only_the_error() {
+    let o = rdpscope(&["analyze", "/nonexistent/capture.pcap"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("No such file"), "{stderr}");
+    assert!(!stderr.contains("No RDP connections"), "{stderr}");
+}
+
+#[test]
+fn sub_millisecond_intervals_read_in_microseconds() {
+    let o = rdpscope(&["analyze", "--no-color", demo().to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("(RST) 46 µs later"), "{text}");
+    assert!(!text.contains("0.0 ms later"));
+}

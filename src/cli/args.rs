@@ -12,12 +12,35 @@ use super::options;
 /// The captures to read, shared by analyze and report.
 #[derive(Args)]
 pub struct InputArgs {
-    /// Capture files; several are read as one capture in time order.
-    #[arg(required = true)]
+    /// Capture files; several are read as one capture in time order ('-' or none with a
+    /// pipe on standard input: standard input).
+    #[arg(value_name = "FILE")]
     pub files: Vec<String>,
+    /// A capture file to read, as tcpdump -r (repeatable; adds to the FILE arguments).
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    pub read: Vec<String>,
     /// Only packets matching this BPF filter (as tcpdump).
     #[arg(short = 'f', long = "filter")]
     pub filter: Option<String>,
+}
+
+impl InputArgs {
+    /// The captures to read: the FILE arguments and every `-r`; standard input when none is
+    /// given and standard input is not a terminal.
+    pub fn paths(&self) -> anyhow::Result<Vec<String>> {
+        use std::io::IsTerminal;
+        let mut paths = self.files.clone();
+        paths.extend(self.read.iter().cloned());
+        if paths.is_empty() {
+            if std::io::stdin().is_terminal() {
+                anyhow::bail!(
+                    "no capture given: name files (or -r FILE), or pipe one into standard input"
+                );
+            }
+            paths.push("-".to_string());
+        }
+        Ok(paths)
+    }
 }
 
 /// Which connections to show, shared by analyze, report and live.

@@ -269,6 +269,8 @@ impl Collector {
                     text.push('\n');
                 }
             }
+            // An input that could not be read says so (on stderr) and nothing more.
+            Output::Terminal(_) if rows.is_empty() && run.error.is_some() => {}
             Output::Terminal(style) => {
                 text = terminal::report(&rows, &style, run.packets);
                 if let Some(note) = &omitted {

@@ -75,6 +75,15 @@ pub fn ms_text(ms: f64) -> String {
     }
 }
 
+/// A short interval between two packets: "40 µs" below a millisecond, else as `ms_text`.
+pub fn interval_text(ms: f64) -> String {
+    if ms < 0.995 {
+        format!("{:.0} µs", ms * 1000.0)
+    } else {
+        ms_text(ms)
+    }
+}
+
 /// The # column: the connection id, an RDP-UDP flow shown as belonging to its TCP connection.
 pub fn connection_label(d: &Diagnosed) -> String {
     let m = &d.meta;

@@ -59,12 +59,12 @@ pub fn report(rows: &[Diagnosed], style: &TerminalStyle, packets: u64) -> String
             );
             out.push_str(&phases);
             if let Some(e) = crate::diagnose::client_error::expected(d) {
-                let _ = writeln!(
-                    out,
-                    "  The client would show error {}{}",
+                let line = format!(
+                    "The client would show error {}{}",
                     super::codes::client_error::label(&e),
                     if e.inferred { " (inferred)" } else { "" }
                 );
+                out.push_str(&table::wrap(&line, width, "  "));
             }
             out.push_str(&block);
         }
