@@ -62,3 +62,32 @@ fn at_120_columns_every_column_is_shown() {
         "client port shown"
     );
 }
+
+#[test]
+fn start_shows_dates_when_the_capture_spans_days_and_the_summary_line_always() {
+    let Some(dir) = common::shared_captures() else {
+        eprintln!("skipping: ../shared/captures is absent");
+        return;
+    };
+    let out = common::rdpscope(&[
+        "--no-color",
+        dir.join("ntop_nDPI/rdp2.pcap").to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("┆ 2021-06-03 12:55:48 ┆"), "{text}");
+    assert!(text.contains("┆ 2022-02-01 08:16:59 ┆"), "{text}");
+    assert!(
+        text.contains(
+            "3 connections: 1 incomplete, 2 ok, 2021-06-03 12:55:48 to 2022-02-22 07:53:27 UTC"
+        ),
+        "{text}"
+    );
+    // One day: times only in the table, the date once in the summary line.
+    let demo = common::rdpscope(&["--no-color", &demo()]);
+    let demo = String::from_utf8_lossy(&demo.stdout);
+    assert!(demo.contains("┆ 23:12:01 ┆"), "{demo}");
+    assert!(
+        demo.contains("3 connections: 2 failed, 1 ok, 2026-11-22 23:12:01 to 23:14:29 UTC"),
+        "{demo}"
+    );
+}

@@ -7,7 +7,7 @@ use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table};
 use super::{connection_label, duration_text, headline, phase_reached, VERDICTS_WORST_FIRST};
 use crate::diagnose::{Diagnosed, Finding, Severity, Verdict};
 use crate::flow::{Endpoint, Side};
-use crate::timefmt::{clock, ms_between};
+use crate::timefmt::{clock, date, ms_between, zone_name};
 
 fn verdict_color(v: Verdict) -> Color {
     match v {
@@ -89,10 +89,41 @@ fn header(c: Column) -> &'static str {
     }
 }
 
-fn cell_text(d: &Diagnosed, c: Column, client_port: bool) -> String {
+/// Whether the connections start on more than one calendar day: then `start` shows dates.
+fn spans_days(conns: &[Diagnosed]) -> bool {
+    let mut days = conns.iter().map(|d| date(d.meta.first.ts_ns));
+    let first = days.next();
+    days.any(|d| Some(d) != first)
+}
+
+/// " from 2021-03-04 10:00:01 to 2022-01-02 09:00:00 UTC": the span of the connections'
+/// starts for the summary line (the date once when both are on one day).
+pub fn span_text(conns: &[Diagnosed]) -> String {
+    let first = conns.iter().map(|d| d.meta.first.ts_ns).min();
+    let last = conns.iter().map(|d| d.meta.last.ts_ns).max();
+    let (Some(first), Some(last)) = (first, last) else {
+        return String::new();
+    };
+    let end = if date(first) == date(last) {
+        clock(last, false)
+    } else {
+        format!("{} {}", date(last), clock(last, false))
+    };
+    format!(
+        ", {} {} to {end} {}",
+        date(first),
+        clock(first, false),
+        zone_name()
+    )
+}
+
+fn cell_text(d: &Diagnosed, c: Column, client_port: bool, dated: bool) -> String {
     let m = &d.meta;
     match c {
         Column::Id => connection_label(d),
+        Column::Start if dated => {
+            format!("{} {}", date(m.first.ts_ns), clock(m.first.ts_ns, false))
+        }
         Column::Start => clock(m.first.ts_ns, false),
         Column::Client if client_port => m.client.to_string(),
         Column::Client => m.client.ip.to_string(),
@@ -109,6 +140,14 @@ fn cell_text(d: &Diagnosed, c: Column, client_port: bool) -> String {
 /// The widest layout whose fixed columns leave the finding `MIN_FINDING_WIDTH` columns
 /// within `width` (borders: 3 columns per cell and 1).
 fn layout_for(conns: &[Diagnosed], width: usize) -> (&'static [Column], bool) {
+    let dated = spans_days(conns);
+    // Short findings (or none) need no more than their own length.
+    let finding_need = conns
+        .iter()
+        .map(|d| cell_text(d, Column::Finding, false, false).chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp("finding".len(), MIN_FINDING_WIDTH);
     for (columns, client_port) in LAYOUTS {
         let fixed: usize = columns
             .iter()
@@ -116,13 +155,13 @@ fn layout_for(conns: &[Diagnosed], width: usize) -> (&'static [Column], bool) {
             .map(|c| {
                 conns
                     .iter()
-                    .map(|d| cell_text(d, *c, client_port).chars().count())
+                    .map(|d| cell_text(d, *c, client_port, dated).chars().count())
                     .chain([header(*c).len()])
                     .max()
                     .unwrap_or(0)
             })
             .sum();
-        if fixed + 3 * columns.len() + 1 + MIN_FINDING_WIDTH <= width {
+        if fixed + 3 * columns.len() + 1 + finding_need <= width {
             return (columns, client_port);
         }
     }
@@ -143,9 +182,10 @@ pub fn summary_table(conns: &[Diagnosed], color: bool, width: Option<u16>) -> Ta
     }
     let (columns, client_port) = layout_for(conns, usize::from(table.width().unwrap_or(120)));
     table.set_header(columns.iter().map(|c| header(*c)).collect::<Vec<_>>());
+    let dated = spans_days(conns);
     for d in conns {
         let row = columns.iter().map(|c| {
-            let cell = Cell::new(cell_text(d, *c, client_port));
+            let cell = Cell::new(cell_text(d, *c, client_port, dated));
             if color && *c == Column::Verdict {
                 cell.fg(verdict_color(d.verdict))
             } else {

@@ -34,7 +34,7 @@ pub fn report(rows: &[Diagnosed], style: &TerminalStyle, packets: u64) -> String
     }
     let color = style.color;
     let _ = writeln!(out, "{}", table::summary_table(rows, color, style.width));
-    let _ = writeln!(out, "{}", table::footer(rows));
+    let _ = writeln!(out, "{}{}", table::footer(rows), table::span_text(rows));
     let min = if style.all {
         Severity::Info
     } else {
