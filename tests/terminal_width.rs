@@ -69,11 +69,27 @@ fn start_shows_dates_when_the_capture_spans_days_and_the_summary_line_always() {
         eprintln!("skipping: ../shared/captures is absent");
         return;
     };
-    let out = common::rdpscope(&[
-        "--no-color",
-        dir.join("ntop_nDPI/rdp2.pcap").to_str().unwrap(),
-    ]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .arg("--no-color")
+        .arg(dir.join("ntop_nDPI/rdp2.pcap"))
+        .env("COLUMNS", "160")
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
+    // "incomplete" says why, in the finding column.
+    assert!(text.contains("incomplete ┆"), "{text}");
+    assert!(
+        text.contains("The capture holds only part of this"),
+        "{text}"
+    );
+    let (lines, _) = common::analyze_json(&[dir.join("ntop_nDPI/rdp2.pcap").to_str().unwrap()]);
+    for l in lines.iter().filter(|l| l["kind"] == "connection") {
+        assert_eq!(
+            l["incomplete"].is_string(),
+            l["verdict"] == "incomplete",
+            "{l}"
+        );
+    }
     assert!(text.contains("┆ 2021-06-03 12:55:48 ┆"), "{text}");
     assert!(text.contains("┆ 2022-02-01 08:16:59 ┆"), "{text}");
     assert!(

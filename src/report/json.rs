@@ -44,6 +44,8 @@ pub struct ConnectionJson<'a> {
     pub findings: Vec<FindingJson>,
     /// The error the client would show for a failed connection (inferred from the findings).
     pub client_error: Option<ClientErrorJson>,
+    /// For an `incomplete` connection, why (one sentence).
+    pub incomplete: Option<&'static str>,
     pub timeline: Vec<EventJson>,
     /// Events left out of `timeline` (past `--max-timeline-events`).
     pub timeline_dropped: u64,
@@ -415,6 +417,7 @@ impl<'a> ConnectionJson<'a> {
             client_error: crate::diagnose::client_error::expected(d)
                 .as_ref()
                 .map(ClientErrorJson::new),
+            incomplete: super::incomplete_reason(d),
             timeline: c
                 .timeline
                 .events

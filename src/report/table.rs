@@ -59,8 +59,8 @@ enum Column {
 const MIN_FINDING_WIDTH: usize = 28;
 
 /// Layouts from widest to narrowest: the client's port goes first (it is rarely what
-/// matters), then the start time, then the phase (the finding names it).
-const LAYOUTS: [(&[Column], bool); 4] = {
+/// matters), then the phase (the finding names it), then the start time.
+const LAYOUTS: [(&[Column], bool); 5] = {
     use Column::*;
     [
         (
@@ -71,6 +71,7 @@ const LAYOUTS: [(&[Column], bool); 4] = {
             &[Id, Start, Client, Server, Verdict, Phase, Took, Finding],
             false,
         ),
+        (&[Id, Start, Client, Server, Verdict, Took, Finding], false),
         (&[Id, Client, Server, Verdict, Phase, Took, Finding], false),
         (&[Id, Client, Server, Verdict, Took, Finding], false),
     ]
@@ -133,6 +134,7 @@ fn cell_text(d: &Diagnosed, c: Column, client_port: bool, dated: bool) -> String
         Column::Took => duration_text(m.last.ts_ns - m.first.ts_ns),
         Column::Finding => headline(d)
             .map(|f| super::findings::title(f, &m.server))
+            .or_else(|| super::incomplete_reason(d).map(str::to_string))
             .unwrap_or_default(),
     }
 }
