@@ -37,11 +37,30 @@ enum Command {
     /// List the interfaces rdpscope can capture on (as tcpdump -D).
     Interfaces,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
-    Completions { shell: clap_complete::Shell },
-    /// Print the man page (roff) generated from these options.
-    Man,
-    /// Explain a finding code (its causes and fixes); without a code, list them all.
-    Explain { code: Option<String> },
+    Completions {
+        #[arg(value_enum, ignore_case = true)]
+        shell: clap_complete::Shell,
+    },
+    /// Print a man page (roff) generated from these options, or write every page to a directory.
+    Man(ManArgs),
+    /// Explain a finding code, or a client error code (0x904, 0x904 0x7, 2308); without one,
+    /// list the finding codes.
+    Explain {
+        /// A finding code (nla-failed, any case), or the error code the client showed (hex as
+        /// 0x904 or decimal as 2308), optionally followed by its extended code (0x7).
+        #[arg(value_name = "CODE", num_args = 0..=2)]
+        codes: Vec<String>,
+    },
+}
+
+#[derive(clap::Args)]
+struct ManArgs {
+    /// The command whose page to print (analyze, report, ...); the top-level page without one.
+    #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+    command: Option<String>,
+    /// Write every page (rdpscope.1, rdpscope-analyze.1, ...) into this directory.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<std::path::PathBuf>,
 }
 
 const SUBCOMMANDS: [&str; 8] = [
@@ -74,7 +93,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(a) => analyze::run(&a),
         Command::Report(a) => report::run(&a),
-        Command::Explain { code } => explain::run(code.as_deref()),
+        Command::Explain { codes } => explain::run(&codes),
         Command::Live(a) => live::run(&a),
         Command::Interfaces => live::interfaces(),
         Command::Completions { shell } => {
@@ -87,12 +106,9 @@ fn main() -> ExitCode {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Man => {
+        Command::Man(a) => {
             use clap::CommandFactory;
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut std::io::stdout())
-                .map(|_| ExitCode::SUCCESS)
-                .map_err(anyhow::Error::from)
+            man::run(Cli::command(), a.command.as_deref(), a.dir.as_deref())
         }
     };
     match result {
@@ -106,4 +122,4 @@ fn main() -> ExitCode {
 
 mod cli;
 use cli::args::{AnalyzeArgs, LiveArgs, ReportArgs};
-use cli::{analyze, explain, live, report};
+use cli::{analyze, explain, live, man, report};

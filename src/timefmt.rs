@@ -38,6 +38,25 @@ pub fn clock(ts_ns: i64, millis: bool) -> String {
     }
 }
 
+/// The calendar date for terminal output, `YYYY-MM-DD`, in the same zone as `clock`.
+pub fn date(ts_ns: i64) -> String {
+    let utc = DateTime::from_timestamp_nanos(ts_ns);
+    if LOCAL_DISPLAY.load(Ordering::Relaxed) {
+        utc.with_timezone(&Local).format("%Y-%m-%d").to_string()
+    } else {
+        utc.format("%Y-%m-%d").to_string()
+    }
+}
+
+/// "UTC" or "local time": what `clock` and `date` show.
+pub fn zone_name() -> &'static str {
+    if LOCAL_DISPLAY.load(Ordering::Relaxed) {
+        "local time"
+    } else {
+        "UTC"
+    }
+}
+
 /// RFC 3339 UTC with microseconds (truncated), `2009-02-13T23:31:30.123456Z`.
 pub fn rfc3339_us(ts_ns: i64) -> String {
     DateTime::from_timestamp_nanos(ts_ns)

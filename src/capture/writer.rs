@@ -1,6 +1,8 @@
 //! Writing the packets of chosen connections back out as a pcap, for Wireshark.
 
 use std::net::IpAddr;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 
 use pcap::{Capture, Linktype, Packet, PacketHeader};
 
@@ -26,12 +28,75 @@ impl ConnectionSpan {
     }
 }
 
-/// Reads the files again and writes every packet of the given connections to `out`.
-/// Returns how many packets were written.
+/// Refuses an output path that is one of the inputs: the same name, or another name (a link,
+/// a hard link, `./x`) of the same file, which writing would destroy before it was read.
+pub fn check_output_not_input(out: &str, inputs: &[String]) -> Result<(), CaptureError> {
+    let Ok(out_meta) = std::fs::metadata(out) else {
+        // An output that does not exist yet cannot be an input that exists.
+        return Ok(());
+    };
+    for input in inputs.iter().filter(|p| p.as_str() != "-") {
+        let Ok(in_meta) = std::fs::metadata(input) else {
+            continue;
+        };
+        if in_meta.dev() == out_meta.dev() && in_meta.ino() == out_meta.ino() {
+            return Err(CaptureError::Open {
+                path: out.to_string(),
+                reason: format!(
+                    "-w would overwrite the input {input} (the same file); write elsewhere"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The temporary name beside `out` that a `-w` file is written under until it is complete, so
+/// an interrupted run leaves no half file under the final name.
+fn temporary_path(out: &str) -> PathBuf {
+    let path = Path::new(out);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "capture".to_string());
+    path.with_file_name(format!(".{name}.rdpscope-{}.part", std::process::id()))
+}
+
+/// Reads the files again and writes every packet of the given connections to `out` (through a
+/// temporary file renamed at the end). Returns how many packets were written.
 pub fn write_connections(
     paths: &[String],
     bpf: Option<&str>,
     spans: &[ConnectionSpan],
+    out: &str,
+) -> Result<u64, CaptureError> {
+    check_output_not_input(out, paths)?;
+    let partial = temporary_path(out);
+    let result = write_to(paths, bpf, spans, &partial.to_string_lossy(), out);
+    match result {
+        Ok(written) if partial.exists() => {
+            std::fs::rename(&partial, out).map_err(|e| {
+                let _ = std::fs::remove_file(&partial);
+                CaptureError::Open {
+                    path: out.to_string(),
+                    reason: e.to_string(),
+                }
+            })?;
+            Ok(written)
+        }
+        Ok(written) => Ok(written),
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e)
+        }
+    }
+}
+
+fn write_to(
+    paths: &[String],
+    bpf: Option<&str>,
+    spans: &[ConnectionSpan],
+    file: &str,
     out: &str,
 ) -> Result<u64, CaptureError> {
     if paths.iter().any(|p| p == "-") {
@@ -66,7 +131,7 @@ pub fn write_connections(
         if saver.is_none() {
             let opened =
                 Capture::dead_with_precision(Linktype(raw.linktype), pcap::Precision::Nano)
-                    .and_then(|dead| dead.savefile(out));
+                    .and_then(|dead| dead.savefile(file));
             match opened {
                 Ok(s) => saver = Some(s),
                 Err(e) => {

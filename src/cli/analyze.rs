@@ -5,13 +5,21 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use rdpscope::capture::writer::write_connections;
+use rdpscope::capture::writer::{check_output_not_input, write_connections};
 use rdpscope::report::collect::{CollectOptions, Collector, Output};
 
 use super::args::AnalyzeArgs;
 use super::{pipeline_config, progress, terminal_style};
 
 pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
+    let files = args.input.paths()?;
+    if let Some(out) = &args.write {
+        // Refused before reading: the analysis would be wasted and the input lost.
+        if let Err(e) = check_output_not_input(out, &files) {
+            eprintln!("rdpscope: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    }
     let config = pipeline_config(&args.thresholds, &args.limits, &args.privacy);
     let output = if args.json {
         Output::Json { immediate: false }
@@ -24,16 +32,13 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
         spans: args.write.is_some(),
         limits: config.limits,
     });
-    let run = progress::analyze_with_bar(
-        &args.input.files,
-        args.input.filter.as_deref(),
-        config,
-        &mut |d| collector.add(d),
-    );
+    let run = progress::analyze_with_bar(&files, args.input.filter.as_deref(), config, &mut |d| {
+        collector.add(d)
+    });
     let done = collector.finish(&run);
     if let (Some(out), None) = (&args.write, &run.error) {
         let filter = args.input.filter.as_deref();
-        match write_connections(&args.input.files, filter, &done.spans, out) {
+        match write_connections(&files, filter, &done.spans, out) {
             Ok(n) => eprintln!(
                 "rdpscope: wrote {n} packets of {} connection(s) to {out}",
                 done.spans.len()

@@ -1,8 +1,10 @@
 //! The options of the commands that analyse: their inputs, selection, thresholds and output.
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
-use rdpscope::diagnose::DiagnoseConfig;
+use rdpscope::diagnose::client_error::{ClientError, DisconnectReason};
+use rdpscope::diagnose::{DiagnoseConfig, Verdict};
+use rdpscope::proto::rdp_pdu::ErrInfo;
 use rdpscope::report::collect::Selection;
 
 use super::options;
@@ -10,12 +12,35 @@ use super::options;
 /// The captures to read, shared by analyze and report.
 #[derive(Args)]
 pub struct InputArgs {
-    /// Capture files; several are read as one capture in time order.
-    #[arg(required = true)]
+    /// Capture files; several are read as one capture in time order ('-' or none with a
+    /// pipe on standard input: standard input).
+    #[arg(value_name = "FILE")]
     pub files: Vec<String>,
+    /// A capture file to read, as tcpdump -r (repeatable; adds to the FILE arguments).
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    pub read: Vec<String>,
     /// Only packets matching this BPF filter (as tcpdump).
     #[arg(short = 'f', long = "filter")]
     pub filter: Option<String>,
+}
+
+impl InputArgs {
+    /// The captures to read: the FILE arguments and every `-r`; standard input when none is
+    /// given and standard input is not a terminal.
+    pub fn paths(&self) -> anyhow::Result<Vec<String>> {
+        use std::io::IsTerminal;
+        let mut paths = self.files.clone();
+        paths.extend(self.read.iter().cloned());
+        if paths.is_empty() {
+            if std::io::stdin().is_terminal() {
+                anyhow::bail!(
+                    "no capture given: name files (or -r FILE), or pipe one into standard input"
+                );
+            }
+            paths.push("-".to_string());
+        }
+        Ok(paths)
+    }
 }
 
 /// Which connections to show, shared by analyze, report and live.
@@ -24,12 +49,39 @@ pub struct SelectionArgs {
     /// Only these connections (by the # of the summary; repeatable).
     #[arg(long = "connection", value_name = "ID")]
     pub connections: Vec<u64>,
-    /// Only connections with these verdicts (ok, failed, stalled, slow, incomplete).
-    #[arg(long = "verdict", value_delimiter = ',', value_name = "VERDICT")]
-    pub verdicts: Vec<String>,
+    /// Only connections with these verdicts (comma-separated or repeated).
+    #[arg(
+        long = "verdict",
+        value_delimiter = ',',
+        value_name = "VERDICT",
+        value_enum,
+        ignore_case = true
+    )]
+    pub verdicts: Vec<VerdictArg>,
     /// Only connections to or from this address.
     #[arg(long = "host", value_name = "IP")]
     pub hosts: Vec<std::net::IpAddr>,
+    /// The error code the client showed (0x904, 0x904/0x7, 2308): the connections that would
+    /// show it come first.
+    #[arg(long = "client-error", value_name = "CODE[/EXTENDED]", value_parser = parse_client_error)]
+    pub client_error: Option<ClientError>,
+}
+
+/// "0x904", "0x904/0x7", "2308/7": the client's error code and optional extended code.
+fn parse_client_error(s: &str) -> Result<ClientError, String> {
+    let (code, extended) = match s.split_once('/') {
+        Some((c, x)) => (c, Some(x)),
+        None => (s, None),
+    };
+    let number = |v: &str| {
+        super::explain::parse_client_code(v)
+            .ok_or_else(|| format!("{v:?} is no error code (hex as 0x904 or decimal as 2308)"))
+    };
+    Ok(ClientError {
+        reason: DisconnectReason(number(code)?),
+        extended: extended.map(number).transpose()?.map(ErrInfo),
+        inferred: false,
+    })
 }
 
 #[derive(Args)]
@@ -180,12 +232,35 @@ impl Thresholds {
     }
 }
 
+/// A verdict as `--verdict` names it; clap checks the value and lists the valid ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerdictArg {
+    Ok,
+    Failed,
+    Stalled,
+    Slow,
+    Incomplete,
+}
+
+impl From<VerdictArg> for Verdict {
+    fn from(v: VerdictArg) -> Self {
+        match v {
+            VerdictArg::Ok => Verdict::Ok,
+            VerdictArg::Failed => Verdict::Failed,
+            VerdictArg::Stalled => Verdict::Stalled,
+            VerdictArg::Slow => Verdict::Slow,
+            VerdictArg::Incomplete => Verdict::Incomplete,
+        }
+    }
+}
+
 impl SelectionArgs {
     pub fn selection(&self) -> Selection {
         Selection {
             connections: self.connections.clone(),
-            verdicts: self.verdicts.clone(),
+            verdicts: self.verdicts.iter().map(|v| Verdict::from(*v)).collect(),
             hosts: self.hosts.clone(),
+            client_error: self.client_error,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod analyze;
 pub mod args;
 pub mod explain;
 pub mod live;
+pub mod man;
 pub mod options;
 pub mod progress;
 pub mod report;
@@ -37,16 +38,21 @@ pub fn use_color(no_color: bool) -> bool {
         && std::io::stdout().is_terminal()
 }
 
-/// The terminal's width when stdout is one (COLUMNS wins), else none: tables wrap at 120.
+/// The width to lay out for: COLUMNS, else the terminal's own width when stdout is one,
+/// else 120 (a file or pipe).
 pub fn terminal_width() -> Option<u16> {
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())
-        .or(if std::io::stdout().is_terminal() {
-            None
-        } else {
-            Some(120)
+        .or_else(|| {
+            if std::io::stdout().is_terminal() {
+                // comfy-table asks the terminal; text blocks then wrap at the same width.
+                comfy_table::Table::new().width()
+            } else {
+                None
+            }
         })
+        .or(Some(120))
 }
 
 /// How terminal output looks, from the flags and the terminal.

@@ -12,6 +12,7 @@ use super::args::ReportArgs;
 use super::{pipeline_config, progress};
 
 pub fn run(args: &ReportArgs) -> Result<ExitCode> {
+    let files = args.input.paths()?;
     let config = pipeline_config(&args.thresholds, &args.limits, &args.privacy);
     let limits = config.limits;
     let mut collector = Collector::new(CollectOptions {
@@ -20,18 +21,15 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         spans: false,
         limits,
     });
-    let run = progress::analyze_with_bar(
-        &args.input.files,
-        args.input.filter.as_deref(),
-        config,
-        &mut |d| collector.add(d),
-    );
+    let run = progress::analyze_with_bar(&files, args.input.filter.as_deref(), config, &mut |d| {
+        collector.add(d)
+    });
     let done = collector.finish(&run);
     // The report says what went wrong with the input too: it may be read far from this terminal.
     let mut warnings = done.warnings.clone();
     warnings.extend(run.error.as_ref().map(ToString::to_string));
     let page = html::render(&html::ReportInput {
-        files: &args.input.files,
+        files: &files,
         connections: &done.rows,
         packets: run.packets,
         omitted: done.omitted.clone(),

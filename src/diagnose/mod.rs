@@ -4,6 +4,7 @@
 mod abort;
 mod capture;
 pub mod catalog;
+pub mod client_error;
 mod connect;
 mod distinct;
 pub mod finding;

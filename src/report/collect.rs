@@ -13,6 +13,7 @@ use super::terminal::{self, TerminalStyle};
 use super::{json, live, summary, table};
 use crate::capture::writer::ConnectionSpan;
 use crate::capture::CaptureError;
+use crate::diagnose::client_error::{self, ClientError};
 use crate::diagnose::run::RunSummary;
 use crate::diagnose::{Diagnosed, Severity, Verdict};
 use crate::flow::{FlowMeta, TransportKind};
@@ -32,10 +33,11 @@ pub const LIVE_TABLE_LIMIT: usize = 100;
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     pub connections: Vec<u64>,
-    /// Verdict names (ok, failed, stalled, slow, incomplete).
-    pub verdicts: Vec<String>,
+    pub verdicts: Vec<Verdict>,
     /// Addresses as given; `shown_as` maps them to pseudonyms under `--redact`.
     pub hosts: Vec<IpAddr>,
+    /// The client error the user saw (`--client-error`): consistent connections come first.
+    pub client_error: Option<ClientError>,
 }
 
 impl Selection {
@@ -63,8 +65,7 @@ impl Selection {
     }
 
     pub fn selects(&self, d: &Diagnosed) -> bool {
-        self.may_select(&d.meta)
-            && (self.verdicts.is_empty() || self.verdicts.iter().any(|v| v == d.verdict.name()))
+        self.may_select(&d.meta) && (self.verdicts.is_empty() || self.verdicts.contains(&d.verdict))
     }
 }
 
@@ -252,6 +253,13 @@ impl Collector {
         rows.sort_by_key(|d| d.meta.id);
         rows.truncate(self.table_limit);
         table::table_order(&mut rows);
+        if let Some(seen) = &self.selection.client_error {
+            // Stable: the connections consistent with the user's error first, each group in
+            // table order.
+            rows.sort_by_key(|d| {
+                !client_error::expected(d).is_some_and(|e| e.consistent_with(seen))
+            });
+        }
         let omitted = self.tally.omitted(rows.len());
         let mut text = String::new();
         match self.output {
@@ -261,6 +269,8 @@ impl Collector {
                     text.push('\n');
                 }
             }
+            // An input that could not be read says so (on stderr) and nothing more.
+            Output::Terminal(_) if rows.is_empty() && run.error.is_some() => {}
             Output::Terminal(style) => {
                 text = terminal::report(&rows, &style, run.packets);
                 if let Some(note) = &omitted {
@@ -378,7 +388,7 @@ mod tests {
         assert!(by_id.selects(&connection(2, Verdict::Ok)));
         assert!(!by_id.selects(&connection(3, Verdict::Ok)));
         let by_verdict = Selection {
-            verdicts: vec!["failed".to_string()],
+            verdicts: vec![Verdict::Failed],
             ..Selection::default()
         };
         assert!(by_verdict.selects(&connection(3, Verdict::Failed)));
@@ -439,7 +449,7 @@ mod tests {
     #[test]
     fn synthetic_unselected_failure_still_sets_the_exit_status() {
         let mut c = rows(Selection {
-            verdicts: vec!["ok".to_string()],
+            verdicts: vec![Verdict::Ok],
             ..Selection::default()
         });
         c.add(connection(1, Verdict::Ok));

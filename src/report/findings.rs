@@ -221,10 +221,11 @@ fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
                 format!("The server dropped the connection ({what}) right after the TLS ClientHello, with no ServerHello and no alert"),
                 format!(
                     "The client sent its ClientHello and the server closed the connection \
-                     ({what}) {after_ms:.1} ms later without a ServerHello or an alert. The server's \
+                     ({what}) {} later without a ServerHello or an alert. The server's \
                      TLS stack could not start: typically its certificate's private key is \
                      unusable (corrupt or unreadable MachineKeys, key mismatch) or no TLS \
-                     version/suite is shared."
+                     version/suite is shared.",
+                    super::interval_text(*after_ms)
                 ),
             )
         }

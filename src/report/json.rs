@@ -42,11 +42,35 @@ pub struct ConnectionJson<'a> {
     pub tcp_peer: Option<u64>,
     pub udp_peers: &'a [u64],
     pub findings: Vec<FindingJson>,
+    /// The error the client would show for a failed connection (inferred from the findings).
+    pub client_error: Option<ClientErrorJson>,
+    /// For an `incomplete` connection, why (one sentence).
+    pub incomplete: Option<&'static str>,
     pub timeline: Vec<EventJson>,
     /// Events left out of `timeline` (past `--max-timeline-events`).
     pub timeline_dropped: u64,
     /// Finished early because the flow table was full (`--max-flows`).
     pub evicted: bool,
+}
+
+/// A client error pair as the dialog shows it: "0x904", "0x7".
+#[derive(Debug, Serialize)]
+pub struct ClientErrorJson {
+    pub code: String,
+    pub extended: Option<String>,
+    pub name: String,
+    pub inferred: bool,
+}
+
+impl ClientErrorJson {
+    fn new(e: &crate::diagnose::client_error::ClientError) -> Self {
+        ClientErrorJson {
+            code: format!("0x{:X}", e.reason.0),
+            extended: e.extended.map(|x| format!("0x{:X}", x.0)),
+            name: super::codes::client_error::label(e),
+            inferred: e.inferred,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -405,6 +429,10 @@ impl<'a> ConnectionJson<'a> {
                 .iter()
                 .map(|f| FindingJson::new(f, &m.server))
                 .collect(),
+            client_error: crate::diagnose::client_error::expected(d)
+                .as_ref()
+                .map(ClientErrorJson::new),
+            incomplete: super::incomplete_reason(d),
             timeline: c
                 .timeline
                 .events

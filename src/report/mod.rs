@@ -75,6 +75,34 @@ pub fn ms_text(ms: f64) -> String {
     }
 }
 
+/// Why an `incomplete` connection is one, in one sentence; None for other verdicts.
+pub fn incomplete_reason(d: &Diagnosed) -> Option<&'static str> {
+    if d.verdict != crate::diagnose::Verdict::Incomplete {
+        return None;
+    }
+    Some(match &d.tcp {
+        Some(t) if !t.syn_seen => {
+            "The capture started after the connection did (no SYN), so its handshake is unknown."
+        }
+        Some(t) if !t.gaps.is_empty() => {
+            "The capture misses bytes of this connection, so its handshake cannot be followed."
+        }
+        Some(_) => "The capture ended before the handshake did, with no failure seen.",
+        None => {
+            "The capture holds only part of this RDP-UDP flow: no complete handshake, no failure."
+        }
+    })
+}
+
+/// A short interval between two packets: "40 µs" below a millisecond, else as `ms_text`.
+pub fn interval_text(ms: f64) -> String {
+    if ms < 0.995 {
+        format!("{:.0} µs", ms * 1000.0)
+    } else {
+        ms_text(ms)
+    }
+}
+
 /// The # column: the connection id, an RDP-UDP flow shown as belonging to its TCP connection.
 pub fn connection_label(d: &Diagnosed) -> String {
     let m = &d.meta;

@@ -34,7 +34,7 @@ pub fn report(rows: &[Diagnosed], style: &TerminalStyle, packets: u64) -> String
     }
     let color = style.color;
     let _ = writeln!(out, "{}", table::summary_table(rows, color, style.width));
-    let _ = writeln!(out, "{}", table::footer(rows));
+    let _ = writeln!(out, "{}{}", table::footer(rows), table::span_text(rows));
     let min = if style.all {
         Severity::Info
     } else {
@@ -58,6 +58,14 @@ pub fn report(rows: &[Diagnosed], style: &TerminalStyle, packets: u64) -> String
                 d.verdict.name()
             );
             out.push_str(&phases);
+            if let Some(e) = crate::diagnose::client_error::expected(d) {
+                let line = format!(
+                    "The client would show error {}{}",
+                    super::codes::client_error::label(&e),
+                    if e.inferred { " (inferred)" } else { "" }
+                );
+                out.push_str(&table::wrap(&line, width, "  "));
+            }
             out.push_str(&block);
         }
         if style.timeline {

@@ -1,0 +1,292 @@
+//! The command line as a person meets it: `-w` never destroys an input, enumerated options are
+//! checked (any case, valid values in the error), every man page exists and renders, and the
+//! README's code table lists exactly the codes `explain` knows.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{have_tool, rdpscope, repo_root};
+
+fn demo() -> PathBuf {
+    repo_root().join("fixtures/demo/demo.pcap")
+}
+
+/// A private copy of the demo fixture in a fresh directory (the fixture itself is never the
+/// target of `-w`).
+fn demo_copy(dir_name: &str) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("rdpscope-ux-{dir_name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let copy = dir.join("demo.pcap");
+    std::fs::copy(demo(), &copy).unwrap();
+    (dir, copy)
+}
+
+fn assert_refused_and_intact(out: &Path, input: &Path, original: &[u8]) {
+    let o = rdpscope(&[
+        "analyze",
+        "-w",
+        out.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "stderr: {stderr}");
+    assert!(
+        stderr.contains("would overwrite the input"),
+        "stderr: {stderr}"
+    );
+    assert_eq!(
+        std::fs::read(input).unwrap(),
+        original,
+        "the input was modified"
+    );
+}
+
+#[test]
+fn write_onto_an_input_is_refused_by_name_symlink_and_hard_link() {
+    let (dir, copy) = demo_copy("same");
+    let original = std::fs::read(&copy).unwrap();
+    assert_eq!(original, std::fs::read(demo()).unwrap());
+    assert_refused_and_intact(&copy, &copy, &original);
+    let symlink = dir.join("link.pcap");
+    std::os::unix::fs::symlink(&copy, &symlink).unwrap();
+    assert_refused_and_intact(&symlink, &copy, &original);
+    let hard = dir.join("hard.pcap");
+    std::fs::hard_link(&copy, &hard).unwrap();
+    assert_refused_and_intact(&hard, &copy, &original);
+    // `dir/./demo.pcap` is the same file under another spelling.
+    assert_refused_and_intact(&dir.join(".").join("demo.pcap"), &copy, &original);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn write_goes_through_a_temporary_file_and_leaves_only_the_result() {
+    let (dir, copy) = demo_copy("tmp");
+    let out = dir.join("failing.pcap");
+    let o = rdpscope(&[
+        "analyze",
+        "-w",
+        out.to_str().unwrap(),
+        copy.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("wrote 29 packets"), "stderr: {stderr}");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["demo.pcap", "failing.pcap"],
+        "no .part file remains"
+    );
+    // The written file is a capture rdpscope reads back: the two failing connections.
+    let again = rdpscope(&["analyze", "--json", out.to_str().unwrap()]);
+    let lines = String::from_utf8_lossy(&again.stdout);
+    assert_eq!(
+        lines.lines().filter(|l| l.contains("\"verdict\"")).count(),
+        2
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn verdict_values_are_checked_in_any_case_with_the_valid_values_in_the_error() {
+    let demo = demo();
+    let demo = demo.to_str().unwrap();
+    let bogus = rdpscope(&["analyze", "--verdict", "bogus", demo]);
+    let stderr = String::from_utf8_lossy(&bogus.stderr);
+    assert_eq!(bogus.status.code(), Some(2));
+    assert!(
+        stderr.contains("ok, failed, stalled, slow, incomplete"),
+        "stderr: {stderr}"
+    );
+    let upper = rdpscope(&["analyze", "--json", "--verdict", "FAILED,Ok", demo]);
+    assert!(upper.status.code() != Some(2), "{:?}", upper);
+    let shown = String::from_utf8_lossy(&upper.stdout);
+    assert!(shown.lines().count() >= 2, "{shown}");
+    assert!(!shown.contains("\"verdict\":\"stalled\""));
+}
+
+#[test]
+fn explain_takes_finding_codes_in_any_case_and_lists_them_when_unknown() {
+    let upper = rdpscope(&["explain", "NLA-FAILED"]);
+    assert!(upper.status.success());
+    assert!(String::from_utf8_lossy(&upper.stdout).starts_with("nla-failed (error)"));
+    let bogus = rdpscope(&["explain", "no-such-code"]);
+    assert_eq!(bogus.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bogus.stderr);
+    assert!(
+        stderr.contains("port-filtered") && stderr.contains("nla-failed"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn completions_shell_is_case_insensitive() {
+    let o = rdpscope(&["completions", "BASH"]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("_rdpscope"));
+}
+
+/// The subcommand names `rdpscope --help` lists.
+fn subcommands() -> Vec<String> {
+    let help = String::from_utf8(rdpscope(&["--help"]).stdout).unwrap();
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|name| name != "help")
+        .collect()
+}
+
+#[test]
+fn man_dir_writes_every_subcommands_page_and_man_renders_them() {
+    let dir = std::env::temp_dir().join(format!("rdpscope-ux-man-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let o = rdpscope(&["man", "--dir", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{o:?}");
+    let names = subcommands();
+    assert!(names.len() >= 7, "{names:?}");
+    let top = std::fs::read_to_string(dir.join("rdpscope.1")).unwrap();
+    for name in &names {
+        let page = dir.join(format!("rdpscope-{name}.1"));
+        assert!(page.exists(), "no page for {name}");
+        // The top-level page refers to every page that now exists.
+        assert!(
+            top.contains(&format!("rdpscope\\-{name}(1)")),
+            "{name} not referred to"
+        );
+        if have_tool("man") {
+            let shown = std::process::Command::new("man")
+                .arg("-l")
+                .arg(&page)
+                .env("MANPAGER", "cat")
+                .env("PAGER", "cat")
+                .env("MANWIDTH", "80")
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&shown.stdout);
+            assert!(shown.status.success(), "man -l {name}: {shown:?}");
+            assert!(
+                text.contains("NAME") && text.contains(&format!("rdpscope-{name}")),
+                "{text}"
+            );
+        } else {
+            eprintln!("skipping man -l: man is not installed");
+        }
+    }
+    // One page at a time on stdout too.
+    let analyze = rdpscope(&["man", "analyze"]);
+    assert!(String::from_utf8_lossy(&analyze.stdout).contains("\\-\\-verdict"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The codes in the first column of README's code table (`a` / `b` rows give several).
+fn readme_codes() -> Vec<String> {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let mut codes = Vec::new();
+    let rows = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("| code | what it means |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'));
+    for row in rows {
+        let first = row.split('|').nth(1).unwrap_or("");
+        codes.extend(first.split('`').skip(1).step_by(2).map(str::to_string));
+    }
+    codes
+}
+
+#[test]
+fn readme_code_table_lists_exactly_the_codes_explain_knows() {
+    let mut readme = readme_codes();
+    readme.sort();
+    let before = readme.len();
+    readme.dedup();
+    assert_eq!(
+        before,
+        readme.len(),
+        "a code appears twice in README's table"
+    );
+    let mut known: Vec<String> = rdpscope::diagnose::catalog::all()
+        .map(|c| c.code.to_string())
+        .collect();
+    known.sort();
+    let missing: Vec<&String> = known.iter().filter(|c| !readme.contains(c)).collect();
+    let unknown: Vec<&String> = readme.iter().filter(|c| !known.contains(c)).collect();
+    assert!(
+        missing.is_empty() && unknown.is_empty(),
+        "README's code table lacks {missing:?} and has unknown {unknown:?}"
+    );
+    // `explain` without a code lists the same set.
+    let listed = String::from_utf8(rdpscope(&["explain"]).stdout).unwrap();
+    let mut listed: Vec<String> = listed
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    listed.sort();
+    assert_eq!(listed, known);
+}
+
+#[test]
+fn read_option_is_repeatable_as_tcpdump_and_adds_to_the_files() {
+    let demo = demo();
+    let demo = demo.to_str().unwrap();
+    let icmp = repo_root().join("fixtures/lab/icmp_reject.pcap");
+    let both = rdpscope(&["--json", "-r", demo, "-r", icmp.to_str().unwrap()]);
+    let lines = String::from_utf8_lossy(&both.stdout);
+    let one = rdpscope(&["--json", "-r", demo]);
+    let one = String::from_utf8_lossy(&one.stdout);
+    let count = |s: &str| {
+        s.lines()
+            .filter(|l| l.contains("\"kind\":\"connection\""))
+            .count()
+    };
+    assert_eq!(count(&one), 3, "{one}");
+    assert!(count(&lines) > 3, "{lines}");
+}
+
+#[test]
+fn standard_input_is_read_when_no_file_is_given_and_it_is_not_a_terminal() {
+    let file = std::fs::File::open(demo()).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(["--json"])
+        .stdin(file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains("\"kind\":\"connection\""))
+            .count(),
+        3,
+        "{text} {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn a_missing_file_prints_only_the_error() {
+    let o = rdpscope(&["analyze", "/nonexistent/capture.pcap"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("No such file"), "{stderr}");
+    assert!(!stderr.contains("No RDP connections"), "{stderr}");
+}
+
+#[test]
+fn sub_millisecond_intervals_read_in_microseconds() {
+    let o = rdpscope(&["analyze", "--no-color", demo().to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("(RST) 46 µs later"), "{text}");
+    assert!(!text.contains("0.0 ms later"));
+}
