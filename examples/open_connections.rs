@@ -3,6 +3,7 @@
 //! open connection. Runs the same pipeline, with the same defaults, as `rdpscope analyze`.
 //!
 //!     cargo run --release --example open_connections -- capture.pcap
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test fails by panicking
 
 use rdpscope::capture::FileSet;
 use rdpscope::pipeline::{Pipeline, PipelineConfig};

@@ -69,7 +69,8 @@ impl DisconnectReason {
         NAMES
             .binary_search_by_key(&self.0, |(v, _)| *v)
             .ok()
-            .map(|i| NAMES[i].1)
+            .and_then(|i| NAMES.get(i))
+            .map(|(_, name)| *name)
     }
 
     /// Every named reason, in order of value.

@@ -167,8 +167,9 @@ fn layout_for(conns: &[Diagnosed], width: usize) -> (&'static [Column], bool) {
             return (columns, client_port);
         }
     }
-    let (columns, client_port) = LAYOUTS[LAYOUTS.len() - 1];
-    (columns, client_port)
+    // The narrowest layout when none fits.
+    let [.., narrowest] = LAYOUTS;
+    narrowest
 }
 
 pub fn summary_table(conns: &[Diagnosed], color: bool, width: Option<u16>) -> Table {
