@@ -17,7 +17,9 @@ fn explains_the_end(f: &Finding) -> bool {
         | FindingCode::NegotiationFailure
         | FindingCode::PortFiltered
         | FindingCode::ConnectionRefused
-        | FindingCode::ServerUnresponsive => true,
+        | FindingCode::ServerUnresponsive
+        | FindingCode::SegmentBlackHoled
+        | FindingCode::NotRdpService => true,
         FindingCode::SecurityDowngrade => f.severity == Severity::Error,
         _ => false,
     }

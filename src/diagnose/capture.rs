@@ -1,10 +1,12 @@
-//! What the capture itself misses: the connection's start, or bytes in gaps.
+//! What the capture itself misses (the connection's start, bytes in gaps) or holds twice
+//! (frames duplicated by the capture point).
 
 use super::Ctx;
 use super::{Evidence, Facts, Finding, FindingCode, Note};
 
 pub(super) fn capture_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     let Some(t) = ctx.tcp else { return };
+    duplicates_finding(ctx, t, out);
     let mut evidence = Vec::new();
     let started_late = !t.syn_seen;
     if started_late {
@@ -29,6 +31,27 @@ pub(super) fn capture_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
             started_late,
             gaps: t.gaps.len(),
             gap_bytes: t.gaps.iter().map(|g| g.bytes).sum(),
+        },
+        evidence,
+    ));
+}
+
+/// Frames the capture holds twice (same IP ID, same segment): the flow layer dropped them
+/// before reassembly, so they never count as retransmissions; say so, as Wireshark's
+/// analysis would call them retransmissions.
+fn duplicates_finding(ctx: &Ctx, t: &crate::flow::TcpStats, out: &mut Vec<Finding>) {
+    if t.duplicates == 0 {
+        return;
+    }
+    let evidence = t
+        .first_duplicate
+        .iter()
+        .map(|f| ctx.ev_frame(f, Note::FirstDuplicate))
+        .collect();
+    out.push(Finding::new(
+        FindingCode::DuplicateFrames,
+        Facts::DuplicateFrames {
+            count: t.duplicates,
         },
         evidence,
     ));

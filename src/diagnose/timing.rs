@@ -20,16 +20,20 @@ pub(super) fn timing_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                 | FindingCode::NegotiationFailure
         )
     });
+    let mut black_holed = false;
     if let Some(t) = ctx.tcp {
         rtt_finding(ctx, t, out);
         if !failed_early {
             let mtu = mtu_finding(ctx, t, out);
-            if !mtu {
+            // The dropped segment is why the connection stopped: its retransmissions are
+            // that finding's evidence, not a separate loss, and no silence needs timing.
+            black_holed = !mtu && super::black_hole::black_hole_finding(ctx, out);
+            if !mtu && !black_holed {
                 loss_finding(ctx, t, out);
             }
         }
     }
-    if failed_early {
+    if failed_early || black_holed {
         return;
     }
     super::stall::stall_finding(ctx, out);

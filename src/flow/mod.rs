@@ -167,8 +167,9 @@ struct SegmentId {
 struct Flow<H> {
     meta: FlowMeta,
     last_segment: [Option<SegmentId>; 2],
-    /// Packets captured twice, left out of reassembly.
+    /// Packets captured twice, left out of reassembly, and the first of them.
     duplicates: u64,
+    first_duplicate: Option<FrameTime>,
     interest: Interest,
     client_payloads_seen: u8,
     // Boxed: the table's slots stay small (a flood of flows that never get a handler, and
@@ -352,6 +353,7 @@ impl<H: FlowHandler> FlowTable<H> {
                 meta,
                 last_segment: [None, None],
                 duplicates: 0,
+                first_duplicate: None,
                 interest: Interest::Undecided,
                 client_payloads_seen: 0,
                 tcp,
@@ -413,6 +415,10 @@ impl<H: FlowHandler> FlowTable<H> {
             let slot = &mut flow.last_segment[side.index()];
             if d.ip_id != 0 && *slot == Some(id) {
                 flow.duplicates += 1;
+                flow.first_duplicate.get_or_insert(FrameTime {
+                    frame: pkt.frame,
+                    ts_ns: pkt.ts_ns,
+                });
                 return;
             }
             *slot = Some(id);
@@ -542,7 +548,12 @@ impl<H: FlowHandler> FlowTable<H> {
 
 fn finish<H: FlowHandler>(flow: Flow<H>, at: &PacketInfo, done: &mut Vec<FinishedFlow<H>>) {
     let Flow {
-        meta, tcp, handler, ..
+        meta,
+        tcp,
+        handler,
+        duplicates,
+        first_duplicate,
+        ..
     } = flow;
     let Some(handler) = handler else { return };
     let mut handler = *handler;
@@ -551,7 +562,10 @@ fn finish<H: FlowHandler>(flow: Flow<H>, at: &PacketInfo, done: &mut Vec<Finishe
         t.flush(at.frame, at.ts_ns, &mut |s, out| {
             handler.on_stream(at, s, out)
         });
-        t.stats
+        let mut stats = t.stats;
+        stats.duplicates = duplicates;
+        stats.first_duplicate = first_duplicate;
+        stats
     });
     done.push(FinishedFlow {
         meta,

@@ -73,6 +73,9 @@ fn problem_text(p: &CertProblem) -> String {
 }
 
 fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
+    if let Some(words) = super::proof::proof_words(&f.facts) {
+        return words;
+    }
     match &f.facts {
         Facts::RefusedByReset => (
             format!("Connection refused: {server} answered the SYN with a TCP RST"),
@@ -442,7 +445,16 @@ fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
             ),
         ),
         Facts::ConnectionFlood(f) => super::flood::flood_words(f),
+        Facts::ProtocolViolation { .. }
+        | Facts::NotRdpService { .. }
+        | Facts::DuplicateFrames { .. }
+        | Facts::SegmentBlackHoled { .. } => unreachable_words(),
     }
+}
+
+/// The issue-18 facts have their words in `proof`; this arm is never taken.
+fn unreachable_words() -> (String, String) {
+    (String::new(), String::new())
 }
 
 /// The sentence the loss findings gain when the client gave up because of them.

@@ -12,6 +12,7 @@ pub mod json;
 pub mod live;
 pub mod ndjson_stream;
 pub mod notes;
+pub mod proof;
 pub mod summary;
 pub mod table;
 pub mod terminal;

@@ -5,6 +5,7 @@
 //! (negotiation, TLS, CredSSP, MCS, data) are kept for the diagnosis.
 
 pub mod event;
+pub mod facts;
 pub mod phases;
 mod rdp;
 pub mod stream;
