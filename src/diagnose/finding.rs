@@ -218,6 +218,10 @@ pub enum Facts {
     },
     NlaFailed {
         hybrid_ex: bool,
+        /// Who closed the TCP connection (the client after a server alert, say).
+        closer: Side,
+        /// The server refused with a TLS alert after the client's credentials.
+        server_alert: bool,
         close: Close,
         messages: usize,
         complete: bool,

@@ -11,6 +11,7 @@ pub mod finding;
 pub mod flood;
 pub mod live;
 mod negotiation;
+mod not_rdp;
 pub mod run;
 mod stall;
 mod timing;

@@ -258,10 +258,21 @@ fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
         }
         Facts::NlaFailed {
             hybrid_ex,
+            closer,
+            server_alert,
             close,
             messages,
             complete,
         } => {
+            let how = if *server_alert {
+                format!(
+                    "the server refused with a TLS alert, then the {} closed ({})",
+                    closer.name(),
+                    close_text(*close)
+                )
+            } else {
+                format!("the {} closed ({})", closer.name(), close_text(*close))
+            };
             let stage = if *complete {
                 "after the CredSSP exchange (the user was authenticated but not authorised to log on, or the server refused the session)".to_string()
             } else {
@@ -269,7 +280,12 @@ fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
             };
             (
                 format!(
-                    "NLA failed: the server closed the connection {}",
+                    "NLA failed: the server {} {}",
+                    if *server_alert {
+                        "refused the credentials with an alert"
+                    } else {
+                        "closed the connection"
+                    },
                     if *complete {
                         "right after CredSSP"
                     } else {
@@ -277,9 +293,8 @@ fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
                     }
                 ),
                 format!(
-                    "HYBRID{} (NLA) was selected and TLS completed; the server closed ({}) {stage}.",
+                    "HYBRID{} (NLA) was selected and TLS completed; {how} {stage}.",
                     if *hybrid_ex { "_EX" } else { "" },
-                    close_text(*close)
                 ),
             )
         }

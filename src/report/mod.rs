@@ -265,6 +265,8 @@ pub(crate) mod test_support {
             FindingCode::NlaFailed,
             Facts::NlaFailed {
                 hybrid_ex: false,
+                closer: crate::flow::Side::Server,
+                server_alert: false,
                 close: Close::Fin,
                 messages: 3,
                 complete: false,
