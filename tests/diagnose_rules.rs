@@ -382,6 +382,7 @@ fn timing_latency_loss_and_slowness_carry_their_figures() {
     let Facts::HighLatency {
         rtt_ms,
         threshold_ms,
+        from_handshake: true,
     } = f.facts
     else {
         panic!("{:?}", f.facts)

@@ -246,6 +246,8 @@ pub enum Facts {
     HighLatency {
         rtt_ms: f64,
         threshold_ms: f64,
+        /// From the TCP handshake (else from data samples of both directions, Karn's rule).
+        from_handshake: bool,
     },
     Stalled {
         secs: f64,

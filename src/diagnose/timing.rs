@@ -49,9 +49,12 @@ fn handshake_end(ctx: &Ctx) -> i64 {
 }
 
 fn rtt_finding(ctx: &Ctx, t: &TcpStats, out: &mut Vec<Finding>) {
-    let Some(rtt_ns) = t.handshake_rtt_ns() else {
+    // Only unambiguous samples (Karn's rule, RFC 6298 3): a handshake whose SYN or SYN/ACK
+    // was sent twice measures the retransmission timer, not the path.
+    let Some(rtt) = ctx.progress.facts.rtt else {
         return;
     };
+    let rtt_ns = rtt.ns;
     let rtt_ms = ms_between(0, rtt_ns);
     if rtt_ms <= ctx.config.high_rtt_ms {
         return;
@@ -63,14 +66,26 @@ fn rtt_finding(ctx: &Ctx, t: &TcpStats, out: &mut Vec<Finding>) {
     if let Some(s) = &t.first_syn_ack {
         evidence.push(ctx.ev_frame(s, Note::ServerSynAck));
     }
-    if let Some(a) = &t.handshake_ack {
-        evidence.push(ctx.ev_frame(a, Note::ClientAckRtt(rtt_ms)));
+    if rtt.source == crate::flow::RttSource::Handshake {
+        if let Some(a) = &t.handshake_ack {
+            evidence.push(ctx.ev_frame(a, Note::ClientAckRtt(rtt_ms)));
+        }
+    } else {
+        // The handshake was ambiguous: show the data samples the estimate adds up.
+        evidence.clear();
+        for side in [Side::Client, Side::Server] {
+            let samples = &t.progress(side).rtt;
+            if let (Some((_, ack)), Some(ns)) = (&samples.min_at, samples.min_ns) {
+                evidence.push(ctx.ev_frame(ack, Note::ClientAckRtt(ms_between(0, ns))));
+            }
+        }
     }
     out.push(Finding::new(
         FindingCode::HighLatency,
         Facts::HighLatency {
             rtt_ms,
             threshold_ms: ctx.config.high_rtt_ms,
+            from_handshake: rtt.source == crate::flow::RttSource::Handshake,
         },
         evidence,
     ));

@@ -341,11 +341,24 @@ fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
         Facts::HighLatency {
             rtt_ms,
             threshold_ms,
+            from_handshake: true,
         } => (
             format!("High latency: TCP handshake round trip {rtt_ms:.0} ms"),
             format!(
                 "The TCP handshake took {rtt_ms:.1} ms (threshold {threshold_ms:.0} ms). Each of the RDP \
                  handshake's round trips costs at least that much."
+            ),
+        ),
+        Facts::HighLatency {
+            rtt_ms,
+            threshold_ms,
+            from_handshake: false,
+        } => (
+            format!("High latency: round trip {rtt_ms:.0} ms (data samples)"),
+            format!(
+                "The SYN or SYN/ACK was retransmitted, so the TCP handshake does not measure the path \
+                 (Karn's rule); the fastest unambiguous data samples of both directions add up to \
+                 {rtt_ms:.1} ms (threshold {threshold_ms:.0} ms)."
             ),
         ),
         Facts::Stalled {

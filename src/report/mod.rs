@@ -30,7 +30,7 @@ pub fn phase_text(p: PhaseName) -> &'static str {
         PhaseName::X224Negotiation => "X.224 security negotiation",
         PhaseName::TlsHandshake => "TLS handshake",
         PhaseName::Credssp => "CredSSP / NLA authentication",
-        PhaseName::McsConnect => "MCS connect (Standard RDP Security)",
+        PhaseName::McsConnect => "MCS connect",
         PhaseName::RdpData => "RDP session data",
         PhaseName::Closed => "connection closed",
     }
