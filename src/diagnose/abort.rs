@@ -19,7 +19,8 @@ fn explains_the_end(f: &Finding) -> bool {
         | FindingCode::ConnectionRefused
         | FindingCode::ServerUnresponsive
         | FindingCode::SegmentBlackHoled
-        | FindingCode::NotRdpService => true,
+        | FindingCode::NotRdpService
+        | FindingCode::ServerAbort => true,
         FindingCode::SecurityDowngrade => f.severity == Severity::Error,
         _ => false,
     }
