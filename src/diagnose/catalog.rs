@@ -104,7 +104,7 @@ pub fn info(code: FindingCode) -> CodeInfo {
             code,
             severity: Severity::Warning,
             summary: "Packets were lost during the handshake",
-            explanation: "TCP retransmissions (or bytes missing from the stream) during the handshake show packet loss on the path; loss stretches the handshake and can push it past the client's timeout.",
+            explanation: "TCP retransmissions during the handshake show packet loss on the path; loss stretches the handshake and can push it past the client's timeout. Counted as Wireshark's TCP analysis does: retransmissions of bytes not yet acknowledged (spurious ones excluded), SYN retries once answered, and segments lost before the capture point and resent later (a client-side capture sees the server's lost segments only so, with duplicate ACKs). Frames captured twice are not retransmissions. Reported when more than --loss-retransmissions (default 2) segments were lost; a warning, raised to an error only when the client gave up while segments were being lost.",
             fix: "Find the lossy link: compare captures on both ends, check interface error counters, Wi-Fi/VPN quality and QoS policing. For RDP over VPN, consider lowering the MTU/MSS on the tunnel.",
         },
         FindingCode::HighLatency => CodeInfo {

@@ -112,8 +112,19 @@ fn loss_finding(ctx: &Ctx, t: &TcpStats, out: &mut Vec<Finding>) {
     };
     let end = handshake_end(ctx);
     let gaps = t.gaps.iter().filter(|g| g.ts_ns <= end).count();
-    let total = c.len() + s.len() + syn_retries;
-    if total as u32 <= ctx.config.loss_retransmissions && gaps == 0 {
+    // The one rule (`--help`, `explain`): packet-loss when the segments the path lost
+    // (retransmissions of unacknowledged bytes, spurious ones excluded, answered SYN
+    // retries, and segments lost before the capture point and resent) exceed
+    // `--loss-retransmissions`. A gap that never fills is the capture's hole
+    // (capture-incomplete), not loss. It is a warning; an error only when the client gave up
+    // while losing segments (`abort::blame_loss`).
+    let facts = &ctx.progress.facts.loss;
+    let spurious: u32 = facts.iter().map(|l| l.spurious).sum();
+    let upstream: u32 = facts.iter().map(|l| l.lost_upstream).sum();
+    let syn_ack_retries = t.syn_ack_retries.len();
+    let lost = ((c.len() + s.len() + syn_retries + syn_ack_retries) as u32 + upstream)
+        .saturating_sub(spurious);
+    if lost <= ctx.config.loss_retransmissions {
         return;
     }
     let retransmits = |side, list: &[(FrameTime, u32)]| -> Vec<Evidence> {
@@ -145,7 +156,7 @@ fn loss_finding(ctx: &Ctx, t: &TcpStats, out: &mut Vec<Finding>) {
         FindingCode::PacketLoss,
         Facts::PacketLoss {
             client: c.len() + syn_retries,
-            server: s.len(),
+            server: s.len() + syn_ack_retries,
             gaps,
             client_gave_up: None,
         },
