@@ -69,7 +69,7 @@ impl ConnectionFacts {
                 .last_progress
                 .as_ref()
                 .map(|p| p.at)
-                .or_else(|| tcp.and_then(|t| t.handshake_ack.as_ref()).map(|a| info(a))),
+                .or_else(|| tcp.and_then(|t| t.handshake_ack.as_ref()).map(info)),
         };
         let loss =
             [Side::Client, Side::Server].map(|s| tcp.map(|t| loss(t, s)).unwrap_or_default());
@@ -133,5 +133,53 @@ pub fn waiting_side(conn: &Connection) -> Option<Side> {
         (Some(_), None) => Some(Side::Server),
         (None, Some(_)) => Some(Side::Client),
         (None, None) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: i64, frame: u64) -> PacketInfo {
+        PacketInfo {
+            file: 0,
+            frame,
+            ts_ns: ms * 1_000_000,
+        }
+    }
+
+    #[test]
+    fn synthetic_the_side_that_did_not_speak_last_owes_and_progress_is_the_last_new_bytes() {
+        let mut conn = Connection::default();
+        assert_eq!(ConnectionFacts::compute(&conn, None).owes_next, None);
+        conn.last_payload = [Some(at(5, 5)), Some(at(6, 6))];
+        conn.last_progress = Some(crate::session::Stamped {
+            at: at(6, 6),
+            side: Side::Server,
+            value: (),
+        });
+        let f = ConnectionFacts::compute(&conn, None);
+        assert_eq!(f.owes_next, Some(Side::Client));
+        assert_eq!(f.no_progress_since.map(|p| p.frame), Some(6));
+        assert_eq!(f.black_holed, None);
+        assert_eq!(f.rtt, None);
+    }
+
+    #[test]
+    fn synthetic_lost_segments_exclude_spurious_retransmissions() {
+        let l = LossCounts {
+            rto_count: 3,
+            spurious: 1,
+            lost_upstream: 2,
+            dup_acks_received: 4,
+        };
+        assert_eq!(l.lost(), 5);
+        let t = TcpStats {
+            retransmissions: [4, 0],
+            ..TcpStats::default()
+        };
+        // No progress facts: every retransmission counts as a timeout.
+        assert_eq!(loss(&t, Side::Client).rto_count, 4);
+        assert_eq!(loss(&t, Side::Server), LossCounts::default());
     }
 }
