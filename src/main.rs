@@ -13,7 +13,8 @@ use clap::{Parser, Subcommand};
     about = "Tells why a Remote Desktop (RDP) connection fails, from packets",
     long_about = "Tells why a Remote Desktop (RDP) connection fails, from packets.\n\n\
         `rdpscope FILE...` is short for `rdpscope analyze FILE...`.\n\n\
-        Exit codes: 0 all connections fine, 1 at least one error finding, 2 unusable input."
+        Exit codes, from the selected connections: 1 when at least one is failed or stalled, \
+        else 0; 2 unusable input (also a capture with a header but no complete packet)."
 )]
 struct Cli {
     #[command(subcommand)]

@@ -242,6 +242,9 @@ impl Redactor {
             }
             Facts::ClientRejectedCertificate { problems } => self.cert_problems(problems),
             Facts::Abort { last: Some(e), .. } => self.event(&mut e.kind),
+            Facts::SegmentBlackHoled {
+                carried: Some(e), ..
+            } => self.event(&mut e.kind),
             Facts::ConnectionFlood(flood) => flood.server.ip = self.ip(flood.server.ip),
             _ => {}
         }

@@ -288,6 +288,8 @@ fn credssp_a_server_close_after_message_three_is_nla_failed() {
         f.facts,
         Facts::NlaFailed {
             hybrid_ex: false,
+            closer: rdpscope::flow::Side::Server,
+            server_alert: false,
             close: Close::Fin,
             messages: 3,
             complete: false
@@ -381,6 +383,7 @@ fn timing_latency_loss_and_slowness_carry_their_figures() {
     let Facts::HighLatency {
         rtt_ms,
         threshold_ms,
+        from_handshake: true,
     } = f.facts
     else {
         panic!("{:?}", f.facts)
@@ -441,7 +444,7 @@ fn timing_mtu_black_holes_are_told_from_both_capture_points() {
 
 #[test]
 fn stall_a_silence_past_the_threshold_names_the_phase_and_who_owed_the_message() {
-    let d = lab("client_hello_dropped.pcap");
+    let d = lab("server_hung.pcap");
     assert_eq!(d.verdict, Verdict::Stalled);
     let f = only(&d, FindingCode::HandshakeStalled);
     let Facts::Stalled {
@@ -455,24 +458,71 @@ fn stall_a_silence_past_the_threshold_names_the_phase_and_who_owed_the_message()
         panic!("{:?}", f.facts)
     };
     assert!(secs > 23.0);
-    assert_eq!(phase, Some(rdpscope::session::PhaseName::TlsHandshake));
+    assert_eq!(phase, Some(rdpscope::session::PhaseName::X224Negotiation));
     assert_eq!(waiting_on, Some(Side::Server));
+    assert_eq!(d.progress.facts.owes_next, Some(Side::Server));
     assert!(!resumed);
-    assert_eq!(notes(f), [&Note::LastProgress, &Note::LastPacket]);
 }
 
 #[test]
-fn stall_a_higher_threshold_turns_the_stall_off() {
-    let path = repo_root().join("fixtures/lab/client_hello_dropped.pcap");
+fn stall_a_higher_threshold_turns_the_silent_stall_off() {
+    let path = repo_root().join("fixtures/lab/server_hung.pcap");
     let config = PipelineConfig {
         diagnose: DiagnoseConfig {
-            stall_after_ms: 60_000.0,
+            stall_after_ms: 600_000.0,
             ..DiagnoseConfig::default()
         },
         ..PipelineConfig::default()
     };
     let conns = run(path.to_str().unwrap(), config);
     assert!(!codes(&conns[0]).contains(&FindingCode::HandshakeStalled));
+}
+
+/// The ClientHello resent with doubling timeouts and never acknowledged: a black hole,
+/// whatever the capture's length and the stall threshold.
+#[test]
+fn stall_a_black_holed_client_hello_is_stalled_before_any_threshold() {
+    for (name, min_resends) in [
+        ("client_hello_dropped.pcap", 8),
+        ("client_hello_blackholed_7s.pcap", 5),
+    ] {
+        let path = repo_root().join("fixtures/lab").join(name);
+        let config = PipelineConfig {
+            diagnose: DiagnoseConfig {
+                stall_after_ms: 600_000.0,
+                ..DiagnoseConfig::default()
+            },
+            ..PipelineConfig::default()
+        };
+        let conns = run(path.to_str().unwrap(), config);
+        let d = &conns[0];
+        assert_eq!(d.verdict, Verdict::Stalled, "{name}");
+        assert!(!codes(d).contains(&FindingCode::PacketLoss), "{name}");
+        let f = only(d, FindingCode::SegmentBlackHoled);
+        let Facts::SegmentBlackHoled {
+            side,
+            retransmits,
+            backed_off,
+            phase,
+            ref carried,
+            ..
+        } = f.facts
+        else {
+            panic!("{:?}", f.facts)
+        };
+        assert_eq!(side, Side::Client, "{name}");
+        assert!(retransmits >= min_resends, "{name}: {retransmits}");
+        assert!(backed_off, "{name}");
+        assert_eq!(phase, Some(rdpscope::session::PhaseName::TlsHandshake));
+        assert!(
+            matches!(
+                carried.as_ref().map(|e| &e.kind),
+                Some(rdpscope::session::EventKind::TlsClientHello { .. })
+            ),
+            "{name}: {carried:?}"
+        );
+        assert_eq!(d.progress.facts.owes_next, Some(Side::Client));
+    }
 }
 
 // --- capture ---

@@ -384,7 +384,8 @@ impl OpenFile {
                 // libpcap says "truncated" when the input ended: the feeder (if any) is done.
                 let at_end = reason.contains("truncated");
                 self.finish(warnings, at_end);
-                if at_end {
+                // A header and not one complete packet: nothing to analyse, unusable input.
+                if at_end && self.frame > 0 {
                     warnings.push(CaptureWarning {
                         path: self.path.clone(),
                         message: format!(

@@ -204,7 +204,9 @@ pub struct Thresholds {
     /// TCP handshake round-trip time (ms) above which latency is reported.
     #[arg(long, default_value_t = 250.0, value_name = "MS")]
     pub high_rtt: f64,
-    /// Handshake retransmissions tolerated before reporting packet loss.
+    /// Lost handshake segments tolerated before reporting packet loss (a warning; an error
+    /// only when the client gives up during the loss). Spurious retransmissions and
+    /// duplicate frames do not count.
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub loss_retransmissions: u32,
     /// RDP-UDP loss (percent of a direction's datagrams) above which it is reported.

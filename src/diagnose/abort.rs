@@ -5,7 +5,7 @@
 use super::{Close, Ctx, Evidence, Facts, Finding, FindingCode, Note, Severity};
 use crate::flow::Side;
 use crate::proto::nego::Protocols;
-use crate::session::Event;
+use crate::session::{Event, EventKind};
 
 /// Findings that already say why the connection failed.
 fn explains_the_end(f: &Finding) -> bool {
@@ -17,7 +17,10 @@ fn explains_the_end(f: &Finding) -> bool {
         | FindingCode::NegotiationFailure
         | FindingCode::PortFiltered
         | FindingCode::ConnectionRefused
-        | FindingCode::ServerUnresponsive => true,
+        | FindingCode::ServerUnresponsive
+        | FindingCode::SegmentBlackHoled
+        | FindingCode::NotRdpService
+        | FindingCode::ServerAbort => true,
         FindingCode::SecurityDowngrade => f.severity == Severity::Error,
         _ => false,
     }
@@ -33,8 +36,16 @@ pub(super) fn credssp_and_abort_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     let x = &ctx.conn.x224;
     let tls_done = ctx.conn.tls.handshake_done.is_some();
     if x.nla_selected() && tls_done && closer == Side::Server {
-        out.push(nla_failed(ctx, at, close));
+        out.push(nla_failed(ctx, at, close, None));
         return;
+    }
+    // The server's alert after the client's credentials (CredSSP message 3, MS-CSSP 3.1.5)
+    // is its refusal, whoever closes the TCP connection afterwards.
+    if x.nla_selected() && tls_done {
+        if let Some(alert) = server_alert_after_credentials(ctx) {
+            out.push(nla_failed(ctx, at, close, Some(alert)));
+            return;
+        }
     }
     let last = last_message_before(ctx, at.ts_ns);
     let mut evidence = Vec::new();
@@ -87,8 +98,28 @@ pub(super) fn credssp_and_abort_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     }
 }
 
-/// The server closed after TLS with NLA selected: CredSSP failed.
-fn nla_failed(ctx: &Ctx, at: crate::flow::PacketInfo, close: Close) -> Finding {
+/// The server's first TLS alert after the client's third CredSSP message.
+fn server_alert_after_credentials<'a>(ctx: &Ctx<'a>) -> Option<&'a crate::session::Event> {
+    let creds = ctx
+        .progress
+        .credssp_flights
+        .iter()
+        .filter(|f| f.side == Side::Client)
+        .nth(1)?;
+    ctx.conn.timeline.events.iter().find(|e| {
+        e.dir == Side::Server
+            && e.at.ts_ns >= creds.first.ts_ns
+            && matches!(e.kind, EventKind::TlsAlert { .. })
+    })
+}
+
+/// The server closed (or sent an alert) after TLS with NLA selected: CredSSP failed.
+fn nla_failed(
+    ctx: &Ctx,
+    at: crate::flow::PacketInfo,
+    close: Close,
+    alert: Option<&crate::session::Event>,
+) -> Finding {
     let p = ctx.progress;
     let mut evidence: Vec<Evidence> = p
         .credssp_flights
@@ -105,10 +136,14 @@ fn nla_failed(ctx: &Ctx, at: crate::flow::PacketInfo, close: Close) -> Finding {
             )
         })
         .collect();
+    if let Some(a) = alert {
+        evidence.push(ctx.ev(&a.at, Note::LastMessage(a.clone())));
+    }
+    let closer = ctx.first_close().map(|(s, _, _)| s).unwrap_or(Side::Server);
     evidence.push(ctx.ev(
         &at,
         Note::Closes {
-            side: Side::Server,
+            side: closer,
             close,
         },
     ));
@@ -121,6 +156,8 @@ fn nla_failed(ctx: &Ctx, at: crate::flow::PacketInfo, close: Close) -> Finding {
         FindingCode::NlaFailed,
         Facts::NlaFailed {
             hybrid_ex,
+            closer,
+            server_alert: alert.is_some(),
             close,
             messages: p.credssp_flights.len(),
             complete: p.credssp_complete,

@@ -104,7 +104,7 @@ pub fn info(code: FindingCode) -> CodeInfo {
             code,
             severity: Severity::Warning,
             summary: "Packets were lost during the handshake",
-            explanation: "TCP retransmissions (or bytes missing from the stream) during the handshake show packet loss on the path; loss stretches the handshake and can push it past the client's timeout.",
+            explanation: "TCP retransmissions during the handshake show packet loss on the path; loss stretches the handshake and can push it past the client's timeout. Counted as Wireshark's TCP analysis does: retransmissions of bytes not yet acknowledged (spurious ones excluded), SYN retries once answered, and segments lost before the capture point and resent later (a client-side capture sees the server's lost segments only so, with duplicate ACKs). Frames captured twice are not retransmissions. Reported when more than --loss-retransmissions (default 2) segments were lost; a warning, raised to an error only when the client gave up while segments were being lost.",
             fix: "Find the lossy link: compare captures on both ends, check interface error counters, Wi-Fi/VPN quality and QoS policing. For RDP over VPN, consider lowering the MTU/MSS on the tunnel.",
         },
         FindingCode::HighLatency => CodeInfo {
@@ -183,6 +183,34 @@ pub fn info(code: FindingCode) -> CodeInfo {
             summary: "A server received a flood of connection attempts",
             explanation: "One server address and port received connections faster than the flood threshold (by default 100 or more within 10 s, 10 per second). The finding gives the burst's rate (mean and busiest second), how many distinct client addresses took part, and how many of the connections failed. Thousands of clients sending SYNs that are never completed are a SYN flood or a scan (often from spoofed addresses); a few clients opening connection after connection that fail at NLA are password guessing; a single client retrying in a loop is a misconfigured client, a monitoring probe or a load balancer's health check. A flood also explains failures of legitimate connections in the same period (the server's backlog or its RDP connection limits are exhausted).",
             fix: "Find the sources in the capture (`rdpscope analyze --host`, `--json`) and block or rate-limit them at the firewall; do not expose TCP/UDP 3389 to the Internet: publish RDP through an RD Gateway or a VPN with MFA; enable account lockout and watch Security events 4625 for password guessing; on Windows, SYN attack protection is built in, and RDP's own limits are in 'Limit number of connections' (GPO). If the source is a health check or a monitoring probe, lower its rate or raise the thresholds (--flood-connections, --flood-rate).",
+        },
+        FindingCode::ProtocolViolation => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "A peer sent a PDU that breaks the protocol",
+            explanation: "A PDU of the handshake does not follow its specification: a length field that does not match the structure (an RDP_NEG_RSP whose length is not 8, MS-RDPBCGR 2.2.1.2.1), a truncated or impossible encoding. The finding names the frame, the layer and the field. Real RDP stacks do not send such PDUs: the peer is not a conforming RDP implementation (a scanner, a fuzzer, a broken proxy or middlebox rewriting the stream), or the stream is corrupted on the way.",
+            fix: "Identify the sender of the malformed PDU: if it is a proxy, load balancer or IPS between client and server, capture on both sides of it and compare; if it is the peer itself, update or replace that RDP implementation. Scanners and fuzzers produce this shape on purpose: check the source address.",
+        },
+        FindingCode::NotRdpService => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "The port answers, but not with RDP",
+            explanation: "The server accepted the TCP connection and sent bytes that are not a TPKT/X.224 Connection Confirm (MS-RDPBCGR 2.2.1.2): another service listens on the port (an HTTP or SSH server, a TLS-only proxy), or a port forward leads to the wrong host. The finding shows the first bytes and the protocol they look like.",
+            fix: "Check what listens on the port on the server (netstat -abno | findstr :3389, ss -ltnp 'sport = :3389'), the port forwards/NAT rules and load-balancer pools that lead to it, and the port the client uses (an RD Gateway listens on 443 and speaks HTTPS: connect to it as a gateway, not as an RDP host).",
+        },
+        FindingCode::DuplicateFrames => CodeInfo {
+            code,
+            severity: Severity::Info,
+            summary: "The capture holds frames twice (a capture artefact)",
+            explanation: "Some packets appear twice, microseconds apart, with the same IP ID and the same bytes: the capture was taken where each packet is seen twice (tcpdump -i any on a host with a bridge or virtual switch, a SPAN port mirroring both directions of two ports). Wireshark flags the second copies as retransmissions; they are not: rdpscope leaves them out, so they never count as loss.",
+            fix: "Nothing to fix on the network. To get a clean capture, capture on one interface (tcpdump -i eth0, not -i any) or deduplicate with editcap -D 10.",
+        },
+        FindingCode::SegmentBlackHoled => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "One segment is dropped on the path every time it is sent",
+            explanation: "The sender transmitted the same segment again and again with doubling retransmission timeouts (RFC 6298 5.5) and the peer never acknowledged it, while the segments before it went through: something on the path drops that particular segment. The connection makes no progress from then on, however long the capture lasts. Content filters and IPSs that drop a TLS ClientHello (SNI filtering, TLS inspection policy) show this shape; so does an MTU black hole when the segment is full-size.",
+            fix: "Find the device on the path that drops the segment: an IPS/IDS or next-generation firewall (TLS/SNI inspection, RDP application rules), a web/content filter, or a link with a smaller MTU that does not send ICMP 'fragmentation needed'. Check its logs for drops of the client's address at that time; for a full-size segment test with a lower MTU (ping -f -l 1372 SERVER) and clamp the MSS on the VPN/tunnel.",
         },
     }
 }

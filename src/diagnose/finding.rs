@@ -59,6 +59,10 @@ finding_codes! {
     UdpDroppedAfterSetup => "udp-dropped-after-setup",
     CaptureIncomplete => "capture-incomplete",
     ConnectionFlood => "connection-flood",
+    ProtocolViolation => "protocol-violation",
+    NotRdpService => "not-rdp-service",
+    DuplicateFrames => "duplicate-frames",
+    SegmentBlackHoled => "segment-black-holed",
 }
 
 impl fmt::Display for FindingCode {
@@ -214,6 +218,10 @@ pub enum Facts {
     },
     NlaFailed {
         hybrid_ex: bool,
+        /// Who closed the TCP connection (the client after a server alert, say).
+        closer: Side,
+        /// The server refused with a TLS alert after the client's credentials.
+        server_alert: bool,
         close: Close,
         messages: usize,
         complete: bool,
@@ -238,6 +246,8 @@ pub enum Facts {
     HighLatency {
         rtt_ms: f64,
         threshold_ms: f64,
+        /// From the TCP handshake (else from data samples of both directions, Karn's rule).
+        from_handshake: bool,
     },
     Stalled {
         secs: f64,
@@ -279,6 +289,59 @@ pub enum Facts {
         silent_s: f64,
     },
     ConnectionFlood(Box<FloodFacts>),
+    /// A PDU that breaks its specification: who sent it and what was wrong.
+    ProtocolViolation {
+        side: Side,
+        violation: Violation,
+    },
+    /// The port answered the Connection Request with bytes that are not TPKT/X.224.
+    NotRdpService {
+        port: u16,
+        len: usize,
+        head: Vec<u8>,
+        recognised: Option<OtherProtocol>,
+        close: Option<Close>,
+    },
+    /// Frames captured twice (same IP ID, same bytes), left out of the analysis.
+    DuplicateFrames {
+        count: u64,
+    },
+    /// One segment retransmitted with growing timeouts and never acknowledged.
+    SegmentBlackHoled {
+        side: Side,
+        bytes: u32,
+        /// What the segment was, when the protocol layer saw it.
+        carried: Option<Event>,
+        retransmits: u32,
+        span_ms: f64,
+        /// Retransmission timeouts seen before the capture ended or the sender gave up.
+        backed_off: bool,
+        phase: Option<PhaseName>,
+        /// Who closed afterwards, if anyone did.
+        close: Option<(Side, Close)>,
+    },
+}
+
+/// What made a PDU a protocol violation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Violation {
+    /// A parser refused the bytes.
+    Decode(crate::session::DecodeError),
+    /// RDP_NEG_RSP / RDP_NEG_FAILURE length field not 8 (MS-RDPBCGR 2.2.1.2.1, 2.2.1.2.2).
+    NegotiationLength(u16),
+}
+
+/// A protocol recognised in bytes that should have been RDP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtherProtocol {
+    /// An HTTP status line or an HTML body.
+    Http,
+    /// An SSH identification string (RFC 4253 4.2).
+    Ssh,
+    /// A TLS record (RFC 8446 5.1) sent before any X.224 Connection Confirm.
+    Tls,
+    /// A text banner (SMTP, FTP, POP3...: printable ASCII ending in CRLF).
+    TextBanner,
 }
 
 /// What one evidence frame shows.
@@ -291,25 +354,50 @@ pub enum Note {
     ClientRequests(Protocols),
     NegFailure(FailureCode),
     ServerSelects(Protocols),
-    Closes { side: Side, close: Close },
+    Closes {
+        side: Side,
+        close: Close,
+    },
     StillNoAnswer,
-    ClientHello { offered: Vec<u16>, suites: usize },
+    ClientHello {
+        offered: Vec<u16>,
+        suites: usize,
+    },
     ServerHelloSelects(u16),
-    SendsAlert { side: Side, description: u8 },
+    SendsAlert {
+        side: Side,
+        description: u8,
+    },
     ServerUltimatum(DisconnectReason),
     ServerClosesWithoutHello(Close),
     ServerCertificate(String),
-    ClientAlert { encrypted: bool, description: u8 },
+    ClientAlert {
+        encrypted: bool,
+        description: u8,
+    },
     ClientClosesWithoutData(Close),
-    CredsspMessage { n: usize, side: Side, bytes: usize },
+    CredsspMessage {
+        n: usize,
+        side: Side,
+        bytes: usize,
+    },
     LastMessage(Event),
     ServerSynAck,
     ClientAckRtt(f64),
-    Retransmits { side: Side, bytes: u32 },
+    Retransmits {
+        side: Side,
+        bytes: u32,
+    },
     SynRetransmitted,
     LastDataArrived(Side),
-    AheadUnseen { side: Side, ahead: u64 },
-    RetransmitsLarge { side: Side, bytes: u32 },
+    AheadUnseen {
+        side: Side,
+        ahead: u64,
+    },
+    RetransmitsLarge {
+        side: Side,
+        bytes: u32,
+    },
     LastDataThrough,
     LastProgress,
     NextProgress,
@@ -317,14 +405,41 @@ pub enum Note {
     PhaseStarts(PhaseName),
     PhaseEnds(PhaseName),
     FirstPacketNoSyn,
-    GapNeverCaptured { side: Side, bytes: u64 },
+    GapNeverCaptured {
+        side: Side,
+        bytes: u64,
+    },
     UdpSyn,
-    UdpNoSynAck { tcp: u64 },
+    UdpNoSynAck {
+        tcp: u64,
+    },
     UdpSynAck,
     LastDatagram,
     LastUdpDatagram,
     BurstFirst,
     BurstLast,
+    /// The first transmission of a segment that was then resent.
+    SegmentSent {
+        side: Side,
+        bytes: u32,
+    },
+    /// The n-th retransmission of that segment.
+    SegmentResent {
+        n: u32,
+    },
+    /// The first bytes that are not RDP.
+    NotRdpAnswer {
+        len: usize,
+    },
+    /// A frame that breaks its protocol.
+    Violation,
+    /// The first frame captured twice.
+    FirstDuplicate,
+    /// An alert the server sent after the client's FIN (RFC 8446 6).
+    AlertAfterClientFin {
+        encrypted: bool,
+        description: u8,
+    },
 }
 
 /// A frame that shows a finding.

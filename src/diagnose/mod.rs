@@ -2,6 +2,7 @@
 //! each with the evidence that shows it and the fix.
 
 mod abort;
+mod black_hole;
 mod capture;
 pub mod catalog;
 pub mod client_error;
@@ -11,6 +12,7 @@ pub mod finding;
 pub mod flood;
 pub mod live;
 mod negotiation;
+mod not_rdp;
 pub mod run;
 mod stall;
 mod timing;
@@ -286,7 +288,7 @@ fn udp_verdict(u: &crate::session::udp::UdpState, findings: &[Finding]) -> Verdi
 
 fn verdict(ctx: &Ctx, findings: &[Finding]) -> Verdict {
     let has = |code: FindingCode| findings.iter().any(|f| f.code == code);
-    if has(FindingCode::HandshakeStalled) {
+    if has(FindingCode::HandshakeStalled) || has(FindingCode::SegmentBlackHoled) {
         return Verdict::Stalled;
     }
     if findings.iter().any(|f| f.severity == Severity::Error) {

@@ -72,11 +72,22 @@ pub(super) fn negotiation_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
 }
 
 fn unanswered_request(ctx: &Ctx, req_ev: Evidence, out: &mut Vec<Finding>) {
+    if let Some(f) = super::not_rdp::not_rdp_service(ctx, &req_ev) {
+        out.push(f);
+        return;
+    }
     let server_spoke = ctx.conn.last_payload.get(Side::Server).is_some();
     if server_spoke {
         return;
     }
     let close = ctx.first_close();
+    // A server that closes right after the request answered it: with a refusal, not silence.
+    if let Some((Side::Server, at, close)) = close {
+        if ctx.t_ms(at.ts_ns) - req_ev.t_ms < ctx.config.slow_after_ms {
+            out.push(super::not_rdp::refused_request(ctx, req_ev, at, close));
+            return;
+        }
+    }
     let waited_ms = ctx.t_ms(ctx.meta.last.ts_ns) - req_ev.t_ms;
     if close.is_none() && waited_ms < ctx.config.stall_after_ms {
         return;

@@ -20,16 +20,20 @@ pub(super) fn timing_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
                 | FindingCode::NegotiationFailure
         )
     });
+    let mut black_holed = false;
     if let Some(t) = ctx.tcp {
         rtt_finding(ctx, t, out);
         if !failed_early {
             let mtu = mtu_finding(ctx, t, out);
-            if !mtu {
+            // The dropped segment is why the connection stopped: its retransmissions are
+            // that finding's evidence, not a separate loss, and no silence needs timing.
+            black_holed = !mtu && super::black_hole::black_hole_finding(ctx, out);
+            if !mtu && !black_holed {
                 loss_finding(ctx, t, out);
             }
         }
     }
-    if failed_early {
+    if failed_early || black_holed {
         return;
     }
     super::stall::stall_finding(ctx, out);
@@ -45,9 +49,12 @@ fn handshake_end(ctx: &Ctx) -> i64 {
 }
 
 fn rtt_finding(ctx: &Ctx, t: &TcpStats, out: &mut Vec<Finding>) {
-    let Some(rtt_ns) = t.handshake_rtt_ns() else {
+    // Only unambiguous samples (Karn's rule, RFC 6298 3): a handshake whose SYN or SYN/ACK
+    // was sent twice measures the retransmission timer, not the path.
+    let Some(rtt) = ctx.progress.facts.rtt else {
         return;
     };
+    let rtt_ns = rtt.ns;
     let rtt_ms = ms_between(0, rtt_ns);
     if rtt_ms <= ctx.config.high_rtt_ms {
         return;
@@ -59,14 +66,26 @@ fn rtt_finding(ctx: &Ctx, t: &TcpStats, out: &mut Vec<Finding>) {
     if let Some(s) = &t.first_syn_ack {
         evidence.push(ctx.ev_frame(s, Note::ServerSynAck));
     }
-    if let Some(a) = &t.handshake_ack {
-        evidence.push(ctx.ev_frame(a, Note::ClientAckRtt(rtt_ms)));
+    if rtt.source == crate::flow::RttSource::Handshake {
+        if let Some(a) = &t.handshake_ack {
+            evidence.push(ctx.ev_frame(a, Note::ClientAckRtt(rtt_ms)));
+        }
+    } else {
+        // The handshake was ambiguous: show the data samples the estimate adds up.
+        evidence.clear();
+        for side in [Side::Client, Side::Server] {
+            let samples = &t.progress(side).rtt;
+            if let (Some((_, ack)), Some(ns)) = (&samples.min_at, samples.min_ns) {
+                evidence.push(ctx.ev_frame(ack, Note::ClientAckRtt(ms_between(0, ns))));
+            }
+        }
     }
     out.push(Finding::new(
         FindingCode::HighLatency,
         Facts::HighLatency {
             rtt_ms,
             threshold_ms: ctx.config.high_rtt_ms,
+            from_handshake: rtt.source == crate::flow::RttSource::Handshake,
         },
         evidence,
     ));
@@ -94,8 +113,19 @@ fn loss_finding(ctx: &Ctx, t: &TcpStats, out: &mut Vec<Finding>) {
     };
     let end = handshake_end(ctx);
     let gaps = t.gaps.iter().filter(|g| g.ts_ns <= end).count();
-    let total = c.len() + s.len() + syn_retries;
-    if total as u32 <= ctx.config.loss_retransmissions && gaps == 0 {
+    // The one rule (`--help`, `explain`): packet-loss when the segments the path lost
+    // (retransmissions of unacknowledged bytes, spurious ones excluded, answered SYN
+    // retries, and segments lost before the capture point and resent) exceed
+    // `--loss-retransmissions`. A gap that never fills is the capture's hole
+    // (capture-incomplete), not loss. It is a warning; an error only when the client gave up
+    // while losing segments (`abort::blame_loss`).
+    let facts = &ctx.progress.facts.loss;
+    let spurious: u32 = facts.iter().map(|l| l.spurious).sum();
+    let upstream: u32 = facts.iter().map(|l| l.lost_upstream).sum();
+    let syn_ack_retries = t.syn_ack_retries.len();
+    let lost = ((c.len() + s.len() + syn_retries + syn_ack_retries) as u32 + upstream)
+        .saturating_sub(spurious);
+    if lost <= ctx.config.loss_retransmissions {
         return;
     }
     let retransmits = |side, list: &[(FrameTime, u32)]| -> Vec<Evidence> {
@@ -127,7 +157,7 @@ fn loss_finding(ctx: &Ctx, t: &TcpStats, out: &mut Vec<Finding>) {
         FindingCode::PacketLoss,
         Facts::PacketLoss {
             client: c.len() + syn_retries,
-            server: s.len(),
+            server: s.len() + syn_ack_retries,
             gaps,
             client_gave_up: None,
         },

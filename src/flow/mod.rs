@@ -175,8 +175,9 @@ struct Flow<H> {
     /// Names this flow's entry in the expiry queue (a later flow on the same tuple has its own).
     timer: u64,
     last_segment: Sides<Option<SegmentId>>,
-    /// Packets captured twice, left out of reassembly.
+    /// Packets captured twice, left out of reassembly, and the first of them.
     duplicates: u64,
+    first_duplicate: Option<FrameTime>,
     interest: Interest,
     client_payloads_seen: u8,
     // Boxed: the table's slots stay small (a flood of flows that never get a handler, and
@@ -383,6 +384,7 @@ impl<H: FlowHandler> FlowTable<H> {
                 timer: *next_timer,
                 last_segment: Sides([None, None]),
                 duplicates: 0,
+                first_duplicate: None,
                 interest: Interest::Undecided,
                 client_payloads_seen: 0,
                 tcp,
@@ -454,6 +456,10 @@ impl<H: FlowHandler> FlowTable<H> {
             let slot = flow.last_segment.get_mut(side);
             if d.ip_id != 0 && *slot == Some(id) {
                 flow.duplicates += 1;
+                flow.first_duplicate.get_or_insert(FrameTime {
+                    frame: pkt.frame,
+                    ts_ns: pkt.ts_ns,
+                });
                 return;
             }
             *slot = Some(id);
@@ -667,7 +673,12 @@ impl Eq for Expiry {}
 
 fn finish<H: FlowHandler>(flow: Flow<H>, at: &PacketInfo, done: &mut Vec<FinishedFlow<H>>) {
     let Flow {
-        meta, tcp, handler, ..
+        meta,
+        tcp,
+        handler,
+        duplicates,
+        first_duplicate,
+        ..
     } = flow;
     let Some(handler) = handler else { return };
     let mut handler = *handler;
@@ -676,7 +687,10 @@ fn finish<H: FlowHandler>(flow: Flow<H>, at: &PacketInfo, done: &mut Vec<Finishe
         t.flush(at.frame, at.ts_ns, &mut |s, out| {
             handler.on_stream(at, s, out)
         });
-        t.stats
+        let mut stats = t.stats;
+        stats.duplicates = duplicates;
+        stats.first_duplicate = first_duplicate;
+        stats
     });
     done.push(FinishedFlow {
         meta,

@@ -103,6 +103,12 @@ pub struct TcpStats {
     /// got that far (a SYN flood) costs nothing here.
     #[serde(skip)]
     pub progress: Option<Box<Sides<DirectionFacts>>>,
+    /// Frames captured twice (same IP ID, same segment) and left out of reassembly, and the
+    /// first of them: a capture artefact, never loss.
+    #[serde(skip)]
+    pub duplicates: u64,
+    #[serde(skip)]
+    pub first_duplicate: Option<FrameTime>,
 }
 
 static NO_PROGRESS: DirectionFacts = DirectionFacts::EMPTY;

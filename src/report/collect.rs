@@ -199,14 +199,14 @@ impl Collector {
         self.shown
     }
 
-    /// Takes one finished connection. An error finding counts for the exit status whether
-    /// or not the connection is selected.
+    /// Takes one finished connection. Only a selected connection counts for the exit
+    /// status: exit 1 when one of them failed or stalled (`failing_verdict`).
     pub fn add(&mut self, d: Diagnosed) {
         let failing = d.findings.iter().any(|f| f.severity == Severity::Error);
-        self.any_error |= failing;
         if !self.selection.selects(&d) {
             return;
         }
+        self.any_error |= failing_verdict(d.verdict);
         self.shown += 1;
         if let Some(spans) = self.spans.as_mut() {
             if self.selection.is_narrowed() || failing {
@@ -333,6 +333,15 @@ impl Collected {
     }
 }
 
+/// The exit-status rule (README, `--help`): a selected connection whose verdict is failed or
+/// stalled makes the exit status 1; ok, slow and incomplete connections leave it 0.
+pub fn failing_verdict(v: crate::diagnose::Verdict) -> bool {
+    matches!(
+        v,
+        crate::diagnose::Verdict::Failed | crate::diagnose::Verdict::Stalled
+    )
+}
+
 /// Writes and flushes at once: live output is read as it comes. A closed pipe (`| head`)
 /// is the reader's choice, not an error worth a panic.
 fn print_now(bytes: &[u8]) {
@@ -447,7 +456,7 @@ mod tests {
     }
 
     #[test]
-    fn synthetic_unselected_failure_still_sets_the_exit_status() {
+    fn synthetic_an_unselected_failure_leaves_the_exit_status_alone() {
         let mut c = rows(Selection {
             verdicts: vec![Verdict::Ok],
             ..Selection::default()
@@ -458,7 +467,8 @@ mod tests {
         let done = c.finish(&RunSummary::default());
         assert_eq!(done.rows.len(), 1);
         assert!(done.omitted.is_none());
-        assert!(done.any_error());
+        // The failed connection was filtered out: the exit status follows what is shown.
+        assert!(!done.any_error());
         // A selection writes what it selects with -w, failing or not.
         assert_eq!(done.spans.len(), 1);
     }

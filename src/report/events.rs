@@ -23,7 +23,9 @@ pub fn kind_text(k: &EventKind, dir: Side) -> String {
         EventKind::TcpRetransmission { bytes } => format!("TCP retransmission ({bytes} bytes)"),
         EventKind::TcpZeroWindow => "TCP zero window".into(),
         EventKind::Gap { bytes } => format!("{bytes} bytes missing from the capture (gap)"),
-        EventKind::NotRdpBytes { len, first_byte } => {
+        EventKind::NotRdpBytes {
+            len, first_byte, ..
+        } => {
             format!("{len} bytes that are not RDP framing (first byte 0x{first_byte:02x})")
         }
         EventKind::IcmpUnreachable(icmp) => icmp_text(icmp),

@@ -73,6 +73,9 @@ fn problem_text(p: &CertProblem) -> String {
 }
 
 fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
+    if let Some(words) = super::proof::proof_words(&f.facts) {
+        return words;
+    }
     match &f.facts {
         Facts::RefusedByReset => (
             format!("Connection refused: {server} answered the SYN with a TCP RST"),
@@ -256,10 +259,21 @@ fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
         }
         Facts::NlaFailed {
             hybrid_ex,
+            closer,
+            server_alert,
             close,
             messages,
             complete,
         } => {
+            let how = if *server_alert {
+                format!(
+                    "the server refused with a TLS alert, then the {} closed ({})",
+                    closer.name(),
+                    close_text(*close)
+                )
+            } else {
+                format!("the {} closed ({})", closer.name(), close_text(*close))
+            };
             let stage = if *complete {
                 "after the CredSSP exchange (the user was authenticated but not authorised to log on, or the server refused the session)".to_string()
             } else {
@@ -267,7 +281,12 @@ fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
             };
             (
                 format!(
-                    "NLA failed: the server closed the connection {}",
+                    "NLA failed: the server {} {}",
+                    if *server_alert {
+                        "refused the credentials with an alert"
+                    } else {
+                        "closed the connection"
+                    },
                     if *complete {
                         "right after CredSSP"
                     } else {
@@ -275,9 +294,8 @@ fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
                     }
                 ),
                 format!(
-                    "HYBRID{} (NLA) was selected and TLS completed; the server closed ({}) {stage}.",
+                    "HYBRID{} (NLA) was selected and TLS completed; {how} {stage}.",
                     if *hybrid_ex { "_EX" } else { "" },
-                    close_text(*close)
                 ),
             )
         }
@@ -324,11 +342,24 @@ fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
         Facts::HighLatency {
             rtt_ms,
             threshold_ms,
+            from_handshake: true,
         } => (
             format!("High latency: TCP handshake round trip {rtt_ms:.0} ms"),
             format!(
                 "The TCP handshake took {rtt_ms:.1} ms (threshold {threshold_ms:.0} ms). Each of the RDP \
                  handshake's round trips costs at least that much."
+            ),
+        ),
+        Facts::HighLatency {
+            rtt_ms,
+            threshold_ms,
+            from_handshake: false,
+        } => (
+            format!("High latency: round trip {rtt_ms:.0} ms (data samples)"),
+            format!(
+                "The SYN or SYN/ACK was retransmitted, so the TCP handshake does not measure the path \
+                 (Karn's rule); the fastest unambiguous data samples of both directions add up to \
+                 {rtt_ms:.1} ms (threshold {threshold_ms:.0} ms)."
             ),
         ),
         Facts::Stalled {
@@ -443,7 +474,16 @@ fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
             ),
         ),
         Facts::ConnectionFlood(f) => super::flood::flood_words(f),
+        Facts::ProtocolViolation { .. }
+        | Facts::NotRdpService { .. }
+        | Facts::DuplicateFrames { .. }
+        | Facts::SegmentBlackHoled { .. } => unreachable_words(),
     }
+}
+
+/// The issue-18 facts have their words in `proof`; this arm is never taken.
+fn unreachable_words() -> (String, String) {
+    (String::new(), String::new())
 }
 
 /// The sentence the loss findings gain when the client gave up because of them.

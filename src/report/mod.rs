@@ -12,6 +12,7 @@ pub mod json;
 pub mod live;
 pub mod ndjson_stream;
 pub mod notes;
+pub mod proof;
 pub mod summary;
 pub mod table;
 pub mod terminal;
@@ -29,7 +30,7 @@ pub fn phase_text(p: PhaseName) -> &'static str {
         PhaseName::X224Negotiation => "X.224 security negotiation",
         PhaseName::TlsHandshake => "TLS handshake",
         PhaseName::Credssp => "CredSSP / NLA authentication",
-        PhaseName::McsConnect => "MCS connect (Standard RDP Security)",
+        PhaseName::McsConnect => "MCS connect",
         PhaseName::RdpData => "RDP session data",
         PhaseName::Closed => "connection closed",
     }
@@ -292,6 +293,8 @@ pub(crate) mod test_support {
             FindingCode::NlaFailed,
             Facts::NlaFailed {
                 hybrid_ex: false,
+                closer: crate::flow::Side::Server,
+                server_alert: false,
                 close: Close::Fin,
                 messages: 3,
                 complete: false,

@@ -101,5 +101,19 @@ pub fn note_text(n: &Note) -> String {
         Note::LastUdpDatagram => "last RDP-UDP datagram".into(),
         Note::BurstFirst => "first connection attempt of the burst".into(),
         Note::BurstLast => "last connection attempt of the burst".into(),
+        Note::SegmentSent { side, bytes } => {
+            format!("{} sends a {bytes}-byte segment", side.name())
+        }
+        Note::SegmentResent { n } => format!("retransmission {n}, not acknowledged"),
+        Note::NotRdpAnswer { len } => format!("server answers with {len} bytes that are not RDP"),
+        Note::Violation => "the malformed PDU".into(),
+        Note::FirstDuplicate => "first frame captured twice".into(),
+        Note::AlertAfterClientFin {
+            encrypted: true, ..
+        } => "server sends an encrypted alert after the client's FIN".into(),
+        Note::AlertAfterClientFin { description, .. } => format!(
+            "server sends alert {} after the client's FIN",
+            tls::alert_description_name(*description)
+        ),
     }
 }

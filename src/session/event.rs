@@ -32,6 +32,8 @@ pub enum EventKind {
     NotRdpBytes {
         len: usize,
         first_byte: u8,
+        /// The first bytes, to tell which protocol answered instead.
+        head: Head,
     },
     /// An ICMP destination unreachable quoting one of the connection's packets.
     IcmpUnreachable(IcmpUnreachable),
@@ -117,6 +119,31 @@ pub enum EventKind {
         rdpeudp2: bool,
     },
     DecodeError(DecodeError),
+}
+
+/// The first bytes of a run that fits no RDP framing (at most `Head::MAX`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Head {
+    bytes: [u8; Head::MAX],
+    len: u8,
+}
+
+impl Head {
+    pub const MAX: usize = 16;
+
+    pub fn new(b: &[u8]) -> Self {
+        let mut h = Head::default();
+        let n = b.len().min(Head::MAX);
+        if let (Some(dst), Some(src)) = (h.bytes.get_mut(..n), b.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        h.len = n as u8;
+        h
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
+    }
 }
 
 /// What a Connection Confirm answered (MS-RDPBCGR 2.2.1.2.1, 2.2.1.2.2).

@@ -5,6 +5,7 @@
 //! (negotiation, TLS, CredSSP, MCS, data) are kept for the diagnosis.
 
 pub mod event;
+pub mod facts;
 pub mod phases;
 mod rdp;
 pub mod stream;
@@ -22,7 +23,7 @@ use crate::limits::Limits;
 use crate::ports;
 use crate::proto::{rdpeudp, x224};
 
-pub use event::{ClientSummary, ConfirmKind, DecodeError, EventKind, TlsMessage};
+pub use event::{ClientSummary, ConfirmKind, DecodeError, EventKind, Head, TlsMessage};
 pub use phases::compute_phases;
 pub use rdp::{McsState, X224State};
 use stream::{Pdu, StreamFramer};
@@ -92,11 +93,22 @@ impl Connection {
             Pdu::FastPath(bytes) => rdp::handle_fastpath(self, at, side, bytes),
             Pdu::TlsRecord(bytes) => tls_track::handle_record(self, at, side, bytes),
             Pdu::TlsAppData { len } => tls_track::handle_app_data(self, at, side, len),
-            Pdu::Unknown { len, first_byte } => {
+            Pdu::Unknown {
+                len,
+                first_byte,
+                head,
+            } => {
                 *self.unknown_bytes.get_mut(side) += len as u64;
                 if *self.unknown_bytes.get(side) == len as u64 {
-                    self.timeline
-                        .push(at, side, EventKind::NotRdpBytes { len, first_byte });
+                    self.timeline.push(
+                        at,
+                        side,
+                        EventKind::NotRdpBytes {
+                            len,
+                            first_byte,
+                            head,
+                        },
+                    );
                 }
             }
         }

@@ -5,6 +5,7 @@
 //! five flights (client, server, client, server, client), plus a short server record
 //! (Early User Authorization Result) with HYBRID_EX.
 
+use super::facts::ConnectionFacts;
 use super::timeline::{Phase, PhaseName};
 use super::{AppRecord, Connection};
 use crate::flow::{FlowMeta, PacketInfo, Side, TcpStats};
@@ -53,6 +54,9 @@ pub struct Progress {
     pub data_flights: usize,
     /// The connection reached the RDP session itself (not just its handshakes).
     pub established: bool,
+    /// Who owes the next message, since when nothing moved, loss and round trip: the one
+    /// source every rule and renderer reads.
+    pub facts: ConnectionFacts,
 }
 
 impl Progress {
@@ -85,9 +89,13 @@ const CREDSSP_FLIGHTS: usize = 5;
 const EARLY_AUTH_MAX_RECORD: usize = 64;
 
 pub fn compute_phases(conn: &Connection, meta: &FlowMeta, tcp: Option<&TcpStats>) -> Progress {
-    let mut p = Progress::default();
+    let mut p = Progress {
+        facts: ConnectionFacts::compute(conn, tcp),
+        ..Progress::default()
+    };
     let last = meta.last;
-    let owed_by = |after: &PacketInfo| -> Option<Side> { waiting_side(conn, after) };
+    let owes_next = p.facts.owes_next;
+    let owed_by = |_after: &PacketInfo| -> Option<Side> { owes_next };
 
     if let Some(t) = tcp.filter(|t| t.syn_seen) {
         let start = t.first_syn.as_ref().map(info).unwrap_or(meta.first);
@@ -239,6 +247,18 @@ pub fn compute_phases(conn: &Connection, meta: &FlowMeta, tcp: Option<&TcpStats>
         });
     }
 
+    // The phase the connection stopped in waits on whoever owes the next message.
+    if let Some(stopped) = p
+        .phases
+        .iter_mut()
+        .rev()
+        .find(|ph| ph.name != PhaseName::Closed)
+    {
+        if !p.established && owes_next.is_some() {
+            stopped.waiting_on = owes_next;
+        }
+    }
+
     if let Some(t) = tcp {
         let close = t
             .fin
@@ -291,19 +311,7 @@ fn last_payload_before_close(
 
 /// Who owed the next message: the side that did not send the last payload.
 pub fn waiting_side(conn: &Connection, _after: &PacketInfo) -> Option<Side> {
-    match (
-        conn.last_payload.get(Side::Client),
-        conn.last_payload.get(Side::Server),
-    ) {
-        (Some(c), Some(s)) => Some(if c.ts_ns > s.ts_ns {
-            Side::Server
-        } else {
-            Side::Client
-        }),
-        (Some(_), None) => Some(Side::Server),
-        (None, Some(_)) => Some(Side::Client),
-        (None, None) => None,
-    }
+    super::facts::waiting_side(conn)
 }
 
 #[cfg(test)]

@@ -15,7 +15,11 @@ pub enum Pdu<'a> {
     /// An application_data record: only its header matters, the body is skipped unbuffered.
     TlsAppData { len: usize },
     /// Bytes that fit no framing; parsing resyncs after them.
-    Unknown { len: usize, first_byte: u8 },
+    Unknown {
+        len: usize,
+        first_byte: u8,
+        head: super::event::Head,
+    },
 }
 
 /// Records and PDUs above this size are never buffered whole (bodies are skipped).
@@ -112,6 +116,7 @@ impl StreamFramer {
                         emit(Pdu::Unknown {
                             len: rest.len() + more,
                             first_byte: rest.first().copied().unwrap_or(0),
+                            head: super::event::Head::new(rest),
                         });
                         self.skip = more;
                         return data.len();
@@ -122,6 +127,7 @@ impl StreamFramer {
                     emit(Pdu::Unknown {
                         len: rest.len(),
                         first_byte: rest.first().copied().unwrap_or(0),
+                        head: super::event::Head::new(rest),
                     });
                     self.resync = true;
                     self.unknown_bytes += 1;

@@ -1,0 +1,276 @@
+//! Issue 18: verdicts from what the packets prove, on the real captures the issue names
+//! (../shared/captures, skipped with a message when absent) and the lab fixtures recorded for
+//! its shapes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test fails by panicking
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+use rdpscope::diagnose::finding::{OtherProtocol, Violation};
+use rdpscope::diagnose::{Diagnosed, Facts, FindingCode, Verdict};
+use rdpscope::flow::Side;
+use rdpscope::pipeline::{analyze_files, PipelineConfig};
+
+fn run(path: &std::path::Path) -> Vec<Diagnosed> {
+    let mut conns = Vec::new();
+    let p = path.to_str().unwrap().to_string();
+    let run = analyze_files(&[p], None, PipelineConfig::default(), &mut |d| {
+        conns.push(d)
+    });
+    assert!(run.error.is_none(), "{path:?}");
+    conns.sort_by_key(|d| d.meta.id);
+    conns
+}
+
+fn shared(rel: &str) -> Option<Vec<Diagnosed>> {
+    let Some(dir) = shared_captures() else {
+        eprintln!("skipped: ../shared/captures absent");
+        return None;
+    };
+    Some(run(&dir.join(rel)))
+}
+
+fn lab(name: &str) -> Diagnosed {
+    run(&repo_root().join("fixtures/lab").join(name)).remove(0)
+}
+
+fn codes(d: &Diagnosed) -> Vec<FindingCode> {
+    d.findings.iter().map(|f| f.code).collect()
+}
+
+fn by_id(conns: &[Diagnosed], id: u64) -> &Diagnosed {
+    conns.iter().find(|d| d.meta.id == id).expect("connection")
+}
+
+/// Case 1: the server's encrypted alert after CredSSP message 3, then the client's RST.
+#[test]
+fn a_server_alert_after_the_credentials_is_nla_failed_whoever_closes() {
+    let d = lab("nla_refused_client_rst.pcap");
+    assert_eq!(d.verdict, Verdict::Failed);
+    assert!(codes(&d).contains(&FindingCode::NlaFailed));
+    assert!(!codes(&d).contains(&FindingCode::ClientAbort));
+    let Some(conns) = shared("ntop_nDPI/rdp_over_tls.pcap") else {
+        return;
+    };
+    let d = &conns[0];
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::NlaFailed)
+        .expect("nla-failed");
+    let Facts::NlaFailed {
+        closer,
+        server_alert,
+        messages,
+        ..
+    } = f.facts
+    else {
+        panic!("{:?}", f.facts)
+    };
+    assert_eq!((closer, server_alert, messages), (Side::Client, true, 3));
+    // Frame 14 is the server's encrypted alert (tshark: tls.alert_message from port 3389).
+    assert!(f.evidence.iter().any(|e| e.frame == 14));
+    let Some(brute) = shared("initconf_RDP-bruteforce/RDP-bruteforce.pcap") else {
+        return;
+    };
+    for id in [27, 30, 37, 50, 57] {
+        let d = by_id(&brute, id);
+        assert!(
+            codes(d).contains(&FindingCode::NlaFailed),
+            "#{id}: {:?}",
+            codes(d)
+        );
+        assert!(!codes(d).contains(&FindingCode::ClientAbort), "#{id}");
+    }
+}
+
+/// Case 5: SYN and SYN/ACK retransmitted, so the handshake is no RTT sample (Karn).
+#[test]
+fn latency_is_measured_from_unambiguous_samples_only() {
+    let Some(conns) = shared("zeek_zeek/rdp-x509.pcap") else {
+        return;
+    };
+    let d = &conns[0];
+    assert!(
+        !codes(d).contains(&FindingCode::HighLatency),
+        "{:?}",
+        codes(d)
+    );
+    let t = d.tcp.as_ref().expect("tcp");
+    assert!(t.handshake_rtt_karn_ns().is_none());
+    assert_eq!(d.progress.facts.rtt, t.rtt_estimate());
+    // tshark flags the SYN (frame 4) and SYN/ACK (frame 3) as retransmissions: loss.
+    assert!(codes(d).contains(&FindingCode::PacketLoss));
+}
+
+/// Case 6: a RST 6.7 ms after a legacy Connection Request refuses it.
+#[test]
+fn a_reset_right_after_the_request_is_a_refusal_not_silence() {
+    let d = lab("legacy_cr_reset.pcap");
+    assert_eq!(codes(&d), [FindingCode::ServerAbort]);
+    let Some(conns) = shared("initconf_RDP-bruteforce/RDP-HotAccounts.pcap") else {
+        return;
+    };
+    let d = by_id(&conns, 7);
+    assert!(
+        codes(d).contains(&FindingCode::ServerAbort),
+        "{:?}",
+        codes(d)
+    );
+    assert!(!codes(d).contains(&FindingCode::ServerUnresponsive));
+}
+
+/// Case 7: the waterfall's last phase, the stall finding and the facts agree on who owes.
+#[test]
+fn one_source_of_truth_for_who_owes_the_next_message() {
+    let Some(conns) = shared("initconf_RDP-bruteforce/RDP-bruteforce.pcap") else {
+        return;
+    };
+    let d = by_id(&conns, 3);
+    let owes = d.progress.facts.owes_next;
+    assert_eq!(owes, Some(Side::Client));
+    assert_eq!(d.progress.last_phase().and_then(|p| p.waiting_on), owes);
+    for f in &d.findings {
+        if let Facts::Stalled { waiting_on, .. } = f.facts {
+            assert_eq!(waiting_on, owes);
+        }
+    }
+}
+
+/// Case 8: packet-loss follows one rule: a warning unless the client gave up during it, and
+/// never from a capture hole alone.
+#[test]
+fn packet_loss_follows_one_rule() {
+    let Some(conns) = shared("initconf_RDP-bruteforce/RDP-bruteforce.pcap") else {
+        return;
+    };
+    for d in &conns {
+        for f in d
+            .findings
+            .iter()
+            .filter(|f| f.code == FindingCode::PacketLoss)
+        {
+            let Facts::PacketLoss {
+                client,
+                server,
+                client_gave_up,
+                ..
+            } = f.facts
+            else {
+                panic!()
+            };
+            let lost: u32 = d.progress.facts.loss.iter().map(|l| l.lost()).sum();
+            assert!(client + server > 2 || lost > 2, "#{}", d.meta.id);
+            let error = f.severity == rdpscope::diagnose::Severity::Error;
+            assert_eq!(error, client_gave_up.is_some(), "#{}", d.meta.id);
+        }
+    }
+    for id in [16, 69] {
+        assert!(!codes(by_id(&conns, id)).contains(&FindingCode::PacketLoss));
+    }
+}
+
+/// Case 9: Zeek's RDP_Negotiation_Response length violation.
+#[test]
+fn a_malformed_confirm_is_a_protocol_violation_with_its_field() {
+    let Some(conns) = shared("zeek_zeek/rdp-invalid-length.pcap") else {
+        return;
+    };
+    let d = &conns[0];
+    assert_eq!(d.verdict, Verdict::Failed);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::ProtocolViolation)
+        .expect("protocol-violation");
+    assert_eq!(
+        f.facts,
+        Facts::ProtocolViolation {
+            side: Side::Server,
+            violation: Violation::NegotiationLength(0)
+        }
+    );
+    assert_eq!(f.evidence[0].frame, 5);
+}
+
+fn exit_code(args: &[&str]) -> Option<i32> {
+    Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(args)
+        .output()
+        .expect("run rdpscope")
+        .status
+        .code()
+}
+
+/// Case 10: the exit status follows the selected connections' verdicts.
+#[test]
+fn the_exit_status_follows_the_selected_verdicts() {
+    let lab = repo_root().join("fixtures/lab");
+    let ok = lab.join("tls13_ok.pcap");
+    let failed = lab.join("legacy_cr_reset.pcap");
+    assert_eq!(exit_code(&["analyze", ok.to_str().unwrap()]), Some(0));
+    assert_eq!(exit_code(&["analyze", failed.to_str().unwrap()]), Some(1));
+    let both = [ok.to_str().unwrap(), failed.to_str().unwrap()];
+    assert_eq!(
+        exit_code(&["analyze", both[0], both[1], "--verdict", "ok"]),
+        Some(0)
+    );
+    // A header and a truncated first packet: unusable input.
+    let bytes = std::fs::read(&ok).unwrap();
+    let dir = std::env::temp_dir().join(format!("rdpscope-exit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cut = dir.join("header_only.pcap");
+    std::fs::write(&cut, &bytes[..40]).unwrap();
+    assert_eq!(exit_code(&["analyze", cut.to_str().unwrap()]), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Some(dir) = shared_captures() {
+        let udp = dir.join("zeek_zeek/rdpeudp-handshake-fail.pcap");
+        assert_eq!(exit_code(&["analyze", udp.to_str().unwrap()]), Some(1));
+    }
+}
+
+/// Case 12: frames captured twice are counted, never loss.
+#[test]
+fn duplicate_frames_are_counted_and_never_loss() {
+    let d = lab("bridge_duplicates.pcap");
+    assert_eq!(d.verdict, Verdict::Ok);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::DuplicateFrames)
+        .expect("duplicate-frames");
+    let Facts::DuplicateFrames { count } = f.facts else {
+        panic!()
+    };
+    // tshark: every packet twice; the first copies are the originals.
+    assert!(count > 50, "{count}");
+    assert!(!codes(&d).contains(&FindingCode::PacketLoss));
+    assert!(!codes(&d).contains(&FindingCode::HandshakeStalled));
+    assert_eq!(d.tcp.as_ref().unwrap().duplicates, count);
+}
+
+/// Case 13: another service on the port.
+#[test]
+fn a_port_answering_another_protocol_is_not_rdp() {
+    for (name, proto) in [
+        ("not_rdp_http.pcap", OtherProtocol::Http),
+        ("not_rdp_ssh.pcap", OtherProtocol::Ssh),
+    ] {
+        let d = lab(name);
+        assert_eq!(d.verdict, Verdict::Failed, "{name}");
+        let f = d
+            .findings
+            .iter()
+            .find(|f| f.code == FindingCode::NotRdpService)
+            .expect(name);
+        let Facts::NotRdpService {
+            port, recognised, ..
+        } = &f.facts
+        else {
+            panic!()
+        };
+        assert_eq!((*port, *recognised), (3389, Some(proto)), "{name}");
+    }
+}
