@@ -8,6 +8,7 @@ pub mod events;
 pub mod findings;
 mod flood;
 pub mod html;
+pub mod inner_events;
 pub mod json;
 pub mod live;
 pub mod ndjson_stream;

@@ -5,6 +5,8 @@
 //! (negotiation, TLS, CredSSP, MCS, data) are kept for the diagnosis.
 
 pub mod event;
+pub mod inner;
+mod inner_rdp;
 pub mod phases;
 mod rdp;
 pub mod stream;
@@ -21,7 +23,12 @@ use crate::limits::Limits;
 use crate::ports;
 use crate::proto::{rdpeudp, x224};
 
-pub use event::{ClientSummary, ConfirmKind, DecodeError, EventKind, TlsMessage};
+pub use event::{
+    AuthMech, AuthToken, ClientSummary, ConfirmKind, CredsspStep, DecodeError, EventKind,
+    InnerEvent, TlsMessage,
+};
+pub use inner::InnerState;
+pub use inner_rdp::{InnerRdp, LicenseOutcome, RedirectTarget};
 pub use phases::compute_phases;
 pub use rdp::{McsState, X224State};
 use stream::{Pdu, StreamFramer};
@@ -71,6 +78,8 @@ pub struct Connection {
     /// Bytes the framing could not place (not RDP, or after a gap).
     pub unknown_bytes: [u64; 2],
     pub gaps: u32,
+    /// What the decrypted TLS stream showed (CredSSP, the RDP connection sequence).
+    pub inner: InnerState,
 }
 
 const MAX_DECODE_ERRORS: usize = 8;
