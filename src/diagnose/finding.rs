@@ -59,6 +59,12 @@ finding_codes! {
     UdpDroppedAfterSetup => "udp-dropped-after-setup",
     CaptureIncomplete => "capture-incomplete",
     ConnectionFlood => "connection-flood",
+    NtlmFallbackRefused => "ntlm-fallback-refused",
+    ServerDisconnectReason => "server-disconnect-reason",
+    LicensingFailed => "licensing-failed",
+    LogonError => "logon-error",
+    RedirectTargetFailed => "redirect-target-failed",
+    DecryptionFailed => "decryption-failed",
 }
 
 impl fmt::Display for FindingCode {
@@ -279,6 +285,8 @@ pub enum Facts {
         silent_s: f64,
     },
     ConnectionFlood(Box<FloodFacts>),
+    /// Read from the decrypted stream (`diagnose::inside`).
+    Inside(super::inside::InsideFacts),
 }
 
 /// What one evidence frame shows.
@@ -325,6 +333,8 @@ pub enum Note {
     LastUdpDatagram,
     BurstFirst,
     BurstLast,
+    /// A decrypted frame (`diagnose::inside`).
+    Inside(super::inside::InsideNote),
 }
 
 /// A frame that shows a finding.

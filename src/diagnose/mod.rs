@@ -6,6 +6,7 @@ mod capture;
 pub mod catalog;
 mod connect;
 mod distinct;
+pub mod inside;
 pub mod finding;
 pub mod flood;
 pub mod live;
@@ -252,6 +253,7 @@ pub fn diagnose(
     timing::timing_findings(&ctx, &mut findings);
     abort::credssp_and_abort_findings(&ctx, &mut findings);
     capture::capture_findings(&ctx, &mut findings);
+    inside::inside_findings(&ctx, &mut findings);
     let verdict = verdict(&ctx, &findings);
     Diagnosed {
         meta: flow.meta,
