@@ -197,6 +197,20 @@ impl Redactor {
                 }
             }
         }
+        if let Some(n) = c.inner.credssp.ntlm.as_mut() {
+            n.user = self.name("user", &n.user);
+            n.domain = self.name("domain", &n.domain);
+            n.workstation = self.name("client", &n.workstation);
+        }
+        if let Some(t) = c
+            .inner
+            .rdp
+            .redirect
+            .as_mut()
+            .and_then(|r| r.value.target.as_mut())
+        {
+            *t = self.host(t);
+        }
         if let Some((_, icmp)) = c.unreachable.as_mut() {
             self.icmp(icmp);
         }
@@ -226,6 +240,9 @@ impl Redactor {
             EventKind::TlsClientHello { sni: Some(s), .. } => *s = self.host(s),
             EventKind::TlsCertificate { subject, .. } => *subject = self.dn(subject),
             EventKind::IcmpUnreachable(icmp) => self.icmp(icmp),
+            EventKind::Inner(crate::session::InnerEvent::ServerRedirection { target: Some(t) }) => {
+                *t = self.host(t)
+            }
             _ => {}
         }
     }
@@ -241,6 +258,9 @@ impl Redactor {
             Facts::ClientRejectedCertificate { problems } => self.cert_problems(problems),
             Facts::Abort { last: Some(e), .. } => self.event(&mut e.kind),
             Facts::ConnectionFlood(flood) => flood.server.ip = self.ip(flood.server.ip),
+            Facts::Inside(crate::diagnose::inside::InsideFacts::RedirectTargetFailed {
+                target: Some(t),
+            }) => *t = self.host(t),
             _ => {}
         }
         for e in f.evidence.iter_mut() {
@@ -248,6 +268,9 @@ impl Redactor {
                 Note::Icmp(icmp) => self.icmp(icmp),
                 Note::ServerCertificate(subject) => *subject = self.dn(subject),
                 Note::LastMessage(event) => self.event(&mut event.kind),
+                Note::Inside(crate::diagnose::inside::InsideNote::Redirect(Some(t))) => {
+                    *t = self.host(t)
+                }
                 _ => {}
             }
         }

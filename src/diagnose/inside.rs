@@ -112,7 +112,8 @@ fn nla(ctx: &Ctx, out: &mut Vec<Finding>) {
             FindingCode::NlaFailed | FindingCode::ServerAbort | FindingCode::ClientAbort
         )
     });
-    let confirmed = keyless.is_some_and(|i| out.get(i).is_some_and(|f| f.code == FindingCode::NlaFailed));
+    let confirmed =
+        keyless.is_some_and(|i| out.get(i).is_some_and(|f| f.code == FindingCode::NlaFailed));
     let mut evidence = Vec::new();
     if let (Some(at), Some(m)) = (cs.credentials_sent, cs.mechanism) {
         evidence.push(ev(ctx, &at, InsideNote::CredentialsSent(m)));
@@ -152,7 +153,9 @@ fn nla(ctx: &Ctx, out: &mut Vec<Finding>) {
 
 fn session_started(ctx: &Ctx) -> Option<crate::flow::PacketInfo> {
     let r = &ctx.conn.inner.rdp;
-    r.finalised.or(r.demand_active).or(r.client_info.as_ref().map(|c| c.at))
+    r.finalised
+        .or(r.demand_active)
+        .or(r.client_info.as_ref().map(|c| c.at))
 }
 
 fn disconnect(ctx: &Ctx, out: &mut Vec<Finding>) {
@@ -219,7 +222,14 @@ fn disconnect(ctx: &Ctx, out: &mut Vec<Finding>) {
 }
 
 fn licensing(ctx: &Ctx, out: &mut Vec<Finding>) {
-    let Some(l) = ctx.conn.inner.rdp.licensing.as_ref().filter(|l| !l.value.valid) else {
+    let Some(l) = ctx
+        .conn
+        .inner
+        .rdp
+        .licensing
+        .as_ref()
+        .filter(|l| !l.value.valid)
+    else {
         return;
     };
     out.push(Finding::new(

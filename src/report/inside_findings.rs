@@ -39,7 +39,9 @@ fn errinfo_text(code: ErrInfo) -> String {
 fn license_text(code: Option<LicenseErrorCode>) -> String {
     match code {
         Some(c) => {
-            let name = c.name().map_or_else(|| format!("0x{:08X}", c.0), str::to_string);
+            let name = c
+                .name()
+                .map_or_else(|| format!("0x{:08X}", c.0), str::to_string);
             match licensing::license_error(c) {
                 Some(m) => format!("{name}: {} {}", m.meaning, m.fix),
                 None => name,
@@ -50,7 +52,9 @@ fn license_text(code: Option<LicenseErrorCode>) -> String {
 }
 
 fn logon_text(code: LogonError) -> String {
-    let name = code.name().map_or_else(|| format!("0x{:08X}", code.0), str::to_string);
+    let name = code
+        .name()
+        .map_or_else(|| format!("0x{:08X}", code.0), str::to_string);
     match errinfo::logon_error(code) {
         Some(m) => format!("{name}: {} {}", m.meaning, m.fix),
         None => name,
@@ -147,7 +151,9 @@ pub fn words(facts: &InsideFacts) -> (String, String) {
 /// One decrypted evidence frame in words.
 pub fn note_text(n: &InsideNote) -> String {
     match n {
-        InsideNote::CredentialsSent(m) => format!("client sends its credentials ({})", mech_name(*m)),
+        InsideNote::CredentialsSent(m) => {
+            format!("client sends its credentials ({})", mech_name(*m))
+        }
         InsideNote::CredsspError(code) => format!("server's TSRequest errorCode {code}"),
         InsideNote::CloseNotify(Side::Server) => "server's TLS close_notify (decrypted)".into(),
         InsideNote::CloseNotify(Side::Client) => "client's TLS close_notify (decrypted)".into(),

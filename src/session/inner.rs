@@ -51,6 +51,37 @@ pub struct CredsspState {
     pub early_authorization: Option<Stamped<AuthorizationResult>>,
 }
 
+/// How decryption of a connection went (the TLS layer sets it; `decryption.state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DecryptionOutcome {
+    /// No secrets for this connection (or none given).
+    #[default]
+    NoKeys,
+    Decrypted,
+    /// A record did not authenticate under the keys found: they belong to another connection.
+    Failed,
+}
+
+/// Where a connection's secrets came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOrigin {
+    /// A Decryption Secrets Block of the capture itself.
+    Pcapng,
+    /// `--keylog` or `SSLKEYLOGFILE`.
+    Keylog,
+}
+
+/// The TLS layer's account of decrypting this connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DecryptionFacts {
+    pub outcome: DecryptionOutcome,
+    /// Records opened.
+    pub records: u64,
+    pub source: Option<KeyOrigin>,
+    /// The first record that failed to authenticate.
+    pub failed_at: Option<(Side, u64)>,
+}
+
 /// Everything read from the decrypted stream of one connection.
 #[derive(Debug, Default)]
 pub struct InnerState {
@@ -65,6 +96,7 @@ pub struct InnerState {
     pub rdp: inner_rdp::InnerRdp,
     /// The first decrypted alert, per side (level, description).
     pub alert: [Option<Stamped<(u8, u8)>>; 2],
+    pub decryption: DecryptionFacts,
 }
 
 impl InnerState {

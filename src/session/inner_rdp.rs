@@ -105,6 +105,21 @@ fn first(slot: &mut Option<PacketInfo>, at: &PacketInfo) -> bool {
     fresh
 }
 
+/// A connection-sequence step marked once, at its first sighting.
+fn milestone(conn: &mut Connection, at: &PacketInfo, side: Side, ev: InnerEvent) {
+    let st = &mut conn.inner.rdp;
+    let slot = match ev {
+        InnerEvent::DemandActive => &mut st.demand_active,
+        InnerEvent::ConfirmActive => &mut st.confirm_active,
+        InnerEvent::DeactivateAll => &mut st.deactivate_all,
+        InnerEvent::Finalised => &mut st.finalised,
+        _ => return,
+    };
+    if first(slot, at) {
+        push(conn, at, side, ev);
+    }
+}
+
 fn rdp_pdu(conn: &mut Connection, at: &PacketInfo, side: Side, pdu: RdpPdu) {
     let st = &mut conn.inner.rdp;
     match pdu {
@@ -125,21 +140,9 @@ fn rdp_pdu(conn: &mut Connection, at: &PacketInfo, side: Side, pdu: RdpPdu) {
             }
         }
         RdpPdu::Licensing(l) => licensing(conn, at, side, &l),
-        RdpPdu::DemandActive(_) => {
-            if first(&mut st.demand_active, at) {
-                push(conn, at, side, InnerEvent::DemandActive);
-            }
-        }
-        RdpPdu::ConfirmActive(_) => {
-            if first(&mut st.confirm_active, at) {
-                push(conn, at, side, InnerEvent::ConfirmActive);
-            }
-        }
-        RdpPdu::DeactivateAll(_) => {
-            if first(&mut st.deactivate_all, at) {
-                push(conn, at, side, InnerEvent::DeactivateAll);
-            }
-        }
+        RdpPdu::DemandActive(_) => milestone(conn, at, side, InnerEvent::DemandActive),
+        RdpPdu::ConfirmActive(_) => milestone(conn, at, side, InnerEvent::ConfirmActive),
+        RdpPdu::DeactivateAll(_) => milestone(conn, at, side, InnerEvent::DeactivateAll),
         RdpPdu::ServerRedirection(r) => {
             let target = r
                 .target_fqdn
@@ -226,11 +229,7 @@ fn data_pdu(conn: &mut Connection, at: &PacketInfo, side: Side, body: DataPdu) {
                 push(conn, at, side, InnerEvent::SaveSessionInfo { error });
             }
         }
-        DataPdu::FontMap => {
-            if first(&mut st.finalised, at) {
-                push(conn, at, side, InnerEvent::Finalised);
-            }
-        }
+        DataPdu::FontMap => milestone(conn, at, side, InnerEvent::Finalised),
         _ => {}
     }
 }

@@ -27,7 +27,7 @@ pub use event::{
     AuthMech, AuthToken, ClientSummary, ConfirmKind, CredsspStep, DecodeError, EventKind,
     InnerEvent, TlsMessage,
 };
-pub use inner::InnerState;
+pub use inner::{DecryptionFacts, DecryptionOutcome, InnerState, KeyOrigin};
 pub use inner_rdp::{InnerRdp, LicenseOutcome, RedirectTarget};
 pub use phases::compute_phases;
 pub use rdp::{McsState, X224State};
