@@ -680,7 +680,11 @@ fn inner_session_input(b: &[u8]) {
     use rdpscope::flow::{PacketInfo, Side};
     let mut conn = rdpscope::session::Connection::default();
     for (i, rec) in b.split(|&x| x == 0xFF).enumerate() {
-        let side = if i % 2 == 0 { Side::Client } else { Side::Server };
+        let side = if i % 2 == 0 {
+            Side::Client
+        } else {
+            Side::Server
+        };
         let at = PacketInfo {
             file: 0,
             frame: i as u64,

@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{have_tool, shared_captures};
+use rdpscope::diagnose::{FindingCode, Severity};
 use rdpscope::flow::{PacketInfo, Side};
 use rdpscope::proto::credssp::NtStatus;
 use rdpscope::proto::rdp_pdu::ErrInfo;
@@ -176,4 +177,88 @@ fn tls_only_session_starts_with_rdp() {
     assert!(conn.inner.rdp.client_info.is_some());
     assert!(conn.inner.rdp.demand_active.is_some());
     assert!(conn.decode_errors.is_empty(), "{:?}", conn.decode_errors);
+}
+
+/// The diagnosis of a connection made only of its decrypted stream.
+fn diagnosed(conn: Connection) -> rdpscope::diagnose::Diagnosed {
+    use rdpscope::flow::{Endpoint, FinishedFlow, FlowMeta, TransportKind};
+    let at = |frame| PacketInfo {
+        file: 0,
+        frame,
+        ts_ns: 0,
+    };
+    let ip = |s: &str| s.parse().expect("ip");
+    let meta = FlowMeta {
+        id: 1,
+        transport: TransportKind::Tcp,
+        client: Endpoint {
+            ip: ip("10.10.0.131"),
+            port: 50324,
+        },
+        server: Endpoint {
+            ip: ip("10.10.0.10"),
+            port: 3389,
+        },
+        first: at(1),
+        last: at(2000),
+        packets: 0,
+        bytes: 0,
+        packets_by_side: [0, 0],
+    };
+    let flow = FinishedFlow {
+        meta,
+        tcp: None,
+        handler: conn,
+        evicted: false,
+    };
+    rdpscope::diagnose::diagnose(flow, &Default::default(), Default::default())
+}
+
+#[test]
+fn ntlm_rejected_is_diagnosed_as_an_ntlm_refusal_named_by_its_code() {
+    let Some(file) = capture("rdp-nla-ntlm-rejected1.pcapng") else {
+        return;
+    };
+    let d = diagnosed(run(&file));
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::NtlmFallbackRefused)
+        .expect("ntlm-fallback-refused");
+    assert_eq!(f.severity, Severity::Error);
+    assert_eq!(
+        f.evidence.iter().map(|e| e.frame).collect::<Vec<_>>(),
+        [14, 15]
+    );
+    let words = rdpscope::report::findings::words(f, &d.meta.server);
+    eprintln!("{}\n{}", words.title, words.explanation);
+    assert!(
+        words.title.contains("SEC_E_UNSUPPORTED_FUNCTION"),
+        "{}",
+        words.title
+    );
+    assert!(words.title.contains("NTLM"), "{}", words.title);
+}
+
+#[test]
+fn user_disconnect_is_a_normal_end_said_without_alarm() {
+    let Some(file) = capture("rdp-nla-kerberos-auth2.pcapng") else {
+        return;
+    };
+    let d = diagnosed(run(&file));
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::ServerDisconnectReason)
+        .expect("server-disconnect-reason");
+    assert_eq!(f.severity, Severity::Info);
+    let words = rdpscope::report::findings::words(f, &d.meta.server);
+    assert!(
+        words
+            .title
+            .contains("ERRINFO_RPC_INITIATED_DISCONNECT_BYUSER"),
+        "{}",
+        words.title
+    );
+    assert!(d.findings.iter().all(|f| f.severity != Severity::Error));
 }
