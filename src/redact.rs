@@ -197,16 +197,15 @@ impl Redactor {
                 }
             }
         }
-        if let Some(n) = c.inner.credssp.ntlm.as_mut() {
+        if let Some(n) = c.inner.as_deref_mut().and_then(|i| i.credssp.ntlm.as_mut()) {
             n.user = self.name("user", &n.user);
             n.domain = self.name("domain", &n.domain);
             n.workstation = self.name("client", &n.workstation);
         }
         if let Some(t) = c
             .inner
-            .rdp
-            .redirect
-            .as_mut()
+            .as_deref_mut()
+            .and_then(|i| i.rdp.redirect.as_mut())
             .and_then(|r| r.value.target.as_mut())
         {
             *t = self.host(t);

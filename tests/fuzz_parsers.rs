@@ -693,5 +693,5 @@ fn inner_session_input(b: &[u8]) {
         let content_type = if rec.first() == Some(&0x15) { 21 } else { 23 };
         rdpscope::session::inner::plaintext(&mut conn, &at, side, content_type, rec);
     }
-    assert!(conn.inner.records.iter().sum::<u64>() <= b.len() as u64 + 1);
+    assert!(conn.inner().records.iter().sum::<u64>() <= b.len() as u64 + 1);
 }

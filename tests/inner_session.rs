@@ -107,7 +107,7 @@ fn ntlm_rejected_names_the_error_code_and_the_identity() {
         return;
     };
     let conn = run(&file);
-    let cs = &conn.inner.credssp;
+    let cs = &conn.inner().credssp;
     assert_eq!(cs.version, Some(6));
     assert_eq!(cs.mechanism, Some(AuthMech::Ntlm));
     assert!(!cs.kerberos_attempted);
@@ -130,14 +130,14 @@ fn kerberos_session_reads_the_whole_connection_sequence() {
         return;
     };
     let conn = run(&file);
-    let cs = &conn.inner.credssp;
+    let cs = &conn.inner().credssp;
     assert_eq!(cs.mechanism, Some(AuthMech::Kerberos));
     assert!(cs.kerberos_attempted);
     assert!(cs.error.is_none());
     assert!(cs.auth_info.is_some());
     assert!(conn.mcs.connect_initial.is_some());
     assert!(conn.mcs.connect_response.is_some());
-    let rdp = &conn.inner.rdp;
+    let rdp = &conn.inner().rdp;
     assert!(rdp.client_info.is_some());
     assert!(rdp.demand_active.is_some());
     assert!(rdp.confirm_active.is_some());
@@ -172,10 +172,10 @@ fn tls_only_session_starts_with_rdp() {
         return;
     };
     let conn = run(&file);
-    assert_eq!(conn.inner.credssp.messages, 0);
+    assert_eq!(conn.inner().credssp.messages, 0);
     assert!(conn.mcs.connect_initial.is_some());
-    assert!(conn.inner.rdp.client_info.is_some());
-    assert!(conn.inner.rdp.demand_active.is_some());
+    assert!(conn.inner().rdp.client_info.is_some());
+    assert!(conn.inner().rdp.demand_active.is_some());
     assert!(conn.decode_errors.is_empty(), "{:?}", conn.decode_errors);
 }
 

@@ -79,7 +79,7 @@ fn refuses_ntlm(code: NtStatus) -> bool {
 }
 
 pub(super) fn inside_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
-    let inner = &ctx.conn.inner;
+    let inner = ctx.conn.inner();
     if !inner.any() {
         return;
     }
@@ -94,14 +94,14 @@ fn ev(ctx: &Ctx, at: &crate::flow::PacketInfo, note: InsideNote) -> super::Evide
 }
 
 fn nla(ctx: &Ctx, out: &mut Vec<Finding>) {
-    let cs = &ctx.conn.inner.credssp;
-    let server_notify = ctx.conn.inner.alert[Side::Server.index()]
+    let cs = &ctx.conn.inner().credssp;
+    let server_notify = ctx.conn.inner().alert[Side::Server.index()]
         .as_ref()
         .filter(|a| a.value.1 == CLOSE_NOTIFY);
     let shadow_shape = cs.error.is_none()
         && cs.auth_info.is_none()
         && cs.credentials_sent.is_some()
-        && ctx.conn.inner.rdp.slow_path_pdus.iter().all(|n| *n == 0)
+        && ctx.conn.inner().rdp.slow_path_pdus.iter().all(|n| *n == 0)
         && server_notify.is_some();
     if cs.error.is_none() && !shadow_shape {
         return;
@@ -152,14 +152,14 @@ fn nla(ctx: &Ctx, out: &mut Vec<Finding>) {
 }
 
 fn session_started(ctx: &Ctx) -> Option<crate::flow::PacketInfo> {
-    let r = &ctx.conn.inner.rdp;
+    let r = &ctx.conn.inner().rdp;
     r.finalised
         .or(r.demand_active)
         .or(r.client_info.as_ref().map(|c| c.at))
 }
 
 fn disconnect(ctx: &Ctx, out: &mut Vec<Finding>) {
-    let r = &ctx.conn.inner.rdp;
+    let r = &ctx.conn.inner().rdp;
     let Some(started) = session_started(ctx) else {
         return;
     };
@@ -224,7 +224,7 @@ fn disconnect(ctx: &Ctx, out: &mut Vec<Finding>) {
 fn licensing(ctx: &Ctx, out: &mut Vec<Finding>) {
     let Some(l) = ctx
         .conn
-        .inner
+        .inner()
         .rdp
         .licensing
         .as_ref()
@@ -242,7 +242,7 @@ fn licensing(ctx: &Ctx, out: &mut Vec<Finding>) {
 }
 
 fn logon_error(ctx: &Ctx, out: &mut Vec<Finding>) {
-    let Some(e) = ctx.conn.inner.rdp.logon_error.as_ref() else {
+    let Some(e) = ctx.conn.inner().rdp.logon_error.as_ref() else {
         return;
     };
     out.push(Finding::new(

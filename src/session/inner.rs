@@ -120,23 +120,23 @@ pub fn plaintext(
         ALERT => return alert(conn, at, side, data),
         _ => return,
     }
-    conn.inner.records[i] += 1;
-    let mut buf = std::mem::take(&mut conn.inner.buffers[i]);
+    conn.inner_mut().records[i] += 1;
+    let mut buf = std::mem::take(&mut conn.inner_mut().buffers[i]);
     buf.extend_from_slice(data);
     let used = frame_all(conn, at, side, &buf);
     buf.drain(..used);
     if buf.len() > MAX_BUFFERED {
-        conn.inner.unknown_bytes[i] += buf.len() as u64;
+        conn.inner_mut().unknown_bytes[i] += buf.len() as u64;
         buf.clear();
     }
-    conn.inner.buffers[i] = buf;
+    conn.inner_mut().buffers[i] = buf;
 }
 
 fn alert(conn: &mut Connection, at: &PacketInfo, side: Side, data: &[u8]) {
     let [level, description, ..] = *data else {
         return;
     };
-    let slot = &mut conn.inner.alert[side.index()];
+    let slot = &mut conn.inner_mut().alert[side.index()];
     if slot.is_none() {
         *slot = Some(Stamped {
             at: *at,
@@ -168,7 +168,7 @@ fn next_unit(conn: &Connection, side: Side, b: &[u8]) -> Unit {
     let i = side.index();
     match b.first() {
         None => Unit::NeedMore,
-        Some(0x30) if !conn.inner.past_credssp[i] => {
+        Some(0x30) if !conn.inner().past_credssp[i] => {
             sized(credssp::find_ts_request_size(b), Unit::TsRequest)
         }
         Some(0x03) => sized(tpkt::find_size(b), Unit::Tpkt),
@@ -183,9 +183,9 @@ fn next_unit(conn: &Connection, side: Side, b: &[u8]) -> Unit {
 /// HYBRID_EX: the server's first message after CredSSP is the 4-byte authorization result.
 fn early_authorization_expected(conn: &Connection, side: Side) -> bool {
     side == Side::Server
-        && conn.inner.credssp.early_authorization.is_none()
-        && !conn.inner.past_credssp[side.index()]
-        && conn.inner.credssp.auth_info.is_some()
+        && conn.inner().credssp.early_authorization.is_none()
+        && !conn.inner().past_credssp[side.index()]
+        && conn.inner().credssp.auth_info.is_some()
         && conn
             .x224
             .selected_protocol()
@@ -200,7 +200,7 @@ fn frame_all(conn: &mut Connection, at: &PacketInfo, side: Side, b: &[u8]) -> us
         let (n, unit) = match next_unit(conn, side, rest) {
             Unit::NeedMore => break,
             Unit::Unknown => {
-                conn.inner.unknown_bytes[i] += rest.len() as u64;
+                conn.inner_mut().unknown_bytes[i] += rest.len() as u64;
                 return b.len();
             }
             Unit::EarlyAuthorization => (4, Unit::EarlyAuthorization),
@@ -210,11 +210,11 @@ fn frame_all(conn: &mut Connection, at: &PacketInfo, side: Side, b: &[u8]) -> us
         match unit {
             Unit::TsRequest(_) => ts_request(conn, at, side, msg),
             Unit::Tpkt(_) => {
-                conn.inner.past_credssp[i] = true;
+                conn.inner_mut().past_credssp[i] = true;
                 inner_rdp::tpkt(conn, at, side, msg);
             }
             Unit::FastPath(_) => {
-                conn.inner.past_credssp[i] = true;
+                conn.inner_mut().past_credssp[i] = true;
                 inner_rdp::fastpath(conn, at, side);
             }
             Unit::EarlyAuthorization => early_authorization(conn, at, side, msg),
@@ -226,11 +226,11 @@ fn frame_all(conn: &mut Connection, at: &PacketInfo, side: Side, b: &[u8]) -> us
 }
 
 fn early_authorization(conn: &mut Connection, at: &PacketInfo, side: Side, msg: &[u8]) {
-    conn.inner.past_credssp[side.index()] = true;
+    conn.inner_mut().past_credssp[side.index()] = true;
     let Ok(result) = crate::proto::rdp_pdu::client_info::parse_early_user_authorization(msg) else {
         return;
     };
-    conn.inner.credssp.early_authorization = Some(Stamped {
+    conn.inner_mut().credssp.early_authorization = Some(Stamped {
         at: *at,
         side,
         value: result,
@@ -244,7 +244,8 @@ fn ts_request(conn: &mut Connection, at: &PacketInfo, side: Side, msg: &[u8]) {
         Ok(r) => r,
         Err(e) => return conn.decode_error(at, side, super::DecodeError::Proto(e)),
     };
-    let cs = &mut conn.inner.credssp;
+    let inner = conn.inner_mut();
+    let cs = &mut inner.credssp;
     cs.messages += 1;
     if side == Side::Client {
         cs.version.get_or_insert(req.version);
@@ -255,7 +256,7 @@ fn ts_request(conn: &mut Connection, at: &PacketInfo, side: Side, msg: &[u8]) {
     }
     if req.has_auth_info() && side == Side::Client {
         cs.auth_info.get_or_insert(*at);
-        conn.inner.past_credssp[side.index()] = true;
+        inner.past_credssp[side.index()] = true;
     }
     if let Some(code) = req.error_code.filter(|c| c.0 != 0) {
         cs.error.get_or_insert(Stamped {

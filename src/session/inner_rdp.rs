@@ -68,7 +68,10 @@ pub(super) fn tpkt(conn: &mut Connection, at: &PacketInfo, side: Side, msg: &[u8
     rdp::handle_tpkt(conn, at, side, msg);
     match rdp_pdu::parse_slow_path(msg, context(conn)) {
         Ok(SlowPathPdu::SendData { pdu, .. }) => {
-            conn.inner.rdp.slow_path_pdus[side.index()] += 1;
+            conn.inner
+                .get_or_insert_with(Box::default)
+                .rdp
+                .slow_path_pdus[side.index()] += 1;
             rdp_pdu(conn, at, side, pdu);
         }
         Ok(_) => {}
@@ -88,7 +91,10 @@ fn is_rdp_layer(e: &ProtoError) -> bool {
 }
 
 pub(super) fn fastpath(conn: &mut Connection, at: &PacketInfo, side: Side) {
-    conn.inner.rdp.fastpath_pdus[side.index()] += 1;
+    conn.inner
+        .get_or_insert_with(Box::default)
+        .rdp
+        .fastpath_pdus[side.index()] += 1;
     if conn.mcs.fastpath[side.index()].is_none() {
         conn.mcs.fastpath[side.index()] = Some(*at);
         conn.timeline.push(at, side, EventKind::FirstFastPath);
@@ -107,7 +113,7 @@ fn first(slot: &mut Option<PacketInfo>, at: &PacketInfo) -> bool {
 
 /// A connection-sequence step marked once, at its first sighting.
 fn milestone(conn: &mut Connection, at: &PacketInfo, side: Side, ev: InnerEvent) {
-    let st = &mut conn.inner.rdp;
+    let st = &mut conn.inner.get_or_insert_with(Box::default).rdp;
     let slot = match ev {
         InnerEvent::DemandActive => &mut st.demand_active,
         InnerEvent::ConfirmActive => &mut st.confirm_active,
@@ -121,7 +127,7 @@ fn milestone(conn: &mut Connection, at: &PacketInfo, side: Side, ev: InnerEvent)
 }
 
 fn rdp_pdu(conn: &mut Connection, at: &PacketInfo, side: Side, pdu: RdpPdu) {
-    let st = &mut conn.inner.rdp;
+    let st = &mut conn.inner.get_or_insert_with(Box::default).rdp;
     match pdu {
         RdpPdu::ClientInfo(info) => {
             let flags = (info.auto_logon(), info.password_present);
@@ -191,7 +197,7 @@ fn licensing(conn: &mut Connection, at: &PacketInfo, side: Side, l: &LicensingPd
         None => None,
     };
     if let Some(value) = outcome {
-        conn.inner.rdp.licensing = Some(Stamped {
+        conn.inner.get_or_insert_with(Box::default).rdp.licensing = Some(Stamped {
             at: *at,
             side,
             value,
@@ -201,7 +207,7 @@ fn licensing(conn: &mut Connection, at: &PacketInfo, side: Side, l: &LicensingPd
 }
 
 fn data_pdu(conn: &mut Connection, at: &PacketInfo, side: Side, body: DataPdu) {
-    let st = &mut conn.inner.rdp;
+    let st = &mut conn.inner.get_or_insert_with(Box::default).rdp;
     match body {
         DataPdu::SetErrorInfo { error_info } => {
             if error_info != ErrInfo::NONE {

@@ -78,8 +78,9 @@ pub struct Connection {
     /// Bytes the framing could not place (not RDP, or after a gap).
     pub unknown_bytes: [u64; 2],
     pub gaps: u32,
-    /// What the decrypted TLS stream showed (CredSSP, the RDP connection sequence).
-    pub inner: InnerState,
+    /// What the decrypted TLS stream showed (CredSSP, the RDP connection sequence); boxed
+    /// and made on the first plaintext, so keyless connections stay small.
+    pub inner: Option<Box<InnerState>>,
 }
 
 const MAX_DECODE_ERRORS: usize = 8;
@@ -120,6 +121,17 @@ impl Connection {
                 value: error,
             });
         }
+    }
+
+    /// What was read inside TLS (empty when nothing was decrypted).
+    pub fn inner(&self) -> &InnerState {
+        static EMPTY: std::sync::LazyLock<InnerState> =
+            std::sync::LazyLock::new(InnerState::default);
+        self.inner.as_deref().unwrap_or(&EMPTY)
+    }
+
+    pub(crate) fn inner_mut(&mut self) -> &mut InnerState {
+        self.inner.get_or_insert_with(Box::default)
     }
 
     /// Standard RDP Security: the MCS connect is in clear, fast-path may follow.

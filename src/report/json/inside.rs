@@ -68,7 +68,7 @@ fn code(v: u32, name: Option<&'static str>) -> CodeJson {
 /// For a TLS connection: whether its records were read.
 pub fn decryption(c: &Connection) -> Option<DecryptionJson> {
     c.tls.server_hello.as_ref()?;
-    let d = &c.inner.decryption;
+    let d = &c.inner().decryption;
     Some(DecryptionJson {
         state: match d.outcome {
             DecryptionOutcome::NoKeys => "no-keys",
@@ -84,7 +84,7 @@ pub fn decryption(c: &Connection) -> Option<DecryptionJson> {
 }
 
 pub fn credssp(c: &Connection) -> Option<CredsspJson<'_>> {
-    let cs = &c.inner.credssp;
+    let cs = &c.inner().credssp;
     if cs.messages == 0 {
         return None;
     }
@@ -104,10 +104,10 @@ pub fn credssp(c: &Connection) -> Option<CredsspJson<'_>> {
 }
 
 pub fn disconnect(c: &Connection) -> Option<DisconnectJson> {
-    if !c.inner.any() {
+    if !c.inner().any() {
         return None;
     }
-    let r = &c.inner.rdp;
+    let r = &c.inner().rdp;
     let ultimatum = c.mcs.ultimatum.as_ref().map(|u| u.value.name());
     if r.errinfo.is_none() && r.logon_error.is_none() && ultimatum.is_none() {
         return None;
@@ -123,7 +123,7 @@ pub fn disconnect(c: &Connection) -> Option<DisconnectJson> {
 }
 
 pub fn licensing(c: &Connection) -> Option<LicensingJson> {
-    let l = c.inner.rdp.licensing.as_ref()?;
+    let l = c.inner().rdp.licensing.as_ref()?;
     Some(LicensingJson {
         result: if l.value.valid { "valid" } else { "failed" },
         error: l
@@ -135,7 +135,7 @@ pub fn licensing(c: &Connection) -> Option<LicensingJson> {
 }
 
 pub fn redirect(c: &Connection) -> Option<RedirectJson<'_>> {
-    let r = c.inner.rdp.redirect.as_ref()?;
+    let r = c.inner().rdp.redirect.as_ref()?;
     Some(RedirectJson {
         target: r.value.target.as_deref(),
         no_redirect: r.value.no_redirect,
