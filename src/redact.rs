@@ -199,6 +199,19 @@ impl Redactor {
                 }
             }
         }
+        if let Some(n) = c.inner.as_deref_mut().and_then(|i| i.credssp.ntlm.as_mut()) {
+            n.user = self.name("user", &n.user);
+            n.domain = self.name("domain", &n.domain);
+            n.workstation = self.name("client", &n.workstation);
+        }
+        if let Some(t) = c
+            .inner
+            .as_deref_mut()
+            .and_then(|i| i.rdp.redirect.as_mut())
+            .and_then(|r| r.value.target.as_mut())
+        {
+            *t = self.host(t);
+        }
         if let Some((_, icmp)) = c.unreachable.as_mut() {
             self.icmp(icmp);
         }
@@ -228,6 +241,9 @@ impl Redactor {
             EventKind::TlsClientHello { sni: Some(s), .. } => *s = self.host(s),
             EventKind::TlsCertificate { subject, .. } => *subject = self.dn(subject),
             EventKind::IcmpUnreachable(icmp) => self.icmp(icmp),
+            EventKind::Inner(crate::session::InnerEvent::ServerRedirection { target: Some(t) }) => {
+                *t = self.host(t)
+            }
             _ => {}
         }
     }
@@ -246,6 +262,9 @@ impl Redactor {
                 carried: Some(e), ..
             } => self.event(&mut e.kind),
             Facts::ConnectionFlood(flood) => flood.server.ip = self.ip(flood.server.ip),
+            Facts::Inside(crate::diagnose::inside::InsideFacts::RedirectTargetFailed {
+                target: Some(t),
+            }) => *t = self.host(t),
             _ => {}
         }
         for e in f.evidence.iter_mut() {
@@ -253,6 +272,9 @@ impl Redactor {
                 Note::Icmp(icmp) => self.icmp(icmp),
                 Note::ServerCertificate(subject) => *subject = self.dn(subject),
                 Note::LastMessage(event) => self.event(&mut event.kind),
+                Note::Inside(crate::diagnose::inside::InsideNote::Redirect(Some(t))) => {
+                    *t = self.host(t)
+                }
                 _ => {}
             }
         }

@@ -660,3 +660,39 @@ fn fuzz_kerberos() {
         },
     );
 }
+
+/// `session::inner` on arbitrary decrypted streams: the input is cut into records at 0xFF
+/// bytes, alternating sides, so messages span records and sides interleave.
+#[test]
+fn fuzz_inner_session() {
+    let mut seeds = rdp_pdu_seeds();
+    seeds.push(hex("300da003020106a406020480090302"));
+    seeds.push(hex("3037a003020106a130302e302ca02a04284e544c4d5353500001000000b78208e2000000000000000000000000000000000a005d580000000f"));
+    fuzz(
+        "inner_session",
+        &seeds,
+        budget(DEFAULT_ITERS),
+        HANG,
+        inner_session_input,
+    );
+}
+
+fn inner_session_input(b: &[u8]) {
+    use rdpscope::flow::{PacketInfo, Side};
+    let mut conn = rdpscope::session::Connection::default();
+    for (i, rec) in b.split(|&x| x == 0xFF).enumerate() {
+        let side = if i % 2 == 0 {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        let at = PacketInfo {
+            file: 0,
+            frame: i as u64,
+            ts_ns: 0,
+        };
+        let content_type = if rec.first() == Some(&0x15) { 21 } else { 23 };
+        rdpscope::session::inner::plaintext(&mut conn, &at, side, content_type, rec);
+    }
+    assert!(conn.inner().records.iter().sum::<u64>() <= b.len() as u64 + 1);
+}

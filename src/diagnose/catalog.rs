@@ -212,6 +212,48 @@ pub fn info(code: FindingCode) -> CodeInfo {
             explanation: "The sender transmitted the same segment again and again with doubling retransmission timeouts (RFC 6298 5.5) and the peer never acknowledged it, while the segments before it went through: something on the path drops that particular segment. The connection makes no progress from then on, however long the capture lasts. Content filters and IPSs that drop a TLS ClientHello (SNI filtering, TLS inspection policy) show this shape; so does an MTU black hole when the segment is full-size.",
             fix: "Find the device on the path that drops the segment: an IPS/IDS or next-generation firewall (TLS/SNI inspection, RDP application rules), a web/content filter, or a link with a smaller MTU that does not send ICMP 'fragmentation needed'. Check its logs for drops of the client's address at that time; for a full-size segment test with a lower MTU (ping -f -l 1372 SERVER) and clamp the MSS on the VPN/tunnel.",
         },
+        FindingCode::NtlmFallbackRefused => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "The server refused NLA over NTLM",
+            explanation: "The decrypted CredSSP exchange shows the client authenticating with NTLM (Kerberos was not used, or failed first) and the server answering with an errorCode that refuses NTLM itself: SEC_E_UNSUPPORTED_FUNCTION, STATUS_ACCOUNT_RESTRICTION (a Protected Users member may not use NTLM), STATUS_NTLM_BLOCKED or an NTLM-restricting policy. The password may well be right: the package is refused.",
+            fix: "Make Kerberos work for the client: connect by the server's DNS name (not its IP address) so a TERMSRV/<name> ticket can be had, give the client line of sight to a domain controller (TCP/UDP 88) or use an RD Gateway/KDC proxy, check the TERMSRV SPN is registered (setspn -L <server>) and the clocks are within 5 minutes. Otherwise relax the policy: 'Network security: Restrict NTLM' on the server and DCs, or remove the account from Protected Users.",
+        },
+        FindingCode::ServerDisconnectReason => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "The server ended the session and said why",
+            explanation: "Inside TLS the server sent a Set Error Info PDU (the 'extended error code' the client shows, MS-RDPBCGR 2.2.5.1.1) and/or an MCS Disconnect Provider Ultimatum after the session had started. The code names the reason: a normal end (logoff, disconnect by the user or an administrator, idle or logon timeout, another connection taking over the session) is reported as information; anything else (licensing, server resources, protocol errors, a session back end that failed) is the cause of the failure.",
+            fix: "Follow the fix given for the named code. For a normal end nothing is broken. When only an ultimatum came (xrdp does this when its session back end, xrdp-sesman, cannot start the session), look in the server's session log (xrdp-sesman.log, the TerminalServices-LocalSessionManager event log on Windows).",
+        },
+        FindingCode::LicensingFailed => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "Remote Desktop licensing failed",
+            explanation: "The decrypted licensing exchange (MS-RDPBCGR 2.2.1.12) ended with an ERROR_ALERT other than STATUS_VALID_CLIENT: the session host found no license server, the license server had no CAL for this client, or the client's stored license is invalid.",
+            fix: "Check the session host's licensing mode and license server (RD Licensing Diagnoser, Get-RDLicenseConfiguration), install or free Remote Desktop CALs, and on the client delete its cached license (HKLM\\Software\\Microsoft\\MSLicensing) before retrying.",
+        },
+        FindingCode::LogonError => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "The server reported a logon error inside the session",
+            explanation: "A Save Session Info PDU (MS-RDPBCGR 2.2.10.1.1.4.1.1, LogonErrorInfo) told the client the Windows logon failed after the connection was set up: a bad password typed at the logon screen, a password that must be changed, or the session refused (busy, no permission).",
+            fix: "Follow the fix of the named logon error: retype or reset the password, change an expired password (the user must change it at next logon), or grant the user the right to log on through Remote Desktop.",
+        },
+        FindingCode::RedirectTargetFailed => CodeInfo {
+            code,
+            severity: Severity::Error,
+            summary: "The server redirected the client to a target that then failed",
+            explanation: "The decrypted Server Redirection PDU (MS-RDPBCGR 2.2.13) sent the client to another session host (a Connection Broker or load balancer placing the session), and the connection to that target then failed.",
+            fix: "Check the redirection target named in the PDU: that it resolves and is reachable from the client on TCP 3389, that it is a healthy member of the collection, and the Connection Broker's configuration (Get-RDSessionHost, the broker's event log).",
+        },
+        FindingCode::DecryptionFailed => CodeInfo {
+            code,
+            severity: Severity::Warning,
+            summary: "The TLS secrets given do not match this connection",
+            explanation: "Secrets were found for this connection's client random, but its records do not authenticate under the keys they give: the key log belongs to another run, it was truncated or edited, or the capture lost bytes of the connection. The diagnosis of this connection is the one made without keys.",
+            fix: "Record the key log together with the capture (SSLKEYLOGFILE for FreeRDP/IronRDP, an LSA secrets dump for mstsc) and pass it with --keylog, or embed it with editcap --inject-secrets tls,KEYS; check the capture has no gaps on this connection.",
+        },
     }
 }
 

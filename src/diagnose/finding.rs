@@ -63,6 +63,12 @@ finding_codes! {
     NotRdpService => "not-rdp-service",
     DuplicateFrames => "duplicate-frames",
     SegmentBlackHoled => "segment-black-holed",
+    NtlmFallbackRefused => "ntlm-fallback-refused",
+    ServerDisconnectReason => "server-disconnect-reason",
+    LicensingFailed => "licensing-failed",
+    LogonError => "logon-error",
+    RedirectTargetFailed => "redirect-target-failed",
+    DecryptionFailed => "decryption-failed",
 }
 
 impl fmt::Display for FindingCode {
@@ -320,6 +326,8 @@ pub enum Facts {
         /// Who closed afterwards, if anyone did.
         close: Option<(Side, Close)>,
     },
+    /// Read from the decrypted stream (`diagnose::inside`).
+    Inside(super::inside::InsideFacts),
 }
 
 /// What made a PDU a protocol violation.
@@ -440,6 +448,8 @@ pub enum Note {
         encrypted: bool,
         description: u8,
     },
+    /// A decrypted frame (`diagnose::inside`).
+    Inside(super::inside::InsideNote),
 }
 
 /// A frame that shows a finding.

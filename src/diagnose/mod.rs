@@ -10,6 +10,7 @@ mod connect;
 mod distinct;
 pub mod finding;
 pub mod flood;
+pub mod inside;
 pub mod live;
 mod negotiation;
 mod not_rdp;
@@ -255,6 +256,7 @@ pub fn diagnose(
     timing::timing_findings(&ctx, &mut findings);
     abort::credssp_and_abort_findings(&ctx, &mut findings);
     capture::capture_findings(&ctx, &mut findings);
+    inside::inside_findings(&ctx, &mut findings);
     let verdict = verdict(&ctx, &findings);
     Diagnosed {
         meta: flow.meta,

@@ -15,6 +15,7 @@ pub fn event_text(e: &Event) -> String {
 /// An event seen going `dir`, in words.
 pub fn kind_text(k: &EventKind, dir: Side) -> String {
     match k {
+        EventKind::Inner(e) => super::inner_events::inner_text(e),
         EventKind::TcpSyn { retry: 0 } => "TCP SYN".into(),
         EventKind::TcpSyn { retry } => format!("TCP SYN (retry {retry})"),
         EventKind::TcpSynAck => "TCP SYN/ACK".into(),

@@ -478,6 +478,7 @@ fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
         | Facts::NotRdpService { .. }
         | Facts::DuplicateFrames { .. }
         | Facts::SegmentBlackHoled { .. } => unreachable_words(),
+        Facts::Inside(facts) => super::inside_findings::words(facts),
     }
 }
 

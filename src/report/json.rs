@@ -12,6 +12,7 @@ use crate::session::Connection;
 use crate::timefmt::{ms_between, rfc3339_us};
 
 mod gcc;
+mod inside;
 pub use gcc::{
     ChannelJson, ClientClusterJson, ClientCoreJson, ClientDataJson, ClientSecurityJson,
     ServerCertificateJson, ServerCoreJson, ServerDataJson, ServerSecurityJson,
@@ -39,6 +40,12 @@ pub struct ConnectionJson<'a> {
     pub tls: Option<TlsJson>,
     pub mcs: Option<McsJson<'a>>,
     pub udp: Option<UdpJson>,
+    /// Read inside TLS (issue 15).
+    pub decryption: Option<inside::DecryptionJson>,
+    pub credssp: Option<inside::CredsspJson<'a>>,
+    pub disconnect: Option<inside::DisconnectJson>,
+    pub licensing: Option<inside::LicensingJson>,
+    pub redirect: Option<inside::RedirectJson<'a>>,
     pub tcp_peer: Option<u64>,
     pub udp_peers: &'a [u64],
     pub findings: Vec<FindingJson>,
@@ -422,6 +429,11 @@ impl<'a> ConnectionJson<'a> {
             tls: tls_json(c),
             mcs: mcs_json(c),
             udp: udp_json(c),
+            decryption: inside::decryption(c),
+            credssp: inside::credssp(c),
+            disconnect: inside::disconnect(c),
+            licensing: inside::licensing(c),
+            redirect: inside::redirect(c),
             tcp_peer: d.tcp_peer,
             udp_peers: &d.udp_peers,
             findings: d

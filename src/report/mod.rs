@@ -8,6 +8,8 @@ pub mod events;
 pub mod findings;
 mod flood;
 pub mod html;
+pub mod inner_events;
+mod inside_findings;
 pub mod json;
 pub mod live;
 pub mod ndjson_stream;

@@ -115,5 +115,6 @@ pub fn note_text(n: &Note) -> String {
             "server sends alert {} after the client's FIN",
             tls::alert_description_name(*description)
         ),
+        Note::Inside(n) => super::inside_findings::note_text(n),
     }
 }

@@ -119,6 +119,8 @@ pub enum EventKind {
         rdpeudp2: bool,
     },
     DecodeError(DecodeError),
+    /// A message read from the decrypted TLS stream.
+    Inner(InnerEvent),
 }
 
 /// The first bytes of a run that fits no RDP framing (at most `Head::MAX`).
@@ -201,4 +203,79 @@ impl EventKind {
                 | EventKind::TcpZeroWindow
         )
     }
+}
+
+/// The authentication package CredSSP's SPNEGO exchange used (MS-CSSP 3.1.5, RFC 4178).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthMech {
+    Kerberos,
+    Ntlm,
+    Negoex,
+    Pku2u,
+    Other,
+}
+
+/// What one TSRequest's negoToken carried (MS-CSSP 2.2.1; MS-NLMP 2.2.1; RFC 4121 4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthToken {
+    /// SPNEGO NegTokenInit without an optimistic token (RFC 4178 4.2.1).
+    SpnegoInit,
+    /// SPNEGO NegTokenResp with negState reject (RFC 4178 4.2.2).
+    SpnegoReject,
+    NtlmNegotiate,
+    NtlmChallenge,
+    NtlmAuthenticate,
+    KerberosApReq,
+    KerberosApRep,
+    KerberosError,
+    Negoex,
+    Other,
+}
+
+/// One decrypted TSRequest (MS-CSSP 2.2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CredsspStep {
+    pub version: u32,
+    pub token: Option<AuthToken>,
+    pub pub_key_auth: bool,
+    pub auth_info: bool,
+    pub error: Option<crate::proto::credssp::NtStatus>,
+}
+
+/// Decrypted RDP connection-sequence milestones (MS-RDPBCGR 1.3.1.1, 2.2.1.x), read inside TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InnerEvent {
+    Credssp(CredsspStep),
+    /// Early User Authorization Result PDU (MS-RDPBCGR 2.2.10.2).
+    EarlyUserAuthorization(crate::proto::rdp_pdu::AuthorizationResult),
+    /// Client Info PDU (2.2.1.11): its flags only; never the password.
+    ClientInfo {
+        auto_logon: bool,
+        password_present: bool,
+    },
+    /// Licensing (2.2.1.12): the message type, and the error code of an ERROR_ALERT.
+    Licensing {
+        msg_type: crate::proto::rdp_pdu::LicenseMsgType,
+        error: Option<crate::proto::rdp_pdu::LicenseErrorCode>,
+    },
+    DemandActive,
+    ConfirmActive,
+    /// Server Font Map (2.2.1.22): the connection sequence is finished.
+    Finalised,
+    DeactivateAll,
+    /// Set Error Info PDU (2.2.5.1.1).
+    SetErrorInfo(crate::proto::rdp_pdu::ErrInfo),
+    /// Save Session Info logon notification (2.2.10.1); `error` for a LogonErrorsInfo.
+    SaveSessionInfo {
+        error: Option<crate::proto::rdp_pdu::LogonError>,
+    },
+    /// Server Redirection PDU (2.2.13): the target named in it, if any.
+    ServerRedirection {
+        target: Option<String>,
+    },
+    /// A TLS alert read from its decrypted record (RFC 8446 6).
+    Alert {
+        level: u8,
+        description: u8,
+    },
 }

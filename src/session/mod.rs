@@ -6,6 +6,8 @@
 
 pub mod event;
 pub mod facts;
+pub mod inner;
+mod inner_rdp;
 pub mod phases;
 mod rdp;
 pub mod stream;
@@ -23,7 +25,12 @@ use crate::limits::Limits;
 use crate::ports;
 use crate::proto::{rdpeudp, x224};
 
-pub use event::{ClientSummary, ConfirmKind, DecodeError, EventKind, Head, TlsMessage};
+pub use event::{
+    AuthMech, AuthToken, ClientSummary, ConfirmKind, CredsspStep, DecodeError, EventKind, Head,
+    InnerEvent, TlsMessage,
+};
+pub use inner::{DecryptionFacts, DecryptionOutcome, InnerState, KeyOrigin};
+pub use inner_rdp::{InnerRdp, LicenseOutcome, RedirectTarget};
 pub use phases::compute_phases;
 pub use rdp::{McsState, X224State};
 use stream::{Pdu, StreamFramer};
@@ -73,6 +80,9 @@ pub struct Connection {
     /// Bytes the framing could not place (not RDP, or after a gap).
     pub unknown_bytes: Sides<u64>,
     pub gaps: u32,
+    /// What the decrypted TLS stream showed (CredSSP, the RDP connection sequence); boxed
+    /// and made on the first plaintext, so keyless connections stay small.
+    pub inner: Option<Box<InnerState>>,
 }
 
 const MAX_DECODE_ERRORS: usize = 8;
@@ -124,6 +134,17 @@ impl Connection {
                 value: error,
             });
         }
+    }
+
+    /// What was read inside TLS (empty when nothing was decrypted).
+    pub fn inner(&self) -> &InnerState {
+        static EMPTY: std::sync::LazyLock<InnerState> =
+            std::sync::LazyLock::new(InnerState::default);
+        self.inner.as_deref().unwrap_or(&EMPTY)
+    }
+
+    pub(crate) fn inner_mut(&mut self) -> &mut InnerState {
+        self.inner.get_or_insert_with(Box::default)
     }
 
     /// Standard RDP Security: the MCS connect is in clear, fast-path may follow.

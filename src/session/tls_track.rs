@@ -1,5 +1,12 @@
 //! Following the TLS handshake of a connection, and counting the encrypted records after it
 //! (whose sizes and directions are all a passive observer has of CredSSP and the session).
+//!
+//! Decryption (issue 15) is not wired here yet: with the `tls/` engine merged, a
+//! per-connection `KeyedDecryptor` gets the ClientHello random and the ServerHello here, every
+//! record of both sides in `handle_record`/`handle_app_data`, and hands each `Plaintext`
+//! to `session::inner::plaintext(conn, at, side, content_type, data)`; its status fills
+//! `conn.inner_mut().decryption` (`decryption.state`/`records`/`source` in the JSON), and a
+//! failed state becomes the `decryption-failed` finding.
 
 use super::event::{DecodeError, EventKind, TlsMessage};
 use super::{Connection, Stamped};
