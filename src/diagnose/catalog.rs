@@ -184,10 +184,63 @@ pub fn info(code: FindingCode) -> CodeInfo {
             explanation: "One server address and port received connections faster than the flood threshold (by default 100 or more within 10 s, 10 per second). The finding gives the burst's rate (mean and busiest second), how many distinct client addresses took part, and how many of the connections failed. Thousands of clients sending SYNs that are never completed are a SYN flood or a scan (often from spoofed addresses); a few clients opening connection after connection that fail at NLA are password guessing; a single client retrying in a loop is a misconfigured client, a monitoring probe or a load balancer's health check. A flood also explains failures of legitimate connections in the same period (the server's backlog or its RDP connection limits are exhausted).",
             fix: "Find the sources in the capture (`rdpscope analyze --host`, `--json`) and block or rate-limit them at the firewall; do not expose TCP/UDP 3389 to the Internet: publish RDP through an RD Gateway or a VPN with MFA; enable account lockout and watch Security events 4625 for password guessing; on Windows, SYN attack protection is built in, and RDP's own limits are in 'Limit number of connections' (GPO). If the source is a health check or a monitoring probe, lower its rate or raise the thresholds (--flood-connections, --flood-rate).",
         },
+        FindingCode::KdcPreauthFailed => side(code, Severity::Error,
+            "The KDC refused the user's password (KDC_ERR_PREAUTH_FAILED)",
+            "The client's AS-REQ carried a pre-authentication timestamp encrypted with a key made from the password, and the KDC could not decrypt it: the password is wrong (or the account's keys are stale). Windows then falls back to NTLM, which the server or the Protected Users group may refuse; the logon fails either way, and repeated tries lock the account.",
+            "Check the user name and password (case, keyboard layout, a recently changed password still cached in the client's saved credentials: cmdkey /list, Credential Manager). In AD, look at the account's badPwdCount and lockout (Get-ADUser USER -Properties badPwdCount,LockedOut); event 4771 on the DC has failure code 0x18."),
+        FindingCode::KdcAccountUnknown => side(code, Severity::Error,
+            "The KDC does not know the user (KDC_ERR_C_PRINCIPAL_UNKNOWN)",
+            "The KDC answered the AS-REQ with KDC_ERR_C_PRINCIPAL_UNKNOWN: no account of that name exists in the realm. The user name is misspelled, in the wrong domain, or the account was deleted; NLA cannot succeed with Kerberos and the NTLM fallback fails the same way.",
+            "Use the account's exact name and domain (DOMAIN\\user or user@realm), check it exists (Get-ADUser), and that the client asks the right realm (its DNS suffix and _kerberos SRV records)."),
+        FindingCode::KdcAccountRevoked => side(code, Severity::Error,
+            "The KDC refused a disabled, locked or expired account (KDC_ERR_CLIENT_REVOKED)",
+            "The KDC answered with KDC_ERR_CLIENT_REVOKED: the account exists but may not log on: disabled, locked out, expired, or outside its logon hours. The RDP logon fails whatever the password.",
+            "Enable or unlock the account (Enable-ADAccount, Unlock-ADAccount), extend its expiry, check its logon hours; on MIT Kerberos, kadmin modprinc +allow_tix."),
+        FindingCode::KdcPasswordExpired => side(code, Severity::Error,
+            "The user's password has expired (KDC_ERR_KEY_EXPIRED)",
+            "The KDC answered with KDC_ERR_KEY_EXPIRED: the password must be changed before a ticket is issued. NLA cannot change a password, so the RDP logon fails.",
+            "Have the user change the password (Ctrl+Alt+End > Change a password on another session, or the RD Web password change page), or reset it; allow NLA password change only with a gateway that supports it."),
+        FindingCode::KdcSpnUnknown => side(code, Severity::Warning,
+            "The KDC has no service principal for the RDP server (KDC_ERR_S_PRINCIPAL_UNKNOWN)",
+            "The TGS-REQ for the server's service principal (TERMSRV/host) was answered with KDC_ERR_S_PRINCIPAL_UNKNOWN: no account holds that SPN, usually because the client used a name or alias (CNAME, IP address) the server is not registered under. Kerberos cannot be used and NLA falls back to NTLM, which policy may refuse.",
+            "Connect by the server's registered host name, or register the SPN for the name used: setspn -S TERMSRV/alias SERVER (and TERMSRV/alias.fqdn). Check duplicates with setspn -X."),
+        FindingCode::KerberosClockSkew => side(code, Severity::Warning,
+            "The client's clock is too far from the KDC's (KRB_AP_ERR_SKEW)",
+            "The KDC answered with KRB_AP_ERR_SKEW: the client's time differs from the KDC's by more than the allowed skew (5 minutes by default). Kerberos fails; NLA falls back to NTLM if allowed.",
+            "Fix the client's time: w32tm /resync (domain members sync from the domain hierarchy), check the time zone, and the DC's own time source (w32tm /query /status)."),
+        FindingCode::KdcUnreachable => side(code, Severity::Warning,
+            "The KDC did not answer (Kerberos unreachable)",
+            "The client sent Kerberos requests (UDP) or SYNs (TCP) to its KDC on port 88 and got no answer, or a refusal: a firewall blocks port 88 or the KDC is down. Kerberos cannot be used; NLA falls back to NTLM where allowed, and fails where only Kerberos is accepted.",
+            "Allow TCP and UDP 88 from the client to its domain controllers (and 464 for password changes); check the KDC service, and which KDC the client picks (nltest /dsgetdc:DOMAIN, the _kerberos._tcp SRV records). Outside the network, use a KDC proxy (RD Gateway KDC proxy, MS-KKDCP)."),
+        FindingCode::DnsResolutionFailed => side(code, Severity::Error,
+            "The server's name did not resolve",
+            "The client's DNS lookups for the host name got NXDOMAIN, SERVFAIL or REFUSED (or no answer), for the name and every search-suffix variant: the client had no address to connect to.",
+            "Check the name (typo, old name in a saved .rdp file), that the DNS zone holds an A/AAAA record for it, and which DNS servers the client asks (ipconfig /all, Resolve-DnsName NAME)."),
+        FindingCode::DnsAddressMismatch => side(code, Severity::Warning,
+            "The server's name resolves to another address than the one the client used",
+            "Before connecting, the client looked the server's name up and got addresses that do not include the one it then connected to: a stale DNS record, a hosts file entry, or a saved connection with an old address. The connection may reach another machine than the name says, and Kerberos (TERMSRV/name) may not match it.",
+            "Correct the DNS record (or the hosts file / saved .rdp address) so the name and the server agree; after an address change, clear caches (ipconfig /flushdns) and check the record's TTL."),
     }
 }
 
 /// Every code with its words, in `FindingCode::ALL` order.
+/// The words of a finding about the exchanges beside the connection (Kerberos, DNS).
+const fn side(
+    code: FindingCode,
+    severity: Severity,
+    summary: &'static str,
+    explanation: &'static str,
+    fix: &'static str,
+) -> CodeInfo {
+    CodeInfo {
+        code,
+        severity,
+        summary,
+        explanation,
+        fix,
+    }
+}
+
 pub fn all() -> impl Iterator<Item = CodeInfo> {
     FindingCode::ALL.iter().map(|c| info(*c))
 }

@@ -59,6 +59,15 @@ finding_codes! {
     UdpDroppedAfterSetup => "udp-dropped-after-setup",
     CaptureIncomplete => "capture-incomplete",
     ConnectionFlood => "connection-flood",
+    KdcPreauthFailed => "kdc-preauth-failed",
+    KdcAccountUnknown => "kdc-account-unknown",
+    KdcAccountRevoked => "kdc-account-revoked",
+    KdcPasswordExpired => "kdc-password-expired",
+    KdcSpnUnknown => "kdc-spn-unknown",
+    KerberosClockSkew => "kerberos-clock-skew",
+    KdcUnreachable => "kdc-unreachable",
+    DnsResolutionFailed => "dns-resolution-failed",
+    DnsAddressMismatch => "dns-address-mismatch",
 }
 
 impl fmt::Display for FindingCode {
@@ -279,6 +288,8 @@ pub enum Facts {
         silent_s: f64,
     },
     ConnectionFlood(Box<FloodFacts>),
+    /// Kerberos or DNS beside the connection (issue 17).
+    Side(Box<super::side::SideFacts>),
 }
 
 /// What one evidence frame shows.
@@ -325,6 +336,8 @@ pub enum Note {
     LastUdpDatagram,
     BurstFirst,
     BurstLast,
+    /// A Kerberos or DNS packet beside the connection.
+    Side(super::side::SideNote),
 }
 
 /// A frame that shows a finding.

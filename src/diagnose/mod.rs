@@ -11,6 +11,7 @@ pub mod flood;
 pub mod live;
 mod negotiation;
 pub mod run;
+pub mod side;
 mod stall;
 mod timing;
 mod tls;
@@ -113,6 +114,10 @@ pub struct Diagnosed {
     pub tcp_peer: Option<u64>,
     /// For a TCP connection: its RDP-UDP flows.
     pub udp_peers: Vec<u64>,
+    /// The Kerberos and DNS exchanges that served the connection (`correlate`).
+    pub auth_context: crate::correlate::AuthContext,
+    /// The connection's place among its retries (TCP connections).
+    pub attempt: Option<crate::correlate::AttemptRef>,
 }
 
 impl Diagnosed {
@@ -244,6 +249,8 @@ pub fn diagnose(
             tcp_peer: peers.tcp.map(|p| p.id),
             udp_peers: Vec::new(),
             connection: flow.handler,
+            auth_context: Default::default(),
+            attempt: None,
         };
     }
     connect::connect_findings(&ctx, &mut findings);
@@ -263,6 +270,8 @@ pub fn diagnose(
         evicted: flow.evicted,
         tcp_peer: None,
         udp_peers: peers.udp,
+        auth_context: Default::default(),
+        attempt: None,
     }
 }
 

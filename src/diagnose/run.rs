@@ -16,6 +16,8 @@ pub struct RunSummary {
     pub timelines_truncated: u64,
     /// Servers with a capture-level finding (a connection flood).
     pub servers: Vec<ServerReport>,
+    /// Retries: attempts of two connections or more, in order (`correlate::attempts`).
+    pub attempts: Vec<crate::correlate::Attempt>,
     pub warnings: Vec<CaptureWarning>,
     /// The input ended on this error (unreadable file, capture failure): the connections
     /// found before it were still handed out and counted above.

@@ -442,6 +442,7 @@ fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
             ),
         ),
         Facts::ConnectionFlood(f) => super::flood::flood_words(f),
+        Facts::Side(f) => super::side::side_words(f),
     }
 }
 

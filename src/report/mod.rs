@@ -11,6 +11,7 @@ pub mod html;
 pub mod json;
 pub mod live;
 pub mod ndjson_stream;
+pub mod side;
 pub mod notes;
 pub mod summary;
 pub mod table;

@@ -101,5 +101,6 @@ pub fn note_text(n: &Note) -> String {
         Note::LastUdpDatagram => "last RDP-UDP datagram".into(),
         Note::BurstFirst => "first connection attempt of the burst".into(),
         Note::BurstLast => "last connection attempt of the burst".into(),
+        Note::Side(n) => super::side::side_note(n),
     }
 }

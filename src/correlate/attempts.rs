@@ -1,0 +1,154 @@
+//! Retries: consecutive TCP connections from one client to one server, each starting within
+//! `RETRY_WINDOW_NS` of the previous one's end while none of them has succeeded yet, form one
+//! *attempt* (a refused security protocol then a retry with another; a certificate prompt the
+//! user walked away from, then a new connection). An attempt ends at its first success.
+//!
+//! Streaming: a connection gets its attempt id and position when it finishes (the position
+//! is known then; how many tries follow is not), and the attempt's whole story is handed out
+//! in the closing summary. Only the open attempt of each (client, server) is kept, dropped
+//! once its window passed; closed attempts of two tries or more are kept up to `MAX_STORIES`.
+
+use std::net::IpAddr;
+
+use ahash::AHashMap;
+
+use crate::diagnose::{FindingCode, Verdict};
+use crate::flow::{Endpoint, FlowMeta};
+
+/// A retry starts at most this long after the previous connection's last packet.
+pub const RETRY_WINDOW_NS: i64 = 30_000_000_000;
+/// Tries kept per attempt.
+pub const MAX_TRIES: usize = 32;
+/// Attempts (with at least two tries) kept for the closing summary.
+pub const MAX_STORIES: usize = 1024;
+/// Open attempts kept at once (one per client and server).
+const MAX_OPEN: usize = 65_536;
+
+/// Where a connection sits in its attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptRef {
+    pub id: u64,
+    /// 1 for the first connection of the attempt.
+    pub position: u32,
+}
+
+/// One connection of an attempt, as the story needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Try {
+    pub connection: u64,
+    pub verdict: Verdict,
+    /// The finding that explains the verdict.
+    pub code: Option<FindingCode>,
+    /// The connection ran on Standard RDP Security (no TLS).
+    pub standard_security: bool,
+}
+
+/// An attempt's connections, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub id: u64,
+    pub client: IpAddr,
+    pub server: Endpoint,
+    pub tries: Vec<Try>,
+}
+
+impl Attempt {
+    /// The attempt ended with a working connection.
+    pub fn succeeded(&self) -> bool {
+        self.tries.last().is_some_and(|t| t.verdict == Verdict::Ok)
+    }
+}
+
+struct Open {
+    last_ns: i64,
+    attempt: Attempt,
+}
+
+#[derive(Default)]
+pub struct Attempts {
+    open: AHashMap<(IpAddr, Endpoint), Open>,
+    stories: Vec<Attempt>,
+    next_id: u64,
+    pub stories_dropped: u64,
+}
+
+impl Attempts {
+    /// A finished TCP connection: its place in an attempt.
+    pub fn assign(&mut self, meta: &FlowMeta, t: Try) -> AttemptRef {
+        let key = (meta.client.ip, meta.server);
+        let joins = self.open.get(&key).is_some_and(|o| {
+            meta.first.ts_ns - o.last_ns <= RETRY_WINDOW_NS && !o.attempt.succeeded()
+        });
+        if !joins {
+            if let Some(o) = self.open.remove(&key) {
+                self.close(o.attempt);
+            }
+            if self.open.len() >= MAX_OPEN {
+                self.expire(meta.first.ts_ns);
+            }
+            self.next_id += 1;
+            self.open.insert(
+                key,
+                Open {
+                    last_ns: meta.last.ts_ns,
+                    attempt: Attempt {
+                        id: self.next_id,
+                        client: meta.client.ip,
+                        server: meta.server,
+                        tries: Vec::new(),
+                    },
+                },
+            );
+        }
+        let Some(o) = self.open.get_mut(&key) else {
+            return AttemptRef {
+                id: self.next_id,
+                position: 1,
+            };
+        };
+        o.last_ns = o.last_ns.max(meta.last.ts_ns);
+        if o.attempt.tries.len() < MAX_TRIES {
+            o.attempt.tries.push(t);
+        }
+        AttemptRef {
+            id: o.attempt.id,
+            position: o.attempt.tries.len() as u32,
+        }
+    }
+
+    fn expire(&mut self, now_ns: i64) {
+        let old: Vec<_> = self
+            .open
+            .iter()
+            .filter(|(_, o)| now_ns - o.last_ns > RETRY_WINDOW_NS)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in old {
+            if let Some(o) = self.open.remove(&k) {
+                self.close(o.attempt);
+            }
+        }
+    }
+
+    fn close(&mut self, a: Attempt) {
+        if a.tries.len() < 2 {
+            return;
+        }
+        if self.stories.len() < MAX_STORIES {
+            self.stories.push(a);
+        } else {
+            self.stories_dropped += 1;
+        }
+    }
+
+    /// End of capture: every attempt of two tries or more, in id order.
+    pub fn finish(&mut self) -> Vec<Attempt> {
+        let open: Vec<_> = self.open.drain().map(|(_, o)| o.attempt).collect();
+        for a in open {
+            self.close(a);
+        }
+        let mut s = std::mem::take(&mut self.stories);
+        s.sort_by_key(|a| a.id);
+        s
+    }
+}
