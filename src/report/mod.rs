@@ -9,6 +9,7 @@ pub mod findings;
 mod flood;
 pub mod html;
 pub mod json;
+pub mod json_side;
 pub mod live;
 pub mod ndjson_stream;
 pub mod side;
