@@ -15,8 +15,9 @@ use ahash::AHashMap;
 use crate::diagnose::{FindingCode, Verdict};
 use crate::flow::{Endpoint, FlowMeta};
 
-/// A retry starts at most this long after the previous connection's last packet.
-pub const RETRY_WINDOW_NS: i64 = 30_000_000_000;
+/// A retry starts at most this long after the previous connection's last packet (a user
+/// reading a certificate prompt, then trying again, takes tens of seconds).
+pub const RETRY_WINDOW_NS: i64 = 60_000_000_000;
 /// Tries kept per attempt.
 pub const MAX_TRIES: usize = 32;
 /// Attempts (with at least two tries) kept for the closing summary.
