@@ -48,7 +48,12 @@ fn every_lab_fixture_gets_its_expected_verdict_and_codes() {
         let side: Vec<serde_json::Value> = conns
             .iter()
             .filter(|c| c["kind"] == "summary")
-            .flat_map(|c| c["summary"]["servers"].as_array().cloned().unwrap_or_default())
+            .flat_map(|c| {
+                c["summary"]["servers"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
             .flat_map(|s| s["findings"].as_array().cloned().unwrap_or_default())
             .collect();
         let verdict = match tcp.last() {

@@ -131,13 +131,24 @@ struct ConnectionNames {
 
 fn connection_names(c: &Connection) -> ConnectionNames {
     let mut hosts = Vec::new();
-    if let Some(sni) = c.tls.client_hello.as_ref().and_then(|h| h.value.sni.as_ref()) {
+    if let Some(sni) = c
+        .tls
+        .client_hello
+        .as_ref()
+        .and_then(|h| h.value.sni.as_ref())
+    {
         hosts.push(sni.to_ascii_lowercase());
     }
     if let Some(leaf) = c.tls.certificates.as_ref().and_then(|x| x.value.first()) {
         hosts.extend(leaf.sans.iter().map(|s| s.to_ascii_lowercase()));
         if let Some(cn) = leaf.subject.split("CN=").nth(1) {
-            hosts.push(cn.split(',').next().unwrap_or("").trim().to_ascii_lowercase());
+            hosts.push(
+                cn.split(',')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase(),
+            );
         }
     }
     let user = c
@@ -198,7 +209,12 @@ impl SideStore {
     /// A side flow changed: keep its latest state.
     pub fn update(&mut self, record: SideRecord) {
         let now = record.last_ns;
-        if let Some(r) = self.records.iter_mut().rev().find(|r| r.flow == record.flow) {
+        if let Some(r) = self
+            .records
+            .iter_mut()
+            .rev()
+            .find(|r| r.flow == record.flow)
+        {
             let tied = r.tied;
             *r = record;
             r.tied = tied;

@@ -91,8 +91,12 @@ fn side_finding(code: FindingCode, facts: SideFacts, evidence: Vec<Evidence>) ->
 
 fn kerberos_findings(ctx: &AuthContext, out: &mut Vec<Finding>) {
     for t in &ctx.kerberos {
-        let Some(reply) = &t.value.reply else { continue };
-        let KrbReplyKind::Error(e) = reply.kind else { continue };
+        let Some(reply) = &t.value.reply else {
+            continue;
+        };
+        let KrbReplyKind::Error(e) = reply.kind else {
+            continue;
+        };
         let Some(code) = code_of(e) else { continue };
         if out.iter().any(|f| f.code == code) {
             continue;
@@ -124,8 +128,11 @@ fn kerberos_findings(ctx: &AuthContext, out: &mut Vec<Finding>) {
         out.push(side_finding(code, facts, evidence));
     }
     // Unreachable: requests or SYNs to a KDC address that never answered anything.
-    let answered =
-        |ip: IpAddr| ctx.kerberos.iter().any(|t| t.server.ip == ip && t.value.reply.is_some());
+    let answered = |ip: IpAddr| {
+        ctx.kerberos
+            .iter()
+            .any(|t| t.server.ip == ip && t.value.reply.is_some())
+    };
     let mut lost: Option<(Endpoint, u32, u32, bool, Vec<Evidence>)> = None;
     for t in &ctx.kerberos {
         let Some(q) = &t.value.request else { continue };
@@ -177,11 +184,15 @@ fn dns_findings(ctx: &AuthContext, server: Option<IpAddr>, out: &mut Vec<Finding
         .collect();
     let resolved = |name: &str| {
         lookups.iter().any(|t| {
-            t.value.reply.as_ref().is_some_and(|r| !r.addresses.is_empty())
+            t.value
+                .reply
+                .as_ref()
+                .is_some_and(|r| !r.addresses.is_empty())
                 && (related(name, &t.value.name) || related(&t.value.name, name))
         })
     };
-    let failed = |t: &&&crate::correlate::Tied<crate::session::dns::DnsLookup>| match &t.value.reply {
+    let failed = |t: &&&crate::correlate::Tied<crate::session::dns::DnsLookup>| match &t.value.reply
+    {
         Some(r) => matches!(r.rcode, Rcode::NXDOMAIN | Rcode::SERVFAIL | Rcode::REFUSED),
         None => ctx.now_ns - t.value.at.ts_ns >= UNANSWERED_NS,
     };
@@ -208,14 +219,22 @@ fn dns_findings(ctx: &AuthContext, server: Option<IpAddr>, out: &mut Vec<Finding
                         addresses: Vec::new(),
                     },
                 )),
-                None => evidence.push(ev(ctx, &first.value.at, SideNote::DnsUnanswered(name.clone()))),
+                None => evidence.push(ev(
+                    ctx,
+                    &first.value.at,
+                    SideNote::DnsUnanswered(name.clone()),
+                )),
             }
             let facts = SideFacts::DnsFailed {
                 name,
                 rcode: first.value.reply.as_ref().map(|r| r.rcode),
                 queries: same.len() as u32,
             };
-            out.push(side_finding(FindingCode::DnsResolutionFailed, facts, evidence));
+            out.push(side_finding(
+                FindingCode::DnsResolutionFailed,
+                facts,
+                evidence,
+            ));
         }
     }
     let Some(used) = server else { return };
@@ -267,7 +286,11 @@ fn dns_findings(ctx: &AuthContext, server: Option<IpAddr>, out: &mut Vec<Finding
             answered: r.addresses.clone(),
             used,
         };
-        out.push(side_finding(FindingCode::DnsAddressMismatch, facts, evidence));
+        out.push(side_finding(
+            FindingCode::DnsAddressMismatch,
+            facts,
+            evidence,
+        ));
     }
 }
 

@@ -502,7 +502,11 @@ pub fn summary_line(s: &RunSummary) -> Option<String> {
             evicted: s.evicted,
             timelines_truncated: s.timelines_truncated,
             servers: s.servers.iter().map(ServerJson::new).collect(),
-            attempts: s.attempts.iter().map(super::json_side::AttemptJson::new).collect(),
+            attempts: s
+                .attempts
+                .iter()
+                .map(super::json_side::AttemptJson::new)
+                .collect(),
         },
     };
     Some(serde_json::to_string(&line).unwrap_or_else(|e| {

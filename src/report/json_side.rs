@@ -103,9 +103,10 @@ impl AuthContextJson {
                         reply: r.map(|r| match r.kind {
                             KrbReplyKind::AsRep => "AS-REP".to_string(),
                             KrbReplyKind::TgsRep => "TGS-REP".to_string(),
-                            KrbReplyKind::Error(e) => {
-                                e.name().map(str::to_string).unwrap_or_else(|| e.to_string())
-                            }
+                            KrbReplyKind::Error(e) => e
+                                .name()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| e.to_string()),
                         }),
                         reply_frame: r.map(|r| r.at.frame),
                         error_code: r.and_then(|r| match r.kind {

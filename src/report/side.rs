@@ -13,7 +13,10 @@ fn kind_text(k: KrbRequestKind) -> &'static str {
 }
 
 fn addresses(a: &[std::net::IpAddr]) -> String {
-    a.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")
+    a.iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The title and explanation of a side finding.
@@ -81,13 +84,20 @@ pub fn side_words(f: &SideFacts) -> (String, String) {
 pub fn side_note(n: &SideNote) -> String {
     match n {
         SideNote::KrbRequest { kind, sname } => {
-            format!("{} for {}", kind_text(*kind), sname.as_deref().unwrap_or("?"))
+            format!(
+                "{} for {}",
+                kind_text(*kind),
+                sname.as_deref().unwrap_or("?")
+            )
         }
         SideNote::KrbError(code) => format!("KRB-ERROR {code}"),
         SideNote::KrbUnanswered => "Kerberos request, never answered".into(),
         SideNote::KdcSyns(n) => format!("TCP SYN to the KDC ({n} sent, unanswered)"),
         SideNote::DnsQuery(name) => format!("DNS query for {name}"),
-        SideNote::DnsAnswer { rcode, addresses: a } => format!(
+        SideNote::DnsAnswer {
+            rcode,
+            addresses: a,
+        } => format!(
             "DNS answer {}{}",
             rcode.name().unwrap_or("?"),
             if a.is_empty() {

@@ -243,7 +243,11 @@ mod tests {
     #[test]
     fn synthetic_tcp_record_split_across_segments_and_garbage_do_not_panic() {
         let mut k = KerberosFlow::default();
-        k.stream(&at(1), Side::Client, StreamOutput::Data(&[0, 0, 0, 3, 0x6a]));
+        k.stream(
+            &at(1),
+            Side::Client,
+            StreamOutput::Data(&[0, 0, 0, 3, 0x6a]),
+        );
         k.stream(&at(2), Side::Client, StreamOutput::Data(&[0x01, 0x00]));
         assert_eq!(k.decode_errors, 1);
         k.stream(&at(3), Side::Client, StreamOutput::Data(&[0xff; 9]));
