@@ -267,8 +267,7 @@ fn dns_findings(ctx: &AuthContext, server: Option<IpAddr>, out: &mut Vec<Finding
         .filter(|t| !srv_targets.contains(&t.value.name.as_str()))
         .filter_map(|t| t.value.reply.as_ref().map(|r| (t, r)))
         .filter(|(_, r)| !r.addresses.is_empty())
-        .filter(|(_, r)| !r.addresses.iter().any(|a| side_servers.contains(a)))
-        .last();
+        .rfind(|(_, r)| !r.addresses.iter().any(|a| side_servers.contains(a)));
     if let Some((t, r)) = candidate {
         let evidence = vec![
             ev(ctx, &t.value.at, SideNote::DnsQuery(t.value.name.clone())),

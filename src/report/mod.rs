@@ -257,6 +257,8 @@ pub(crate) mod test_support {
             evicted: false,
             tcp_peer: None,
             udp_peers: Vec::new(),
+            auth_context: Default::default(),
+            attempt: None,
         }
     }
 
