@@ -265,4 +265,66 @@ mod tests {
         assert_eq!((c.syns, c.answer.map(|a| a.1)), (2, Some(true)));
         assert!(k.take_changed() && !k.take_changed());
     }
+
+    /// The four UDP datagrams of krb_wrong_password.pcap (frames 19, 20, 33, 34): AS-REQ,
+    /// PREAUTH_REQUIRED, AS-REQ with PA-ENC-TIMESTAMP, PREAUTH_FAILED.
+    const WRONG_PASSWORD: [&[&str]; 4] = [
+        &[
+        "6a81b63081b3a103020105a20302010aa31a3018300aa10402020096a2020400300aa10402020095a2020400",
+        "a4818a308187a00703050000000010a1143012a003020101a10b30091b076c616275736572a20d1b0b524450",
+        "4c41422e54455354a320301ea003020102a11730151b066b72627467741b0b5244504c41422e54455354a511",
+        "180f32303236313230333031323731325aa706020471d4b72ba81a3018020112020111020114020113020110",
+        "02011702011902011a",
+        ],
+        &[
+        "7e81ea3081e7a003020105a10302011ea411180f32303236313230323031323731325aa5050203099588a603",
+        "020119a70d1b0b5244504c41422e54455354a8143012a003020101a10b30091b076c616275736572a90d1b0b",
+        "5244504c41422e54455354aa20301ea003020102a11730151b066b72627467741b0b5244504c41422e544553",
+        "54ab101b0e4e45454445445f50524541555448ac5404523050300aa10402020088a20204003028a103020113",
+        "a221041f301d301ba003020112a1141b125244504c41422e544553546c6162757365723009a103020102a202",
+        "0400300da10402020085a20504034d4954",
+        ],
+        &[
+        "6a82011430820110a103020105a20302010aa3773075300da10402020085a20504034d4954304ca103020102",
+        "a24504433041a003020112a23a04384225b3930971f95d13f96ddbe0c572e839e86ced7e9b70d38eb97d26a6",
+        "e5e2cfcd40bdade1a5decaf17eeaba27c2b14dc18b350a723be953300aa10402020096a2020400300aa10402",
+        "020095a2020400a4818a308187a00703050000000010a1143012a003020101a10b30091b076c616275736572",
+        "a20d1b0b5244504c41422e54455354a320301ea003020102a11730151b066b72627467741b0b5244504c4142",
+        "2e54455354a511180f32303236313230333031323731325aa70602046a1bc253a81a30180201120201110201",
+        "1402011302011002011702011902011a",
+        ],
+        &[
+        "7e81ea3081e7a003020105a10302011ea411180f32303236313230323031323731325aa5050203099589a603",
+        "020118a70d1b0b5244504c41422e54455354a8143012a003020101a10b30091b076c616275736572a90d1b0b",
+        "5244504c41422e54455354aa20301ea003020102a11730151b066b72627467741b0b5244504c41422e544553",
+        "54ab101b0e505245415554485f4641494c4544ac5404523050300aa10402020088a20204003028a103020113",
+        "a221041f301d301ba003020112a1141b125244504c41422e544553546c6162757365723009a103020102a202",
+        "0400300da10402020085a20504034d4954",
+        ],
+    ];
+
+    #[test]
+    fn wrong_password_round_pairs_each_as_req_with_its_krb_error() {
+        let mut k = KerberosFlow::default();
+        for (i, parts) in WRONG_PASSWORD.iter().enumerate() {
+            let bytes = crate::proto::test_util::hex(&parts.concat());
+            k.datagram(&at([19, 20, 33, 34][i]), &bytes);
+        }
+        assert_eq!(k.decode_errors, 0);
+        assert_eq!(k.exchanges.len(), 2);
+        let first = &k.exchanges[0];
+        let req = first.request.as_ref().unwrap();
+        assert_eq!((req.at.frame, req.kind, req.preauth), (19, KrbRequestKind::As, false));
+        assert_eq!(req.cname.as_deref(), Some("labuser"));
+        assert_eq!(req.realm, "RDPLAB.TEST");
+        assert_eq!(req.sname.as_deref(), Some("krbtgt/RDPLAB.TEST"));
+        let rep = first.reply.as_ref().unwrap();
+        assert_eq!(rep.kind, KrbReplyKind::Error(KrbErrorCode::KDC_ERR_PREAUTH_REQUIRED));
+        let second = &k.exchanges[1];
+        assert!(second.request.as_ref().unwrap().preauth);
+        assert_eq!(
+            second.reply.as_ref().map(|r| (r.at.frame, r.kind)),
+            Some((34, KrbReplyKind::Error(KrbErrorCode::KDC_ERR_PREAUTH_FAILED)))
+        );
+    }
 }
