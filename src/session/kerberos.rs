@@ -314,17 +314,26 @@ mod tests {
         assert_eq!(k.exchanges.len(), 2);
         let first = &k.exchanges[0];
         let req = first.request.as_ref().unwrap();
-        assert_eq!((req.at.frame, req.kind, req.preauth), (19, KrbRequestKind::As, false));
+        assert_eq!(
+            (req.at.frame, req.kind, req.preauth),
+            (19, KrbRequestKind::As, false)
+        );
         assert_eq!(req.cname.as_deref(), Some("labuser"));
         assert_eq!(req.realm, "RDPLAB.TEST");
         assert_eq!(req.sname.as_deref(), Some("krbtgt/RDPLAB.TEST"));
         let rep = first.reply.as_ref().unwrap();
-        assert_eq!(rep.kind, KrbReplyKind::Error(KrbErrorCode::KDC_ERR_PREAUTH_REQUIRED));
+        assert_eq!(
+            rep.kind,
+            KrbReplyKind::Error(KrbErrorCode::KDC_ERR_PREAUTH_REQUIRED)
+        );
         let second = &k.exchanges[1];
         assert!(second.request.as_ref().unwrap().preauth);
         assert_eq!(
             second.reply.as_ref().map(|r| (r.at.frame, r.kind)),
-            Some((34, KrbReplyKind::Error(KrbErrorCode::KDC_ERR_PREAUTH_FAILED)))
+            Some((
+                34,
+                KrbReplyKind::Error(KrbErrorCode::KDC_ERR_PREAUTH_FAILED)
+            ))
         );
     }
 }
