@@ -166,4 +166,43 @@ mod tests {
         assert!(d.lookups.is_empty());
         assert!(d.decode_errors >= 2);
     }
+
+    /// dns_address_mismatch.pcap frames 7, 8 (A rdp.rdplab.test -> 10.99.0.7) and
+    /// dns_nxdomain.pcap frames 7, 8 (A rdp-old.rdplab.test -> NXDOMAIN).
+    #[test]
+    fn lab_lookups_pair_query_and_answer() {
+        let hex = crate::proto::test_util::hex;
+        let at = |frame| PacketInfo {
+            file: 0,
+            frame,
+            ts_ns: frame as i64,
+        };
+        let mut d = DnsFlow::default();
+        d.datagram(
+            &at(7),
+            &hex("0a820100000100000000000003726470067264706c616204746573740000010001"),
+        );
+        d.datagram(&at(8), &hex("0a828580000100010000000003726470067264706c616204746573740000010001c00c000100010000000000040a630007"));
+        assert!(d.take_changed());
+        let l = &d.lookups[0];
+        assert_eq!(
+            (l.name.as_str(), l.qtype, l.is_address_query()),
+            ("rdp.rdplab.test", RecordType::A, true)
+        );
+        let r = l.reply.as_ref().unwrap();
+        assert_eq!((r.at.frame, r.rcode), (8, Rcode::NOERROR));
+        assert_eq!(r.addresses, ["10.99.0.7".parse::<IpAddr>().unwrap()]);
+
+        let mut d = DnsFlow::default();
+        d.datagram(
+            &at(7),
+            &hex("f3b601000001000000000000077264702d6f6c64067264706c616204746573740000010001"),
+        );
+        d.datagram(
+            &at(8),
+            &hex("f3b681830001000000000000077264702d6f6c64067264706c616204746573740000010001"),
+        );
+        let r = d.lookups[0].reply.as_ref().unwrap();
+        assert_eq!((r.rcode, r.addresses.len()), (Rcode::NXDOMAIN, 0));
+    }
 }
