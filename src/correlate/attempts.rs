@@ -153,3 +153,64 @@ impl Attempts {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::{PacketInfo, TransportKind};
+
+    fn meta(id: u64, client_port: u16, first_s: i64, last_s: i64) -> FlowMeta {
+        let at = |s: i64| PacketInfo {
+            file: 0,
+            frame: id,
+            ts_ns: s * 1_000_000_000,
+        };
+        FlowMeta {
+            id,
+            transport: TransportKind::Tcp,
+            client: Endpoint {
+                ip: "10.0.0.2".parse().unwrap(),
+                port: client_port,
+            },
+            server: Endpoint {
+                ip: "10.0.0.1".parse().unwrap(),
+                port: 3389,
+            },
+            first: at(first_s),
+            last: at(last_s),
+            packets: 0,
+            bytes: 0,
+            packets_by_side: [0, 0],
+        }
+    }
+
+    fn try_(id: u64, verdict: Verdict) -> Try {
+        Try {
+            connection: id,
+            verdict,
+            code: None,
+            standard_security: false,
+        }
+    }
+
+    #[test]
+    fn synthetic_retries_until_success_then_a_new_attempt() {
+        let mut a = Attempts::default();
+        let r1 = a.assign(&meta(1, 50_001, 0, 2), try_(1, Verdict::Failed));
+        let r2 = a.assign(&meta(2, 50_002, 10, 12), try_(2, Verdict::Failed));
+        let r3 = a.assign(&meta(3, 50_003, 20, 30), try_(3, Verdict::Ok));
+        // After a success, a new connection is a new attempt, even at once.
+        let r4 = a.assign(&meta(4, 50_004, 31, 32), try_(4, Verdict::Failed));
+        // Past the window: a new attempt.
+        let r5 = a.assign(&meta(5, 50_005, 200, 201), try_(5, Verdict::Failed));
+        assert_eq!((r1.id, r1.position), (1, 1));
+        assert_eq!((r2.id, r2.position), (1, 2));
+        assert_eq!((r3.id, r3.position), (1, 3));
+        assert_eq!((r4.id, r4.position), (2, 1));
+        assert_eq!((r5.id, r5.position), (3, 1));
+        let stories = a.finish();
+        assert_eq!(stories.len(), 1);
+        assert!(stories[0].succeeded());
+        assert_eq!(stories[0].tries.len(), 3);
+    }
+}
