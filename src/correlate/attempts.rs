@@ -12,7 +12,6 @@ use std::net::IpAddr;
 
 use ahash::AHashMap;
 
-use crate::diagnose::{FindingCode, Verdict};
 use crate::flow::{Endpoint, FlowMeta};
 
 /// A retry starts at most this long after the previous connection's last packet (a user
@@ -33,49 +32,60 @@ pub struct AttemptRef {
     pub position: u32,
 }
 
-/// One connection of an attempt, as the story needs it.
+/// One connection of an attempt, as the story needs it; `O` is the diagnosis's outcome
+/// (verdict and main finding), opaque here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Try {
+pub struct Try<O> {
     pub connection: u64,
-    pub verdict: Verdict,
-    /// The finding that explains the verdict.
-    pub code: Option<FindingCode>,
+    /// The connection worked: the attempt ends with it.
+    pub succeeded: bool,
     /// The connection ran on Standard RDP Security (no TLS).
     pub standard_security: bool,
+    pub outcome: O,
 }
 
 /// An attempt's connections, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attempt {
+pub struct Attempt<O> {
     pub id: u64,
     pub client: IpAddr,
     pub server: Endpoint,
-    pub tries: Vec<Try>,
+    pub tries: Vec<Try<O>>,
 }
 
-impl Attempt {
+impl<O> Attempt<O> {
     /// The attempt ended with a working connection.
     pub fn succeeded(&self) -> bool {
-        self.tries.last().is_some_and(|t| t.verdict == Verdict::Ok)
+        self.tries.last().is_some_and(|t| t.succeeded)
     }
 }
 
-struct Open {
+struct Open<O> {
     last_ns: i64,
-    attempt: Attempt,
+    attempt: Attempt<O>,
 }
 
-#[derive(Default)]
-pub struct Attempts {
-    open: AHashMap<(IpAddr, Endpoint), Open>,
-    stories: Vec<Attempt>,
+pub struct Attempts<O> {
+    open: AHashMap<(IpAddr, Endpoint), Open<O>>,
+    stories: Vec<Attempt<O>>,
     next_id: u64,
     pub stories_dropped: u64,
 }
 
-impl Attempts {
+impl<O> Default for Attempts<O> {
+    fn default() -> Self {
+        Attempts {
+            open: AHashMap::default(),
+            stories: Vec::new(),
+            next_id: 0,
+            stories_dropped: 0,
+        }
+    }
+}
+
+impl<O> Attempts<O> {
     /// A finished TCP connection: its place in an attempt.
-    pub fn assign(&mut self, meta: &FlowMeta, t: Try) -> AttemptRef {
+    pub fn assign(&mut self, meta: &FlowMeta, t: Try<O>) -> AttemptRef {
         let key = (meta.client.ip, meta.server);
         let joins = self.open.get(&key).is_some_and(|o| {
             meta.first.ts_ns - o.last_ns <= RETRY_WINDOW_NS && !o.attempt.succeeded()
@@ -131,7 +141,7 @@ impl Attempts {
         }
     }
 
-    fn close(&mut self, a: Attempt) {
+    fn close(&mut self, a: Attempt<O>) {
         if a.tries.len() < 2 {
             return;
         }
@@ -143,7 +153,7 @@ impl Attempts {
     }
 
     /// End of capture: every attempt of two tries or more, in id order.
-    pub fn finish(&mut self) -> Vec<Attempt> {
+    pub fn finish(&mut self) -> Vec<Attempt<O>> {
         let open: Vec<_> = self.open.drain().map(|(_, o)| o.attempt).collect();
         for a in open {
             self.close(a);
@@ -184,25 +194,25 @@ mod tests {
         }
     }
 
-    fn try_(id: u64, verdict: Verdict) -> Try {
+    fn try_(id: u64, ok: bool) -> Try<()> {
         Try {
             connection: id,
-            verdict,
-            code: None,
+            succeeded: ok,
             standard_security: false,
+            outcome: (),
         }
     }
 
     #[test]
     fn synthetic_retries_until_success_then_a_new_attempt() {
-        let mut a = Attempts::default();
-        let r1 = a.assign(&meta(1, 50_001, 0, 2), try_(1, Verdict::Failed));
-        let r2 = a.assign(&meta(2, 50_002, 10, 12), try_(2, Verdict::Failed));
-        let r3 = a.assign(&meta(3, 50_003, 20, 30), try_(3, Verdict::Ok));
+        let mut a = Attempts::<()>::default();
+        let r1 = a.assign(&meta(1, 50_001, 0, 2), try_(1, false));
+        let r2 = a.assign(&meta(2, 50_002, 10, 12), try_(2, false));
+        let r3 = a.assign(&meta(3, 50_003, 20, 30), try_(3, true));
         // After a success, a new connection is a new attempt, even at once.
-        let r4 = a.assign(&meta(4, 50_004, 31, 32), try_(4, Verdict::Failed));
+        let r4 = a.assign(&meta(4, 50_004, 31, 32), try_(4, false));
         // Past the window: a new attempt.
-        let r5 = a.assign(&meta(5, 50_005, 200, 201), try_(5, Verdict::Failed));
+        let r5 = a.assign(&meta(5, 50_005, 200, 201), try_(5, false));
         assert_eq!((r1.id, r1.position), (1, 1));
         assert_eq!((r2.id, r2.position), (1, 2));
         assert_eq!((r3.id, r3.position), (1, 3));

@@ -36,7 +36,7 @@ pub struct Pipeline {
     pairing: UdpPairing,
     /// Kerberos and DNS flows beside the connections, kept for a window.
     side: SideStore,
-    attempts: Attempts,
+    attempts: Attempts<crate::diagnose::run::Outcome>,
     flood: FloodTracker,
     /// What a live capture already reported of each active connection.
     live: live::LiveMarks,
@@ -157,9 +157,12 @@ impl Pipeline {
                     &d.meta,
                     Try {
                         connection: d.meta.id,
-                        verdict: d.verdict,
-                        code: d.main_finding().map(|f| f.code),
+                        succeeded: d.verdict == crate::diagnose::Verdict::Ok,
                         standard_security: d.connection.standard_security(),
+                        outcome: crate::diagnose::run::Outcome {
+                            verdict: d.verdict,
+                            code: d.main_finding().map(|f| f.code),
+                        },
                     },
                 ));
             }

@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use crate::correlate::{Attempt, AuthContext, NameTie};
+use crate::correlate::{AuthContext, NameTie};
+use crate::diagnose::run::AttemptStory as Attempt;
 use crate::diagnose::{FindingCode, Verdict};
 use crate::session::kerberos::{KrbReplyKind, KrbRequestKind};
 
@@ -190,8 +191,8 @@ impl AttemptJson {
                 .iter()
                 .map(|t| TryJson {
                     connection: t.connection,
-                    verdict: t.verdict,
-                    code: t.code,
+                    verdict: t.outcome.verdict,
+                    code: t.outcome.code,
                     standard_security: t.standard_security,
                 })
                 .collect(),

@@ -1,8 +1,7 @@
 //! Words for the Kerberos and DNS findings beside a connection, and for attempts.
 
-use crate::correlate::Attempt;
+use crate::diagnose::run::AttemptStory as Attempt;
 use crate::diagnose::side::{SideFacts, SideNote};
-use crate::diagnose::Verdict;
 use crate::session::kerberos::KrbRequestKind;
 
 fn kind_text(k: KrbRequestKind) -> &'static str {
@@ -120,7 +119,7 @@ pub fn attempt_story(a: &Attempt) -> String {
         3 => "third".to_string(),
         n => format!("{n}th"),
     };
-    let failed = a.tries.iter().filter(|t| t.verdict != Verdict::Ok).count();
+    let failed = a.tries.iter().filter(|t| !t.succeeded).count();
     let times = |n: usize| match n {
         1 => "once".to_string(),
         2 => "twice".to_string(),
@@ -133,8 +132,11 @@ pub fn attempt_story(a: &Attempt) -> String {
             format!(
                 "#{} {}{}",
                 t.connection,
-                t.verdict.name(),
-                t.code.map(|c| format!(" ({c})")).unwrap_or_default()
+                t.outcome.verdict.name(),
+                t.outcome
+                    .code
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default()
             )
         })
         .collect();
