@@ -151,3 +151,24 @@ fn blocked_kdc_is_unreachable() {
         .iter()
         .all(|k| k["answered"] == false && k["syns"].as_u64() > Some(1)));
 }
+
+/// `--redact` maps the side exchanges' principals, names and addresses too.
+#[test]
+fn redact_maps_principals_names_and_addresses_of_the_side_flows() {
+    for name in [
+        "krb_wrong_password.pcap",
+        "dns_address_mismatch.pcap",
+        "dns_nxdomain.pcap",
+    ] {
+        let path = repo_root().join("fixtures/lab").join(name);
+        let out = rdpscope(&["analyze", "--json", "--redact", path.to_str().unwrap()]);
+        let text = String::from_utf8_lossy(&out.stdout).to_ascii_lowercase();
+        assert!(text.contains("kind"), "{name}: no output");
+        for secret in ["labuser", "rdplab", "10.99.0."] {
+            assert!(
+                !text.contains(secret),
+                "{name}: {secret} left in the output"
+            );
+        }
+    }
+}

@@ -120,10 +120,18 @@ impl Pipeline {
             evicted: self.evicted,
             timelines_truncated: self.timelines_truncated,
             servers: self.server_reports(),
-            attempts: self.attempts.finish(),
+            attempts: self.attempt_stories(),
             warnings: Vec::new(),
             error: None,
         }
+    }
+
+    fn attempt_stories(&mut self) -> Vec<crate::diagnose::run::AttemptStory> {
+        let mut stories = self.attempts.finish();
+        if let Some(r) = &self.config.redact {
+            stories.iter_mut().for_each(|a| r.attempt(a));
+        }
+        stories
     }
 
     fn server_reports(&mut self) -> Vec<crate::diagnose::flood::ServerReport> {
