@@ -22,7 +22,7 @@ pub const MAX_TRIES: usize = 32;
 /// Attempts (with at least two tries) kept for the closing summary.
 pub const MAX_STORIES: usize = 1024;
 /// Open attempts kept at once (one per client and server).
-const MAX_OPEN: usize = 65_536;
+const MAX_OPEN: usize = 4096;
 
 /// Where a connection sits in its attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +96,10 @@ impl<O> Attempts<O> {
             }
             if self.open.len() >= MAX_OPEN {
                 self.expire(meta.first.ts_ns);
+            }
+            if self.open.len() >= MAX_OPEN {
+                // A flood of one-off clients: forget attempts that have no retry yet.
+                self.open.retain(|_, o| o.attempt.tries.len() > 1);
             }
             self.next_id += 1;
             self.open.insert(
