@@ -18,6 +18,26 @@ pub const SERVER_PORTS: [u16; 3] = [RDP_TCP, GATEWAY_TCP, GATEWAY_UDP];
 /// The live capture's default BPF filter: everything above, TCP and UDP as each is used.
 pub const DEFAULT_FILTER: &str = "tcp port 3389 or udp port 3389 or tcp port 443 or udp port 3391";
 
+/// Kerberos KDC, TCP and UDP (RFC 4120 7.2.1, 7.2.2).
+pub const KERBEROS: u16 = 88;
+/// DNS, UDP and TCP (RFC 1035 4.2).
+pub const DNS: u16 = 53;
+
+/// The KDC's port: its exchanges tell why NLA's Kerberos failed.
+pub fn is_kerberos(port: u16) -> bool {
+    port == KERBEROS
+}
+
+/// The DNS port: its lookups tell how the client found (or failed to find) the server.
+pub fn is_dns(port: u16) -> bool {
+    port == DNS
+}
+
+/// A port of a service followed beside RDP (Kerberos, DNS).
+pub fn is_side_service(port: u16) -> bool {
+    is_kerberos(port) || is_dns(port)
+}
+
 /// A TCP port a client opens for an RDP session (not the gateway's 443: HTTPS is followed
 /// only when an X.224 request shows RDP inside).
 pub fn is_rdp_tcp(port: u16) -> bool {

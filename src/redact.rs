@@ -164,6 +164,7 @@ impl Redactor {
     /// facts, each by type, before any renderer makes words of them.
     pub fn diagnosed(&self, d: &mut Diagnosed) {
         self.meta(&mut d.meta);
+        self.auth_context(&mut d.auth_context);
         let c = &mut d.connection;
         if let Some(req) = c.x224.request.as_mut() {
             let r = &mut req.value;
@@ -265,6 +266,7 @@ impl Redactor {
             Facts::Inside(crate::diagnose::inside::InsideFacts::RedirectTargetFailed {
                 target: Some(t),
             }) => *t = self.host(t),
+            Facts::Side(side) => self.side_facts(side),
             _ => {}
         }
         for e in f.evidence.iter_mut() {
@@ -275,6 +277,7 @@ impl Redactor {
                 Note::Inside(crate::diagnose::inside::InsideNote::Redirect(Some(t))) => {
                     *t = self.host(t)
                 }
+                Note::Side(n) => self.side_note(n),
                 _ => {}
             }
         }
@@ -287,6 +290,101 @@ impl Redactor {
                 *sni = self.host(sni);
             }
         }
+    }
+
+    /// A Kerberos principal (`user`, `user@REALM`, `TERMSRV/host`): each component mapped,
+    /// the service class kept.
+    fn principal(&self, p: &str) -> String {
+        let (name, realm) = p.split_once('@').map_or((p, None), |(n, r)| (n, Some(r)));
+        let mut parts: Vec<String> = name.split('/').map(str::to_string).collect();
+        match parts.as_mut_slice() {
+            [user] => *user = self.name("user", user),
+            [_service, host, ..] => *host = self.host(host),
+            [] => {}
+        }
+        let mut out = parts.join("/");
+        if let Some(r) = realm {
+            out = format!("{out}@{}", self.host(r));
+        }
+        out
+    }
+
+    /// The names and addresses of the Kerberos and DNS exchanges tied to a connection.
+    fn auth_context(&self, c: &mut crate::correlate::AuthContext) {
+        for t in c.kerberos.iter_mut() {
+            t.server.ip = self.ip(t.server.ip);
+            if let Some(q) = t.value.request.as_mut() {
+                q.cname = q.cname.as_deref().map(|n| self.principal(n));
+                q.sname = q.sname.as_deref().map(|n| self.principal(n));
+                q.realm = self.host(&q.realm);
+            }
+            if let Some(r) = t.value.reply.as_mut() {
+                r.cname = r.cname.as_deref().map(|n| self.principal(n));
+                r.sname = r.sname.as_deref().map(|n| self.principal(n));
+                r.realm = self.host(&r.realm);
+            }
+        }
+        for t in c.kdc_connects.iter_mut() {
+            t.server.ip = self.ip(t.server.ip);
+        }
+        for t in c.dns.iter_mut() {
+            t.server.ip = self.ip(t.server.ip);
+            t.value.name = self.host(&t.value.name);
+            if let Some(r) = t.value.reply.as_mut() {
+                r.addresses.iter_mut().for_each(|a| *a = self.ip(*a));
+                r.srv_targets.iter_mut().for_each(|h| *h = self.host(h));
+                r.aliases.iter_mut().for_each(|h| *h = self.host(h));
+            }
+        }
+    }
+
+    fn side_facts(&self, f: &mut crate::diagnose::side::SideFacts) {
+        use crate::diagnose::side::SideFacts;
+        match f {
+            SideFacts::KdcError {
+                cname,
+                sname,
+                realm,
+                kdc,
+                ..
+            } => {
+                *cname = cname.as_deref().map(|n| self.principal(n));
+                *sname = sname.as_deref().map(|n| self.principal(n));
+                *realm = self.host(realm);
+                kdc.ip = self.ip(kdc.ip);
+            }
+            SideFacts::KdcUnreachable { kdc, .. } => kdc.ip = self.ip(kdc.ip),
+            SideFacts::DnsFailed { name, .. } => *name = self.host(name),
+            SideFacts::DnsMismatch {
+                name,
+                answered,
+                used,
+            } => {
+                *name = self.host(name);
+                answered.iter_mut().for_each(|a| *a = self.ip(*a));
+                *used = self.ip(*used);
+            }
+        }
+    }
+
+    fn side_note(&self, n: &mut crate::diagnose::side::SideNote) {
+        use crate::diagnose::side::SideNote;
+        match n {
+            SideNote::KrbRequest { sname, .. } => {
+                *sname = sname.as_deref().map(|s| self.principal(s))
+            }
+            SideNote::DnsQuery(name) | SideNote::DnsUnanswered(name) => *name = self.host(name),
+            SideNote::DnsAnswer { addresses, .. } => {
+                addresses.iter_mut().for_each(|a| *a = self.ip(*a))
+            }
+            _ => {}
+        }
+    }
+
+    /// An attempt's client and server addresses.
+    pub fn attempt<O>(&self, a: &mut crate::correlate::Attempt<O>) {
+        a.client = self.ip(a.client);
+        a.server.ip = self.ip(a.server.ip);
     }
 
     /// Redacts a capture-level server report in place.

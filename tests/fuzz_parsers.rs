@@ -485,6 +485,13 @@ fn fuzz_dns() {
             let _ = m.addresses().count();
         }
         let _ = dns::parse_tcp(b);
+        let mut d = rdpscope::session::dns::DnsFlow::default();
+        d.datagram(&SIDE_AT, b);
+        let (x, y) = b.split_at(b.len() / 2);
+        for part in [x, y] {
+            d.stream(&SIDE_AT, Side::Server, StreamOutput::Data(part));
+        }
+        assert!(d.lookups.len() <= rdpscope::session::dns::MAX_LOOKUPS);
     });
 }
 
@@ -657,6 +664,15 @@ fn fuzz_kerberos() {
                 let _ = msg.msg_type();
             }
             let _ = kerberos::parse_udp_datagram(b);
+            // The session machine, as the flow table feeds it: a datagram, then the same
+            // bytes as a TCP stream split in two.
+            let mut k = rdpscope::session::kerberos::KerberosFlow::default();
+            k.datagram(&SIDE_AT, b);
+            let (x, y) = b.split_at(b.len() / 2);
+            for part in [x, y] {
+                k.stream(&SIDE_AT, Side::Client, StreamOutput::Data(part));
+            }
+            assert!(k.exchanges.len() <= rdpscope::session::kerberos::MAX_EXCHANGES);
         },
     );
 }
@@ -696,3 +712,10 @@ fn inner_session_input(b: &[u8]) {
     }
     assert!(conn.inner().records.iter().sum::<u64>() <= b.len() as u64 + 1);
 }
+/// Where the session-machine fuzz cases say their bytes came from.
+const SIDE_AT: rdpscope::flow::PacketInfo = rdpscope::flow::PacketInfo {
+    file: 0,
+    frame: 1,
+    ts_ns: 0,
+};
+use rdpscope::flow::{Side, StreamOutput};

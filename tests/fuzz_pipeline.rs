@@ -13,7 +13,7 @@ use std::time::Duration;
 use fuzz::*;
 use rdpscope::diagnose::Severity;
 use rdpscope::pipeline::{analyze_files, PipelineConfig};
-use rdpscope::report::{json, table};
+use rdpscope::report::{json, summary, table};
 
 /// Offsets of the records of a little-endian µs/ns pcap (None for anything else).
 fn record_offsets(b: &[u8]) -> Option<Vec<usize>> {
@@ -127,7 +127,7 @@ fn fuzz_pipeline() {
             for bytes in [input, data.as_slice()] {
                 std::fs::write(&file, bytes).expect("write scratch capture");
                 let mut all = Vec::new();
-                let _ = analyze_files(
+                let run = analyze_files(
                     std::slice::from_ref(&path),
                     None,
                     PipelineConfig::default(),
@@ -142,6 +142,10 @@ fn fuzz_pipeline() {
                 for d in &all {
                     let _ = table::findings_block(d, Severity::Info, 120, true);
                 }
+                // The closing line and notes: side findings that served no connection, and
+                // the attempts' stories (the krb_/dns_ lab seeds feed the side machines).
+                let _ = json::summary_line(&run);
+                let _ = summary::capture_notes(&run, &rdpscope::limits::Limits::default(), 100);
             }
         },
     );

@@ -69,6 +69,15 @@ finding_codes! {
     LogonError => "logon-error",
     RedirectTargetFailed => "redirect-target-failed",
     DecryptionFailed => "decryption-failed",
+    KdcPreauthFailed => "kdc-preauth-failed",
+    KdcAccountUnknown => "kdc-account-unknown",
+    KdcAccountRevoked => "kdc-account-revoked",
+    KdcPasswordExpired => "kdc-password-expired",
+    KdcSpnUnknown => "kdc-spn-unknown",
+    KerberosClockSkew => "kerberos-clock-skew",
+    KdcUnreachable => "kdc-unreachable",
+    DnsResolutionFailed => "dns-resolution-failed",
+    DnsAddressMismatch => "dns-address-mismatch",
 }
 
 impl fmt::Display for FindingCode {
@@ -328,6 +337,8 @@ pub enum Facts {
     },
     /// Read from the decrypted stream (`diagnose::inside`).
     Inside(super::inside::InsideFacts),
+    /// Kerberos or DNS beside the connection (issue 17).
+    Side(Box<super::side::SideFacts>),
 }
 
 /// What made a PDU a protocol violation.
@@ -450,6 +461,8 @@ pub enum Note {
     },
     /// A decrypted frame (`diagnose::inside`).
     Inside(super::inside::InsideNote),
+    /// A Kerberos or DNS packet beside the connection.
+    Side(super::side::SideNote),
 }
 
 /// A frame that shows a finding.

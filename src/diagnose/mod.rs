@@ -15,6 +15,7 @@ pub mod live;
 mod negotiation;
 mod not_rdp;
 pub mod run;
+pub mod side;
 mod stall;
 mod timing;
 mod tls;
@@ -117,6 +118,10 @@ pub struct Diagnosed {
     pub tcp_peer: Option<u64>,
     /// For a TCP connection: its RDP-UDP flows.
     pub udp_peers: Vec<u64>,
+    /// The Kerberos and DNS exchanges that served the connection (`correlate`).
+    pub auth_context: crate::correlate::AuthContext,
+    /// The connection's place among its retries (TCP connections).
+    pub attempt: Option<crate::correlate::AttemptRef>,
 }
 
 impl Diagnosed {
@@ -248,6 +253,8 @@ pub fn diagnose(
             tcp_peer: peers.tcp.map(|p| p.id),
             udp_peers: Vec::new(),
             connection: flow.handler,
+            auth_context: Default::default(),
+            attempt: None,
         };
     }
     connect::connect_findings(&ctx, &mut findings);
@@ -268,6 +275,8 @@ pub fn diagnose(
         evicted: flow.evicted,
         tcp_peer: None,
         udp_peers: peers.udp,
+        auth_context: Default::default(),
+        attempt: None,
     }
 }
 

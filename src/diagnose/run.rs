@@ -16,8 +16,20 @@ pub struct RunSummary {
     pub timelines_truncated: u64,
     /// Servers with a capture-level finding (a connection flood).
     pub servers: Vec<ServerReport>,
+    /// Retries: attempts of two connections or more, in order (`correlate::attempts`).
+    pub attempts: Vec<AttemptStory>,
     pub warnings: Vec<CaptureWarning>,
     /// The input ended on this error (unreadable file, capture failure): the connections
     /// found before it were still handed out and counted above.
     pub error: Option<CaptureError>,
 }
+
+/// What a try of an attempt ended with: its verdict and the finding that explains it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub verdict: super::Verdict,
+    pub code: Option<super::FindingCode>,
+}
+
+/// An attempt (retries) with each try's outcome.
+pub type AttemptStory = crate::correlate::Attempt<Outcome>;

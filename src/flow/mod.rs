@@ -149,7 +149,15 @@ pub trait FlowHandler: Sized {
     fn on_datagram(&mut self, meta: &FlowMeta, pkt: &PacketInfo, side: Side, payload: &[u8]);
     /// An ICMP error that quotes a packet of this flow.
     fn on_unreachable(&mut self, pkt: &PacketInfo, icmp: &IcmpUnreachable);
+    /// A flow followed beside the connections (Kerberos, DNS): numbered apart from them,
+    /// from `SIDE_FLOW_IDS`, so connection ids stay those of the RDP flows alone.
+    fn is_side_flow(_meta: &FlowMeta) -> bool {
+        false
+    }
 }
+
+/// Where the ids of side flows start (far above any connection id).
+pub const SIDE_FLOW_IDS: u64 = 1 << 48;
 
 /// What the session layer needs to know of a TCP segment beyond its bytes.
 #[derive(Debug, Clone, Copy)]
@@ -230,6 +238,7 @@ pub struct FlowTable<H: FlowHandler> {
     config: FlowConfig,
     limits: Limits,
     next_id: u64,
+    next_side_id: u64,
     next_sweep_ns: Option<i64>,
     last_touched: Option<FlowKey>,
     /// When each flow could expire at the earliest, soonest first: a sweep visits the flows
@@ -253,6 +262,7 @@ impl<H: FlowHandler> FlowTable<H> {
             config,
             limits,
             next_id: 1,
+            next_side_id: 0,
             next_sweep_ns: None,
             last_touched: None,
             expiry: BinaryHeap::new(),
@@ -434,8 +444,13 @@ impl<H: FlowHandler> FlowTable<H> {
                     if transport == TransportKind::Udp {
                         self.udp_followed += 1;
                     }
-                    flow.meta.id = self.next_id;
-                    self.next_id += 1;
+                    if H::is_side_flow(&flow.meta) {
+                        flow.meta.id = SIDE_FLOW_IDS + self.next_side_id;
+                        self.next_side_id += 1;
+                    } else {
+                        flow.meta.id = self.next_id;
+                        self.next_id += 1;
+                    }
                     flow.handler = Some(Box::new(H::open(&flow.meta, &self.limits)));
                 }
                 Interest::Undecided => {}

@@ -9,7 +9,7 @@ pub use files::{analyze_files, analyze_files_with_progress, AnalysisProgress, PR
 pub use live::LiveEvent;
 
 use crate::capture::RawPacket;
-use crate::correlate::UdpPairing;
+use crate::correlate::{Attempts, SideRecord, SideStore, Try, UdpPairing};
 use crate::diagnose::flood::FloodTracker;
 use crate::diagnose::{diagnose, DiagnoseConfig, Diagnosed};
 use crate::flow::{FinishedFlow, FlowConfig, FlowTable};
@@ -34,6 +34,9 @@ pub struct Pipeline {
     finished: Vec<FinishedFlow<Connection>>,
     connections: u64,
     pairing: UdpPairing,
+    /// Kerberos and DNS flows beside the connections, kept for a window.
+    side: SideStore,
+    attempts: Attempts<crate::diagnose::run::Outcome>,
     flood: FloodTracker,
     /// What a live capture already reported of each active connection.
     live: live::LiveMarks,
@@ -50,6 +53,8 @@ impl Pipeline {
             finished: Vec::new(),
             connections: 0,
             pairing: UdpPairing::default(),
+            side: SideStore::default(),
+            attempts: Attempts::default(),
             flood: FloodTracker::new(&config.diagnose),
             live: live::LiveMarks::default(),
             followed: 0,
@@ -61,8 +66,21 @@ impl Pipeline {
 
     pub fn packet(&mut self, raw: &RawPacket, out: &mut dyn FnMut(Diagnosed)) {
         self.table.process(raw, &mut self.finished);
+        self.note_side();
         self.note_opened();
         self.drain(out);
+    }
+
+    /// Copies a side flow (Kerberos, DNS) the last packet changed to the correlator.
+    fn note_side(&mut self) {
+        let side = &mut self.side;
+        self.table.with_last_touched(|meta, _, conn| {
+            if let Some(s) = conn.side.as_deref_mut() {
+                if s.take_changed() {
+                    side.update(SideRecord::new(meta, s));
+                }
+            }
+        });
     }
 
     /// Counts a connection the last packet opened, per server, for the flood finding.
@@ -102,13 +120,23 @@ impl Pipeline {
             evicted: self.evicted,
             timelines_truncated: self.timelines_truncated,
             servers: self.server_reports(),
+            attempts: self.attempt_stories(),
             warnings: Vec::new(),
             error: None,
         }
     }
 
-    fn server_reports(&self) -> Vec<crate::diagnose::flood::ServerReport> {
+    fn attempt_stories(&mut self) -> Vec<crate::diagnose::run::AttemptStory> {
+        let mut stories = self.attempts.finish();
+        if let Some(r) = &self.config.redact {
+            stories.iter_mut().for_each(|a| r.attempt(a));
+        }
+        stories
+    }
+
+    fn server_reports(&mut self) -> Vec<crate::diagnose::flood::ServerReport> {
         let mut servers = self.flood.report();
+        servers.extend(orphan_reports(&mut self.side));
         if let Some(r) = &self.config.redact {
             servers.iter_mut().for_each(|s| r.server(s));
         }
@@ -118,6 +146,10 @@ impl Pipeline {
     fn drain(&mut self, out: &mut dyn FnMut(Diagnosed)) {
         let finished = std::mem::take(&mut self.finished);
         for flow in finished {
+            if let Some(s) = flow.handler.side.as_deref() {
+                self.side.update(SideRecord::new(&flow.meta, s));
+                continue;
+            }
             self.connections += 1;
             self.live.forget(flow.meta.id);
             let peers = self.pairing.peers_of(&flow.meta, &mut self.table);
@@ -126,10 +158,59 @@ impl Pipeline {
             self.evicted += u64::from(d.evicted);
             self.timelines_truncated += u64::from(d.connection.timeline.dropped > 0);
             self.pairing.remember(&d.meta, d.progress.established);
+            if d.meta.transport == crate::flow::TransportKind::Tcp {
+                let ctx = self.side.context_for(&d.meta, &d.connection);
+                crate::diagnose::side::attach(&mut d, ctx);
+                d.attempt = Some(self.attempts.assign(
+                    &d.meta,
+                    Try {
+                        connection: d.meta.id,
+                        succeeded: d.verdict == crate::diagnose::Verdict::Ok,
+                        standard_security: d.connection.standard_security(),
+                        outcome: crate::diagnose::run::Outcome {
+                            verdict: d.verdict,
+                            code: d.main_finding().map(|f| f.code),
+                        },
+                    },
+                ));
+            }
             if let Some(r) = &self.config.redact {
                 r.diagnosed(&mut d);
             }
             out(d);
         }
     }
+}
+
+/// Side flows that served no connection, with findings, as server-level reports (one per
+/// side server): a lookup that failed before any connection is still told.
+fn orphan_reports(side: &mut SideStore) -> Vec<crate::diagnose::flood::ServerReport> {
+    let orphans = side.finish();
+    let now = orphans.iter().map(|r| r.last_ns).max().unwrap_or(0) + 2_000_000_000;
+    let mut out: Vec<crate::diagnose::flood::ServerReport> = Vec::new();
+    for (_, ctx) in crate::correlate::auth_context::orphan_context(&orphans, now) {
+        let findings = crate::diagnose::side::side_findings(&ctx, None);
+        let Some(server) = ctx
+            .dns
+            .first()
+            .map(|t| (t.server, t.transport))
+            .or(ctx.kerberos.first().map(|t| (t.server, t.transport)))
+            .or(ctx.kdc_connects.first().map(|t| (t.server, t.transport)))
+        else {
+            continue;
+        };
+        if findings.is_empty() {
+            continue;
+        }
+        out.push(crate::diagnose::flood::ServerReport {
+            transport: server.1,
+            server: server.0,
+            connections: 0,
+            distinct_clients: 1,
+            distinct_clients_estimated: false,
+            verdicts: Default::default(),
+            findings,
+        });
+    }
+    out
 }

@@ -307,7 +307,12 @@ impl Collector {
             omitted,
             spans: self.spans.unwrap_or_default(),
             warnings,
-            any_error: self.any_error,
+            // A side finding that served no connection (a name that never resolved) counts.
+            any_error: self.any_error
+                || run.servers.iter().flat_map(|s| &s.findings).any(|f| {
+                    f.severity == Severity::Error
+                        && matches!(f.facts, crate::diagnose::Facts::Side(_))
+                }),
         }
     }
 }

@@ -479,6 +479,7 @@ fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
         | Facts::DuplicateFrames { .. }
         | Facts::SegmentBlackHoled { .. } => unreachable_words(),
         Facts::Inside(facts) => super::inside_findings::words(facts),
+        Facts::Side(f) => super::side::side_words(f),
     }
 }
 

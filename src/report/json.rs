@@ -58,6 +58,12 @@ pub struct ConnectionJson<'a> {
     pub timeline_dropped: u64,
     /// Finished early because the flow table was full (`--max-flows`).
     pub evicted: bool,
+    /// Kerberos and DNS exchanges tied to the connection (omitted when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_context: Option<super::json_side::AuthContextJson>,
+    /// The connection's place among its retries (TCP only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<super::json_side::AttemptRefJson>,
 }
 
 /// A client error pair as the dialog shows it: "0x904", "0x7".
@@ -458,6 +464,11 @@ impl<'a> ConnectionJson<'a> {
                 .collect(),
             timeline_dropped: c.timeline.dropped,
             evicted: d.evicted,
+            auth_context: super::json_side::AuthContextJson::new(&d.auth_context),
+            attempt: d.attempt.map(|a| super::json_side::AttemptRefJson {
+                id: a.id,
+                position: a.position,
+            }),
         }
     }
 }
@@ -497,6 +508,9 @@ pub struct SummaryJson {
     pub evicted: u64,
     pub timelines_truncated: u64,
     pub servers: Vec<ServerJson>,
+    /// Retries: attempts of two connections or more (omitted when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<super::json_side::AttemptJson>,
 }
 
 #[derive(Debug, Serialize)]
@@ -532,7 +546,7 @@ impl ServerJson {
 /// when the run has something to say about the capture as a whole: a flooded server, or
 /// connections evicted from a full flow table. None otherwise.
 pub fn summary_line(s: &RunSummary) -> Option<String> {
-    if s.servers.is_empty() && s.evicted == 0 {
+    if s.servers.is_empty() && s.evicted == 0 && s.attempts.is_empty() {
         return None;
     }
     let line = SummaryLineJson {
@@ -543,6 +557,11 @@ pub fn summary_line(s: &RunSummary) -> Option<String> {
             evicted: s.evicted,
             timelines_truncated: s.timelines_truncated,
             servers: s.servers.iter().map(ServerJson::new).collect(),
+            attempts: s
+                .attempts
+                .iter()
+                .map(super::json_side::AttemptJson::new)
+                .collect(),
         },
     };
     Some(serde_json::to_string(&line).unwrap_or_else(|e| {

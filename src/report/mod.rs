@@ -11,10 +11,12 @@ pub mod html;
 pub mod inner_events;
 mod inside_findings;
 pub mod json;
+pub mod json_side;
 pub mod live;
 pub mod ndjson_stream;
 pub mod notes;
 pub mod proof;
+pub mod side;
 pub mod summary;
 pub mod table;
 pub mod terminal;
@@ -286,6 +288,8 @@ pub(crate) mod test_support {
             evicted: false,
             tcp_peer: None,
             udp_peers: Vec::new(),
+            auth_context: Default::default(),
+            attempt: None,
         }
     }
 

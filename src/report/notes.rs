@@ -116,5 +116,6 @@ pub fn note_text(n: &Note) -> String {
             tls::alert_description_name(*description)
         ),
         Note::Inside(n) => super::inside_findings::note_text(n),
+        Note::Side(n) => super::side::side_note(n),
     }
 }

@@ -48,6 +48,22 @@ pub fn capture_notes(s: &RunSummary, limits: &Limits, width: usize) -> String {
         } else {
             server.distinct_clients.to_string()
         };
+        let transport = match server.transport {
+            crate::flow::TransportKind::Tcp => "tcp",
+            crate::flow::TransportKind::Udp => "udp",
+        };
+        if server.connections == 0 {
+            // Kerberos or DNS that served no RDP connection (a name that never resolved).
+            let _ = writeln!(
+                out,
+                "\n{} ({transport}), before or without any RDP connection:",
+                server.server
+            );
+            for f in &server.findings {
+                out.push_str(&finding_text(f, &server.server, width, true));
+            }
+            continue;
+        }
         let _ = writeln!(
             out,
             "\nserver {} ({}): {} connections from {clients} distinct clients",
@@ -60,6 +76,17 @@ pub fn capture_notes(s: &RunSummary, limits: &Limits, width: usize) -> String {
         );
         for f in &server.findings {
             out.push_str(&finding_text(f, &server.server, width, true));
+        }
+    }
+    if !s.attempts.is_empty() {
+        out.push_str("\nRetries (connections of one attempt):\n");
+        for a in &s.attempts {
+            out.push_str(&wrap(
+                &format!("attempt {}: {}", a.id, super::side::attempt_story(a)),
+                width,
+                "  ",
+            ));
+            out.push('\n');
         }
     }
     out

@@ -4,10 +4,12 @@
 //! stream is framed into PDUs, the protocol parsers decode them, and the milestones they mark
 //! (negotiation, TLS, CredSSP, MCS, data) are kept for the diagnosis.
 
+pub mod dns;
 pub mod event;
 pub mod facts;
 pub mod inner;
 mod inner_rdp;
+pub mod kerberos;
 pub mod phases;
 mod rdp;
 pub mod stream;
@@ -83,6 +85,36 @@ pub struct Connection {
     /// What the decrypted TLS stream showed (CredSSP, the RDP connection sequence); boxed
     /// and made on the first plaintext, so keyless connections stay small.
     pub inner: Option<Box<InnerState>>,
+    /// A flow beside RDP (Kerberos, DNS): its own machine, none of the RDP state above used.
+    pub side: Option<Box<SideFlow>>,
+}
+
+/// A conversation followed beside the RDP flows for the story around them (issue 17).
+#[derive(Debug, Clone)]
+pub enum SideFlow {
+    Kerberos(kerberos::KerberosFlow),
+    Dns(dns::DnsFlow),
+}
+
+impl SideFlow {
+    /// The machine for a flow to `server_port`, if it is a side service's port.
+    fn for_port(server_port: u16) -> Option<SideFlow> {
+        if ports::is_kerberos(server_port) {
+            Some(SideFlow::Kerberos(kerberos::KerberosFlow::default()))
+        } else if ports::is_dns(server_port) {
+            Some(SideFlow::Dns(dns::DnsFlow::default()))
+        } else {
+            None
+        }
+    }
+
+    /// True once per change since the last call.
+    pub fn take_changed(&mut self) -> bool {
+        match self {
+            SideFlow::Kerberos(k) => k.take_changed(),
+            SideFlow::Dns(d) => d.take_changed(),
+        }
+    }
 }
 
 const MAX_DECODE_ERRORS: usize = 8;
@@ -185,6 +217,9 @@ impl FlowHandler for Connection {
     }
 
     fn classify(meta: &FlowMeta, client_payload: &[u8]) -> Interest {
+        if ports::is_side_service(meta.server.port) {
+            return Interest::Follow;
+        }
         match meta.transport {
             TransportKind::Tcp => {
                 if ports::is_rdp_tcp(meta.server.port) || find_x224_cr(client_payload).is_some() {
@@ -208,11 +243,26 @@ impl FlowHandler for Connection {
         }
     }
 
-    fn open(_meta: &FlowMeta, limits: &Limits) -> Self {
+    fn open(meta: &FlowMeta, limits: &Limits) -> Self {
+        if let Some(side) = SideFlow::for_port(meta.server.port) {
+            return Connection {
+                side: Some(Box::new(side)),
+                ..Connection::default()
+            };
+        }
         Connection::with_limits(limits)
     }
 
+    fn is_side_flow(meta: &FlowMeta) -> bool {
+        ports::is_side_service(meta.server.port)
+    }
+
     fn on_stream(&mut self, pkt: &PacketInfo, side: Side, out: StreamOutput<'_>) {
+        match self.side.as_deref_mut() {
+            Some(SideFlow::Kerberos(k)) => return k.stream(pkt, side, out),
+            Some(SideFlow::Dns(d)) => return d.stream(pkt, side, out),
+            None => {}
+        }
         let i = side;
         match out {
             StreamOutput::Data(bytes) => {
@@ -256,6 +306,11 @@ impl FlowHandler for Connection {
     ) {
         *self.last_packet.get_mut(side) = Some(*pkt);
         let f = seg.flags;
+        match self.side.as_deref_mut() {
+            Some(SideFlow::Kerberos(k)) => return k.segment(pkt, side, f.syn, f.ack, f.rst),
+            Some(SideFlow::Dns(_)) => return,
+            None => {}
+        }
         let kind = if f.syn && !f.ack {
             EventKind::TcpSyn {
                 retry: stats.syn_retries.len(),
@@ -280,6 +335,11 @@ impl FlowHandler for Connection {
 
     fn on_datagram(&mut self, _meta: &FlowMeta, pkt: &PacketInfo, side: Side, payload: &[u8]) {
         *self.last_packet.get_mut(side) = Some(*pkt);
+        match self.side.as_deref_mut() {
+            Some(SideFlow::Kerberos(k)) => return k.datagram(pkt, payload),
+            Some(SideFlow::Dns(d)) => return d.datagram(pkt, payload),
+            None => {}
+        }
         udp::datagram(self, pkt, side, payload);
     }
 
