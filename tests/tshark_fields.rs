@@ -92,6 +92,7 @@ fn compare_file(file: &Path, tally: &mut Tally) {
     let (conns, _) = analyze_json(&[file.to_str().unwrap()]);
     let by_first: BTreeMap<u64, &Value> = conns
         .iter()
+        .filter(|c| c["kind"] == "connection")
         .map(|c| (c["first_frame"].as_u64().unwrap(), c))
         .collect();
     let streams = stream_first_frames(file);
