@@ -6,7 +6,6 @@ use std::net::IpAddr;
 
 use crate::flow::{PacketInfo, Side, StreamOutput};
 use crate::proto::dns::{self, AnswerData, DnsMessage, Rcode, RecordType};
-use crate::proto::Framing;
 
 /// Lookups kept per flow (a UDP flow is usually one or two; a TCP one can be a zone walk).
 pub const MAX_LOOKUPS: usize = 16;
@@ -118,30 +117,19 @@ impl DnsFlow {
             StreamOutput::Gap(_) => self.buffers.get_mut(i).clear(),
             StreamOutput::Data(bytes) => {
                 let mut buf = std::mem::take(self.buffers.get_mut(i));
-                buf.extend_from_slice(bytes);
-                let mut start = 0;
-                loop {
-                    let rest = buf.get(start..).unwrap_or_default();
-                    match dns::find_size_tcp(rest) {
-                        Framing::Complete(n) => {
-                            match dns::parse_message(rest.get(2..n).unwrap_or_default()) {
-                                Ok(m) => self.message(at, &m),
-                                Err(_) => self.decode_errors += 1,
-                            }
-                            start += n;
-                        }
-                        Framing::NeedMore(_) => break,
-                        Framing::Invalid => {
-                            self.decode_errors += 1;
-                            start = buf.len();
-                            break;
-                        }
-                    }
-                }
-                buf.drain(..start.min(buf.len()));
-                if buf.len() > MAX_BUFFER {
-                    buf.clear();
-                }
+                let mut errors = 0;
+                let invalid = super::stream::length_prefixed(
+                    &mut buf,
+                    bytes,
+                    MAX_BUFFER,
+                    dns::find_size_tcp,
+                    2,
+                    &mut |msg| match dns::parse_message(msg) {
+                        Ok(m) => self.message(at, &m),
+                        Err(_) => errors += 1,
+                    },
+                );
+                self.decode_errors += errors + invalid;
                 *self.buffers.get_mut(i) = buf;
             }
         }

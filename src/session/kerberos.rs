@@ -6,7 +6,6 @@
 
 use crate::flow::{PacketInfo, Side, StreamOutput};
 use crate::proto::kerberos::{self, KdcReq, KrbErrorCode, KrbMessage, PaType};
-use crate::proto::Framing;
 
 /// Exchanges kept per flow: a logon is two to four; more is a loop worth only its start.
 pub const MAX_EXCHANGES: usize = 16;
@@ -176,30 +175,19 @@ impl KerberosFlow {
             StreamOutput::Gap(_) => self.buffers.get_mut(i).clear(),
             StreamOutput::Data(bytes) => {
                 let mut buf = std::mem::take(self.buffers.get_mut(i));
-                buf.extend_from_slice(bytes);
-                let mut start = 0;
-                loop {
-                    let rest = buf.get(start..).unwrap_or_default();
-                    match kerberos::find_tcp_record_size(rest) {
-                        Framing::Complete(n) => {
-                            match kerberos::parse_message(rest.get(4..n).unwrap_or_default()) {
-                                Ok(msg) => self.message(at, msg),
-                                Err(_) => self.decode_errors += 1,
-                            }
-                            start += n;
-                        }
-                        Framing::NeedMore(_) => break,
-                        Framing::Invalid => {
-                            self.decode_errors += 1;
-                            start = buf.len();
-                            break;
-                        }
-                    }
-                }
-                buf.drain(..start.min(buf.len()));
-                if buf.len() > MAX_BUFFER {
-                    buf.clear();
-                }
+                let mut errors = 0;
+                let invalid = super::stream::length_prefixed(
+                    &mut buf,
+                    bytes,
+                    MAX_BUFFER,
+                    kerberos::find_tcp_record_size,
+                    4,
+                    &mut |msg| match kerberos::parse_message(msg) {
+                        Ok(m) => self.message(at, m),
+                        Err(_) => errors += 1,
+                    },
+                );
+                self.decode_errors += errors + invalid;
                 *self.buffers.get_mut(i) = buf;
             }
         }

@@ -193,6 +193,43 @@ fn plausible_header(b: &[u8]) -> bool {
     }
 }
 
+/// Side-flow TCP messages behind a length prefix (DNS, RFC 1035 4.2.2; Kerberos, RFC 4120
+/// 7.2.2): `bytes` join what `buf` held, each complete message (prefix of `header` bytes
+/// stripped) goes to `on_message`, the unframed tail waits in `buf` (dropped past `max`).
+/// Returns how many prefixes could not be framed.
+pub(crate) fn length_prefixed(
+    buf: &mut Vec<u8>,
+    bytes: &[u8],
+    max: usize,
+    find_size: fn(&[u8]) -> Framing,
+    header: usize,
+    on_message: &mut dyn FnMut(&[u8]),
+) -> u32 {
+    buf.extend_from_slice(bytes);
+    let mut start = 0;
+    let mut invalid = 0;
+    loop {
+        let rest = buf.get(start..).unwrap_or_default();
+        match find_size(rest) {
+            Framing::Complete(n) => {
+                on_message(rest.get(header..n).unwrap_or_default());
+                start += n;
+            }
+            Framing::NeedMore(_) => break,
+            Framing::Invalid => {
+                invalid += 1;
+                start = buf.len();
+                break;
+            }
+        }
+    }
+    buf.drain(..start.min(buf.len()));
+    if buf.len() > max {
+        buf.clear();
+    }
+    invalid
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
