@@ -60,6 +60,22 @@ struct InputArgs {
     /// Only packets matching this BPF filter (as tcpdump).
     #[arg(short = 'f', long = "filter")]
     filter: Option<String>,
+    /// Capture file reader: native (pcap-parser) or libpcap (to compare the two).
+    #[arg(long, hide = true, default_value = "native", value_parser = ["native", "libpcap"])]
+    reader: String,
+}
+
+impl InputArgs {
+    fn file_reader(&self) -> Result<rdpscope::capture::FileReader> {
+        match self.reader.as_str() {
+            #[cfg(feature = "live")]
+            "libpcap" => Ok(rdpscope::capture::FileReader::Libpcap),
+            "native" => Ok(rdpscope::capture::FileReader::Native),
+            other => Err(anyhow::anyhow!(
+                "file reader {other:?} is not in this build (cargo feature `live`)"
+            )),
+        }
+    }
 }
 
 /// Which connections to show, shared by analyze and report.
@@ -123,6 +139,7 @@ struct ReportArgs {
 }
 
 #[derive(Args)]
+#[cfg_attr(not(feature = "live"), allow(dead_code))]
 struct LiveArgs {
     /// Interface to capture on (see `rdpscope interfaces`).
     #[arg(short = 'i', long = "interface")]
@@ -253,8 +270,14 @@ fn main() -> ExitCode {
         Command::Analyze(a) => run_analyze(&a),
         Command::Report(a) => run_report(&a),
         Command::Explain { code } => explain(code.as_deref()),
+        #[cfg(feature = "live")]
         Command::Live(a) => live::run(&a),
+        #[cfg(feature = "live")]
         Command::Interfaces => live::interfaces(),
+        #[cfg(not(feature = "live"))]
+        Command::Live(_) | Command::Interfaces => Err(anyhow::anyhow!(
+            "live capture needs libpcap, and this rdpscope was built without it (cargo feature `live`)"
+        )),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(
@@ -283,7 +306,9 @@ fn main() -> ExitCode {
 }
 
 mod cli;
-use cli::{live, options, progress};
+#[cfg(feature = "live")]
+use cli::live;
+use cli::{options, progress};
 
 fn explain(code: Option<&str>) -> Result<ExitCode> {
     match code {
@@ -366,7 +391,8 @@ pub(crate) fn pipeline_config(
 }
 
 fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
-    let config = pipeline_config(&args.thresholds, &args.limits, &args.privacy);
+    let mut config = pipeline_config(&args.thresholds, &args.limits, &args.privacy);
+    config.reader = args.input.file_reader()?;
     let hosts = args.selection.hosts_as_shown(config.redact.as_ref());
     let mut collected: Vec<Diagnosed> = Vec::new();
     let mut tally = Tally::default();
@@ -566,7 +592,8 @@ pub(crate) fn terminal_width() -> Option<u16> {
 
 /// `rdpscope report`: the same analysis and selection as analyze, written as one HTML file.
 fn run_report(args: &ReportArgs) -> Result<ExitCode> {
-    let config = pipeline_config(&args.thresholds, &args.limits, &args.privacy);
+    let mut config = pipeline_config(&args.thresholds, &args.limits, &args.privacy);
+    config.reader = args.input.file_reader()?;
     let hosts = args.selection.hosts_as_shown(config.redact.as_ref());
     let mut collected: Vec<Diagnosed> = Vec::new();
     let mut tally = Tally::default();

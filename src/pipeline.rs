@@ -36,6 +36,8 @@ pub struct PipelineConfig {
     pub limits: Limits,
     /// `--redact`: pseudonyms applied to every connection and event before it is handed out.
     pub redact: Option<Redactor>,
+    /// Which library reads capture files (the native reader unless a test compares them).
+    pub reader: crate::capture::FileReader,
 }
 
 /// Counters of one run, for the closing summary.
@@ -356,7 +358,8 @@ pub fn analyze_files_with_progress(
     out: &mut dyn FnMut(Diagnosed),
     progress: &mut dyn FnMut(AnalysisProgress),
 ) -> Result<RunSummary, (RunSummary, CaptureError)> {
-    let mut files = FileSet::open(paths, bpf).map_err(|e| (RunSummary::default(), e))?;
+    let mut files =
+        FileSet::open_with(paths, bpf, config.reader).map_err(|e| (RunSummary::default(), e))?;
     // Shared by the packet and the progress callbacks, which the reader calls one at a time.
     let pipeline = RefCell::new(Pipeline::new(config));
     let read = files.for_each_counted(

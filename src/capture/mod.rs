@@ -1,8 +1,13 @@
-//! Packet sources: capture files (pcap, pcapng, gzip, stdin) and live interfaces,
+//! Packet sources: capture files (pcap, pcapng, gzip, stdin; pcapng secrets blocks too) and
+//! live interfaces (feature `live`),
 //! and the decoding of link, network and transport headers.
 
 pub mod decode;
+#[cfg(feature = "live")]
+mod libpcap_file;
+#[cfg(feature = "live")]
 pub mod live;
+mod native;
 mod prefetch;
 pub mod source;
 pub mod writer;
@@ -10,4 +15,6 @@ pub mod writer;
 pub use decode::{
     decode_packet, Decoded, IcmpUnreachable, TcpFlags, TcpSegment, Transport, UdpDatagram,
 };
-pub use source::{CaptureError, CaptureWarning, FileSet, RawPacket};
+pub use source::{
+    CaptureError, CaptureWarning, FileReader, FileSet, RawPacket, SecretsBlock, SECRETS_TYPE_TLS,
+};
