@@ -7,6 +7,7 @@
 pub mod capture;
 pub mod diagnose;
 pub mod flow;
+pub mod keys;
 pub mod limits;
 pub mod pipeline;
 pub mod proto;

@@ -118,6 +118,8 @@ struct AnalyzeArgs {
     #[command(flatten)]
     limits: options::LimitArgs,
     #[command(flatten)]
+    keys: options::KeyArgs,
+    #[command(flatten)]
     privacy: options::RedactArgs,
 }
 
@@ -134,6 +136,8 @@ struct ReportArgs {
     thresholds: Thresholds,
     #[command(flatten)]
     limits: options::LimitArgs,
+    #[command(flatten)]
+    keys: options::KeyArgs,
     #[command(flatten)]
     privacy: options::RedactArgs,
 }
@@ -176,6 +180,8 @@ struct LiveArgs {
     thresholds: Thresholds,
     #[command(flatten)]
     limits: options::LimitArgs,
+    #[command(flatten)]
+    keys: options::KeyArgs,
     #[command(flatten)]
     privacy: options::RedactArgs,
 }
@@ -393,6 +399,7 @@ pub(crate) fn pipeline_config(
 fn run_analyze(args: &AnalyzeArgs) -> Result<ExitCode> {
     let mut config = pipeline_config(&args.thresholds, &args.limits, &args.privacy);
     config.reader = args.input.file_reader()?;
+    config.keylogs = args.keys.files()?;
     let hosts = args.selection.hosts_as_shown(config.redact.as_ref());
     let mut collected: Vec<Diagnosed> = Vec::new();
     let mut tally = Tally::default();
@@ -594,6 +601,7 @@ pub(crate) fn terminal_width() -> Option<u16> {
 fn run_report(args: &ReportArgs) -> Result<ExitCode> {
     let mut config = pipeline_config(&args.thresholds, &args.limits, &args.privacy);
     config.reader = args.input.file_reader()?;
+    config.keylogs = args.keys.files()?;
     let hosts = args.selection.hosts_as_shown(config.redact.as_ref());
     let mut collected: Vec<Diagnosed> = Vec::new();
     let mut tally = Tally::default();

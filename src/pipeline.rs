@@ -2,7 +2,9 @@
 //! capture -> flow -> session -> diagnose, with diagnosed connections handed to the caller.
 
 use crate::capture::source::ReadCount;
-use crate::capture::{CaptureError, CaptureWarning, FileSet, RawPacket};
+use crate::capture::{
+    CaptureError, CaptureWarning, FileSet, RawPacket, SecretsBlock, SECRETS_TYPE_TLS,
+};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::net::IpAddr;
@@ -11,6 +13,7 @@ use crate::diagnose::flood::{FloodTracker, ServerReport};
 use crate::diagnose::{diagnose, DiagnoseConfig, Diagnosed, Peers, TcpPeer};
 use crate::flow::{FinishedFlow, FlowConfig, FlowTable};
 use crate::flow::{FlowMeta, Side, TcpStats, TransportKind};
+use crate::keys::{KeyLogFile, KeyLogStats, KeySource, KeyStore};
 use crate::limits::Limits;
 use crate::redact::Redactor;
 use crate::session::{compute_phases, Connection, PhaseName};
@@ -38,6 +41,12 @@ pub struct PipelineConfig {
     pub redact: Option<Redactor>,
     /// Which library reads capture files (the native reader unless a test compares them).
     pub reader: crate::capture::FileReader,
+    /// TLS secrets of the run: fed from `keylogs` and the capture's Decryption Secrets
+    /// Blocks; a clone is a handle on the same store, for the connections to look up.
+    pub keys: KeyStore,
+    /// NSS key log files (`--keylog`, `SSLKEYLOGFILE`): read at the start, and again as they
+    /// grow while capturing live.
+    pub keylogs: Vec<std::path::PathBuf>,
 }
 
 /// Counters of one run, for the closing summary.
@@ -53,6 +62,8 @@ pub struct RunSummary {
     /// Servers with a capture-level finding (a connection flood).
     pub servers: Vec<ServerReport>,
     pub warnings: Vec<CaptureWarning>,
+    /// Key log lines read (from files and the capture's secrets blocks), by outcome.
+    pub keylog: KeyLogStats,
 }
 
 /// What the TCP/UDP pairing remembers of a finished connection.
@@ -110,11 +121,20 @@ pub struct Pipeline {
     followed: u64,
     evicted: u64,
     timelines_truncated: u64,
+    keylogs: Vec<KeyLogFile>,
+    /// Key log files that could not be read (each reported once).
+    keylog_warnings: Vec<CaptureWarning>,
+    /// `tick` re-reads the key logs at most this often.
+    next_keylog_read_ns: i64,
 }
+
+/// How often a live capture looks for secrets appended to its key log files.
+const KEYLOG_REREAD_NS: i64 = 1_000_000_000;
 
 impl Pipeline {
     pub fn new(config: PipelineConfig) -> Self {
-        Pipeline {
+        let keylogs = config.keylogs.iter().map(KeyLogFile::new).collect();
+        let mut pipeline = Pipeline {
             table: FlowTable::new(config.flow.clone(), config.limits),
             finished: Vec::new(),
             connections: 0,
@@ -124,7 +144,40 @@ impl Pipeline {
             followed: 0,
             evicted: 0,
             timelines_truncated: 0,
+            keylogs,
+            keylog_warnings: Vec::new(),
+            next_keylog_read_ns: 0,
             config,
+        };
+        pipeline.read_keylogs();
+        pipeline
+    }
+
+    /// The run's key store (the connections' keys are looked up in it).
+    pub fn keys(&self) -> &KeyStore {
+        &self.config.keys
+    }
+
+    /// A pcapng Decryption Secrets Block: its TLS key log lines go to the key store.
+    pub fn secrets(&mut self, block: &SecretsBlock) {
+        if block.secrets_type == SECRETS_TYPE_TLS {
+            self.config.keys.add_text(block.data, KeySource::Pcapng);
+        }
+    }
+
+    /// Reads what was appended to the key log files. A file that cannot be read is reported
+    /// once, and tried again later (SSLKEYLOGFILE may not exist yet when a capture starts).
+    pub fn read_keylogs(&mut self) {
+        for file in &mut self.keylogs {
+            if let Err(e) = self.config.keys.add_file(file) {
+                let path = file.path().display().to_string();
+                if !self.keylog_warnings.iter().any(|w| w.path == path) {
+                    self.keylog_warnings.push(CaptureWarning {
+                        path,
+                        message: format!("cannot read the TLS key log: {e}"),
+                    });
+                }
+            }
         }
     }
 
@@ -185,6 +238,10 @@ impl Pipeline {
         out: &mut dyn FnMut(Diagnosed),
         events: &mut dyn FnMut(LiveEvent),
     ) {
+        if !self.keylogs.is_empty() && now_ns >= self.next_keylog_read_ns {
+            self.next_keylog_read_ns = now_ns.saturating_add(KEYLOG_REREAD_NS);
+            self.read_keylogs();
+        }
         self.table.sweep(now_ns, &mut self.finished);
         self.drain(out);
         let stall_ns = (self.config.diagnose.stall_after_ms * 1e6) as i64;
@@ -235,8 +292,24 @@ impl Pipeline {
             evicted: self.evicted,
             timelines_truncated: self.timelines_truncated,
             servers: self.server_reports(),
-            warnings: Vec::new(),
+            warnings: self.keylog_warnings(),
+            keylog: self.config.keys.stats(),
         }
+    }
+
+    fn keylog_warnings(&self) -> Vec<CaptureWarning> {
+        let mut warnings = self.keylog_warnings.clone();
+        let stats = self.config.keys.stats();
+        if stats.bad > 0 {
+            warnings.push(CaptureWarning {
+                path: "TLS key log".into(),
+                message: format!(
+                    "{} line(s) are not NSS key log lines and were skipped ({} used)",
+                    stats.bad, stats.accepted
+                ),
+            });
+        }
+        warnings
     }
 
     fn server_reports(&self) -> Vec<crate::diagnose::flood::ServerReport> {
@@ -362,9 +435,10 @@ pub fn analyze_files_with_progress(
         FileSet::open_with(paths, bpf, config.reader).map_err(|e| (RunSummary::default(), e))?;
     // Shared by the packet and the progress callbacks, which the reader calls one at a time.
     let pipeline = RefCell::new(Pipeline::new(config));
-    let read = files.for_each_counted(
+    let read = files.for_each_with_secrets(
         PROGRESS_EVERY,
         |raw| pipeline.borrow_mut().packet(raw, out),
+        |secrets| pipeline.borrow_mut().secrets(secrets),
         |read| {
             let p = pipeline.borrow();
             progress(AnalysisProgress {
@@ -375,7 +449,7 @@ pub fn analyze_files_with_progress(
     );
     let mut pipeline = pipeline.into_inner();
     let mut summary = pipeline.finish(out);
-    summary.warnings = std::mem::take(&mut files.warnings);
+    summary.warnings.append(&mut files.warnings);
     match read {
         Ok(()) => Ok(summary),
         Err(e) => Err((summary, e)),

@@ -67,3 +67,31 @@ impl RedactArgs {
         }
     }
 }
+
+/// TLS secrets to decrypt with (NSS key log format), besides those a pcapng carries.
+#[derive(Args, Debug, Clone)]
+pub struct KeyArgs {
+    /// NSS key log file of TLS secrets (CLIENT_RANDOM, TLS 1.3 traffic secrets); repeatable.
+    /// SSLKEYLOGFILE is read too when set. Live capture re-reads them as they grow.
+    #[arg(long = "keylog", value_name = "FILE")]
+    pub keylog: Vec<std::path::PathBuf>,
+}
+
+impl KeyArgs {
+    /// The key log files to read: every --keylog (each must be readable now) and
+    /// SSLKEYLOGFILE (which may appear later).
+    pub fn files(&self) -> anyhow::Result<Vec<std::path::PathBuf>> {
+        for f in &self.keylog {
+            std::fs::File::open(f)
+                .map_err(|e| anyhow::anyhow!("cannot read the TLS key log {}: {e}", f.display()))?;
+        }
+        let mut all = self.keylog.clone();
+        if let Some(env) = std::env::var_os("SSLKEYLOGFILE").filter(|v| !v.is_empty()) {
+            let env = std::path::PathBuf::from(env);
+            if !all.contains(&env) {
+                all.push(env);
+            }
+        }
+        Ok(all)
+    }
+}
