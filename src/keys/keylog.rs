@@ -76,7 +76,7 @@ pub enum Line {
 
 fn hex_into(hex: &str, out: &mut [u8]) -> Option<usize> {
     let hex = hex.as_bytes();
-    if hex.len() % 2 != 0 || hex.len() / 2 > out.len() {
+    if !hex.len().is_multiple_of(2) || hex.len() / 2 > out.len() {
         return None;
     }
     let nibble = |c: u8| match c {
