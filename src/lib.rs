@@ -15,3 +15,4 @@ pub mod redact;
 pub mod report;
 pub mod session;
 pub mod timefmt;
+pub mod tls;
