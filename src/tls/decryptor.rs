@@ -444,12 +444,15 @@ impl TlsDecryptor {
                         rekey |= kind == HS_FINISHED || kind == HS_KEY_UPDATE;
                     });
                 }
-                out(Plaintext {
-                    side: rec.side,
-                    content_type: inner,
-                    frame: rec.frame,
-                    data: &self.scratch,
-                });
+                // Empty records (TLS 1.0's 1/n-1 split against BEAST) carry nothing.
+                if !self.scratch.is_empty() {
+                    out(Plaintext {
+                        side: rec.side,
+                        content_type: inner,
+                        frame: rec.frame,
+                        data: &self.scratch,
+                    });
+                }
                 if rekey {
                     self.next_tls13_keys(i);
                 }
