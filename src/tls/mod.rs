@@ -4,6 +4,7 @@
 
 mod cipher;
 mod decryptor;
+pub mod fuzz_input;
 mod keyed;
 mod schedule;
 mod suite;
