@@ -93,3 +93,24 @@ fn keylog_files_with_bad_lines_are_read_and_never_printed() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/keys.log"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The pipeline feeds the capture's DSBs to the run's key store as it reads them.
+#[test]
+fn the_pipeline_fills_its_key_store_from_the_capture() {
+    let Some(cap) = awakecoding("rdp-nla-kerberos-auth2.pcapng") else {
+        return;
+    };
+    let config = rdpscope::pipeline::PipelineConfig::default();
+    let store = config.keys.clone();
+    let summary = rdpscope::pipeline::analyze_files(
+        &[cap.to_string_lossy().into_owned()],
+        None,
+        config,
+        &mut |_| {},
+    )
+    .map_err(|(_, e)| e)
+    .unwrap();
+    assert!(summary.keylog.accepted >= 1, "{:?}", summary.keylog);
+    assert_eq!(summary.keylog.bad, 0);
+    assert!(!store.is_empty(), "the caller's handle sees the same store");
+}

@@ -606,4 +606,14 @@ mod tests {
         let e = reader(short).err().unwrap();
         assert!(e.contains("truncated") && e.contains("file header"), "{e}");
     }
+
+    #[cfg(not(feature = "live"))]
+    #[test]
+    fn without_libpcap_a_filter_is_a_clear_error() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/lab/nla_ok.pcap").to_string();
+        let e = crate::capture::FileSet::open(&[path], Some("tcp port 3389"))
+            .err()
+            .expect("refused");
+        assert!(e.to_string().contains("built without it"), "{e}");
+    }
 }
