@@ -9,6 +9,7 @@ pub mod capture;
 pub mod correlate;
 pub mod diagnose;
 pub mod flow;
+pub mod keys;
 pub mod limits;
 pub mod pipeline;
 pub mod ports;
@@ -17,6 +18,7 @@ pub mod redact;
 pub mod report;
 pub mod session;
 pub mod timefmt;
+pub mod tls;
 
 /// With `--features mimalloc`, every binary linking this library allocates through mimalloc
 /// (bench/run.sh measures whether it pays on the handshake-dense capture).

@@ -95,8 +95,14 @@ fn main() -> ExitCode {
         Command::Analyze(a) => analyze::run(&a),
         Command::Report(a) => report::run(&a),
         Command::Explain { codes } => explain::run(&codes),
+        #[cfg(feature = "live")]
         Command::Live(a) => live::run(&a),
+        #[cfg(feature = "live")]
         Command::Interfaces => live::interfaces(),
+        #[cfg(not(feature = "live"))]
+        Command::Live(_) | Command::Interfaces => Err(anyhow::anyhow!(
+            "live capture needs libpcap, and this rdpscope was built without it (cargo feature `live`)"
+        )),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(
@@ -123,4 +129,6 @@ fn main() -> ExitCode {
 
 mod cli;
 use cli::args::{AnalyzeArgs, LiveArgs, ReportArgs};
-use cli::{analyze, explain, live, man, report};
+#[cfg(feature = "live")]
+use cli::live;
+use cli::{analyze, explain, man, report};

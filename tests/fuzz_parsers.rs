@@ -719,3 +719,78 @@ const SIDE_AT: rdpscope::flow::PacketInfo = rdpscope::flow::PacketInfo {
     ts_ns: 0,
 };
 use rdpscope::flow::{Side, StreamOutput};
+
+fn keylog_seeds() -> Vec<Vec<u8>> {
+    let mut v: Vec<Vec<u8>> = std::fs::read_dir(common::repo_root().join("fixtures/tls"))
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "keys"))
+                .filter_map(|e| std::fs::read(e.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.push(b"# comment\n\nCLIENT_RANDOM 00 11\r\n".to_vec());
+    v
+}
+
+#[test]
+fn fuzz_keylog_lines() {
+    fuzz(
+        "keylog_lines",
+        &keylog_seeds(),
+        budget(DEFAULT_ITERS),
+        HANG,
+        |b| {
+            let store = rdpscope::keys::KeyStore::with_capacity(8);
+            let stats = store.add_text(b, rdpscope::keys::KeySource::Keylog);
+            let lines = b.split(|&c| c == b'\n').count() as u64;
+            assert_eq!(
+                stats.accepted + stats.bad + stats.ignored + stats.comments,
+                lines
+            );
+            assert!(store.len().0 <= 8);
+        },
+    );
+}
+
+/// Real records of the TLS fixtures and the RDP captures under every suite with a wrong
+/// key, before and after the keys arrive.
+fn tls_decrypt_seeds() -> Vec<Vec<u8>> {
+    use rdpscope::flow::Side;
+    use rdpscope::tls::fuzz_input::{encode_fuzz_input, FUZZ_SUITES};
+    let records = tls_records();
+    let mut out = Vec::new();
+    for (i, chunk) in records.chunks(6).take(40).enumerate() {
+        let recs: Vec<(Side, &[u8])> = chunk
+            .iter()
+            .enumerate()
+            .map(|(j, r)| {
+                (
+                    if j % 2 == 0 {
+                        Side::Client
+                    } else {
+                        Side::Server
+                    },
+                    r.as_slice(),
+                )
+            })
+            .collect();
+        let selector = (i % FUZZ_SUITES.len()) as u8 | if i % 3 == 0 { 0x80 } else { 0 };
+        out.push(encode_fuzz_input(selector, &[i as u8; 48], &recs));
+    }
+    out
+}
+
+#[test]
+fn fuzz_tls_decrypt() {
+    fuzz(
+        "tls_decrypt",
+        &tls_decrypt_seeds(),
+        budget(DEFAULT_ITERS),
+        HANG,
+        |b| {
+            let s = rdpscope::tls::fuzz_input::decrypt_fuzz_input(b);
+            assert!(s.held <= rdpscope::tls::MAX_HELD_RECORDS);
+        },
+    );
+}

@@ -307,10 +307,11 @@ mod tests {
         for entry in std::fs::read_dir(dir).expect("fixtures/lab") {
             let path = entry.expect("entry").path();
             if path.extension().is_some_and(|e| e == "pcap") {
-                let mut cap = pcap::Capture::from_file(&path).expect("fixture opens");
-                while let Ok(p) = cap.next_packet() {
-                    frames.push((p.data.to_vec(), p.header.len));
-                }
+                let path = path.to_string_lossy().into_owned();
+                let mut files = crate::capture::FileSet::open(&[path], None).expect("opens");
+                files
+                    .for_each(|p| frames.push((p.data.to_vec(), p.orig_len)))
+                    .expect("fixture reads");
             }
         }
         assert!(frames.len() > 500);

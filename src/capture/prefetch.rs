@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant};
 
-use super::source::RawPacket;
+use super::source::{RawPacket, SecretsBlock};
 
 /// Packets per batch: large enough that the channel is rarely touched, small enough that
 /// the analysis starts right away and a batch stays in the CPU cache.
@@ -22,6 +22,7 @@ const FILE_DEPTH: usize = 3;
 /// When capturing live: the queue absorbs the analysis' pauses (a burst of connections
 /// ending, a slow terminal) so the kernel's ring never fills; at most this many batches
 /// (32 MB, allocated only as far as the analysis falls behind).
+#[cfg_attr(not(feature = "live"), allow(dead_code))]
 pub const LIVE_DEPTH: usize = 128;
 
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +34,8 @@ struct Header {
     linktype: i32,
     start: usize,
     end: usize,
+    /// Some: a pcapng secrets block of this type, not a packet (`frame`: the one before it).
+    secrets_type: Option<u32>,
 }
 
 /// Packets copied out of libpcap's buffer, back to back.
@@ -67,6 +70,22 @@ impl Batch {
             linktype: p.linktype,
             start,
             end: self.data.len(),
+            secrets_type: None,
+        });
+    }
+
+    fn push_secrets(&mut self, s: &SecretsBlock) {
+        let start = self.data.len();
+        self.data.extend_from_slice(s.data);
+        self.headers.push(Header {
+            file: s.file,
+            frame: s.after_frame,
+            ts_ns: 0,
+            orig_len: 0,
+            linktype: 0,
+            start,
+            end: self.data.len(),
+            secrets_type: Some(s.secrets_type),
         });
     }
 
@@ -81,9 +100,18 @@ impl Batch {
         self.data.shrink_to(BATCH_BYTES);
     }
 
-    fn for_each(&self, f: &mut impl FnMut(&RawPacket)) {
+    fn for_each(&self, f: &mut impl FnMut(&RawPacket), s: &mut impl FnMut(&SecretsBlock)) {
         for h in &self.headers {
             let data = self.data.get(h.start..h.end).unwrap_or_default();
+            if let Some(secrets_type) = h.secrets_type {
+                s(&SecretsBlock {
+                    file: h.file,
+                    after_frame: h.frame,
+                    secrets_type,
+                    data,
+                });
+                continue;
+            }
             f(&RawPacket {
                 file: h.file,
                 frame: h.frame,
@@ -114,6 +142,17 @@ impl Producer<'_> {
             self.flush();
         }
         self.current.push(p);
+        if self.current.is_full() {
+            self.flush();
+        }
+    }
+
+    /// Queues a secrets block in order with the packets around it.
+    pub fn push_secrets(&mut self, s: &SecretsBlock) {
+        if !self.current.fits(s.data.len()) {
+            self.flush();
+        }
+        self.current.push_secrets(s);
         if self.current.is_full() {
             self.flush();
         }
@@ -158,17 +197,32 @@ impl Drop for Producer<'_> {
 
 /// Runs `read` on a second thread, feeding it a [`Producer`], and calls `f` here for every
 /// packet it produced, in order. Returns what `read` returned.
+#[cfg(test)]
 pub fn read_ahead<R, T>(read: R, f: impl FnMut(&RawPacket)) -> T
 where
     R: FnOnce(&mut Producer) -> T + Send,
     T: Send,
 {
-    run(FILE_DEPTH, read, f, None, || true)
+    run(FILE_DEPTH, read, f, |_| {}, None, || true)
+}
+
+/// As [`read_ahead`], and calls `s` for the secrets blocks `read` produced, in order.
+pub fn read_ahead_with_secrets<R, T>(
+    read: R,
+    f: impl FnMut(&RawPacket),
+    s: impl FnMut(&SecretsBlock),
+) -> T
+where
+    R: FnOnce(&mut Producer) -> T + Send,
+    T: Send,
+{
+    run(FILE_DEPTH, read, f, s, None, || true)
 }
 
 /// As [`read_ahead`], for a live capture: `tick` also runs about every `every` while no
 /// packet comes, and stops the consumer when it returns false; `read` then sees its
 /// producer closed.
+#[cfg_attr(not(feature = "live"), allow(dead_code))]
 pub fn read_ahead_ticking<R, T>(
     read: R,
     f: impl FnMut(&RawPacket),
@@ -179,7 +233,7 @@ where
     R: FnOnce(&mut Producer) -> T + Send,
     T: Send,
 {
-    run(LIVE_DEPTH, read, f, Some(every), tick)
+    run(LIVE_DEPTH, read, f, |_| {}, Some(every), tick)
 }
 
 /// Sets the flag when dropped, also while unwinding from a panic in the consumer.
@@ -195,6 +249,7 @@ fn run<R, T>(
     depth: usize,
     read: R,
     mut f: impl FnMut(&RawPacket),
+    mut s: impl FnMut(&SecretsBlock),
     every: Option<Duration>,
     mut tick: impl FnMut() -> bool,
 ) -> T
@@ -233,7 +288,7 @@ where
                 };
                 match received {
                     Ok(mut batch) => {
-                        batch.for_each(&mut f);
+                        batch.for_each(&mut f, &mut s);
                         batch.clear();
                         // The reader may have finished already; then the batch is dropped.
                         let _ = empty_tx.send(batch);

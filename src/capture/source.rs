@@ -1,14 +1,12 @@
-//! Reading capture files through libpcap, one or several at once in time order.
+//! Reading capture files, one or several at once in time order: with the native reader
+//! (`pcap-parser`, the default) or libpcap (feature `live`).
 
 use std::cell::Cell;
 use std::fs::File;
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::thread::JoinHandle;
+use std::io::Read;
 
-use pcap::{Capture, Linktype, Offline, Precision};
-
-use super::prefetch::{read_ahead, Producer};
+use super::native::{NativeReader, ReadFailure, Record};
+use super::prefetch::{read_ahead_with_secrets, Producer};
 use thiserror::Error;
 
 /// Link types we can decode (LINKTYPE_* values from the pcap registry).
@@ -82,27 +80,53 @@ pub struct CaptureWarning {
     pub message: String,
 }
 
-/// Streams bytes from a reader into a pipe that libpcap opens by path: this is how
-/// gzip-compressed captures and standard input reach libpcap without unsafe code.
-struct PipeFeeder {
-    _reader: std::io::PipeReader,
-    thread: Option<JoinHandle<Result<(), String>>>,
+/// A pcapng Decryption Secrets Block as read (draft-ietf-opsawg-pcapng 4.7), in file order
+/// with the packets around it.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretsBlock<'a> {
+    pub file: usize,
+    /// The frame read just before it (0: before any packet).
+    pub after_frame: u64,
+    /// `SECRETS_TYPE_TLS` for an NSS key log; other kinds are handed on as they are.
+    pub secrets_type: u32,
+    pub data: &'a [u8],
+}
+
+/// Secrets type of a TLS key log in NSS format ("TLSK").
+pub const SECRETS_TYPE_TLS: u32 = 0x544c_534b;
+
+/// Which library reads capture files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FileReader {
+    /// `pcap-parser` in Rust: no native library, and pcapng secrets are read.
+    #[default]
+    Native,
+    /// libpcap (feature `live`): kept to compare the two.
+    #[cfg(feature = "live")]
+    Libpcap,
+}
+
+enum Reader {
+    Native(NativeReader),
+    #[cfg(feature = "live")]
+    Libpcap(super::libpcap_file::LibpcapFile),
 }
 
 struct OpenFile {
     path: String,
-    cap: Capture<Offline>,
+    reader: Reader,
     linktype: i32,
     frame: u64,
-    feeder: Option<PipeFeeder>,
     /// The next packet of this file, copied out, when several files are merged.
     pending: Option<OwnedPacket>,
     done: bool,
     /// Odd frames, counted to be reported once per file when it ends.
     oddities: Oddities,
+    /// Secrets read while opening (before the first interface of a pcapng).
+    early_secrets: Vec<(u32, Vec<u8>)>,
 }
 
-/// Frames that libpcap accepts but that are not what a capture should hold: each kind is
+/// Frames that the reader accepts but that are not what a capture should hold: each kind is
 /// reported once per file (first frame and count), so a broken file does not flood stderr.
 #[derive(Debug, Default)]
 struct Oddities {
@@ -175,89 +199,102 @@ struct OwnedPacket {
     frame: u64,
     ts_ns: i64,
     orig_len: u32,
+    linktype: i32,
     data: Vec<u8>,
 }
 
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// The input of `path` ("-" is standard input), decompressed when it starts with the gzip
+/// magic. Reads its first bytes to tell, and keeps them: a FIFO can be read only once.
+fn open_input(path: &str) -> Result<(Box<dyn Read + Send>, bool), String> {
+    let mut raw: Box<dyn Read + Send> = if path == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(File::open(path).map_err(|e| e.to_string())?)
+    };
+    let mut head = [0u8; 2];
+    let n = read_up_to(&mut raw, &mut head).map_err(|e| e.to_string())?;
+    let head = head.get(..n).unwrap_or_default().to_vec();
+    let gzip = head == GZIP_MAGIC;
+    let chained = std::io::Cursor::new(head).chain(raw);
+    if gzip {
+        Ok((Box::new(flate2::read::MultiGzDecoder::new(chained)), true))
+    } else {
+        Ok((Box::new(chained), false))
+    }
+}
 
 /// Opens `path` ("-" is standard input). Compressed input is recognised by its magic bytes.
-fn open_one(path: &str) -> Result<OpenFile, CaptureError> {
+fn open_one(path: &str, kind: FileReader) -> Result<OpenFile, CaptureError> {
     let open_err = |reason: String| CaptureError::Open {
         path: path.to_string(),
         reason,
     };
-    let (cap, feeder) = if path == "-" {
-        let (reader, feeder) = feed_through_pipe(Box::new(std::io::stdin()), path)?;
-        (open_pcap_path(&reader, path)?, Some(feeder))
-    } else {
+    let mut plain = false;
+    if path != "-" {
         let meta = std::fs::metadata(path).map_err(|e| open_err(e.to_string()))?;
         if meta.is_dir() {
             return Err(open_err("is a directory, not a capture file".into()));
         }
-        if !meta.is_file() {
-            // A FIFO or a device can be read only once: stream it instead of sniffing its
-            // magic and reopening it (the reopen would lose the bytes read, or block).
-            let file = File::open(path).map_err(|e| open_err(e.to_string()))?;
-            let (reader, feeder) = feed_through_pipe(Box::new(file), path)?;
-            let cap = open_pcap_path(&reader, path)?;
-            return finish_open(path, cap, Some(feeder));
-        }
-        let mut file = File::open(path).map_err(|e| open_err(e.to_string()))?;
-        let mut magic = [0u8; 2];
-        let n = read_up_to(&mut file, &mut magic).map_err(|e| open_err(e.to_string()))?;
-        if n == 0 {
+        if meta.is_file() && meta.len() == 0 {
             return Err(open_err("empty file, not a capture".into()));
         }
-        if n == 2 && magic == GZIP_MAGIC {
-            let file = File::open(path).map_err(|e| open_err(e.to_string()))?;
-            let (reader, feeder) = feed_through_pipe(Box::new(file), path)?;
-            (open_pcap_path(&reader, path)?, Some(feeder))
-        } else {
-            let cap = Capture::from_file_with_precision(path, Precision::Nano)
-                .map_err(|e| open_err(describe_open_error(&e.to_string())))?;
-            (cap, None)
+        plain = meta.is_file();
+    }
+    let (input, gzip) = open_input(path).map_err(open_err)?;
+    let mut early_secrets = Vec::new();
+    let reader = match kind {
+        FileReader::Native => {
+            let mut r = NativeReader::open(input).map_err(open_err)?;
+            r.first_interface(&mut |t, d| early_secrets.push((t, d.to_vec())))
+                .map_err(open_err)?;
+            Reader::Native(r)
+        }
+        #[cfg(feature = "live")]
+        FileReader::Libpcap => {
+            let streamed = (!plain || gzip).then_some(input);
+            Reader::Libpcap(
+                super::libpcap_file::LibpcapFile::open(path, streamed).map_err(open_err)?,
+            )
         }
     };
-    finish_open(path, cap, feeder)
-}
-
-fn finish_open(
-    path: &str,
-    cap: Capture<Offline>,
-    feeder: Option<PipeFeeder>,
-) -> Result<OpenFile, CaptureError> {
-    let linktype = cap.get_datalink().0;
+    let _ = (plain, gzip);
+    let linktype = match &reader {
+        Reader::Native(r) => r.linktype(),
+        #[cfg(feature = "live")]
+        Reader::Libpcap(r) => r.linktype(),
+    };
     if !linktype_supported(linktype) {
-        let name = Linktype(linktype)
-            .get_name()
-            .unwrap_or_else(|_| format!("LINKTYPE_{linktype}"));
         return Err(CaptureError::UnsupportedLinkType {
             path: path.to_string(),
             linktype,
-            name,
+            name: linktype_name(linktype),
         });
     }
     Ok(OpenFile {
         path: path.to_string(),
-        cap,
+        reader,
         linktype,
         frame: 0,
-        feeder,
         pending: None,
         done: false,
         oddities: Oddities::default(),
+        early_secrets,
     })
 }
 
-fn describe_open_error(libpcap: &str) -> String {
-    if libpcap.contains("unknown file format") {
-        "not a pcap or pcapng capture (unknown file format)".to_string()
-    } else {
-        libpcap.to_string()
-    }
+#[cfg(feature = "live")]
+fn linktype_name(linktype: i32) -> String {
+    super::libpcap_file::linktype_name(linktype).unwrap_or_else(|| format!("LINKTYPE_{linktype}"))
 }
 
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+#[cfg(not(feature = "live"))]
+fn linktype_name(linktype: i32) -> String {
+    format!("LINKTYPE_{linktype}")
+}
+
+pub(crate) fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match r.read(buf.get_mut(filled..).unwrap_or_default())? {
@@ -268,164 +305,154 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
-/// Copies `input` (decompressing it when it starts with the gzip magic) into a pipe
-/// from a background thread, and returns the reading end.
-fn feed_through_pipe(
-    mut input: Box<dyn Read + Send>,
-    path: &str,
-) -> Result<(std::io::PipeReader, PipeFeeder), CaptureError> {
-    let (reader, mut writer) = std::io::pipe().map_err(|e| CaptureError::Open {
-        path: path.to_string(),
-        reason: format!("cannot create a pipe: {e}"),
-    })?;
-    let thread = std::thread::spawn(move || -> Result<(), String> {
-        let mut head = [0u8; 2];
-        let n = read_up_to(&mut input, &mut head).map_err(|e| e.to_string())?;
-        let head = head.get(..n).unwrap_or_default().to_vec();
-        let chained = std::io::Cursor::new(head.clone()).chain(input);
-        let mut source: Box<dyn Read> = if head == GZIP_MAGIC {
-            Box::new(flate2::read::MultiGzDecoder::new(chained))
-        } else {
-            Box::new(chained)
-        };
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let n = match source.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) => return Err(format!("compressed data ends early or is corrupt: {e}")),
-            };
-            // A closed reading end means libpcap stopped early: not our error to report.
-            if writer.write_all(buf.get(..n).unwrap_or_default()).is_err() {
-                break;
-            }
-        }
-        Ok(())
-    });
-    let feeder = PipeFeeder {
-        _reader: reader.try_clone().map_err(|e| CaptureError::Open {
-            path: path.to_string(),
-            reason: e.to_string(),
-        })?,
-        thread: Some(thread),
-    };
-    Ok((reader, feeder))
-}
-
-fn open_pcap_path(
-    reader: &std::io::PipeReader,
-    path: &str,
-) -> Result<Capture<Offline>, CaptureError> {
-    use std::os::fd::AsRawFd;
-    let fd_path = PathBuf::from(format!("/proc/self/fd/{}", reader.as_raw_fd()));
-    Capture::from_file_with_precision(Path::new(&fd_path), Precision::Nano).map_err(|e| {
-        CaptureError::Open {
-            path: path.to_string(),
-            reason: describe_open_error(&e.to_string()),
-        }
-    })
-}
-
 /// Outcome of reading one packet from a file.
 enum Step {
     Packet,
     End,
 }
 
+/// Where a file's packets and secrets go: straight to the consumer, or (when several files
+/// are merged in time order) the packet into the file's pending slot.
+enum Sink<'a, F, S> {
+    Direct(&'a mut F, &'a mut S),
+    Pending(&'a mut S),
+}
+
 impl OpenFile {
-    /// Reads the next packet and hands it to `f`; errors become warnings or a fatal error.
-    fn step<F: FnMut(&RawPacket)>(
+    /// Reads the next packet and hands it on; secrets blocks met on the way go to the
+    /// secrets callback at once. Errors become warnings or a fatal error.
+    fn step<F: FnMut(&RawPacket), S: FnMut(&SecretsBlock)>(
         &mut self,
         file_index: usize,
         warnings: &mut Vec<CaptureWarning>,
-        f: Option<&mut F>,
+        mut sink: Sink<'_, F, S>,
     ) -> Result<Step, CaptureError> {
         if self.done {
             return Ok(Step::End);
         }
-        match self.cap.next_packet() {
-            Ok(p) => {
-                self.frame += 1;
-                let ts = p.header.ts;
-                let ts_ns = ts
-                    .tv_sec
-                    .saturating_mul(1_000_000_000)
-                    .saturating_add(ts.tv_usec);
-                let ts_ns = self
-                    .oddities
-                    .note(self.frame, ts_ns, p.header.caplen, p.header.len);
-                let raw = RawPacket {
-                    file: file_index,
-                    frame: self.frame,
+        for (secrets_type, data) in std::mem::take(&mut self.early_secrets) {
+            let block = SecretsBlock {
+                file: file_index,
+                after_frame: 0,
+                secrets_type,
+                data: &data,
+            };
+            match &mut sink {
+                Sink::Direct(_, s) | Sink::Pending(s) => s(&block),
+            }
+        }
+        loop {
+            let next = match &mut self.reader {
+                Reader::Native(r) => r.next(),
+                #[cfg(feature = "live")]
+                Reader::Libpcap(r) => r.next(),
+            };
+            match next {
+                Ok(Some(Record::Packet {
                     ts_ns,
-                    orig_len: p.header.len,
-                    linktype: self.linktype,
-                    data: p.data,
-                };
-                match f {
-                    Some(f) => f(&raw),
-                    None => {
-                        let slot = self.pending.get_or_insert_with(OwnedPacket::default);
-                        slot.frame = raw.frame;
-                        slot.ts_ns = raw.ts_ns;
-                        slot.orig_len = raw.orig_len;
-                        slot.data.clear();
-                        slot.data.extend_from_slice(raw.data);
+                    caplen,
+                    len,
+                    linktype,
+                    data,
+                })) => {
+                    self.frame += 1;
+                    let ts_ns = self.oddities.note(self.frame, ts_ns, caplen, len);
+                    let raw = RawPacket {
+                        file: file_index,
+                        frame: self.frame,
+                        ts_ns,
+                        orig_len: len,
+                        linktype,
+                        data,
+                    };
+                    match sink {
+                        Sink::Direct(f, _) => f(&raw),
+                        Sink::Pending(_) => {
+                            let slot = self.pending.get_or_insert_with(OwnedPacket::default);
+                            slot.frame = raw.frame;
+                            slot.ts_ns = raw.ts_ns;
+                            slot.orig_len = raw.orig_len;
+                            slot.linktype = raw.linktype;
+                            slot.data.clear();
+                            slot.data.extend_from_slice(raw.data);
+                        }
+                    }
+                    return Ok(Step::Packet);
+                }
+                Ok(Some(Record::Secrets { secrets_type, data })) => {
+                    let block = SecretsBlock {
+                        file: file_index,
+                        after_frame: self.frame,
+                        secrets_type,
+                        data,
+                    };
+                    match &mut sink {
+                        Sink::Direct(_, s) | Sink::Pending(s) => s(&block),
                     }
                 }
-                Ok(Step::Packet)
-            }
-            Err(pcap::Error::NoMorePackets) => {
-                self.finish(warnings, true);
-                Ok(Step::End)
-            }
-            Err(e) => {
-                let reason = e.to_string();
-                // libpcap says "truncated" when the input ended: the feeder (if any) is done.
-                let at_end = reason.contains("truncated");
-                self.finish(warnings, at_end);
-                // A header and not one complete packet: nothing to analyse, unusable input.
-                if at_end && self.frame > 0 {
-                    warnings.push(CaptureWarning {
-                        path: self.path.clone(),
-                        message: format!(
-                            "capture is truncated after frame {} ({reason}); analysed what is there",
-                            self.frame
-                        ),
-                    });
-                    Ok(Step::End)
-                } else {
-                    Err(CaptureError::Read {
-                        path: self.path.clone(),
-                        frame: self.frame + 1,
-                        reason,
-                    })
+                Ok(None) => {
+                    self.finish(warnings, true);
+                    return Ok(Step::End);
                 }
+                Err(failure) => return self.failed(failure, warnings),
             }
         }
     }
 
-    /// Marks the file done and reports its warnings. `at_end`: libpcap read the input to its
-    /// end. Otherwise it stopped in the middle, and a feeder thread may be blocked writing
-    /// into the pipe that nobody reads any more: it is not waited for (it ends when the pipe
-    /// is closed, with this file), unless it has already finished.
+    fn failed(
+        &mut self,
+        failure: ReadFailure,
+        warnings: &mut Vec<CaptureWarning>,
+    ) -> Result<Step, CaptureError> {
+        let at_end = !matches!(failure, ReadFailure::Malformed(_));
+        self.finish(warnings, at_end);
+        match failure {
+            // A header and not one complete packet: nothing to analyse, unusable input.
+            ReadFailure::Truncated(reason) if self.frame == 0 => Err(CaptureError::Read {
+                path: self.path.clone(),
+                frame: 1,
+                reason,
+            }),
+            ReadFailure::Truncated(reason) => {
+                warnings.push(CaptureWarning {
+                    path: self.path.clone(),
+                    message: format!(
+                        "capture is truncated after frame {} ({reason}); analysed what is there",
+                        self.frame
+                    ),
+                });
+                Ok(Step::End)
+            }
+            ReadFailure::Input(message) => {
+                warnings.push(CaptureWarning {
+                    path: self.path.clone(),
+                    message,
+                });
+                Ok(Step::End)
+            }
+            ReadFailure::Malformed(reason) => Err(CaptureError::Read {
+                path: self.path.clone(),
+                frame: self.frame + 1,
+                reason,
+            }),
+        }
+    }
+
+    /// Marks the file done and reports its warnings. `at_end`: the input was read to its end.
     fn finish(&mut self, warnings: &mut Vec<CaptureWarning>, at_end: bool) {
         self.done = true;
         self.oddities.report(&self.path, warnings);
-        if let Some(mut feeder) = self.feeder.take() {
-            if let Some(t) = feeder.thread.take().filter(|t| at_end || t.is_finished()) {
-                match t.join() {
-                    Ok(Err(message)) => warnings.push(CaptureWarning {
-                        path: self.path.clone(),
-                        message,
-                    }),
-                    Ok(Ok(())) => {}
-                    Err(_) => warnings.push(CaptureWarning {
-                        path: self.path.clone(),
-                        message: "decompression thread failed".into(),
-                    }),
-                }
-            }
+        let complaint = match &mut self.reader {
+            Reader::Native(_) => None,
+            #[cfg(feature = "live")]
+            Reader::Libpcap(r) => r.finish(at_end),
+        };
+        let _ = at_end;
+        if let Some(message) = complaint {
+            warnings.push(CaptureWarning {
+                path: self.path.clone(),
+                message,
+            });
         }
     }
 }
@@ -464,40 +491,105 @@ pub fn input_size(paths: &[String]) -> Option<u64> {
     Some(total)
 }
 
+/// A capture filter compiled for each link type met (the files and a pcapng's interfaces
+/// may differ). Compiling needs libpcap: without the `live` feature a filter is refused.
+struct Filter {
+    expr: String,
+    #[cfg(feature = "live")]
+    compiled: Vec<(i32, super::libpcap_file::Bpf)>,
+}
+
+impl Filter {
+    fn new(expr: &str, linktypes: &[i32]) -> Result<Filter, CaptureError> {
+        #[cfg(feature = "live")]
+        {
+            let mut f = Filter {
+                expr: expr.to_string(),
+                compiled: Vec::new(),
+            };
+            for &lt in linktypes {
+                f.program(lt)?;
+            }
+            Ok(f)
+        }
+        #[cfg(not(feature = "live"))]
+        {
+            let _ = linktypes;
+            Err(CaptureError::Filter {
+                filter: expr.to_string(),
+                reason: "capture filters need libpcap, and this rdpscope was built without it \
+                         (cargo feature `live`)"
+                    .into(),
+            })
+        }
+    }
+
+    #[cfg(feature = "live")]
+    fn program(&mut self, linktype: i32) -> Result<&super::libpcap_file::Bpf, CaptureError> {
+        let at = match self.compiled.iter().position(|(lt, _)| *lt == linktype) {
+            Some(at) => at,
+            None => {
+                let bpf =
+                    super::libpcap_file::Bpf::compile(linktype, &self.expr).map_err(|reason| {
+                        CaptureError::Filter {
+                            filter: self.expr.clone(),
+                            reason,
+                        }
+                    })?;
+                self.compiled.push((linktype, bpf));
+                self.compiled.len() - 1
+            }
+        };
+        self.compiled
+            .get(at)
+            .map(|(_, b)| b)
+            .ok_or_else(|| CaptureError::Filter {
+                filter: self.expr.clone(),
+                reason: "internal: compiled filter missing".into(),
+            })
+    }
+
+    /// Whether the packet passes; a link type the filter cannot be compiled for drops it.
+    fn matches(&mut self, p: &RawPacket) -> bool {
+        #[cfg(feature = "live")]
+        {
+            self.program(p.linktype).is_ok_and(|b| b.matches(p.data))
+        }
+        #[cfg(not(feature = "live"))]
+        {
+            let _ = (p, &self.expr);
+            false
+        }
+    }
+}
+
 /// A set of capture files read as one capture, in time order.
 pub struct FileSet {
     files: Vec<OpenFile>,
-    filter: Option<pcap::BpfProgram>,
+    filter: Option<Filter>,
     pub warnings: Vec<CaptureWarning>,
 }
 
 impl FileSet {
     /// Opens every file; `bpf` is applied in user space so frame numbers stay those of the file.
     pub fn open(paths: &[String], bpf: Option<&str>) -> Result<FileSet, CaptureError> {
+        Self::open_with(paths, bpf, FileReader::default())
+    }
+
+    /// As `open`, with the given file reader.
+    pub fn open_with(
+        paths: &[String],
+        bpf: Option<&str>,
+        reader: FileReader,
+    ) -> Result<FileSet, CaptureError> {
         let mut files = Vec::with_capacity(paths.len());
         for p in paths {
-            files.push(open_one(p)?);
+            files.push(open_one(p, reader)?);
         }
         let filter = match bpf {
             Some(expr) => {
-                let linktype = files
-                    .first()
-                    .map(|f| f.linktype)
-                    .unwrap_or(LINKTYPE_ETHERNET);
-                if files.iter().any(|f| f.linktype != linktype) {
-                    return Err(CaptureError::Filter {
-                        filter: expr.to_string(),
-                        reason: "the input files have different link types".into(),
-                    });
-                }
-                let dead = Capture::dead(Linktype(linktype)).map_err(|e| CaptureError::Filter {
-                    filter: expr.to_string(),
-                    reason: e.to_string(),
-                })?;
-                Some(dead.compile(expr, true).map_err(|e| CaptureError::Filter {
-                    filter: expr.to_string(),
-                    reason: e.to_string(),
-                })?)
+                let linktypes: Vec<i32> = files.iter().map(|f| f.linktype).collect();
+                Some(Filter::new(expr, &linktypes)?)
             }
             None => None,
         };
@@ -524,10 +616,26 @@ impl FileSet {
     pub fn for_each_counted<F: FnMut(&RawPacket), P: FnMut(ReadCount)>(
         &mut self,
         every: u64,
+        f: F,
+        progress: P,
+    ) -> Result<(), CaptureError> {
+        self.for_each_with_secrets(every, f, |_| {}, progress)
+    }
+
+    /// As `for_each_counted`, and hands every pcapng Decryption Secrets Block to `secrets`
+    /// in file order with the packets (a block comes before the packets read after it).
+    pub fn for_each_with_secrets<
+        F: FnMut(&RawPacket),
+        S: FnMut(&SecretsBlock),
+        P: FnMut(ReadCount),
+    >(
+        &mut self,
+        every: u64,
         mut f: F,
+        secrets: S,
         mut progress: P,
     ) -> Result<(), CaptureError> {
-        let filter = self.filter.take();
+        let mut filter = self.filter.take();
         let every = every.max(1);
         let mut count = ReadCount::default();
         let mut until_report = every;
@@ -539,11 +647,15 @@ impl FileSet {
                 until_report = every;
                 progress(count);
             }
-            if filter.as_ref().is_none_or(|bpf| bpf.filter(p.data)) {
+            if filter.as_mut().is_none_or(|bpf| bpf.matches(p)) {
                 f(p);
             }
         };
-        let result = read_ahead(|producer: &mut Producer| self.read_into(producer), accept);
+        let result = read_ahead_with_secrets(
+            |producer: &mut Producer| self.read_into(producer),
+            accept,
+            secrets,
+        );
         self.filter = filter;
         result
     }
@@ -551,26 +663,30 @@ impl FileSet {
     fn read_into(&mut self, producer: &mut Producer) -> Result<(), CaptureError> {
         // Set when the consumer has gone away (it panicked): the rest need not be read.
         let stop = Cell::new(false);
+        let producer = std::cell::RefCell::new(producer);
         let mut accept = |p: &RawPacket| {
+            let mut producer = producer.borrow_mut();
             producer.push(p);
             stop.set(producer.is_closed());
         };
+        let mut secrets = |s: &SecretsBlock| producer.borrow_mut().push_secrets(s);
         if self.files.len() == 1 {
-            self.read_single(&mut accept, &stop)
+            self.read_single(&mut accept, &mut secrets, &stop)
         } else {
-            self.read_merged(&mut accept, &stop)
+            self.read_merged(&mut accept, &mut secrets, &stop)
         }
     }
 
-    fn read_single<F: FnMut(&RawPacket)>(
+    fn read_single<F: FnMut(&RawPacket), S: FnMut(&SecretsBlock)>(
         &mut self,
         f: &mut F,
+        s: &mut S,
         stop: &Cell<bool>,
     ) -> Result<(), CaptureError> {
         let Some(file) = self.files.first_mut() else {
             return Ok(());
         };
-        while let Step::Packet = file.step(0, &mut self.warnings, Some(&mut *f))? {
+        while let Step::Packet = file.step(0, &mut self.warnings, Sink::Direct(&mut *f, &mut *s))? {
             if stop.get() {
                 break;
             }
@@ -578,13 +694,14 @@ impl FileSet {
         Ok(())
     }
 
-    fn read_merged<F: FnMut(&RawPacket)>(
+    fn read_merged<F: FnMut(&RawPacket), S: FnMut(&SecretsBlock)>(
         &mut self,
         f: &mut F,
+        s: &mut S,
         stop: &Cell<bool>,
     ) -> Result<(), CaptureError> {
-        for file in &mut self.files {
-            file.step::<F>(0, &mut self.warnings, None)?;
+        for (i, file) in self.files.iter_mut().enumerate() {
+            file.step::<F, S>(i, &mut self.warnings, Sink::Pending(&mut *s))?;
         }
         loop {
             let next = self
@@ -605,10 +722,10 @@ impl FileSet {
                     frame: p.frame,
                     ts_ns: p.ts_ns,
                     orig_len: p.orig_len,
-                    linktype: file.linktype,
+                    linktype: p.linktype,
                     data: &p.data,
                 });
-                file.step::<F>(index, &mut self.warnings, None)?;
+                file.step::<F, S>(index, &mut self.warnings, Sink::Pending(&mut *s))?;
             }
         }
         Ok(())

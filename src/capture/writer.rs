@@ -1,10 +1,9 @@
 //! Writing the packets of chosen connections back out as a pcap, for Wireshark.
 
+use std::io::Write;
 use std::net::IpAddr;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-
-use pcap::{Capture, Linktype, Packet, PacketHeader};
 
 use super::decode::{decode_packet, Transport};
 use super::source::{CaptureError, FileSet};
@@ -129,10 +128,7 @@ fn write_to(
             return;
         }
         if saver.is_none() {
-            let opened =
-                Capture::dead_with_precision(Linktype(raw.linktype), pcap::Precision::Nano)
-                    .and_then(|dead| dead.savefile(file));
-            match opened {
+            match PcapWriter::create(file, raw.linktype) {
                 Ok(s) => saver = Some(s),
                 Err(e) => {
                     error = Some(CaptureError::Open {
@@ -144,28 +140,67 @@ fn write_to(
             }
         }
         if let Some(s) = saver.as_mut() {
-            let header = PacketHeader {
-                ts: libc_timeval(raw.ts_ns),
-                caplen: super::decode::len_u32(raw.data),
-                len: raw.orig_len,
-            };
-            s.write(&Packet::new(&header, raw.data));
+            if let Err(e) = s.write(raw.ts_ns, raw.orig_len, raw.data) {
+                error = Some(CaptureError::Open {
+                    path: out.to_string(),
+                    reason: e.to_string(),
+                });
+                return;
+            }
             written += 1;
         }
     })?;
     if let Some(e) = error {
         return Err(e);
     }
-    if let Some(mut s) = saver {
-        let _ = s.flush();
+    if let Some(s) = saver {
+        s.finish().map_err(|e| CaptureError::Open {
+            path: out.to_string(),
+            reason: e.to_string(),
+        })?;
     }
     Ok(written)
 }
 
-/// pcap's timeval: with nanosecond precision the second field holds nanoseconds.
-fn libc_timeval(ts_ns: i64) -> libc::timeval {
-    libc::timeval {
-        tv_sec: ts_ns.div_euclid(1_000_000_000) as libc::time_t,
-        tv_usec: ts_ns.rem_euclid(1_000_000_000) as libc::suseconds_t,
+/// A pcap file with nanosecond timestamps (tcpdump.org pcap savefile format, magic
+/// 0xa1b23c4d), written without libpcap.
+struct PcapWriter {
+    out: std::io::BufWriter<std::fs::File>,
+}
+
+impl PcapWriter {
+    fn create(path: &str, linktype: i32) -> std::io::Result<PcapWriter> {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        let mut header = Vec::with_capacity(24);
+        header.extend_from_slice(&0xa1b2_3c4du32.to_le_bytes());
+        header.extend_from_slice(&2u16.to_le_bytes());
+        header.extend_from_slice(&4u16.to_le_bytes());
+        header.extend_from_slice(&0i32.to_le_bytes());
+        header.extend_from_slice(&0u32.to_le_bytes());
+        header.extend_from_slice(&262_144u32.to_le_bytes());
+        header.extend_from_slice(&linktype.to_le_bytes());
+        out.write_all(&header)?;
+        Ok(PcapWriter { out })
+    }
+
+    fn write(&mut self, ts_ns: i64, orig_len: u32, data: &[u8]) -> std::io::Result<()> {
+        // The classic pcap header has 32-bit seconds: times outside it are clamped.
+        let secs = u32::try_from(ts_ns.div_euclid(1_000_000_000).max(0)).unwrap_or(u32::MAX);
+        let nanos = u32::try_from(ts_ns.rem_euclid(1_000_000_000)).unwrap_or(0);
+        let mut header = [0u8; 16];
+        for (i, v) in [secs, nanos, super::decode::len_u32(data), orig_len]
+            .iter()
+            .enumerate()
+        {
+            if let Some(slot) = header.get_mut(i * 4..i * 4 + 4) {
+                slot.copy_from_slice(&v.to_le_bytes());
+            }
+        }
+        self.out.write_all(&header)?;
+        self.out.write_all(data)
+    }
+
+    fn finish(mut self) -> std::io::Result<()> {
+        self.out.flush()
     }
 }

@@ -20,7 +20,9 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     }
-    let config = pipeline_config(&args.thresholds, &args.limits, &args.privacy);
+    let mut config = pipeline_config(&args.thresholds, &args.limits, &args.privacy);
+    config.reader = args.input.file_reader()?;
+    args.keys.apply(&mut config)?;
     let output = if args.json {
         Output::Json { immediate: false }
     } else {

@@ -22,9 +22,24 @@ pub struct InputArgs {
     /// Only packets matching this BPF filter (as tcpdump).
     #[arg(short = 'f', long = "filter")]
     pub filter: Option<String>,
+    /// Capture file reader: native (pcap-parser) or libpcap (to compare the two).
+    #[arg(long, hide = true, default_value = "native", value_parser = ["native", "libpcap"])]
+    pub reader: String,
 }
 
 impl InputArgs {
+    /// The `--reader` asked for, if this build has it.
+    pub fn file_reader(&self) -> anyhow::Result<rdpscope::capture::FileReader> {
+        match self.reader.as_str() {
+            #[cfg(feature = "live")]
+            "libpcap" => Ok(rdpscope::capture::FileReader::Libpcap),
+            "native" => Ok(rdpscope::capture::FileReader::Native),
+            other => Err(anyhow::anyhow!(
+                "file reader {other:?} is not in this build (cargo feature `live`)"
+            )),
+        }
+    }
+
     /// The captures to read: the FILE arguments and every `-r`; standard input when none is
     /// given and standard input is not a terminal.
     pub fn paths(&self) -> anyhow::Result<Vec<String>> {
@@ -110,6 +125,8 @@ pub struct AnalyzeArgs {
     #[command(flatten)]
     pub limits: options::LimitArgs,
     #[command(flatten)]
+    pub keys: KeyArgs,
+    #[command(flatten)]
     pub privacy: options::RedactArgs,
 }
 
@@ -127,10 +144,13 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub limits: options::LimitArgs,
     #[command(flatten)]
+    pub keys: KeyArgs,
+    #[command(flatten)]
     pub privacy: options::RedactArgs,
 }
 
 #[derive(Args)]
+#[cfg_attr(not(feature = "live"), allow(dead_code))]
 pub struct LiveArgs {
     /// Interface to capture on (see `rdpscope interfaces`).
     #[arg(short = 'i', long = "interface")]
@@ -170,7 +190,51 @@ pub struct LiveArgs {
     #[command(flatten)]
     pub limits: options::LimitArgs,
     #[command(flatten)]
+    pub keys: KeyArgs,
+    #[command(flatten)]
     pub privacy: options::RedactArgs,
+}
+
+/// TLS secrets to decrypt with (NSS key log format), besides those a pcapng carries.
+#[derive(Args, Debug, Clone)]
+pub struct KeyArgs {
+    /// NSS key log file of TLS secrets (CLIENT_RANDOM, TLS 1.3 traffic secrets); repeatable.
+    /// SSLKEYLOGFILE is read too when set. Live capture re-reads them as they grow.
+    #[arg(long = "keylog", value_name = "FILE")]
+    pub keylog: Vec<std::path::PathBuf>,
+    /// Decrypt nothing: ignore --keylog, SSLKEYLOGFILE and the capture's own secrets
+    /// (the diagnosis from packet sizes and timing alone).
+    #[arg(long = "no-keys", conflicts_with = "keylog")]
+    pub no_keys: bool,
+}
+
+impl KeyArgs {
+    /// The key log files to read: every --keylog (each must be readable now) and
+    /// SSLKEYLOGFILE (which may appear later); none under --no-keys.
+    pub fn files(&self) -> anyhow::Result<Vec<std::path::PathBuf>> {
+        if self.no_keys {
+            return Ok(Vec::new());
+        }
+        for f in &self.keylog {
+            std::fs::File::open(f)
+                .map_err(|e| anyhow::anyhow!("cannot read the TLS key log {}: {e}", f.display()))?;
+        }
+        let mut all = self.keylog.clone();
+        if let Some(env) = std::env::var_os("SSLKEYLOGFILE").filter(|v| !v.is_empty()) {
+            let env = std::path::PathBuf::from(env);
+            if !all.contains(&env) {
+                all.push(env);
+            }
+        }
+        Ok(all)
+    }
+
+    /// Puts the key settings into a pipeline configuration.
+    pub fn apply(&self, config: &mut rdpscope::pipeline::PipelineConfig) -> anyhow::Result<()> {
+        config.keylogs = self.files()?;
+        config.no_keys = self.no_keys;
+        Ok(())
+    }
 }
 
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

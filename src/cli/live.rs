@@ -67,6 +67,7 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
     // Someone is waiting for the verdict: report a closed connection two seconds after its
     // last packet instead of waiting for stragglers as long as a file analysis does.
     config.flow.closed_linger_ns = 2_000_000_000;
+    args.keys.apply(&mut config)?;
     let output = if args.json {
         Output::Json { immediate: true }
     } else {

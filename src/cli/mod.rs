@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod args;
 pub mod explain;
+#[cfg(feature = "live")]
 pub mod live;
 pub mod man;
 pub mod options;

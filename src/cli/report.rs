@@ -13,7 +13,9 @@ use super::{pipeline_config, progress};
 
 pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     let files = args.input.paths()?;
-    let config = pipeline_config(&args.thresholds, &args.limits, &args.privacy);
+    let mut config = pipeline_config(&args.thresholds, &args.limits, &args.privacy);
+    config.reader = args.input.file_reader()?;
+    args.keys.apply(&mut config)?;
     let limits = config.limits;
     let mut collector = Collector::new(CollectOptions {
         selection: args.selection.selection().shown_as(config.redact.as_ref()),

@@ -19,6 +19,8 @@ pub struct RunSummary {
     /// Retries: attempts of two connections or more, in order (`correlate::attempts`).
     pub attempts: Vec<AttemptStory>,
     pub warnings: Vec<CaptureWarning>,
+    /// Key log lines read (from files and the capture's secrets blocks), by outcome.
+    pub keylog: crate::keys::KeyLogStats,
     /// The input ended on this error (unreadable file, capture failure): the connections
     /// found before it were still handed out and counted above.
     pub error: Option<CaptureError>,

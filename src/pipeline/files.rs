@@ -38,7 +38,7 @@ pub fn analyze_files_with_progress(
     out: &mut dyn FnMut(Diagnosed),
     progress: &mut dyn FnMut(AnalysisProgress),
 ) -> RunSummary {
-    let mut files = match FileSet::open(paths, bpf) {
+    let mut files = match FileSet::open_with(paths, bpf, config.reader) {
         Ok(files) => files,
         Err(e) => {
             return RunSummary {
@@ -49,9 +49,10 @@ pub fn analyze_files_with_progress(
     };
     // Shared by the packet and the progress callbacks, which the reader calls one at a time.
     let pipeline = RefCell::new(Pipeline::new(config));
-    let read = files.for_each_counted(
+    let read = files.for_each_with_secrets(
         PROGRESS_EVERY,
         |raw| pipeline.borrow_mut().packet(raw, out),
+        |secrets| pipeline.borrow_mut().secrets(secrets),
         |read| {
             let p = pipeline.borrow();
             progress(AnalysisProgress {
@@ -62,7 +63,7 @@ pub fn analyze_files_with_progress(
     );
     let mut pipeline = pipeline.into_inner();
     let mut summary = pipeline.finish(out);
-    summary.warnings = std::mem::take(&mut files.warnings);
+    summary.warnings.append(&mut files.warnings);
     summary.error = read.err();
     summary
 }

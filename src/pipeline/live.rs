@@ -79,6 +79,7 @@ impl Pipeline {
         out: &mut dyn FnMut(Diagnosed),
         events: &mut dyn FnMut(LiveEvent),
     ) {
+        self.reread_keylogs(now_ns);
         self.table.sweep(now_ns, &mut self.finished);
         self.drain(out);
         let stall_ns = (self.config.diagnose.stall_after_ms * 1e6) as i64;

@@ -8,11 +8,12 @@ mod live;
 pub use files::{analyze_files, analyze_files_with_progress, AnalysisProgress, PROGRESS_EVERY};
 pub use live::LiveEvent;
 
-use crate::capture::RawPacket;
+use crate::capture::{CaptureWarning, RawPacket, SecretsBlock, SECRETS_TYPE_TLS};
 use crate::correlate::{Attempts, SideRecord, SideStore, Try, UdpPairing};
 use crate::diagnose::flood::FloodTracker;
 use crate::diagnose::{diagnose, DiagnoseConfig, Diagnosed};
 use crate::flow::{FinishedFlow, FlowConfig, FlowTable};
+use crate::keys::{KeyLogFile, KeySource, KeyStore};
 use crate::limits::Limits;
 use crate::redact::Redactor;
 use crate::session::Connection;
@@ -26,6 +27,17 @@ pub struct PipelineConfig {
     pub limits: Limits,
     /// `--redact`: pseudonyms applied to every connection and event before it is handed out.
     pub redact: Option<Redactor>,
+    /// Which library reads capture files (the native reader unless a test compares them).
+    pub reader: crate::capture::FileReader,
+    /// TLS secrets of the run: fed from `keylogs` and the capture's Decryption Secrets
+    /// Blocks; a clone is a handle on the same store, for the connections to look up.
+    pub keys: KeyStore,
+    /// NSS key log files (`--keylog`, `SSLKEYLOGFILE`): read at the start, and again as they
+    /// grow while capturing live.
+    pub keylogs: Vec<std::path::PathBuf>,
+    /// `--no-keys`: decrypt nothing, whatever secrets the capture or a key log holds (the
+    /// keyless diagnosis, for comparison).
+    pub no_keys: bool,
 }
 
 pub struct Pipeline {
@@ -44,11 +56,24 @@ pub struct Pipeline {
     followed: u64,
     evicted: u64,
     timelines_truncated: u64,
+    keylogs: Vec<KeyLogFile>,
+    /// Key log files that could not be read (each reported once).
+    keylog_warnings: Vec<CaptureWarning>,
+    /// `tick` re-reads the key logs at most this often.
+    next_keylog_read_ns: i64,
 }
+
+/// How often a live capture looks for secrets appended to its key log files.
+const KEYLOG_REREAD_NS: i64 = 1_000_000_000;
 
 impl Pipeline {
     pub fn new(config: PipelineConfig) -> Self {
-        Pipeline {
+        let keylogs = if config.no_keys {
+            Vec::new()
+        } else {
+            config.keylogs.iter().map(KeyLogFile::new).collect()
+        };
+        let mut pipeline = Pipeline {
             table: FlowTable::new(config.flow.clone(), config.limits),
             finished: Vec::new(),
             connections: 0,
@@ -60,7 +85,48 @@ impl Pipeline {
             followed: 0,
             evicted: 0,
             timelines_truncated: 0,
+            keylogs,
+            keylog_warnings: Vec::new(),
+            next_keylog_read_ns: 0,
             config,
+        };
+        pipeline.read_keylogs();
+        pipeline
+    }
+
+    /// The run's key store (the connections' keys are looked up in it).
+    pub fn keys(&self) -> &KeyStore {
+        &self.config.keys
+    }
+
+    /// A pcapng Decryption Secrets Block: its TLS key log lines go to the key store.
+    pub fn secrets(&mut self, block: &SecretsBlock) {
+        if block.secrets_type == SECRETS_TYPE_TLS && !self.config.no_keys {
+            self.config.keys.add_text(block.data, KeySource::Pcapng);
+        }
+    }
+
+    /// Reads what was appended to the key log files. A file that cannot be read is reported
+    /// once, and tried again later (SSLKEYLOGFILE may not exist yet when a capture starts).
+    pub fn read_keylogs(&mut self) {
+        for file in &mut self.keylogs {
+            if let Err(e) = self.config.keys.add_file(file) {
+                let path = file.path().display().to_string();
+                if !self.keylog_warnings.iter().any(|w| w.path == path) {
+                    self.keylog_warnings.push(CaptureWarning {
+                        path,
+                        message: format!("cannot read the TLS key log: {e}"),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Live capture: re-reads the key logs when it is time to.
+    fn reread_keylogs(&mut self, now_ns: i64) {
+        if !self.keylogs.is_empty() && now_ns >= self.next_keylog_read_ns {
+            self.next_keylog_read_ns = now_ns.saturating_add(KEYLOG_REREAD_NS);
+            self.read_keylogs();
         }
     }
 
@@ -121,9 +187,25 @@ impl Pipeline {
             timelines_truncated: self.timelines_truncated,
             servers: self.server_reports(),
             attempts: self.attempt_stories(),
-            warnings: Vec::new(),
+            warnings: self.keylog_warnings(),
+            keylog: self.config.keys.stats(),
             error: None,
         }
+    }
+
+    fn keylog_warnings(&self) -> Vec<CaptureWarning> {
+        let mut warnings = self.keylog_warnings.clone();
+        let stats = self.config.keys.stats();
+        if stats.bad > 0 {
+            warnings.push(CaptureWarning {
+                path: "TLS key log".into(),
+                message: format!(
+                    "{} line(s) are not NSS key log lines and were skipped ({} used)",
+                    stats.bad, stats.accepted
+                ),
+            });
+        }
+        warnings
     }
 
     fn attempt_stories(&mut self) -> Vec<crate::diagnose::run::AttemptStory> {

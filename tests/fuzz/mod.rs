@@ -306,15 +306,29 @@ fn build_corpus() -> Corpus {
 
 type Dir = (std::net::IpAddr, u16, std::net::IpAddr, u16);
 
+/// A packet's bytes, as the loop below used to get them from libpcap.
+struct Packet<'a> {
+    data: &'a [u8],
+}
+
 /// Cuts every TCP connection with an RDP port into PDUs, naively reassembled (in order,
 /// retransmissions dropped by sequence number), at most 64 KiB per direction; the payloads
 /// of UDP datagrams on an RDP-UDP port go to `datagrams` (at most 2000 per file).
 fn conversations_in(path: &Path, datagrams: &mut Vec<Vec<u8>>) -> Vec<Vec<Pdu>> {
     let datagrams_before = datagrams.len();
-    let Ok(mut cap) = pcap::Capture::from_file(path) else {
+    // Read with rdpscope's own reader: the harness needs no libpcap.
+    let mut packets: Vec<(i32, Vec<u8>)> = Vec::new();
+    let opened = rdpscope::capture::FileSet::open(&[path.to_string_lossy().into_owned()], None);
+    let Ok(mut files) = opened else {
         return Vec::new();
     };
-    let linktype = cap.get_datalink().0;
+    if files
+        .for_each(|raw| packets.push((raw.linktype, raw.data.to_vec())))
+        .is_err()
+        && packets.is_empty()
+    {
+        return Vec::new();
+    }
     struct Half {
         next_seq: Option<u32>,
         buf: Vec<u8>,
@@ -324,8 +338,9 @@ fn conversations_in(path: &Path, datagrams: &mut Vec<Vec<u8>>) -> Vec<Vec<Pdu>> 
     let mut halves: HashMap<Dir, Half> = HashMap::new();
     let mut convs: HashMap<(Dir, Dir), usize> = HashMap::new();
     let mut out: Vec<Vec<Pdu>> = Vec::new();
-    while let Ok(p) = cap.next_packet() {
-        let sliced = match linktype {
+    for (linktype, data) in &packets {
+        let p = Packet { data };
+        let sliced = match *linktype {
             1 => LaxSlicedPacket::from_ethernet(p.data).ok(),
             101 | 228 | 229 => LaxSlicedPacket::from_ip(p.data).ok(),
             113 => p

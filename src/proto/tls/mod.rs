@@ -67,6 +67,8 @@ pub fn is_grease(v: u16) -> bool {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClientHelloInfo {
+    /// The hello's random (RFC 8446 4.1.2): key logs name connections by it. Not output.
+    pub random: [u8; 32],
     pub record_version: u16,
     pub legacy_version: u16,
     pub supported_versions: Vec<u16>,
@@ -96,6 +98,8 @@ impl ClientHelloInfo {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServerHelloInfo {
+    /// The hello's random (RFC 8446 4.1.3): TLS 1.2 key derivation needs it. Not output.
+    pub random: [u8; 32],
     pub legacy_version: u16,
     /// From supported_versions when present (TLS 1.3), else the legacy version.
     pub selected_version: u16,
@@ -301,6 +305,7 @@ impl TlsConversation {
         match parsed {
             TlsMessageHandshake::ClientHello(ch) => {
                 let mut info = ClientHelloInfo {
+                    random: ch.random.try_into().unwrap_or_default(),
                     record_version: 0,
                     legacy_version: ch.version.0,
                     cipher_suites: ch.ciphers.iter().map(|c| c.0).take(MAX_LIST).collect(),
@@ -317,6 +322,7 @@ impl TlsConversation {
                     .and_then(server_supported_version)
                     .unwrap_or(sh.version.0);
                 let info = ServerHelloInfo {
+                    random: sh.random.try_into().unwrap_or_default(),
                     legacy_version: sh.version.0,
                     selected_version: selected,
                     cipher_suite: sh.cipher.0,
@@ -339,6 +345,7 @@ impl TlsConversation {
                 self.dir(d).encrypted = true;
                 self.dir(1 - d).encrypted = true;
                 events.push(TlsEvent::ServerHello(ServerHelloInfo {
+                    random: sh.random.try_into().unwrap_or_default(),
                     legacy_version: sh.version.0,
                     selected_version: sh.version.0,
                     cipher_suite: sh.cipher.0,
@@ -347,6 +354,7 @@ impl TlsConversation {
             }
             TlsMessageHandshake::HelloRetryRequest(hrr) => {
                 events.push(TlsEvent::HelloRetryRequest(ServerHelloInfo {
+                    random: [0; 32],
                     legacy_version: hrr.version.0,
                     selected_version: hrr.version.0,
                     cipher_suite: hrr.cipher.0,

@@ -1,0 +1,359 @@
+//! Record protection of one direction: opening a TLS 1.2 or 1.3 record with its keys
+//! (RFC 5246 6.2.3, RFC 5288 3, RFC 7905 2, RFC 8446 5.2-5.3).
+
+use aes_gcm::aead::AeadInPlace;
+use aes_gcm::{Aes128Gcm, Aes256Gcm, KeyInit, Nonce};
+use cbc::cipher::{block_padding::NoPadding, BlockDecryptMut, KeyIvInit};
+use chacha20poly1305::ChaCha20Poly1305;
+use hmac::{Hmac, Mac};
+
+use super::suite::{MacHash, Protection, SuiteInfo};
+
+/// Why a record would not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    /// The AEAD tag or the CBC MAC/padding does not verify: the keys do not match.
+    #[error("record does not authenticate (keys do not match)")]
+    BadRecordMac,
+    /// Shorter than the nonce, IV, tag or MAC it must hold.
+    #[error("record too short for its protection ({0} bytes)")]
+    TooShort(usize),
+    /// TLS 1.3 inner plaintext of only padding (RFC 8446 5.4).
+    #[error("TLS 1.3 record without a content type")]
+    NoContentType,
+}
+
+enum Aead {
+    Aes128(Box<Aes128Gcm>),
+    Aes256(Box<Aes256Gcm>),
+    ChaCha(Box<ChaCha20Poly1305>),
+}
+
+enum Engine {
+    Aead {
+        aead: Aead,
+        /// TLS 1.2 GCM: the 4-byte salt; otherwise the 12-byte IV XORed with the sequence.
+        iv: [u8; 12],
+        /// TLS 1.2 GCM carries the other 8 nonce bytes in the record.
+        explicit_nonce: bool,
+    },
+    Cbc {
+        key: [u8; 32],
+        key_len: usize,
+        mac_key: [u8; 48],
+        mac: MacHash,
+        /// TLS 1.0: the IV of the next record, the last ciphertext block of this one.
+        chained_iv: Option<[u8; 16]>,
+    },
+}
+
+/// The keys of one direction and its record sequence number.
+pub struct DirectionCipher {
+    engine: Engine,
+    tls13: bool,
+    pub seq: u64,
+}
+
+/// Keys of one direction, as derived.
+pub struct DirectionKeys<'a> {
+    pub key: &'a [u8],
+    pub iv: &'a [u8],
+    pub mac_key: &'a [u8],
+}
+
+impl DirectionCipher {
+    pub fn new(suite: &SuiteInfo, keys: &DirectionKeys, tls10: bool) -> Option<DirectionCipher> {
+        let engine = match suite.protection {
+            Protection::AesCbc { key_len, mac } => {
+                let mut key = [0u8; 32];
+                key.get_mut(..key_len)?
+                    .copy_from_slice(keys.key.get(..key_len)?);
+                let mut mac_key = [0u8; 48];
+                mac_key
+                    .get_mut(..mac.len())?
+                    .copy_from_slice(keys.mac_key.get(..mac.len())?);
+                let chained_iv = if tls10 {
+                    Some(keys.iv.get(..16)?.try_into().ok()?)
+                } else {
+                    None
+                };
+                Engine::Cbc {
+                    key,
+                    key_len,
+                    mac_key,
+                    mac,
+                    chained_iv,
+                }
+            }
+            Protection::AesGcm { key_len } => {
+                let aead = match key_len {
+                    16 => Aead::Aes128(Box::new(Aes128Gcm::new_from_slice(keys.key).ok()?)),
+                    _ => Aead::Aes256(Box::new(Aes256Gcm::new_from_slice(keys.key).ok()?)),
+                };
+                aead_engine(aead, keys.iv, !suite.tls13)?
+            }
+            Protection::ChaCha20Poly1305 => {
+                let aead = Aead::ChaCha(Box::new(ChaCha20Poly1305::new_from_slice(keys.key).ok()?));
+                aead_engine(aead, keys.iv, false)?
+            }
+        };
+        Some(DirectionCipher {
+            engine,
+            tls13: suite.tls13,
+            seq: 0,
+        })
+    }
+
+    /// TLS 1.3 keys of a traffic secret (RFC 8446 7.3).
+    pub fn from_traffic_secret(suite: &SuiteInfo, secret: &[u8]) -> Option<DirectionCipher> {
+        let mut key = [0u8; 32];
+        let key = key.get_mut(..suite.key_len())?;
+        let mut iv = [0u8; 12];
+        let hash = suite.hash;
+        if !super::schedule::hkdf_expand_label(hash, secret, b"key", key)
+            || !super::schedule::hkdf_expand_label(hash, secret, b"iv", &mut iv)
+        {
+            return None;
+        }
+        let keys = DirectionKeys {
+            key,
+            iv: &iv,
+            mac_key: &[],
+        };
+        Self::new(suite, &keys, false)
+    }
+
+    /// Opens one record: `buf` holds its fragment and is left holding the plaintext.
+    /// Returns the content type (TLS 1.3: the inner one). The sequence number advances
+    /// only when the record opens.
+    pub fn open(
+        &mut self,
+        content_type: u8,
+        version: u16,
+        buf: &mut Vec<u8>,
+    ) -> Result<u8, OpenError> {
+        let seq = self.seq;
+        let inner = match &mut self.engine {
+            Engine::Aead {
+                aead,
+                iv,
+                explicit_nonce,
+            } => {
+                let mut nonce = *iv;
+                if *explicit_nonce {
+                    let explicit = buf.get(..8).ok_or(OpenError::TooShort(buf.len()))?;
+                    nonce
+                        .get_mut(4..)
+                        .ok_or(OpenError::TooShort(0))?
+                        .copy_from_slice(explicit);
+                    buf.drain(..8);
+                } else {
+                    nonce
+                        .iter_mut()
+                        .skip(4)
+                        .zip(seq.to_be_bytes())
+                        .for_each(|(n, s)| *n ^= s);
+                }
+                if buf.len() < 16 {
+                    return Err(OpenError::TooShort(buf.len()));
+                }
+                let aad = if self.tls13 {
+                    // RFC 8446 5.2: the record header, length of the ciphertext.
+                    header(content_type, version, buf.len(), None)
+                } else {
+                    header(content_type, version, buf.len() - 16, Some(seq))
+                };
+                let aad = if self.tls13 {
+                    aad.get(..5)
+                } else {
+                    aad.get(..13)
+                };
+                let aad = aad.unwrap_or_default();
+                let nonce = Nonce::from_slice(&nonce);
+                let ok = match aead {
+                    Aead::Aes128(c) => c.decrypt_in_place(nonce, aad, buf).is_ok(),
+                    Aead::Aes256(c) => c.decrypt_in_place(nonce, aad, buf).is_ok(),
+                    Aead::ChaCha(c) => c.decrypt_in_place(nonce, aad, buf).is_ok(),
+                };
+                if !ok {
+                    return Err(OpenError::BadRecordMac);
+                }
+                if self.tls13 {
+                    strip_tls13_padding(buf)?
+                } else {
+                    content_type
+                }
+            }
+            Engine::Cbc {
+                key,
+                key_len,
+                mac_key,
+                mac,
+                chained_iv,
+            } => {
+                open_cbc(
+                    key.get(..*key_len).unwrap_or_default(),
+                    mac_key.get(..mac.len()).unwrap_or_default(),
+                    *mac,
+                    chained_iv,
+                    seq,
+                    content_type,
+                    version,
+                    buf,
+                )?;
+                content_type
+            }
+        };
+        self.seq += 1;
+        Ok(inner)
+    }
+}
+
+fn aead_engine(aead: Aead, iv: &[u8], explicit_nonce: bool) -> Option<Engine> {
+    let mut full = [0u8; 12];
+    if explicit_nonce {
+        full.get_mut(..4)?.copy_from_slice(iv.get(..4)?);
+    } else {
+        full.copy_from_slice(iv.get(..12)?);
+    }
+    Some(Engine::Aead {
+        aead,
+        iv: full,
+        explicit_nonce,
+    })
+}
+
+/// The additional data: seq_num (TLS 1.2 only), type, version, length.
+fn header(content_type: u8, version: u16, len: usize, seq: Option<u64>) -> [u8; 13] {
+    let mut out = [0u8; 13];
+    let mut at = 0;
+    let mut put = |bytes: &[u8]| {
+        if let Some(dst) = out.get_mut(at..at + bytes.len()) {
+            dst.copy_from_slice(bytes);
+        }
+        at += bytes.len();
+    };
+    if let Some(seq) = seq {
+        put(&seq.to_be_bytes());
+    }
+    put(&[content_type]);
+    put(&version.to_be_bytes());
+    put(&(len as u16).to_be_bytes());
+    out
+}
+
+/// RFC 8446 5.4: zeros pad the inner plaintext after its content type byte.
+fn strip_tls13_padding(buf: &mut Vec<u8>) -> Result<u8, OpenError> {
+    let end = buf
+        .iter()
+        .rposition(|&b| b != 0)
+        .ok_or(OpenError::NoContentType)?;
+    let inner = buf.get(end).copied().ok_or(OpenError::NoContentType)?;
+    buf.truncate(end);
+    Ok(inner)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn open_cbc(
+    key: &[u8],
+    mac_key: &[u8],
+    mac: MacHash,
+    chained_iv: &mut Option<[u8; 16]>,
+    seq: u64,
+    content_type: u8,
+    version: u16,
+    buf: &mut Vec<u8>,
+) -> Result<(), OpenError> {
+    // TLS 1.1+ (RFC 4346 6.2.3.2): the record starts with its IV; TLS 1.0 chains them.
+    let iv: [u8; 16] = match chained_iv {
+        Some(iv) => *iv,
+        None => {
+            let iv = buf
+                .get(..16)
+                .and_then(|b| b.try_into().ok())
+                .ok_or(OpenError::TooShort(buf.len()))?;
+            buf.drain(..16);
+            iv
+        }
+    };
+    if buf.is_empty() || !buf.len().is_multiple_of(16) || buf.len() < mac.len() + 1 {
+        return Err(OpenError::TooShort(buf.len()));
+    }
+    let next_iv: Option<[u8; 16]> = buf.get(buf.len() - 16..).and_then(|b| b.try_into().ok());
+    let decrypted = match key.len() {
+        16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(key, &iv)
+            .ok()
+            .and_then(|d| d.decrypt_padded_mut::<NoPadding>(buf).ok().map(|p| p.len())),
+        _ => cbc::Decryptor::<aes::Aes256>::new_from_slices(key, &iv)
+            .ok()
+            .and_then(|d| d.decrypt_padded_mut::<NoPadding>(buf).ok().map(|p| p.len())),
+    };
+    if decrypted.is_none() {
+        return Err(OpenError::BadRecordMac);
+    }
+    if chained_iv.is_some() {
+        *chained_iv = next_iv;
+    }
+    // RFC 5246 6.2.3.2: padding_length bytes of value padding_length, then that byte.
+    let pad = usize::from(buf.last().copied().unwrap_or(0));
+    let content_end = buf
+        .len()
+        .checked_sub(pad + 1 + mac.len())
+        .ok_or(OpenError::BadRecordMac)?;
+    let padding_ok = buf
+        .get(buf.len() - pad - 1..)
+        .is_some_and(|p| p.iter().all(|&b| usize::from(b) == pad));
+    let (content, tag) = buf.split_at(content_end);
+    let tag = tag.get(..mac.len()).unwrap_or_default();
+    let mut m = MacState::new(mac, mac_key);
+    m.update(&seq.to_be_bytes());
+    m.update(&[content_type]);
+    m.update(&version.to_be_bytes());
+    m.update(&(content.len() as u16).to_be_bytes());
+    m.update(content);
+    if !padding_ok || !m.verify(tag) {
+        return Err(OpenError::BadRecordMac);
+    }
+    buf.truncate(content_end);
+    Ok(())
+}
+
+enum MacState {
+    Sha1(Hmac<sha1::Sha1>),
+    Sha256(Hmac<sha2::Sha256>),
+    Sha384(Hmac<sha2::Sha384>),
+    Invalid,
+}
+
+impl MacState {
+    fn new(mac: MacHash, key: &[u8]) -> MacState {
+        let made = match mac {
+            MacHash::Sha1 => <Hmac<sha1::Sha1> as Mac>::new_from_slice(key).map(MacState::Sha1),
+            MacHash::Sha256 => {
+                <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).map(MacState::Sha256)
+            }
+            MacHash::Sha384 => {
+                <Hmac<sha2::Sha384> as Mac>::new_from_slice(key).map(MacState::Sha384)
+            }
+        };
+        made.unwrap_or(MacState::Invalid)
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            MacState::Sha1(m) => m.update(data),
+            MacState::Sha256(m) => m.update(data),
+            MacState::Sha384(m) => m.update(data),
+            MacState::Invalid => {}
+        }
+    }
+
+    fn verify(self, tag: &[u8]) -> bool {
+        match self {
+            MacState::Sha1(m) => m.verify_slice(tag).is_ok(),
+            MacState::Sha256(m) => m.verify_slice(tag).is_ok(),
+            MacState::Sha384(m) => m.verify_slice(tag).is_ok(),
+            MacState::Invalid => false,
+        }
+    }
+}
