@@ -80,6 +80,7 @@ fn refuses_ntlm(code: NtStatus) -> bool {
 
 pub(super) fn inside_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     let inner = ctx.conn.inner();
+    decryption_failed(ctx, out);
     if !inner.any() {
         return;
     }
@@ -253,5 +254,27 @@ fn logon_error(ctx: &Ctx, out: &mut Vec<Finding>) {
         FindingCode::LogonError,
         Facts::Inside(InsideFacts::LogonError { error: e.value }),
         vec![ev(ctx, &e.at, InsideNote::LogonError(e.value))],
+    ));
+}
+
+/// Keys were found for the connection but a record did not authenticate under them (or the
+/// suite cannot be decrypted): the keys belong to another connection, or the key log is
+/// corrupt. The keyless findings stand; this one says why nothing inside was read.
+fn decryption_failed(ctx: &Ctx, out: &mut Vec<Finding>) {
+    let d = &ctx.conn.inner().decryption;
+    if !matches!(
+        d.outcome,
+        crate::session::DecryptionOutcome::Failed | crate::session::DecryptionOutcome::Unsupported
+    ) {
+        return;
+    }
+    let (side, evidence) = match d.failed_at {
+        Some((side, at)) => (side, vec![ev(ctx, &at, InsideNote::RecordFailed)]),
+        None => (Side::Server, Vec::new()),
+    };
+    out.push(Finding::new(
+        FindingCode::DecryptionFailed,
+        Facts::Inside(InsideFacts::DecryptionFailed { side }),
+        evidence,
     ));
 }

@@ -157,8 +157,13 @@ impl Pipeline {
         }
         self.followed = followed;
         let flood = &mut self.flood;
-        self.table
-            .with_last_touched(|meta, _, _| flood.opened(meta));
+        let keys = (!self.config.no_keys).then_some(&self.config.keys);
+        self.table.with_last_touched(|meta, _, conn| {
+            flood.opened(meta);
+            if let Some(keys) = keys {
+                crate::session::decrypt::attach(conn, keys);
+            }
+        });
     }
 
     pub fn active_connections(&self) -> usize {
@@ -227,11 +232,12 @@ impl Pipeline {
 
     fn drain(&mut self, out: &mut dyn FnMut(Diagnosed)) {
         let finished = std::mem::take(&mut self.finished);
-        for flow in finished {
+        for mut flow in finished {
             if let Some(s) = flow.handler.side.as_deref() {
                 self.side.update(SideRecord::new(&flow.meta, s));
                 continue;
             }
+            crate::session::decrypt::finish(&mut flow.handler);
             self.connections += 1;
             self.live.forget(flow.meta.id);
             let peers = self.pairing.peers_of(&flow.meta, &mut self.table);

@@ -61,6 +61,8 @@ pub enum DecryptionOutcome {
     Decrypted,
     /// A record did not authenticate under the keys found: they belong to another connection.
     Failed,
+    /// Keys were there but the cipher suite is one rdpscope cannot decrypt.
+    Unsupported,
 }
 
 /// Where a connection's secrets came from.
@@ -79,8 +81,10 @@ pub struct DecryptionFacts {
     /// Records opened.
     pub records: u64,
     pub source: Option<KeyOrigin>,
-    /// The first record that failed to authenticate.
-    pub failed_at: Option<(Side, u64)>,
+    /// The first record that failed to authenticate, and the packet that carried it.
+    pub failed_at: Option<(Side, PacketInfo)>,
+    /// Records dropped unread while the keys were missing (the hold was full).
+    pub dropped: u64,
 }
 
 /// Everything read from the decrypted stream of one connection.

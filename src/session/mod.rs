@@ -4,6 +4,7 @@
 //! stream is framed into PDUs, the protocol parsers decode them, and the milestones they mark
 //! (negotiation, TLS, CredSSP, MCS, data) are kept for the diagnosis.
 
+pub mod decrypt;
 pub mod dns;
 pub mod event;
 pub mod facts;
@@ -87,6 +88,10 @@ pub struct Connection {
     pub inner: Option<Box<InnerState>>,
     /// A flow beside RDP (Kerberos, DNS): its own machine, none of the RDP state above used.
     pub side: Option<Box<SideFlow>>,
+    /// The run's TLS secrets (`decrypt::attach`; none under `--no-keys`).
+    keys: Option<crate::keys::KeyStore>,
+    /// Decrypting this connection's records: made at the ClientHello when the run has secrets.
+    decryption: Option<Box<decrypt::Decryption>>,
 }
 
 /// A conversation followed beside the RDP flows for the story around them (issue 17).
@@ -135,6 +140,10 @@ impl Connection {
             Pdu::FastPath(bytes) => rdp::handle_fastpath(self, at, side, bytes),
             Pdu::TlsRecord(bytes) => tls_track::handle_record(self, at, side, bytes),
             Pdu::TlsAppData { len } => tls_track::handle_app_data(self, at, side, len),
+            Pdu::TlsAppRecord(bytes) => {
+                tls_track::handle_app_data(self, at, side, bytes.len().saturating_sub(5));
+                decrypt::record(self, at, side, bytes);
+            }
             Pdu::Unknown {
                 len,
                 first_byte,
@@ -283,6 +292,7 @@ impl FlowHandler for Connection {
                 });
                 let mut framer = std::mem::take(self.framers.get_mut(i));
                 framer.fastpath_allowed = self.standard_security();
+                framer.keep_app_data = self.decryption.is_some();
                 framer.push(bytes, &mut |pdu| self.handle_pdu(pkt, side, pdu));
                 *self.unknown_bytes.get_mut(i) =
                     (*self.unknown_bytes.get(i)).max(framer.unknown_bytes);

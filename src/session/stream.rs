@@ -14,6 +14,8 @@ pub enum Pdu<'a> {
     TlsRecord(&'a [u8]),
     /// An application_data record: only its header matters, the body is skipped unbuffered.
     TlsAppData { len: usize },
+    /// A whole application_data record, header included, for a connection being decrypted.
+    TlsAppRecord(&'a [u8]),
     /// Bytes that fit no framing; parsing resyncs after them.
     Unknown {
         len: usize,
@@ -34,6 +36,9 @@ pub struct StreamFramer {
     resync: bool,
     /// Fast-path is only plausible once the connection uses Standard RDP Security data PDUs.
     pub fastpath_allowed: bool,
+    /// The connection is decrypted: application_data records are framed whole (at most
+    /// 2^14 + 2048 bytes, RFC 5246 6.2.3), not skipped.
+    pub keep_app_data: bool,
     pub unknown_bytes: u64,
 }
 
@@ -107,7 +112,7 @@ impl StreamFramer {
                 }
                 Framing::NeedMore(more) => {
                     // A record too big to buffer: report it from its header and skip its body.
-                    if rest.len() + more > MAX_PDU || is_app_data(rest) {
+                    if rest.len() + more > MAX_PDU || (is_app_data(rest) && !self.keep_app_data) {
                         if let Some(len) = tls_record_len(rest) {
                             emit(Pdu::TlsAppData { len });
                             self.skip = more;
@@ -151,6 +156,7 @@ impl StreamFramer {
     fn emit_pdu(&self, pdu: &[u8], emit: &mut dyn FnMut(Pdu<'_>)) {
         match pdu.first() {
             Some(0x03) => emit(Pdu::Tpkt(pdu)),
+            Some(0x17) if self.keep_app_data => emit(Pdu::TlsAppRecord(pdu)),
             Some(0x17) => emit(Pdu::TlsAppData {
                 len: pdu.len().saturating_sub(5),
             }),

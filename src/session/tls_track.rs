@@ -1,12 +1,9 @@
 //! Following the TLS handshake of a connection, and counting the encrypted records after it
 //! (whose sizes and directions are all a passive observer has of CredSSP and the session).
 //!
-//! Decryption (issue 15) is not wired here yet: with the `tls/` engine merged, a
-//! per-connection `KeyedDecryptor` gets the ClientHello random and the ServerHello here, every
-//! record of both sides in `handle_record`/`handle_app_data`, and hands each `Plaintext`
-//! to `session::inner::plaintext(conn, at, side, content_type, data)`; its status fills
-//! `conn.inner_mut().decryption` (`decryption.state`/`records`/`source` in the JSON), and a
-//! failed state becomes the `decryption-failed` finding.
+//! With the run's secrets, `decrypt` gets the ClientHello random and the ServerHello from
+//! here and every record of both sides (`handle_record`; whole application_data records
+//! through `Pdu::TlsAppRecord`), and hands the plaintext to `inner`.
 
 use super::event::{DecodeError, EventKind, TlsMessage};
 use super::{Connection, Stamped};
@@ -102,6 +99,7 @@ pub(super) fn handle_record(conn: &mut Connection, at: &PacketInfo, side: Side, 
     for ev in events {
         tls_event(conn, at, side, ev);
     }
+    super::decrypt::record(conn, at, side, record);
 }
 
 fn tls_event(conn: &mut Connection, at: &PacketInfo, side: Side, ev: TlsEvent) {
@@ -117,7 +115,10 @@ fn tls_event(conn: &mut Connection, at: &PacketInfo, side: Side, ev: TlsEvent) {
                 sni: ch.sni.clone(),
             };
             tl.push(at, side, kind);
-            st.client_hello.get_or_insert(Stamped {
+            if st.client_hello.is_none() {
+                super::decrypt::client_hello(conn, ch.random);
+            }
+            conn.tls.client_hello.get_or_insert(Stamped {
                 at: *at,
                 side,
                 value: ch,
@@ -130,6 +131,10 @@ fn tls_event(conn: &mut Connection, at: &PacketInfo, side: Side, ev: TlsEvent) {
                 cipher_suite: sh.cipher_suite,
             };
             tl.push(at, side, kind);
+            if !sh.is_hello_retry_request {
+                super::decrypt::server_hello(conn, at, &sh);
+            }
+            let st = &mut conn.tls;
             if !sh.is_hello_retry_request || st.server_hello.is_none() {
                 st.server_hello = Some(Stamped {
                     at: *at,

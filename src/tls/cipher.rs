@@ -44,6 +44,8 @@ enum Engine {
         mac: MacHash,
         /// TLS 1.0: the IV of the next record, the last ciphertext block of this one.
         chained_iv: Option<[u8; 16]>,
+        /// RFC 7366: the MAC follows the ciphertext and covers it.
+        encrypt_then_mac: bool,
     },
 }
 
@@ -83,6 +85,7 @@ impl DirectionCipher {
                     mac_key,
                     mac,
                     chained_iv,
+                    encrypt_then_mac: false,
                 }
             }
             Protection::AesGcm { key_len } => {
@@ -102,6 +105,17 @@ impl DirectionCipher {
             tls13: suite.tls13,
             seq: 0,
         })
+    }
+
+    /// RFC 7366 encrypt-then-MAC for a CBC suite (no effect on AEAD suites).
+    pub fn with_encrypt_then_mac(mut self, on: bool) -> Self {
+        if let Engine::Cbc {
+            encrypt_then_mac, ..
+        } = &mut self.engine
+        {
+            *encrypt_then_mac = on;
+        }
+        self
     }
 
     /// TLS 1.3 keys of a traffic secret (RFC 8446 7.3).
@@ -190,17 +204,25 @@ impl DirectionCipher {
                 mac_key,
                 mac,
                 chained_iv,
+                encrypt_then_mac,
             } => {
-                open_cbc(
-                    key.get(..*key_len).unwrap_or_default(),
-                    mac_key.get(..mac.len()).unwrap_or_default(),
-                    *mac,
-                    chained_iv,
-                    seq,
-                    content_type,
-                    version,
-                    buf,
-                )?;
+                let key = key.get(..*key_len).unwrap_or_default();
+                let mac_key = mac_key.get(..mac.len()).unwrap_or_default();
+                let record = (seq, content_type, version);
+                if *encrypt_then_mac {
+                    open_cbc_etm(key, mac_key, *mac, chained_iv, record, buf)?;
+                } else {
+                    open_cbc(
+                        key,
+                        mac_key,
+                        *mac,
+                        chained_iv,
+                        seq,
+                        content_type,
+                        version,
+                        buf,
+                    )?;
+                }
                 content_type
             }
         };
@@ -251,6 +273,75 @@ fn strip_tls13_padding(buf: &mut Vec<u8>) -> Result<u8, OpenError> {
     let inner = buf.get(end).copied().ok_or(OpenError::NoContentType)?;
     buf.truncate(end);
     Ok(inner)
+}
+
+/// RFC 7366 3: MAC(seq, type, version, length, IV + ciphertext) follows the ciphertext; it
+/// is checked before anything is decrypted, and the plaintext ends with the CBC padding only.
+fn open_cbc_etm(
+    key: &[u8],
+    mac_key: &[u8],
+    mac: MacHash,
+    chained_iv: &mut Option<[u8; 16]>,
+    (seq, content_type, version): (u64, u8, u16),
+    buf: &mut Vec<u8>,
+) -> Result<(), OpenError> {
+    let body_len = buf
+        .len()
+        .checked_sub(mac.len())
+        .ok_or(OpenError::TooShort(buf.len()))?;
+    let (body, tag) = buf.split_at(body_len);
+    let mut m = MacState::new(mac, mac_key);
+    m.update(&seq.to_be_bytes());
+    m.update(&[content_type]);
+    m.update(&version.to_be_bytes());
+    m.update(&u16::try_from(body.len()).unwrap_or(u16::MAX).to_be_bytes());
+    m.update(body);
+    if !m.verify(tag) {
+        return Err(OpenError::BadRecordMac);
+    }
+    buf.truncate(body_len);
+    let iv: [u8; 16] = match chained_iv {
+        Some(iv) => *iv,
+        None => {
+            let iv = buf
+                .get(..16)
+                .and_then(|b| b.try_into().ok())
+                .ok_or(OpenError::TooShort(buf.len()))?;
+            buf.drain(..16);
+            iv
+        }
+    };
+    if buf.is_empty() || !buf.len().is_multiple_of(16) {
+        return Err(OpenError::TooShort(buf.len()));
+    }
+    let next_iv: Option<[u8; 16]> = buf.get(buf.len() - 16..).and_then(|b| b.try_into().ok());
+    if !cbc_decrypt(key, &iv, buf) {
+        return Err(OpenError::BadRecordMac);
+    }
+    if chained_iv.is_some() {
+        *chained_iv = next_iv;
+    }
+    let pad = usize::from(buf.last().copied().unwrap_or(0));
+    let content_end = buf
+        .len()
+        .checked_sub(pad + 1)
+        .ok_or(OpenError::BadRecordMac)?;
+    buf.truncate(content_end);
+    Ok(())
+}
+
+/// AES-CBC decryption in place, without padding removal (TLS pads itself).
+fn cbc_decrypt(key: &[u8], iv: &[u8; 16], buf: &mut [u8]) -> bool {
+    match key.len() {
+        16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(key, iv)
+            .ok()
+            .and_then(|d| d.decrypt_padded_mut::<NoPadding>(buf).ok().map(|_| ()))
+            .is_some(),
+        _ => cbc::Decryptor::<aes::Aes256>::new_from_slices(key, iv)
+            .ok()
+            .and_then(|d| d.decrypt_padded_mut::<NoPadding>(buf).ok().map(|_| ()))
+            .is_some(),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -36,6 +36,8 @@ pub struct ServerHelloInfo {
     /// The negotiated version: TLS 1.3 from supported_versions, else the legacy field.
     pub version: ProtocolVersion,
     pub cipher_suite: CipherSuiteId,
+    /// RFC 7366 encrypt-then-MAC was agreed (TLS 1.2 and earlier CBC suites only).
+    pub encrypt_then_mac: bool,
 }
 
 /// One TLS record as framed from the stream.
@@ -354,7 +356,8 @@ impl TlsDecryptor {
                 iv: part(n, iv, 2 * (mac + key)),
             };
             let tls10 = hello.version == ProtocolVersion::TLS10;
-            dir.cipher = DirectionCipher::new(&suite, &keys, tls10);
+            dir.cipher = DirectionCipher::new(&suite, &keys, tls10)
+                .map(|c| c.with_encrypt_then_mac(hello.encrypt_then_mac));
             dir.stage = Stage::Tls12;
         }
         if let Some(c) = dir.cipher.as_mut() {

@@ -68,6 +68,8 @@ pub fn decrypt_fuzz_input(data: &[u8]) -> DecryptionStatus {
         random: [2; 32],
         version: ProtocolVersion(version),
         cipher_suite: CipherSuiteId(suite),
+        // Bit 6 of the selector: RFC 7366 encrypt-then-MAC.
+        encrypt_then_mac: selector & 0x40 != 0,
     });
     let late = selector & 0x80 != 0;
     if !late {

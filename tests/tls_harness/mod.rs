@@ -187,6 +187,7 @@ fn frame_records(
                             random: sh.random,
                             version: ProtocolVersion(sh.selected_version),
                             cipher_suite: CipherSuiteId(sh.cipher_suite),
+                            encrypt_then_mac: sh.encrypt_then_mac,
                         },
                         &mut |p| opened.push((frame, p.side, p.content_type, p.data.to_vec())),
                     );

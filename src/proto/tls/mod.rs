@@ -105,6 +105,9 @@ pub struct ServerHelloInfo {
     pub selected_version: u16,
     pub cipher_suite: u16,
     pub is_hello_retry_request: bool,
+    /// The server agreed to encrypt-then-MAC (RFC 7366): CBC records carry their MAC after
+    /// the ciphertext.
+    pub encrypt_then_mac: bool,
 }
 
 /// Why a TLS record or handshake message could not be read (RFC 8446 5.1, 4).
@@ -327,6 +330,7 @@ impl TlsConversation {
                     selected_version: selected,
                     cipher_suite: sh.cipher.0,
                     is_hello_retry_request: sh.random == HRR_RANDOM,
+                    encrypt_then_mac: sh.ext.is_some_and(server_encrypt_then_mac),
                 };
                 if info.is_hello_retry_request {
                     events.push(TlsEvent::HelloRetryRequest(info));
@@ -350,6 +354,7 @@ impl TlsConversation {
                     selected_version: sh.version.0,
                     cipher_suite: sh.cipher.0,
                     is_hello_retry_request: false,
+                    encrypt_then_mac: false,
                 }));
             }
             TlsMessageHandshake::HelloRetryRequest(hrr) => {
@@ -359,6 +364,7 @@ impl TlsConversation {
                     selected_version: hrr.version.0,
                     cipher_suite: hrr.cipher.0,
                     is_hello_retry_request: true,
+                    encrypt_then_mac: false,
                 }));
             }
             TlsMessageHandshake::Certificate(c) => events.push(TlsEvent::Certificate(
@@ -427,6 +433,16 @@ const EXT_SUPPORTED_VERSIONS: u16 = 43;
 /// One extension (RFC 8446 4.2): type, then a u16-length-prefixed body.
 fn extension(i: &[u8]) -> IResult<&[u8], (u16, &[u8])> {
     pair(be_u16, length_data(be_u16))(i)
+}
+
+/// TLS extension type of encrypt_then_mac (RFC 7366 2).
+const EXT_ENCRYPT_THEN_MAC: u16 = 22;
+
+/// The encrypt_then_mac extension in a ServerHello.
+fn server_encrypt_then_mac(ext: &[u8]) -> bool {
+    many0(extension)(ext)
+        .ok()
+        .is_some_and(|(_, exts)| exts.iter().any(|(kind, _)| *kind == EXT_ENCRYPT_THEN_MAC))
 }
 
 /// The supported_versions extension of a ServerHello holds the one chosen version

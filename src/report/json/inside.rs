@@ -73,7 +73,7 @@ pub fn decryption(c: &Connection) -> Option<DecryptionJson> {
         state: match d.outcome {
             DecryptionOutcome::NoKeys => "no-keys",
             DecryptionOutcome::Decrypted => "decrypted",
-            DecryptionOutcome::Failed => "failed",
+            DecryptionOutcome::Failed | DecryptionOutcome::Unsupported => "failed",
         },
         records: d.records,
         source: d.source.map(|s| match s {
