@@ -112,7 +112,7 @@ pub fn reason_for(code: FindingCode) -> Option<DisconnectReason> {
         | F::TlsVersionMismatch
         | F::TlsCipherMismatch
         | F::ServerAbort => Some(DisconnectReason::AT_CLIENT_WINSOCK_FDCLOSE),
-        F::NlaFailed => Some(DisconnectReason::SSL_ERR_LOGON_FAILURE),
+        F::NlaFailed | F::NtlmFallbackRefused => Some(DisconnectReason::SSL_ERR_LOGON_FAILURE),
         _ => None,
     }
 }
@@ -136,10 +136,13 @@ pub fn expected(d: &Diagnosed) -> Option<ClientError> {
     // Most severe first, keeping the order found among equals.
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let reason = findings.iter().find_map(|f| reason_for(f.code))?;
+    // The server's own Set Error Info, read inside TLS, is the extended code the client
+    // shows: the pair is then confirmed, not inferred.
+    let extended = d.connection.inner().rdp.errinfo.as_ref().map(|e| e.value);
     Some(ClientError {
         reason,
-        extended: None,
-        inferred: true,
+        extended,
+        inferred: extended.is_none(),
     })
 }
 
