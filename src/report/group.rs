@@ -228,10 +228,15 @@ pub fn took_text(g: &Group) -> String {
     let took = |d: &&Diagnosed| d.meta.last.ts_ns - d.meta.first.ts_ns;
     let lo = g.members.iter().map(took).min().unwrap_or(0);
     let hi = g.members.iter().map(took).max().unwrap_or(0);
-    if g.is_single() || duration_text(lo) == duration_text(hi) {
-        duration_text(hi)
-    } else {
-        format!("{}–{}", duration_text(lo), duration_text(hi))
+    let (lo, hi) = (duration_text(lo), duration_text(hi));
+    if g.is_single() || lo == hi {
+        return hi;
+    }
+    // "12.3–55.3 s": the unit once when both share it.
+    let unit = |t: &str| t.rsplit(' ').next().map(str::to_string);
+    match (lo.split(' ').next(), unit(&lo) == unit(&hi)) {
+        (Some(number), true) => format!("{number}–{hi}"),
+        _ => format!("{lo}–{hi}"),
     }
 }
 

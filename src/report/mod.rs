@@ -9,6 +9,7 @@ pub mod findings;
 mod flood;
 pub mod group;
 pub mod html;
+mod html_group;
 pub mod inner_events;
 mod inside_findings;
 pub mod json;

@@ -60,8 +60,8 @@ enum Column {
 const MIN_FINDING_WIDTH: usize = 28;
 
 /// Layouts from widest to narrowest: the client's port goes first (it is rarely what
-/// matters), then the phase (the finding names it), then the start time.
-const LAYOUTS: [(&[Column], bool); 5] = {
+/// matters), then the phase (the finding names it), then the start time, then how long it took.
+const LAYOUTS: [(&[Column], bool); 6] = {
     use Column::*;
     [
         (
@@ -75,6 +75,7 @@ const LAYOUTS: [(&[Column], bool); 5] = {
         (&[Id, Start, Client, Server, Verdict, Took, Finding], false),
         (&[Id, Client, Server, Verdict, Phase, Took, Finding], false),
         (&[Id, Client, Server, Verdict, Took, Finding], false),
+        (&[Id, Client, Server, Verdict, Finding], false),
     ]
 };
 
@@ -238,7 +239,17 @@ pub fn footer(conns: &[Diagnosed]) -> String {
 pub fn wrap(text: &str, width: usize, indent: &str) -> String {
     let mut out = String::new();
     let mut line = String::from(indent);
-    for word in text.split_whitespace() {
+    // A word longer than a line (a registry path) is cut where the line ends.
+    let room = width.saturating_sub(indent.len() + 2).max(20);
+    let words = text.split_whitespace().flat_map(|w| {
+        let chars: Vec<char> = w.chars().collect();
+        chars
+            .chunks(room)
+            .map(|c| c.iter().collect::<String>())
+            .collect::<Vec<_>>()
+    });
+    for word in words {
+        let word = word.as_str();
         if line.len() > indent.len() && line.len() + 1 + word.len() > width {
             out.push_str(line.trim_end());
             out.push('\n');
@@ -298,8 +309,9 @@ pub fn finding_text(f: &Finding, server: &Endpoint, width: usize, detail: bool) 
 }
 
 /// The full event table of one connection.
-pub fn timeline_table(d: &Diagnosed, color: bool) -> Table {
+pub fn timeline_table(d: &Diagnosed, color: bool, width: usize) -> Table {
     let mut table = Table::new();
+    table.set_width(u16::try_from(width).unwrap_or(u16::MAX));
     table
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)

@@ -42,8 +42,9 @@ pub fn report(rows: &[Diagnosed], style: &TerminalStyle, packets: u64, grouped: 
     };
     let color = style.color;
     let _ = writeln!(out, "{}", table::group_table(&groups, color, style.width));
-    let _ = writeln!(out, "{}{}", table::footer(rows), table::span_text(rows));
     let width = style.wrap();
+    let summary = format!("{}{}", table::footer(rows), table::span_text(rows));
+    out.push_str(&table::wrap(&summary, width, ""));
     if let Some(note) = group::merged_note(&groups) {
         out.push_str(&table::wrap(&note, width, ""));
     }
@@ -90,7 +91,7 @@ fn connection_block(out: &mut String, d: &Diagnosed, style: &TerminalStyle, min:
     if style.timeline {
         let _ = writeln!(out, "\n#{} timeline", d.meta.id);
         out.push_str(&waterfall::waterfall_rows(d, width, color));
-        let _ = writeln!(out, "{}", table::timeline_table(d, color));
+        let _ = writeln!(out, "{}", table::timeline_table(d, color, width));
     }
 }
 
