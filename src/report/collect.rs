@@ -278,7 +278,12 @@ impl Collector {
             // An input that could not be read says so (on stderr) and nothing more.
             Output::Terminal(_) if rows.is_empty() && run.error.is_some() => {}
             Output::Terminal(style) => {
-                text = terminal::report(&rows, &style, run.packets, self.selection.groups(style.all || style.timeline));
+                text = terminal::report(
+                    &rows,
+                    &style,
+                    run.packets,
+                    self.selection.groups(style.all || style.timeline),
+                );
                 if let Some(note) = &omitted {
                     text.push_str(&format!("\n{note}\n"));
                 }

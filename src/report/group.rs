@@ -260,7 +260,11 @@ pub fn finding_text(g: &Group) -> String {
         Some(f) if !same => {
             let phase = g.first.progress.last_phase().map(|p| p.name);
             match phase {
-                Some(p) => format!("{} ({})", catalog::info(f.code).summary, super::phase_text(p)),
+                Some(p) => format!(
+                    "{} ({})",
+                    catalog::info(f.code).summary,
+                    super::phase_text(p)
+                ),
                 None => catalog::info(f.code).summary.to_string(),
             }
         }

@@ -4,12 +4,12 @@
 
 use std::fmt::Write as _;
 
+use super::group::{self, Group};
+use super::html_group;
 use super::{
     connection_label, duration_text, headline, ms_text, phase_reached, phase_spans, PhaseSpan,
     Stop, VERDICTS_WORST_FIRST,
 };
-use super::group::{self, Group};
-use super::html_group;
 use crate::diagnose::{Diagnosed, Finding, Severity, Verdict};
 use crate::session::PhaseName;
 use crate::timefmt::{clock, rfc3339_us};
@@ -216,8 +216,9 @@ fn push_summary(out: &mut String, input: &ReportInput, groups: &[Group]) {
 /// repeats is one section.
 fn push_connections(out: &mut String, groups: &[Group]) {
     out.push_str("<h2>Connections</h2>\n");
-    let (healthy, troubled): (Vec<&Group>, Vec<&Group>) =
-        groups.iter().partition(|g| g.first().verdict == Verdict::Ok);
+    let (healthy, troubled): (Vec<&Group>, Vec<&Group>) = groups
+        .iter()
+        .partition(|g| g.first().verdict == Verdict::Ok);
     for g in troubled {
         if !g.is_single() {
             html_group::push_section(out, g, false);

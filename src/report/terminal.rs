@@ -169,7 +169,12 @@ fn code_text(g: &Group, c: &CodeInGroup, width: usize) -> String {
         )
     };
     let mut s = table::wrap(
-        &format!("[{}] {} ({}), in {who}", c.severity.name(), c.title(), c.code),
+        &format!(
+            "[{}] {} ({}), in {who}",
+            c.severity.name(),
+            c.title(),
+            c.code
+        ),
         width,
         "  ",
     );
