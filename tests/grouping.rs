@@ -171,3 +171,26 @@ fn grouped_rows_and_blocks_fit_80_columns() {
     );
     assert!(text.contains("#1 and 22 more: 51.235.163.75 -> 21 hosts:3389: failed"));
 }
+
+#[test]
+fn every_block_fits_80_columns_with_all_and_timeline() {
+    // Timelines, waterfall legends of six phases and long words (registry paths) wrap too.
+    for name in [
+        "demo/demo.pcap",
+        "lab/bridge_duplicates.pcap",
+        "lab/tls_version_mismatch.pcap",
+        "lab/dns_address_mismatch.pcap",
+    ] {
+        let file = repo_root().join("fixtures").join(name);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+            .args(["--no-color", "--all", "--timeline"])
+            .arg(&file)
+            .env("COLUMNS", "80")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let too_wide: Vec<&str> = text.lines().filter(|l| l.chars().count() > 80).collect();
+        assert!(too_wide.is_empty(), "{name}: wider than 80: {too_wide:#?}");
+        assert!(text.contains("t (ms)"), "{name}: the timeline is there");
+    }
+}

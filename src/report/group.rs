@@ -122,7 +122,8 @@ impl<'a> Group<'a> {
         &self.members
     }
 
-    pub fn len(&self) -> usize {
+    /// How many connections (at least one: a group is never empty).
+    pub fn count(&self) -> usize {
         self.members.len()
     }
 
@@ -201,7 +202,7 @@ pub fn id_text(g: &Group) -> String {
     if g.is_single() {
         connection_label(g.first)
     } else {
-        format!("{} ×{}", g.first.meta.id, g.len())
+        format!("{} ×{}", g.first.meta.id, g.count())
     }
 }
 
@@ -325,7 +326,7 @@ pub fn server_list(g: &Group, cap: usize) -> String {
 /// "3 groups of repeating connections (--all shows each)": said under a grouped table.
 pub fn merged_note(groups: &[Group]) -> Option<String> {
     let merged = groups.iter().filter(|g| !g.is_single()).count();
-    let rows: usize = groups.iter().map(Group::len).sum();
+    let rows: usize = groups.iter().map(Group::count).sum();
     (merged > 0).then(|| {
         format!(
             "{rows} connections in {} rows: {merged} row{} group{} connections that repeat \

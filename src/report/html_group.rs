@@ -46,7 +46,7 @@ pub(super) fn push_section(out: &mut String, g: &Group, collapsed: bool) {
         escape(&d.meta.client.ip.to_string()),
         escape(&group::server_text(g)),
         badge(d.verdict),
-        g.len(),
+        g.count(),
     );
     if collapsed {
         let _ = writeln!(
@@ -102,13 +102,13 @@ pub(super) fn push_section(out: &mut String, g: &Group, collapsed: bool) {
 fn push_code(out: &mut String, g: &Group, c: &CodeInGroup) {
     let sev = severity_class(c.severity);
     let words = super::findings::words(c.example, &c.example_in.meta.server);
-    let who = if c.instances.len() == g.len() {
-        format!("in all {}", g.len())
+    let who = if c.instances.len() == g.count() {
+        format!("in all {}", g.count())
     } else {
         format!(
             "in {} of {}: {}",
             c.instances.len(),
-            g.len(),
+            g.count(),
             group::id_list(c.instances.iter().map(|(d, _)| *d), IDS_NAMED)
         )
     };

@@ -123,7 +123,7 @@ pub fn group_block(g: &Group, min: Severity, width: usize) -> String {
     let mut out = format!(
         "\n#{} and {} more: {} -> {}: {}\n",
         first.meta.id,
-        g.len() - 1,
+        g.count() - 1,
         first.meta.client.ip,
         group::server_text(g),
         first.verdict.name()
@@ -131,7 +131,7 @@ pub fn group_block(g: &Group, min: Severity, width: usize) -> String {
     out.push_str(&table::wrap(
         &format!(
             "{} connections ({}), {}; `--connection N` shows one",
-            g.len(),
+            g.count(),
             group::id_list(g.members().iter().copied(), IDS_NAMED),
             group::span_text(g)
         ),
@@ -158,13 +158,13 @@ pub fn group_block(g: &Group, min: Severity, width: usize) -> String {
 /// evidence frames per member, the fix once.
 fn code_text(g: &Group, c: &CodeInGroup, width: usize) -> String {
     let words = super::findings::words(c.example, &c.example_in.meta.server);
-    let who = if c.instances.len() == g.len() {
-        format!("all {}", g.len())
+    let who = if c.instances.len() == g.count() {
+        format!("all {}", g.count())
     } else {
         format!(
             "{} of {}: {}",
             c.instances.len(),
-            g.len(),
+            g.count(),
             group::id_list(c.instances.iter().map(|(d, _)| *d), IDS_NAMED)
         )
     };
