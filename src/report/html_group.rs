@@ -128,20 +128,27 @@ fn push_code(out: &mut String, g: &Group, c: &CodeInGroup) {
         .filter(|(_, f)| !f.evidence.is_empty())
         .collect();
     if !with_evidence.is_empty() {
-        out.push_str("<ul class=\"evidence\">");
-        for (d, f) in with_evidence.iter().take(EVIDENCE_NAMED) {
-            let _ = write!(
-                out,
-                "<li>#{}: frames {}</li>",
-                d.meta.id,
-                super::table::frame_list(f.evidence.iter().map(|e| e.frame))
-            );
-        }
+        // One line, not a list: ten bullets per code would bury the fix.
+        let mut named: Vec<String> = with_evidence
+            .iter()
+            .take(EVIDENCE_NAMED)
+            .map(|(d, f)| {
+                format!(
+                    "#{}: frames {}",
+                    d.meta.id,
+                    super::table::frame_list(f.evidence.iter().map(|e| e.frame))
+                )
+            })
+            .collect();
         let more = with_evidence.len().saturating_sub(EVIDENCE_NAMED);
         if more > 0 {
-            let _ = write!(out, "<li>and {more} more</li>");
+            named.push(format!("and {more} more"));
         }
-        out.push_str("</ul>\n");
+        let _ = writeln!(
+            out,
+            "<p class=\"meta\">Evidence: {}</p>",
+            escape(&named.join("; "))
+        );
     }
     let _ = writeln!(
         out,
