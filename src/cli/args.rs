@@ -139,6 +139,9 @@ pub struct ReportArgs {
     pub output: String,
     #[command(flatten)]
     pub selection: SelectionArgs,
+    /// A section for each connection, also those that repeat (grouped without it).
+    #[arg(long)]
+    pub all: bool,
     #[command(flatten)]
     pub thresholds: Thresholds,
     #[command(flatten)]

@@ -26,6 +26,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     let run = progress::analyze_with_bar(&files, args.input.filter.as_deref(), config, &mut |d| {
         collector.add(d)
     });
+    let grouped = collector.selection().groups(args.all);
     let done = collector.finish(&run);
     // The report says what went wrong with the input too: it may be read far from this terminal.
     let mut warnings = done.warnings.clone();
@@ -37,6 +38,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         omitted: done.omitted.clone(),
         notes: &summary::capture_notes(&run, &limits, 100),
         warnings: &warnings,
+        grouped,
     });
     let written = if args.output == "-" {
         std::io::stdout().lock().write_all(page.as_bytes())

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use super::ndjson_stream::NdjsonStream;
 use super::terminal::{self, TerminalStyle};
-use super::{json, live, summary, table};
+use super::{group, json, live, summary, table};
 use crate::capture::writer::ConnectionSpan;
 use crate::capture::CaptureError;
 use crate::diagnose::client_error::{self, ClientError};
@@ -52,6 +52,12 @@ impl Selection {
             self.hosts = self.hosts.iter().map(|h| r.ip(*h)).collect();
         }
         self
+    }
+
+    /// Whether the report merges connections that repeat into one row (see `group`): not
+    /// when each connection was asked for, by `each` (`--all`, `--timeline`) or by id.
+    pub fn groups(&self, each: bool) -> bool {
+        !each && self.connections.is_empty()
     }
 
     /// The connection may still be selected once finished (its id and hosts match).
@@ -272,7 +278,12 @@ impl Collector {
             // An input that could not be read says so (on stderr) and nothing more.
             Output::Terminal(_) if rows.is_empty() && run.error.is_some() => {}
             Output::Terminal(style) => {
-                text = terminal::report(&rows, &style, run.packets);
+                text = terminal::report(
+                    &rows,
+                    &style,
+                    run.packets,
+                    self.selection.groups(style.all || style.timeline),
+                );
                 if let Some(note) = &omitted {
                     text.push_str(&format!("\n{note}\n"));
                 }
@@ -282,7 +293,15 @@ impl Collector {
                 if !rows.is_empty() {
                     text.push_str(&format!(
                         "{}\n{}\n",
-                        table::summary_table(&rows, style.color, style.width),
+                        table::group_table(
+                            &if self.selection.groups(style.all || style.timeline) {
+                                group::group(&rows)
+                            } else {
+                                group::each(&rows)
+                            },
+                            style.color,
+                            style.width
+                        ),
                         table::footer(&rows)
                     ));
                 }

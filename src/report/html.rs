@@ -4,6 +4,8 @@
 
 use std::fmt::Write as _;
 
+use super::group::{self, Group};
+use super::html_group;
 use super::{
     connection_label, duration_text, headline, ms_text, phase_reached, phase_spans, PhaseSpan,
     Stop, VERDICTS_WORST_FIRST,
@@ -26,6 +28,8 @@ pub struct ReportInput<'a> {
     pub notes: &'a str,
     /// Warnings about the input (a truncated file, time going backwards).
     pub warnings: &'a [String],
+    /// Connections that repeat share a row and a section (`report` without `--all`).
+    pub grouped: bool,
 }
 
 /// Escapes text for HTML element content and attribute values alike.
@@ -136,14 +140,19 @@ pub fn render(input: &ReportInput) -> String {
     for w in input.warnings {
         let _ = writeln!(out, "<p class=\"warnings\">Warning: {}</p>", escape(w));
     }
+    let groups = if input.grouped {
+        group::group(input.connections)
+    } else {
+        group::each(input.connections)
+    };
     push_counts(&mut out, input.connections);
-    push_summary(&mut out, input);
-    push_connections(&mut out, input.connections);
+    push_summary(&mut out, input, &groups);
+    push_connections(&mut out, &groups);
     out.push_str("</body>\n</html>\n");
     out
 }
 
-fn badge(v: Verdict) -> String {
+pub(super) fn badge(v: Verdict) -> String {
     format!("<span class=\"badge v-{0}\">{0}</span>", v.name())
 }
 
@@ -158,13 +167,18 @@ fn push_counts(out: &mut String, conns: &[Diagnosed]) {
     out.push_str("</div>\n");
 }
 
-fn push_summary(out: &mut String, input: &ReportInput) {
+fn push_summary(out: &mut String, input: &ReportInput, groups: &[Group]) {
     out.push_str(
         "<h2>Summary</h2>\n<table class=\"summary\">\n<thead><tr><th>#</th><th>start</th>\
          <th>client</th><th>server</th><th>verdict</th><th>phase</th><th>took</th>\
          <th>finding</th></tr></thead>\n<tbody>\n",
     );
-    for d in input.connections {
+    for g in groups {
+        if !g.is_single() {
+            html_group::push_row(out, g);
+            continue;
+        }
+        let d = g.first();
         let m = &d.meta;
         let _ = writeln!(
             out,
@@ -186,6 +200,9 @@ fn push_summary(out: &mut String, input: &ReportInput) {
         );
     }
     out.push_str("</tbody>\n</table>\n");
+    if let Some(note) = group::merged_note(groups) {
+        let _ = writeln!(out, "<p class=\"meta\">{}</p>", escape(&note));
+    }
     if let Some(note) = &input.omitted {
         let _ = writeln!(out, "<p class=\"meta\">{}</p>", escape(note));
     }
@@ -195,12 +212,19 @@ fn push_summary(out: &mut String, input: &ReportInput) {
     }
 }
 
-/// Connections that went wrong first, open; healthy ones after, collapsed.
-fn push_connections(out: &mut String, conns: &[Diagnosed]) {
+/// Connections that went wrong first, open; healthy ones after, collapsed. A group of
+/// repeats is one section.
+fn push_connections(out: &mut String, groups: &[Group]) {
     out.push_str("<h2>Connections</h2>\n");
-    let (healthy, troubled): (Vec<&Diagnosed>, Vec<&Diagnosed>) =
-        conns.iter().partition(|d| d.verdict == Verdict::Ok);
-    for d in troubled {
+    let (healthy, troubled): (Vec<&Group>, Vec<&Group>) = groups
+        .iter()
+        .partition(|g| g.first().verdict == Verdict::Ok);
+    for g in troubled {
+        if !g.is_single() {
+            html_group::push_section(out, g, false);
+            continue;
+        }
+        let d = g.first();
         let _ = writeln!(
             out,
             "<section class=\"conn\" id=\"conn-{}\">\n{}",
@@ -210,7 +234,12 @@ fn push_connections(out: &mut String, conns: &[Diagnosed]) {
         push_details(out, d);
         out.push_str("</section>\n");
     }
-    for d in healthy {
+    for g in healthy {
+        if !g.is_single() {
+            html_group::push_section(out, g, true);
+            continue;
+        }
+        let d = g.first();
         let _ = writeln!(
             out,
             "<details class=\"conn\" id=\"conn-{}\">\n<summary>{}</summary>",
@@ -241,7 +270,7 @@ fn push_details(out: &mut String, d: &Diagnosed) {
     }
 }
 
-fn severity_class(s: Severity) -> &'static str {
+pub(super) fn severity_class(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
         Severity::Warning => "warning",
@@ -338,7 +367,7 @@ const ROW: f64 = 24.0;
 const AXIS: f64 = 26.0;
 
 /// The phases as bars on the connection's time axis, with labels, lengths and the stop mark.
-fn waterfall_svg(d: &Diagnosed) -> String {
+pub(super) fn waterfall_svg(d: &Diagnosed) -> String {
     let (spans, total_ms) = phase_spans(d);
     if spans.is_empty() {
         return "<p class=\"meta\">No phase seen (no handshake packet).</p>\n".to_string();
@@ -443,6 +472,7 @@ mod tests {
             omitted: None,
             notes: "",
             warnings: &[],
+            grouped: true,
         })
     }
 

@@ -4,7 +4,8 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table};
 
-use super::{connection_label, duration_text, headline, phase_reached, VERDICTS_WORST_FIRST};
+use super::group::{self, Group};
+use super::{phase_reached, VERDICTS_WORST_FIRST};
 use crate::diagnose::{Diagnosed, Finding, Severity, Verdict};
 use crate::flow::{Endpoint, Side};
 use crate::timefmt::{clock, date, ms_between, zone_name};
@@ -59,8 +60,8 @@ enum Column {
 const MIN_FINDING_WIDTH: usize = 28;
 
 /// Layouts from widest to narrowest: the client's port goes first (it is rarely what
-/// matters), then the phase (the finding names it), then the start time.
-const LAYOUTS: [(&[Column], bool); 5] = {
+/// matters), then the phase (the finding names it), then the start time, then how long it took.
+const LAYOUTS: [(&[Column], bool); 6] = {
     use Column::*;
     [
         (
@@ -74,6 +75,7 @@ const LAYOUTS: [(&[Column], bool); 5] = {
         (&[Id, Start, Client, Server, Verdict, Took, Finding], false),
         (&[Id, Client, Server, Verdict, Phase, Took, Finding], false),
         (&[Id, Client, Server, Verdict, Took, Finding], false),
+        (&[Id, Client, Server, Verdict, Finding], false),
     ]
 };
 
@@ -91,8 +93,8 @@ fn header(c: Column) -> &'static str {
 }
 
 /// Whether the connections start on more than one calendar day: then `start` shows dates.
-fn spans_days(conns: &[Diagnosed]) -> bool {
-    let mut days = conns.iter().map(|d| date(d.meta.first.ts_ns));
+fn spans_days<'a>(conns: impl Iterator<Item = &'a Diagnosed>) -> bool {
+    let mut days = conns.map(|d| date(d.meta.first.ts_ns));
     let first = days.next();
     days.any(|d| Some(d) != first)
 }
@@ -118,31 +120,28 @@ pub fn span_text(conns: &[Diagnosed]) -> String {
     )
 }
 
-fn cell_text(d: &Diagnosed, c: Column, client_port: bool, dated: bool) -> String {
+fn cell_text(g: &Group, c: Column, client_port: bool, dated: bool) -> String {
+    let d = g.first();
     let m = &d.meta;
     match c {
-        Column::Id => connection_label(d),
+        Column::Id => group::id_text(g),
         Column::Start if dated => {
             format!("{} {}", date(m.first.ts_ns), clock(m.first.ts_ns, false))
         }
         Column::Start => clock(m.first.ts_ns, false),
-        Column::Client if client_port => m.client.to_string(),
-        Column::Client => m.client.ip.to_string(),
-        Column::Server => m.server.to_string(),
+        Column::Client => group::client_text(g, client_port),
+        Column::Server => group::server_text(g),
         Column::Verdict => d.verdict.name().to_string(),
         Column::Phase => phase_reached(d).to_string(),
-        Column::Took => duration_text(m.last.ts_ns - m.first.ts_ns),
-        Column::Finding => headline(d)
-            .map(|f| super::findings::title(f, &m.server))
-            .or_else(|| super::incomplete_reason(d).map(str::to_string))
-            .unwrap_or_default(),
+        Column::Took => group::took_text(g),
+        Column::Finding => group::finding_text(g),
     }
 }
 
 /// The widest layout whose fixed columns leave the finding `MIN_FINDING_WIDTH` columns
 /// within `width` (borders: 3 columns per cell and 1).
-fn layout_for(conns: &[Diagnosed], width: usize) -> (&'static [Column], bool) {
-    let dated = spans_days(conns);
+fn layout_for(conns: &[Group], width: usize) -> (&'static [Column], bool) {
+    let dated = spans_days(conns.iter().flat_map(|g| g.members().iter().copied()));
     // Short findings (or none) need no more than their own length.
     let finding_need = conns
         .iter()
@@ -172,7 +171,13 @@ fn layout_for(conns: &[Diagnosed], width: usize) -> (&'static [Column], bool) {
     narrowest
 }
 
+/// The table of `conns`, one row each.
 pub fn summary_table(conns: &[Diagnosed], color: bool, width: Option<u16>) -> Table {
+    group_table(&group::each(conns), color, width)
+}
+
+/// The table of `groups`, one row per group (a connection alone is a group of one).
+pub fn group_table(groups: &[Group], color: bool, width: Option<u16>) -> Table {
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
@@ -183,14 +188,15 @@ pub fn summary_table(conns: &[Diagnosed], color: bool, width: Option<u16>) -> Ta
     if !color {
         table.force_no_tty();
     }
-    let (columns, client_port) = layout_for(conns, usize::from(table.width().unwrap_or(120)));
+    let (columns, client_port) = layout_for(groups, usize::from(table.width().unwrap_or(120)));
     table.set_header(columns.iter().map(|c| header(*c)).collect::<Vec<_>>());
-    let dated = spans_days(conns);
-    for d in conns {
+    let dated = spans_days(groups.iter().flat_map(|g| g.members().iter().copied()));
+    for g in groups {
+        let verdict = g.first().verdict;
         let row = columns.iter().map(|c| {
-            let cell = Cell::new(cell_text(d, *c, client_port, dated));
+            let cell = Cell::new(cell_text(g, *c, client_port, dated));
             if color && *c == Column::Verdict {
-                cell.fg(verdict_color(d.verdict))
+                cell.fg(verdict_color(verdict))
             } else {
                 cell
             }
@@ -233,7 +239,17 @@ pub fn footer(conns: &[Diagnosed]) -> String {
 pub fn wrap(text: &str, width: usize, indent: &str) -> String {
     let mut out = String::new();
     let mut line = String::from(indent);
-    for word in text.split_whitespace() {
+    // A word longer than a line (a registry path) is cut where the line ends.
+    let room = width.saturating_sub(indent.len() + 2).max(20);
+    let words = text.split_whitespace().flat_map(|w| {
+        let chars: Vec<char> = w.chars().collect();
+        chars
+            .chunks(room)
+            .map(|c| c.iter().collect::<String>())
+            .collect::<Vec<_>>()
+    });
+    for word in words {
+        let word = word.as_str();
         if line.len() > indent.len() && line.len() + 1 + word.len() > width {
             out.push_str(line.trim_end());
             out.push('\n');
@@ -293,8 +309,9 @@ pub fn finding_text(f: &Finding, server: &Endpoint, width: usize, detail: bool) 
 }
 
 /// The full event table of one connection.
-pub fn timeline_table(d: &Diagnosed, color: bool) -> Table {
+pub fn timeline_table(d: &Diagnosed, color: bool, width: usize) -> Table {
     let mut table = Table::new();
+    table.set_width(u16::try_from(width).unwrap_or(u16::MAX));
     table
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)

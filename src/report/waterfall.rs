@@ -170,9 +170,15 @@ pub fn waterfall_line(d: &crate::diagnose::Diagnosed, width: usize, color: bool)
         .as_ref()
         .map(|n| fixed + n.chars().count() + 2)
         .filter(|&needed| width.saturating_sub(needed) >= MIN_LINE_BAR);
-    let cells = width
-        .saturating_sub(with_note.unwrap_or(fixed))
-        .clamp(MIN_BAR, MAX_BAR);
+    // A legend that leaves no room for the bar (many phases on a narrow terminal) goes on
+    // lines of its own under the bar.
+    let legend_below = with_note.is_none() && width < fixed + MIN_BAR;
+    let needed = match with_note {
+        Some(n) => n,
+        None if legend_below => fixed - legend_len,
+        None => fixed,
+    };
+    let cells = width.saturating_sub(needed).clamp(MIN_BAR, MAX_BAR);
 
     // The bar plus one cell, so the stop mark always has room after the last phase.
     let mut bar: Vec<(char, Option<&PhaseSpan>)> = vec![(' ', None); cells + 1];
@@ -204,10 +210,29 @@ pub fn waterfall_line(d: &crate::diagnose::Diagnosed, width: usize, color: bool)
     }
     line.push_str("▏ ");
     line.push_str(&total_text);
-    line.push(' ');
-    for (text, s) in &legend_items {
+    if legend_below {
+        // Wrapped by visible width: the colour codes take no columns.
+        let indent = "    ";
+        let mut used = width;
+        for (text, s) in &legend_items {
+            let len = text.chars().count();
+            if used + 1 + len > width {
+                line.push('\n');
+                line.push_str(indent);
+                used = indent.len();
+            } else {
+                line.push(' ');
+                used += 1;
+            }
+            line.push_str(&paint(text, span_color(s), color));
+            used += len;
+        }
+    } else {
         line.push(' ');
-        line.push_str(&paint(text, span_color(s), color));
+        for (text, s) in &legend_items {
+            line.push(' ');
+            line.push_str(&paint(text, span_color(s), color));
+        }
     }
     if let (Some(note), Some(_)) = (note, with_note) {
         line.push_str("  ");
