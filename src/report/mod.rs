@@ -6,6 +6,7 @@ pub mod codes;
 pub mod collect;
 pub mod events;
 pub mod findings;
+pub mod gateway_inside_events;
 mod flood;
 pub mod html;
 pub mod inner_events;

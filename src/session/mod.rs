@@ -7,6 +7,7 @@
 pub mod dns;
 pub mod event;
 pub mod facts;
+pub mod gateway;
 pub mod inner;
 mod inner_rdp;
 pub mod kerberos;
@@ -87,6 +88,9 @@ pub struct Connection {
     pub inner: Option<Box<InnerState>>,
     /// A flow beside RDP (Kerberos, DNS): its own machine, none of the RDP state above used.
     pub side: Option<Box<SideFlow>>,
+    /// What a decrypted RD Gateway stream showed (HTTP, KDC proxy, MS-TSGU) and the RDP
+    /// connection tunnelled through it; made by `gateway::inside::route_plaintext`.
+    pub gateway_inside: Option<Box<gateway::inside::GatewayInside>>,
 }
 
 /// A conversation followed beside the RDP flows for the story around them (issue 17).
