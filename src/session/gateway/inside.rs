@@ -190,7 +190,17 @@ pub fn looks_like_http(b: &[u8]) -> bool {
         b"POST ",
         b"HTTP/1.",
     ];
-    STARTS.iter().any(|s| b.starts_with(s)) || b.starts_with(&http2::PREFACE[..8])
+    STARTS.iter().any(|s| b.starts_with(s))
+        || b.starts_with(&http2::PREFACE[..8])
+        || is_http2_settings(b)
+}
+
+/// An HTTP/2 SETTINGS frame on stream 0 (RFC 9113 6.5): a server's first bytes may come
+/// before the client's preface has been read.
+fn is_http2_settings(b: &[u8]) -> bool {
+    http2::parse_frame_header(b).is_ok_and(|h| {
+        h.frame_type == http2::FrameType::SETTINGS && h.stream_id == 0 && h.length % 6 == 0
+    })
 }
 
 /// A gateway reader with the timeline and the packet at hand.
@@ -294,6 +304,11 @@ impl Cx<'_> {
         }
         if side == Side::Client && http2::PREFACE.starts_with(b) {
             return None;
+        }
+        if side == Side::Server && is_http2_settings(b) {
+            self.gw.facts.kdc_proxy.http2 = true;
+            *self.gw.mode.get_mut(Side::Server) = Mode::Http2;
+            return Some(0);
         }
         let parsed = match side {
             Side::Client => http::parse_request(b).map(|r| r.map(|r| self.request(&r))),
