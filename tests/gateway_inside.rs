@@ -133,7 +133,6 @@ fn websocket_tunnel_reaches_the_session_host() {
     let conn = &conns[&49790];
     let gw = conn.gateway_inside.as_deref().expect("read as a gateway");
     let f = &gw.facts;
-    eprintln!("{f:#?}");
     assert_eq!(f.transport, Some(InsideTransport::WebSocket));
     assert_eq!(
         f.connection_id.as_deref(),
@@ -149,6 +148,7 @@ fn websocket_tunnel_reaches_the_session_host() {
     assert_eq!(f.auth.credentials_sent.map(|p| p.frame), Some(39));
     assert_eq!(f.auth.status.as_ref().map(|s| (s.value, s.at.frame)), Some((101, 41)));
     assert_eq!(f.auth.reason.as_deref(), Some("Switching Protocols"));
+    assert_eq!(f.user_id.as_deref(), Some("ProtectedUser@ad.it-help.ninja"));
     assert!(f.auth.refusal.is_none());
     // The tunnel: handshake (frame 43), tunnel 4 (45), authorised (47).
     let t = &f.tunnel;
@@ -192,7 +192,6 @@ fn kdc_proxy_over_http2_carries_the_kerberos_exchange() {
     let conns = run(&file);
     let gw = conns[&49791].gateway_inside.as_deref().expect("KDC proxy");
     let k = &gw.facts.kdc_proxy;
-    eprintln!("{k:#?}");
     assert_eq!(gw.facts.transport, Some(InsideTransport::KdcProxy));
     assert!(k.http2);
     assert_eq!((k.requests, k.responses), (3, 3));
@@ -211,5 +210,32 @@ fn kdc_proxy_over_http2_carries_the_kerberos_exchange() {
     );
     assert!(gw.facts.decode_errors.is_empty(), "{:?}", gw.facts.decode_errors);
     assert!(gw.child().is_none());
-    let _ = HttpChannel::Out;
+    assert_eq!(gw.facts.http_channel, None::<HttpChannel>);
+}
+
+#[test]
+fn smartcard_tunnel_and_its_close() {
+    let Some(file) = capture("rdp-rdg-diff-creds-kerberos-smartcard.pcapng") else {
+        return;
+    };
+    let conns = run(&file);
+    let gw = conns[&49909].gateway_inside.as_deref().expect("gateway");
+    let f = &gw.facts;
+    assert_eq!(f.transport, Some(InsideTransport::WebSocket));
+    assert_eq!(
+        f.connection_id.as_deref(),
+        Some("{44E4D094-9E7C-4EBC-BF64-21C7B63C1233}")
+    );
+    assert_eq!(f.auth.accepted.map(|p| p.frame), Some(18));
+    assert_eq!(f.tunnel.tunnel_id, Some(10));
+    assert_eq!(f.channel.target.as_deref(), Some("IT-HELP-TEST.ad.it-help.ninja"));
+    assert_eq!(f.channel.port, Some(3389));
+    // The client closes the channel at the end (frame 1354), status S_OK.
+    let close = f.channel.close.as_ref().expect("CLOSE_CHANNEL");
+    assert_eq!((close.at.frame, close.side, close.value), (1354, Side::Client, TsguStatus::S_OK));
+    let child = gw.child().expect("tunnelled connection");
+    assert_eq!(child.x224.request.as_ref().map(|r| r.at.frame), Some(28));
+    assert_eq!(child.x224.confirm.as_ref().map(|r| r.at.frame), Some(30));
+    assert_eq!(child.tls.server_hello.as_ref().map(|r| r.at.frame), Some(39));
+    assert!(f.decode_errors.is_empty(), "{:?}", f.decode_errors);
 }
