@@ -10,6 +10,7 @@ mod connect;
 mod distinct;
 pub mod finding;
 pub mod flood;
+pub mod gateway_inside;
 pub mod inside;
 pub mod live;
 mod negotiation;
@@ -264,6 +265,7 @@ pub fn diagnose(
     abort::credssp_and_abort_findings(&ctx, &mut findings);
     capture::capture_findings(&ctx, &mut findings);
     inside::inside_findings(&ctx, &mut findings);
+    gateway_inside::gateway_inside_findings(&ctx, &mut findings);
     let verdict = verdict(&ctx, &findings);
     Diagnosed {
         meta: flow.meta,

@@ -7,6 +7,7 @@ pub mod collect;
 pub mod events;
 pub mod findings;
 pub mod gateway_inside_events;
+mod gateway_inside_findings;
 mod flood;
 pub mod html;
 pub mod inner_events;
