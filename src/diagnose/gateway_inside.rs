@@ -230,3 +230,50 @@ fn kdc_proxy(ctx: &Ctx, f: &GatewayInsideFacts, out: &mut Vec<Finding>) {
     };
     out.push(finding(FindingCode::KdcProxyFailed, facts, evidence));
 }
+
+/// The RDP connection tunnelled through a diagnosed gateway connection, diagnosed as a
+/// connection of its own with id `id` and `via_gateway` set to the gateway's id. Its
+/// endpoints are the gateway connection's, the server port the one the channel asked for
+/// (the target's address is the gateway's business; its name is in the channel facts);
+/// it has no TCP facts of its own. None when nothing was tunnelled.
+pub fn diagnose_tunnelled(
+    parent: &mut super::Diagnosed,
+    id: u64,
+    config: &super::DiagnoseConfig,
+) -> Option<super::Diagnosed> {
+    let gw = parent.connection.gateway_inside.as_deref_mut()?;
+    let port = gw.facts.channel.port;
+    let data = gw.facts.data;
+    let child = gw.take_child()?;
+    let events = &child.timeline.events;
+    let first = events.first().map(|e| e.at).unwrap_or(parent.meta.first);
+    let last = events.last().map(|e| e.at).unwrap_or(parent.meta.last);
+    let mut server = parent.meta.server;
+    server.port = port.unwrap_or(3389);
+    let meta = crate::flow::FlowMeta {
+        id,
+        transport: crate::flow::TransportKind::Tcp,
+        client: parent.meta.client,
+        server,
+        first,
+        last: child
+            .last_payload
+            .iter()
+            .flatten()
+            .max_by_key(|p| p.ts_ns)
+            .copied()
+            .map_or(last, |p| if p.ts_ns > last.ts_ns { p } else { last }),
+        packets: data.iter().map(|d| d.packets).sum(),
+        bytes: data.iter().map(|d| d.bytes).sum(),
+        packets_by_side: crate::flow::Sides(data.0.map(|d| d.packets)),
+    };
+    let flow = crate::flow::FinishedFlow {
+        meta,
+        tcp: None,
+        handler: child,
+        evicted: false,
+    };
+    let mut d = super::diagnose(flow, config, Default::default());
+    d.via_gateway = Some(parent.meta.id);
+    Some(d)
+}

@@ -123,6 +123,9 @@ pub struct Diagnosed {
     pub auth_context: crate::correlate::AuthContext,
     /// The connection's place among its retries (TCP connections).
     pub attempt: Option<crate::correlate::AttemptRef>,
+    /// For an RDP connection tunnelled through an RD Gateway: the gateway connection's id
+    /// (`gateway_inside::diagnose_tunnelled`).
+    pub via_gateway: Option<u64>,
 }
 
 impl Diagnosed {
@@ -256,6 +259,7 @@ pub fn diagnose(
             connection: flow.handler,
             auth_context: Default::default(),
             attempt: None,
+            via_gateway: None,
         };
     }
     connect::connect_findings(&ctx, &mut findings);
@@ -279,6 +283,7 @@ pub fn diagnose(
         udp_peers: peers.udp,
         auth_context: Default::default(),
         attempt: None,
+        via_gateway: None,
     }
 }
 

@@ -13,6 +13,7 @@ pub mod html;
 pub mod inner_events;
 mod inside_findings;
 pub mod json;
+pub mod json_gateway;
 pub mod json_side;
 pub mod live;
 pub mod ndjson_stream;
@@ -292,6 +293,7 @@ pub(crate) mod test_support {
             udp_peers: Vec::new(),
             auth_context: Default::default(),
             attempt: None,
+            via_gateway: None,
         }
     }
 
