@@ -239,3 +239,79 @@ fn smartcard_tunnel_and_its_close() {
     assert_eq!(child.tls.server_hello.as_ref().map(|r| r.at.frame), Some(39));
     assert!(f.decode_errors.is_empty(), "{:?}", f.decode_errors);
 }
+
+/// The gateway connection diagnosed, its `gateway` JSON object, and the tunnelled connection
+/// made a connection of its own with `via_gateway`.
+#[test]
+fn tunnelled_connection_is_diagnosed_as_a_child() {
+    use rdpscope::diagnose::{self, gateway_inside::diagnose_tunnelled, DiagnoseConfig};
+    use rdpscope::flow::{Endpoint, FinishedFlow, FlowMeta, Sides, TransportKind};
+    let Some(file) = capture("rdp-rdg-same-creds-kerberos-password-success1.pcapng") else {
+        return;
+    };
+    let mut conns = run(&file);
+    let conn = conns.remove(&49790).unwrap();
+    let ep = |ip: [u8; 4], port| Endpoint {
+        ip: std::net::IpAddr::from(ip),
+        port,
+    };
+    let at = |frame| PacketInfo {
+        file: 0,
+        frame,
+        ts_ns: 0,
+    };
+    let meta = FlowMeta {
+        id: 3,
+        transport: TransportKind::Tcp,
+        client: ep([10, 10, 0, 131], 49790),
+        server: ep([10, 10, 0, 7], 443),
+        first: at(1),
+        last: at(766),
+        packets: 766,
+        bytes: 0,
+        packets_by_side: Sides([360, 406]),
+    };
+    let config = DiagnoseConfig::default();
+    let flow = FinishedFlow {
+        meta,
+        tcp: None,
+        handler: conn,
+        evicted: false,
+    };
+    let mut parent = diagnose::diagnose(flow, &config, Default::default());
+    assert!(
+        !parent.findings.iter().any(|f| f.code.as_str().starts_with("gateway")),
+        "{:?}",
+        parent.findings
+    );
+    let line = rdpscope::report::json::to_line(&parent);
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let g = &v["gateway"];
+    assert_eq!(g["transport"], "websocket");
+    assert_eq!(g["connection_id"], "{EBB921D3-86CD-401F-8154-47360E45BF2F}");
+    assert_eq!(g["auth"]["scheme"], "negotiate");
+    assert_eq!(g["auth"]["status"], 101);
+    assert_eq!(g["tunnel"]["status"]["code"], "0x00000000");
+    assert_eq!(g["tunnel"]["status"]["name"], "S_OK");
+    assert_eq!(g["channel"]["target"], "IT-HELP-TEST.ad.it-help.ninja");
+    assert_eq!(g["channel"]["port"], 3389);
+    assert_eq!(g["channel"]["status"]["name"], "S_OK");
+    assert!(g.get("kdc_proxy").is_none());
+    let child = diagnose_tunnelled(&mut parent, 4, &config).expect("child");
+    assert_eq!(child.via_gateway, Some(3));
+    assert_eq!(child.meta.server.port, 3389);
+    assert!(parent.connection.gateway_inside.as_deref().unwrap().child().is_none());
+    let line = rdpscope::report::json::to_line(&child);
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["via_gateway"], 3);
+    assert_eq!(v["x224"]["selected_protocol"], "hybrid_ex");
+    assert_eq!(v["x224"]["cookie"], "Protected");
+    let events: Vec<&str> = v["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["event"].as_str())
+        .collect();
+    assert!(events.iter().any(|e| e.contains("Connection Request")), "{events:?}");
+    assert!(events.iter().any(|e| e.contains("Connection Confirm")), "{events:?}");
+}

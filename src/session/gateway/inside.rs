@@ -662,5 +662,27 @@ fn query_value(target: &str, name: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-#[path = "inside_tests.rs"]
-mod tests;
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_gateway_plaintext_and_query_ids() {
+        assert!(looks_like_http(b"RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\n"));
+        assert!(looks_like_http(b"HTTP/1.1 401 Unauthorized\r\n"));
+        assert!(looks_like_http(http2::PREFACE));
+        // tshark, rdp-rdg-same-creds-kerberos-password-success1.pcapng frame 18: the
+        // gateway's HTTP/2 SETTINGS, sent before the client's preface.
+        let settings = crate::proto::test_util::hex(
+            "000012040000000000000300000064001000000002000400100000000004080000000000000f0001",
+        );
+        assert!(looks_like_http(&settings));
+        // A TPKT (X.224 CR) and a TSRequest are not HTTP.
+        assert!(!looks_like_http(&[3, 0, 0, 0x2f, 0x2a, 0xe0]));
+        assert!(!looks_like_http(&[0x30, 0x82, 0x01, 0x00]));
+        assert_eq!(
+            query_value("/remoteDesktopGateway/?ConId={A}&CorId={B}", "conid").as_deref(),
+            Some("{A}")
+        );
+        assert_eq!(query_value("/remoteDesktopGateway/", "ConId"), None);
+    }
+}
