@@ -310,9 +310,12 @@ impl Redactor {
     fn gateway_finding(&self, g: &mut crate::diagnose::gateway_inside::GatewayFinding) {
         use crate::diagnose::gateway_inside::GatewayFinding as G;
         match g {
-            G::PolicyDenied { target: Some(t), .. } | G::TargetUnreachable { target: Some(t), .. } => {
-                *t = self.host(t)
+            G::PolicyDenied {
+                target: Some(t), ..
             }
+            | G::TargetUnreachable {
+                target: Some(t), ..
+            } => *t = self.host(t),
             G::KdcProxyFailed {
                 target_domain: Some(d),
                 ..

@@ -769,7 +769,8 @@ fn fuzz_gateway_inside() {
     // Records split at 0xFF, alternating sides: the upgrade, 101, then WebSocket frames of
     // TSGU packets (HANDSHAKE_REQUEST, CHANNEL_CREATE, DATA with an X.224 CR), and an HTTP/2
     // preface.
-    let mut upgrade = b"RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nUpgrade: websocket\r\n\r\n".to_vec();
+    let mut upgrade =
+        b"RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nUpgrade: websocket\r\n\r\n".to_vec();
     upgrade.push(0xFF);
     upgrade.extend(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n");
     upgrade.push(0xFF);

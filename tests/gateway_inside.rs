@@ -27,7 +27,10 @@ const GATEWAY_PORT: u16 = 443;
 
 /// Every decrypted TLS record of `file`, per TCP connection (keyed by the client port), with
 /// its frame and side.
-fn decrypted(file: &Path) -> BTreeMap<u16, Vec<(u64, i64, Side, Vec<u8>)>> {
+/// One decrypted record: frame, time (ns), side, plaintext.
+type Record = (u64, i64, Side, Vec<u8>);
+
+fn decrypted(file: &Path) -> BTreeMap<u16, Vec<Record>> {
     let out = Command::new("tshark")
         .arg("-r")
         .arg(file)
@@ -39,7 +42,7 @@ fn decrypted(file: &Path) -> BTreeMap<u16, Vec<(u64, i64, Side, Vec<u8>)>> {
         .output()
         .expect("tshark runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    let mut streams: BTreeMap<u16, Vec<(u64, i64, Side, Vec<u8>)>> = BTreeMap::new();
+    let mut streams: BTreeMap<u16, Vec<Record>> = BTreeMap::new();
     let (mut frame, mut ts, mut side, mut client) = (0u64, 0i64, Side::Client, 0u16);
     let mut current = false;
     for line in text.lines() {
@@ -146,13 +149,19 @@ fn websocket_tunnel_reaches_the_session_host() {
     assert_eq!(f.auth.scheme, Some(AuthScheme::Negotiate));
     assert_eq!(f.auth.mechanism, Some(AuthMech::Kerberos));
     assert_eq!(f.auth.credentials_sent.map(|p| p.frame), Some(39));
-    assert_eq!(f.auth.status.as_ref().map(|s| (s.value, s.at.frame)), Some((101, 41)));
+    assert_eq!(
+        f.auth.status.as_ref().map(|s| (s.value, s.at.frame)),
+        Some((101, 41))
+    );
     assert_eq!(f.auth.reason.as_deref(), Some("Switching Protocols"));
     assert_eq!(f.user_id.as_deref(), Some("ProtectedUser@ad.it-help.ninja"));
     assert!(f.auth.refusal.is_none());
     // The tunnel: handshake (frame 43), tunnel 4 (45), authorised (47).
     let t = &f.tunnel;
-    assert_eq!(t.handshake.as_ref().map(|s| (s.value, s.at.frame)), Some((TsguStatus::S_OK, 43)));
+    assert_eq!(
+        t.handshake.as_ref().map(|s| (s.value, s.at.frame)),
+        Some((TsguStatus::S_OK, 43))
+    );
     assert_eq!(t.extended_auth, Some(7));
     assert_eq!(t.tunnel_id, Some(4));
     assert_eq!(t.create.as_ref().map(|s| s.at.frame), Some(45));
@@ -164,7 +173,10 @@ fn websocket_tunnel_reaches_the_session_host() {
     assert_eq!(c.target.as_deref(), Some("IT-HELP-TEST.ad.it-help.ninja"));
     assert_eq!((c.port, c.protocol), (Some(3389), Some(3)));
     assert_eq!(c.requested.map(|p| p.frame), Some(48));
-    assert_eq!(c.status.as_ref().map(|s| (s.value, s.at.frame)), Some((TsguStatus::S_OK, 49)));
+    assert_eq!(
+        c.status.as_ref().map(|s| (s.value, s.at.frame)),
+        Some((TsguStatus::S_OK, 49))
+    );
     assert_eq!((c.channel_id, c.udp_port), (Some(1), Some(3391)));
     assert!(f.decode_errors.is_empty(), "{:?}", f.decode_errors);
     assert!(f.data.get(Side::Client).packets > 10);
@@ -197,7 +209,11 @@ fn kdc_proxy_over_http2_carries_the_kerberos_exchange() {
     assert_eq!((k.requests, k.responses), (3, 3));
     assert_eq!(k.status.as_ref().map(|s| s.value), Some(200));
     assert_eq!(k.target_domain.as_deref(), Some("ad.it-help.ninja"));
-    let types: Vec<(u64, i32)> = k.messages.iter().map(|m| (m.at.frame, m.value.msg_type)).collect();
+    let types: Vec<(u64, i32)> = k
+        .messages
+        .iter()
+        .map(|m| (m.at.frame, m.value.msg_type))
+        .collect();
     // AS-REQ, KRB-ERROR (pre-authentication required), AS-REQ with it, AS-REP, TGS-REQ,
     // TGS-REP: tshark's kerberos dissector shows the same in frames 23-37.
     assert_eq!(
@@ -208,7 +224,11 @@ fn kdc_proxy_over_http2_carries_the_kerberos_exchange() {
         k.krb_error.as_ref().map(|e| e.value),
         Some(KrbErrorCode(25))
     );
-    assert!(gw.facts.decode_errors.is_empty(), "{:?}", gw.facts.decode_errors);
+    assert!(
+        gw.facts.decode_errors.is_empty(),
+        "{:?}",
+        gw.facts.decode_errors
+    );
     assert!(gw.child().is_none());
     assert_eq!(gw.facts.http_channel, None::<HttpChannel>);
 }
@@ -228,15 +248,24 @@ fn smartcard_tunnel_and_its_close() {
     );
     assert_eq!(f.auth.accepted.map(|p| p.frame), Some(18));
     assert_eq!(f.tunnel.tunnel_id, Some(10));
-    assert_eq!(f.channel.target.as_deref(), Some("IT-HELP-TEST.ad.it-help.ninja"));
+    assert_eq!(
+        f.channel.target.as_deref(),
+        Some("IT-HELP-TEST.ad.it-help.ninja")
+    );
     assert_eq!(f.channel.port, Some(3389));
     // The client closes the channel at the end (frame 1354), status S_OK.
     let close = f.channel.close.as_ref().expect("CLOSE_CHANNEL");
-    assert_eq!((close.at.frame, close.side, close.value), (1354, Side::Client, TsguStatus::S_OK));
+    assert_eq!(
+        (close.at.frame, close.side, close.value),
+        (1354, Side::Client, TsguStatus::S_OK)
+    );
     let child = gw.child().expect("tunnelled connection");
     assert_eq!(child.x224.request.as_ref().map(|r| r.at.frame), Some(28));
     assert_eq!(child.x224.confirm.as_ref().map(|r| r.at.frame), Some(30));
-    assert_eq!(child.tls.server_hello.as_ref().map(|r| r.at.frame), Some(39));
+    assert_eq!(
+        child.tls.server_hello.as_ref().map(|r| r.at.frame),
+        Some(39)
+    );
     assert!(f.decode_errors.is_empty(), "{:?}", f.decode_errors);
 }
 
@@ -280,7 +309,10 @@ fn tunnelled_connection_is_diagnosed_as_a_child() {
     };
     let mut parent = diagnose::diagnose(flow, &config, Default::default());
     assert!(
-        !parent.findings.iter().any(|f| f.code.as_str().starts_with("gateway")),
+        !parent
+            .findings
+            .iter()
+            .any(|f| f.code.as_str().starts_with("gateway")),
         "{:?}",
         parent.findings
     );
@@ -300,7 +332,13 @@ fn tunnelled_connection_is_diagnosed_as_a_child() {
     let child = diagnose_tunnelled(&mut parent, 4, &config).expect("child");
     assert_eq!(child.via_gateway, Some(3));
     assert_eq!(child.meta.server.port, 3389);
-    assert!(parent.connection.gateway_inside.as_deref().unwrap().child().is_none());
+    assert!(parent
+        .connection
+        .gateway_inside
+        .as_deref()
+        .unwrap()
+        .child()
+        .is_none());
     let line = rdpscope::report::json::to_line(&child);
     let v: serde_json::Value = serde_json::from_str(&line).unwrap();
     assert_eq!(v["via_gateway"], 3);
@@ -312,6 +350,12 @@ fn tunnelled_connection_is_diagnosed_as_a_child() {
         .iter()
         .filter_map(|e| e["event"].as_str())
         .collect();
-    assert!(events.iter().any(|e| e.contains("Connection Request")), "{events:?}");
-    assert!(events.iter().any(|e| e.contains("Connection Confirm")), "{events:?}");
+    assert!(
+        events.iter().any(|e| e.contains("Connection Request")),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().any(|e| e.contains("Connection Confirm")),
+        "{events:?}"
+    );
 }

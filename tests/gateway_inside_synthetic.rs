@@ -83,7 +83,8 @@ const UPGRADE: &str = "RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nConnectio
 Upgrade: websocket\r\nRDG-Connection-Id: {EBB921D3-86CD-401F-8154-47360E45BF2F}\r\n\
 Sec-WebSocket-Version: 13\r\nHost: it-help-gw.ad.it-help.ninja\r\n\
 Authorization: Negotiate YIIHWwYGKwYBBQUCoIIHTzCCB0ugMDAuBgkqhkiC9xIBAgIG\r\n\r\n";
-const SWITCHING: &str = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+const SWITCHING: &str =
+    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
 const HANDSHAKE_REQUEST: &str = "010000000e000000010000000000";
 const HANDSHAKE_RESPONSE: &str = "020000001200000000000000010000000700";
 const TUNNEL_CREATE: &str = "04000000100000003f00000000000000";
@@ -156,7 +157,10 @@ fn synthetic_rap_denial_names_the_policy_and_the_target() {
         gw.facts.channel.status.as_ref().map(|s| s.value),
         Some(TsguStatus::E_PROXY_RAP_ACCESSDENIED)
     );
-    assert!(!d.findings.iter().any(|f| f.code == FindingCode::GatewayAuthFailed));
+    assert!(!d
+        .findings
+        .iter()
+        .any(|f| f.code == FindingCode::GatewayAuthFailed));
 }
 
 #[test]
@@ -166,7 +170,10 @@ fn synthetic_connect_failed_is_target_unreachable() {
     feed.send(Side::Server, &channel_response(0x59DD));
     let d = feed.diagnosed();
     let codes: Vec<FindingCode> = d.findings.iter().map(|f| f.code).collect();
-    assert!(codes.contains(&FindingCode::GatewayTargetUnreachable), "{codes:?}");
+    assert!(
+        codes.contains(&FindingCode::GatewayTargetUnreachable),
+        "{codes:?}"
+    );
     assert!(!codes.contains(&FindingCode::GatewayPolicyDenied));
 }
 
@@ -185,7 +192,10 @@ WWW-Authenticate: NTLM\r\nContent-Length: 5\r\n\r\ndenied",
         .find(|f| f.code == FindingCode::GatewayAuthFailed)
         .expect("gateway-auth-failed");
     let text = format!("{:?}", f.facts);
-    assert!(text.contains("401") && text.contains("User Account Restricted"), "{text}");
+    assert!(
+        text.contains("401") && text.contains("User Account Restricted"),
+        "{text}"
+    );
     assert!(text.contains("credentials_sent: true"), "{text}");
     let gw = d.connection.gateway_inside.as_deref().unwrap();
     assert_eq!(gw.facts.auth.refusal.as_ref().map(|r| r.at.frame), Some(2));
@@ -220,7 +230,10 @@ fn synthetic_503_on_kdc_proxy() {
         Some("Service Unavailable")
     );
     let json = rdpscope::report::json::to_line(&d);
-    assert!(json.contains(r#""kdc_proxy":{"requests":0,"responses":0,"status":503"#), "{json}");
+    assert!(
+        json.contains(r#""kdc_proxy":{"requests":0,"responses":0,"status":503"#),
+        "{json}"
+    );
 }
 
 #[test]
@@ -254,8 +267,15 @@ fn synthetic_http_transport_chunked_out_channel() {
     assert_eq!(gw.facts.http_channel, Some(HttpChannel::Out));
     assert_eq!(gw.facts.connection_id.as_deref(), Some("{X}"));
     assert_eq!(gw.facts.tunnel.extended_auth, Some(7));
-    assert!(gw.facts.decode_errors.is_empty(), "{:?}", gw.facts.decode_errors);
-    assert!(d.findings.iter().any(|f| f.code == FindingCode::GatewayPolicyDenied));
+    assert!(
+        gw.facts.decode_errors.is_empty(),
+        "{:?}",
+        gw.facts.decode_errors
+    );
+    assert!(d
+        .findings
+        .iter()
+        .any(|f| f.code == FindingCode::GatewayPolicyDenied));
 }
 
 #[test]
@@ -270,7 +290,8 @@ fn synthetic_http_transport_in_channel_feeds_the_child() {
     )
     .into_bytes();
     req.extend(&data[..20]);
-    feed.send(Side::Client, &req).send(Side::Client, &data[20..]);
+    feed.send(Side::Client, &req)
+        .send(Side::Client, &data[20..]);
     let gw = feed.conn.gateway_inside.as_deref().unwrap();
     assert_eq!(gw.facts.http_channel, Some(HttpChannel::In));
     let child = gw.child().expect("child");

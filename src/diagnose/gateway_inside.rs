@@ -108,7 +108,11 @@ fn auth(ctx: &Ctx, f: &GatewayInsideFacts, out: &mut Vec<Finding>) {
         (TsguStage::TunnelAuth, &f.tunnel.auth),
     ]
     .into_iter()
-    .find_map(|(stage, s)| s.as_ref().filter(|s| s.value.is_auth_refusal()).map(|s| (stage, s)));
+    .find_map(|(stage, s)| {
+        s.as_ref()
+            .filter(|s| s.value.is_auth_refusal())
+            .map(|s| (stage, s))
+    });
     if refusal.is_none() && tsgu.is_none() {
         return;
     }
@@ -153,9 +157,11 @@ fn tunnel_statuses(ctx: &Ctx, f: &GatewayInsideFacts, out: &mut Vec<Finding>) {
         .requested
         .as_ref()
         .map(|at| ev(ctx, at, GatewayNote::ChannelRequested { port: c.port }));
-    let policy = stages
-        .iter()
-        .find_map(|(st, s)| s.as_ref().filter(|s| s.value.is_policy_denial()).map(|s| (*st, s)));
+    let policy = stages.iter().find_map(|(st, s)| {
+        s.as_ref()
+            .filter(|s| s.value.is_policy_denial())
+            .map(|s| (*st, s))
+    });
     if let Some((stage, s)) = policy {
         let mut evidence: Vec<_> = requested.clone().into_iter().collect();
         evidence.push(ev(ctx, &s.at, GatewayNote::Tsgu(stage, s.value)));
@@ -191,16 +197,17 @@ fn tunnel_statuses(ctx: &Ctx, f: &GatewayInsideFacts, out: &mut Vec<Finding>) {
             target: c.target.clone(),
             port: c.port,
         };
-        out.push(finding(FindingCode::GatewayTargetUnreachable, facts, evidence));
+        out.push(finding(
+            FindingCode::GatewayTargetUnreachable,
+            facts,
+            evidence,
+        ));
     }
 }
 
 fn kdc_proxy(ctx: &Ctx, f: &GatewayInsideFacts, out: &mut Vec<Finding>) {
     let k = &f.kdc_proxy;
-    let http_failed = k
-        .status
-        .as_ref()
-        .filter(|s| !(200..300).contains(&s.value));
+    let http_failed = k.status.as_ref().filter(|s| !(200..300).contains(&s.value));
     let last = k.last_reply();
     let krb_failed = last
         .and_then(|m| m.value.error.map(|e| (m, e)))
@@ -210,7 +217,12 @@ fn kdc_proxy(ctx: &Ctx, f: &GatewayInsideFacts, out: &mut Vec<Finding>) {
         return;
     }
     let mut evidence = Vec::new();
-    if let Some(req) = k.messages.iter().rev().find(|m| matches!(m.value.msg_type, 10 | 12)) {
+    if let Some(req) = k
+        .messages
+        .iter()
+        .rev()
+        .find(|m| matches!(m.value.msg_type, 10 | 12))
+    {
         evidence.push(ev(ctx, &req.at, GatewayNote::KdcRequest));
     }
     if let Some(s) = http_failed {

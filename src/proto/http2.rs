@@ -102,11 +102,20 @@ pub struct FrameHeader {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Frame<'a> {
     /// Body bytes of a request or response (padding stripped).
-    Data { data: &'a [u8] },
+    Data {
+        data: &'a [u8],
+    },
     /// A header block fragment (padding and priority stripped).
-    Headers { block: &'a [u8] },
-    RstStream { error: ErrorCode },
-    GoAway { last_stream_id: u32, error: ErrorCode },
+    Headers {
+        block: &'a [u8],
+    },
+    RstStream {
+        error: ErrorCode,
+    },
+    GoAway {
+        last_stream_id: u32,
+        error: ErrorCode,
+    },
     Other,
 }
 
@@ -157,9 +166,13 @@ fn unpadded<'a>(c: &mut ByteCursor<'a>, flags: u8) -> Result<&'a [u8], ProtoErro
 /// Decodes one whole frame (as framed by `find_size`).
 pub fn parse_frame(b: &[u8]) -> Result<(FrameHeader, Frame<'_>), ProtoError> {
     let h = parse_frame_header(b)?;
-    let payload = b
-        .get(FRAME_HEADER_LEN..FRAME_HEADER_LEN + h.length)
-        .ok_or(ProtoError::truncated(LAYER, "frame payload", FRAME_HEADER_LEN))?;
+    let payload =
+        b.get(FRAME_HEADER_LEN..FRAME_HEADER_LEN + h.length)
+            .ok_or(ProtoError::truncated(
+                LAYER,
+                "frame payload",
+                FRAME_HEADER_LEN,
+            ))?;
     let mut c = ByteCursor::new(LAYER, payload);
     let frame = match h.frame_type {
         FrameType::DATA => Frame::Data {
@@ -308,7 +321,10 @@ mod tests {
         let b = hex(SETTINGS_ACK);
         assert_eq!(find_size(&b), Framing::Complete(9));
         let (h, f) = parse_frame(&b).unwrap();
-        assert_eq!((h.frame_type, h.flags, h.stream_id), (FrameType::SETTINGS, 1, 0));
+        assert_eq!(
+            (h.frame_type, h.flags, h.stream_id),
+            (FrameType::SETTINGS, 1, 0)
+        );
         assert_eq!(f, Frame::Other);
         let b = hex(RESPONSE_HEADERS);
         let (h, f) = parse_frame(&b[..9 + 0x34]).unwrap();

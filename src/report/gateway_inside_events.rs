@@ -61,7 +61,11 @@ fn proxied(k: &ProxiedKerberos) -> String {
 pub fn gateway_event_text(e: &GatewayEvent) -> String {
     match e {
         GatewayEvent::HttpRequest { request, auth } => match auth {
-            Some(a) => format!("{} with {} credentials", request_name(*request), scheme_name(*a)),
+            Some(a) => format!(
+                "{} with {} credentials",
+                request_name(*request),
+                scheme_name(*a)
+            ),
             None => request_name(*request).to_string(),
         },
         GatewayEvent::HttpResponse { status, challenge } => match challenge {

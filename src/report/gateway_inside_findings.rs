@@ -69,7 +69,9 @@ pub fn words(f: &GatewayFinding) -> (String, String) {
             let answer = match (status, reason, tsgu) {
                 (Some(s), Some(r), _) => format!("HTTP {s} {r}"),
                 (Some(s), None, _) => format!("HTTP {s}"),
-                (None, _, Some((stage, s))) => format!("{} {}", stage_name(*stage), status_text(*s)),
+                (None, _, Some((stage, s))) => {
+                    format!("{} {}", stage_name(*stage), status_text(*s))
+                }
                 (None, _, None) => "a refusal".into(),
             };
             let mut detail = match (credentials_sent, scheme) {
@@ -90,7 +92,10 @@ pub fn words(f: &GatewayFinding) -> (String, String) {
             if let Some((_, s)) = tsgu {
                 detail.push_str(&format!(" {}", status_words(*s)));
             }
-            (format!("RD Gateway refused authentication ({answer})"), detail)
+            (
+                format!("RD Gateway refused authentication ({answer})"),
+                detail,
+            )
         }
         GatewayFinding::PolicyDenied {
             stage,
@@ -98,7 +103,10 @@ pub fn words(f: &GatewayFinding) -> (String, String) {
             target: t,
             port,
         } => (
-            format!("RD Gateway policy denied the connection ({})", status_text(*status)),
+            format!(
+                "RD Gateway policy denied the connection ({})",
+                status_text(*status)
+            ),
             format!(
                 "The gateway's {} for {} carried {}",
                 stage_name(*stage),
@@ -112,7 +120,11 @@ pub fn words(f: &GatewayFinding) -> (String, String) {
             target: t,
             port,
         } => (
-            format!("RD Gateway could not reach {} ({})", target(t, port), status_text(*status)),
+            format!(
+                "RD Gateway could not reach {} ({})",
+                target(t, port),
+                status_text(*status)
+            ),
             format!(
                 "The client asked the gateway for a channel to {}; the gateway's {} carried {}",
                 target(t, port),
@@ -137,7 +149,10 @@ pub fn words(f: &GatewayFinding) -> (String, String) {
                 format!("The client sent {requests} Kerberos request(s){realm} through the gateway's KDC proxy; {responses} came back.");
             let headline = match (http_status, krb_error) {
                 (Some(s), _) => {
-                    let r = reason.as_deref().map(|r| format!(" {r}")).unwrap_or_default();
+                    let r = reason
+                        .as_deref()
+                        .map(|r| format!(" {r}"))
+                        .unwrap_or_default();
                     detail.push_str(&format!(" The proxy answered HTTP {s}{r}"));
                     if *s == 503 {
                         detail.push_str(": it could not reach a domain controller");
@@ -169,11 +184,16 @@ pub fn words(f: &GatewayFinding) -> (String, String) {
 pub fn note_text(n: &GatewayNote) -> String {
     match n {
         GatewayNote::Credentials(Some(s)) => {
-            format!("client sends {} credentials to the gateway", scheme_name(*s))
+            format!(
+                "client sends {} credentials to the gateway",
+                scheme_name(*s)
+            )
         }
         GatewayNote::Credentials(None) => "client sends credentials to the gateway".into(),
         GatewayNote::HttpStatus(s) => format!("gateway answers HTTP {s}"),
-        GatewayNote::Tsgu(stage, s) => format!("gateway {}: {}", stage_name(*stage), status_text(*s)),
+        GatewayNote::Tsgu(stage, s) => {
+            format!("gateway {}: {}", stage_name(*stage), status_text(*s))
+        }
         GatewayNote::ChannelRequested { port: Some(p) } => {
             format!("client asks for a channel to the target, port {p}")
         }

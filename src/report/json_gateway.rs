@@ -114,7 +114,11 @@ pub fn facts_json(f: &GatewayInsideFacts) -> GatewayInsideJson {
         channel: GatewayChannelJson {
             target: f.channel.target.clone(),
             port: f.channel.port,
-            status: f.channel.status.as_ref().map(|s| TsguStatusJson::new(s.value)),
+            status: f
+                .channel
+                .status
+                .as_ref()
+                .map(|s| TsguStatusJson::new(s.value)),
             udp_port: f.channel.udp_port,
         },
     }

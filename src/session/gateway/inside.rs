@@ -116,7 +116,7 @@ impl GatewayInside {
             pending: Default::default(),
             h2_stream: Sides::default(),
             child: None,
-            limits: limits.clone(),
+            limits: *limits,
         }
     }
 
@@ -191,7 +191,7 @@ pub fn looks_like_http(b: &[u8]) -> bool {
         b"HTTP/1.",
     ];
     STARTS.iter().any(|s| b.starts_with(s))
-        || b.starts_with(&http2::PREFACE[..8])
+        || b.starts_with(b"PRI * HTTP/2")
         || is_http2_settings(b)
 }
 
@@ -532,7 +532,14 @@ impl Cx<'_> {
                 let n = usize::try_from(left).unwrap_or(usize::MAX).min(b.len());
                 self.body(side, sink, b.get(..n)?);
                 let left = left - n as u64;
-                (n, if left == 0 { Chunk::End } else { Chunk::Data(left) })
+                (
+                    n,
+                    if left == 0 {
+                        Chunk::End
+                    } else {
+                        Chunk::Data(left)
+                    },
+                )
             }
             Chunk::End => {
                 if b.len() < 2 {
@@ -667,7 +674,9 @@ mod tests {
 
     #[test]
     fn recognises_gateway_plaintext_and_query_ids() {
-        assert!(looks_like_http(b"RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\n"));
+        assert!(looks_like_http(
+            b"RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\n"
+        ));
         assert!(looks_like_http(b"HTTP/1.1 401 Unauthorized\r\n"));
         assert!(looks_like_http(http2::PREFACE));
         // tshark, rdp-rdg-same-creds-kerberos-password-success1.pcapng frame 18: the

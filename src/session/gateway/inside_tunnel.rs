@@ -88,9 +88,7 @@ fn packet(cx: &mut Cx<'_>, side: Side, b: &[u8]) {
             t.create = Some(st(status_code));
         }
         TsguPacket::TunnelAuth { client_name, .. } => t.client_name = Some(client_name),
-        TsguPacket::TunnelAuthResponse { error_code, .. } => {
-            t.auth = Some(st(error_code))
-        }
+        TsguPacket::TunnelAuthResponse { error_code, .. } => t.auth = Some(st(error_code)),
         TsguPacket::ServiceMessage { message } => {
             t.service_message.get_or_insert(Stamped {
                 at,
@@ -164,7 +162,7 @@ fn tunnelled(cx: &mut Cx<'_>, side: Side, data: &[u8]) {
     if data.is_empty() {
         return;
     }
-    let limits = cx.gw.limits.clone();
+    let limits = cx.gw.limits;
     let child = cx
         .gw
         .child
@@ -254,7 +252,10 @@ pub(super) fn http2_frame(cx: &mut Cx<'_>, side: Side, h: &FrameHeader, f: Frame
                     );
                     let s = stamp(cx, side, status);
                     let k = &mut cx.gw.facts.kdc_proxy;
-                    if k.status.as_ref().is_none_or(|p| (200..300).contains(&p.value)) {
+                    if k.status
+                        .as_ref()
+                        .is_none_or(|p| (200..300).contains(&p.value))
+                    {
                         k.status = Some(s);
                     }
                 }
