@@ -188,6 +188,9 @@ impl Redactor {
                 *v = self.host(v);
             }
         }
+        if let Some(gw) = c.gateway_inside.as_deref_mut() {
+            self.gateway_inside(&mut gw.facts);
+        }
         if let Some(certs) = c.tls.certificates.as_mut() {
             for cert in certs.value.iter_mut() {
                 cert.subject = self.dn(&cert.subject);
@@ -267,6 +270,7 @@ impl Redactor {
                 target: Some(t),
             }) => *t = self.host(t),
             Facts::Side(side) => self.side_facts(side),
+            Facts::GatewayInside(g) => self.gateway_finding(g),
             _ => {}
         }
         for e in f.evidence.iter_mut() {
@@ -280,6 +284,43 @@ impl Redactor {
                 Note::Side(n) => self.side_note(n),
                 _ => {}
             }
+        }
+    }
+
+    /// The names a decrypted gateway stream shows: the user, the client, the target host,
+    /// the realm.
+    fn gateway_inside(&self, f: &mut crate::session::gateway::GatewayInsideFacts) {
+        if let Some(u) = f.user_id.as_mut() {
+            *u = self.name("user", u);
+        }
+        if let Some(n) = f.tunnel.client_name.as_mut() {
+            *n = self.name("client", n);
+        }
+        if let Some(t) = f.channel.target.as_mut() {
+            *t = self.host(t);
+        }
+        for t in f.channel.alternatives.iter_mut() {
+            *t = self.host(t);
+        }
+        if let Some(d) = f.kdc_proxy.target_domain.as_mut() {
+            *d = self.host(d);
+        }
+    }
+
+    fn gateway_finding(&self, g: &mut crate::diagnose::gateway_inside::GatewayFinding) {
+        use crate::diagnose::gateway_inside::GatewayFinding as G;
+        match g {
+            G::PolicyDenied {
+                target: Some(t), ..
+            }
+            | G::TargetUnreachable {
+                target: Some(t), ..
+            } => *t = self.host(t),
+            G::KdcProxyFailed {
+                target_domain: Some(d),
+                ..
+            } => *d = self.host(d),
+            _ => {}
         }
     }
 

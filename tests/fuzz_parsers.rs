@@ -793,4 +793,101 @@ fn fuzz_tls_decrypt() {
             assert!(s.held <= rdpscope::tls::MAX_HELD_RECORDS);
         },
     );
+/// rdp-rdg-same-creds-kerberos-password-success1.pcapng, TLS stream 1 (decrypted by
+/// tshark): frame 28's KDC-PROXY-MESSAGE (KRB-ERROR 25) and a request with target-domain.
+const KKDCP_SEEDS: &[&str] = &[
+    "3081d0a081cd0481ca000000c67e81c33081c0a003020105a10302011ea411180f32303234303531303139353134305aa505020302a7e1a603020119a9121b1061642e69742d68656c702e6e696e6a61aa253023a003020102a11c301a1b066b72627467741b1061642e69742d68656c702e6e696e6a61ac5a045830563033a103020113a22c042a30283026a003020112a11f1b1d41442e49542d48454c502e4e494e4a4150726f746563746564557365723009a103020102a20204003009a103020110a20204003009a10302010fa2020400",
+    "3020a00a0408000000040102030 4a1121b1061642e69742d68656c702e6e696e6a61",
+];
+
+#[test]
+fn fuzz_kkdcp() {
+    use rdpscope::proto::kkdcp;
+    let seeds: Vec<Vec<u8>> = KKDCP_SEEDS.iter().map(|h| hex(h)).collect();
+    fuzz("kkdcp", &seeds, budget(DEFAULT_ITERS), HANG, |b| {
+        let _ = kkdcp::looks_like_message(b);
+        if let Ok(m) = kkdcp::parse_message(b) {
+            assert!(m.kerb_message.len() <= b.len());
+            let _ = m.kerberos();
+        }
+    });
+}
+
+#[test]
+fn fuzz_http2() {
+    use rdpscope::proto::http2;
+    // Frames 18 (server SETTINGS), 21 (SETTINGS ACK), 28 (HEADERS :status 200 + DATA) and
+    // 29 (HEADERS from the dynamic table) of the same stream.
+    let seeds: Vec<Vec<u8>> = [
+        "000012040000000000000300000064001000000002000400100000000004080000000000000f0001",
+        "000000040100000000",
+        "000034010400000001885f8210437690d06258741e54ad8f7efd70ebc8c097070f1296c361be940814d03f4a08026940bf71b0dc680a62d1bf5c82104300",
+        "00000c01040000000383c3c287c1c0bf5c03333537",
+        "000005012400000001000000000f4883 6c0cff",
+    ]
+    .iter()
+    .map(|h| hex(h))
+    .collect();
+    fuzz("http2", &seeds, budget(DEFAULT_ITERS), HANG, |b| {
+        check_framing(b, http2::find_size(b));
+        if let Ok((_, http2::Frame::Headers { block })) = http2::parse_frame(b) {
+            let _ = http2::response_status(block);
+        }
+        let _ = http2::response_status(b);
+    });
+}
+
+#[test]
+fn fuzz_gateway_inside() {
+    // Records split at 0xFF, alternating sides: the upgrade, 101, then WebSocket frames of
+    // TSGU packets (HANDSHAKE_REQUEST, CHANNEL_CREATE, DATA with an X.224 CR), and an HTTP/2
+    // preface.
+    let mut upgrade =
+        b"RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nUpgrade: websocket\r\n\r\n".to_vec();
+    upgrade.push(0xFF);
+    upgrade.extend(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n");
+    upgrade.push(0xFF);
+    upgrade.extend(hex("828efe5e7639ff5e7639f05e7639ff5e7639fe5e"));
+    upgrade.push(0xFF);
+    upgrade.extend(hex("8212020000001200000000000000010000000700"));
+    upgrade.push(0xFF);
+    upgrade.extend(hex("82390a000000390000002f000300002f2ae00000000000436f6f6b69653a206d737473686173683d50726f7465637465640d0a010008000b000000"));
+    let mut h2 = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    h2.extend(hex("000000040100000000"));
+    let seeds = vec![
+        upgrade,
+        h2,
+        b"POST /KdcProxy HTTP/1.1\r\nContent-Length: 4\r\n\r\n0\x02\x80\x00".to_vec(),
+        b"RDG_IN_DATA /remoteDesktopGateway/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n\x0d\0\0\0\x08\0\0\0\r\n".to_vec(),
+    ];
+    fuzz(
+        "gateway_inside",
+        &seeds,
+        budget(DEFAULT_ITERS),
+        HANG,
+        gateway_inside_input,
+    );
+}
+
+fn gateway_inside_input(b: &[u8]) {
+    use rdpscope::flow::{PacketInfo, Side};
+    let mut conn = rdpscope::session::Connection::default();
+    for (i, rec) in b.split(|&x| x == 0xFF).enumerate() {
+        let side = if i % 2 == 0 {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        let at = PacketInfo {
+            file: 0,
+            frame: i as u64,
+            ts_ns: 0,
+        };
+        rdpscope::session::gateway::route_plaintext(&mut conn, &at, side, 23, rec);
+    }
+    if let Some(gw) = conn.gateway_inside.as_deref() {
+        let f = &gw.facts;
+        assert!(f.data.iter().map(|d| d.bytes).sum::<u64>() <= b.len() as u64);
+        assert!(f.decode_errors.len() <= 4);
+    }
 }

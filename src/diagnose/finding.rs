@@ -78,6 +78,11 @@ finding_codes! {
     KdcUnreachable => "kdc-unreachable",
     DnsResolutionFailed => "dns-resolution-failed",
     DnsAddressMismatch => "dns-address-mismatch",
+    GatewayAuthFailed => "gateway-auth-failed",
+    GatewayPolicyDenied => "gateway-policy-denied",
+    GatewayTargetUnreachable => "gateway-target-unreachable",
+    KdcProxyFailed => "kdc-proxy-failed",
+    GatewayUdpBlocked => "gateway-udp-blocked",
 }
 
 impl fmt::Display for FindingCode {
@@ -339,6 +344,8 @@ pub enum Facts {
     Inside(super::inside::InsideFacts),
     /// Kerberos or DNS beside the connection (issue 17).
     Side(Box<super::side::SideFacts>),
+    /// Read inside a decrypted RD Gateway stream (`diagnose::gateway_inside`, issue 16).
+    GatewayInside(Box<super::gateway_inside::GatewayFinding>),
 }
 
 /// What made a PDU a protocol violation.
@@ -463,6 +470,8 @@ pub enum Note {
     Inside(super::inside::InsideNote),
     /// A Kerberos or DNS packet beside the connection.
     Side(super::side::SideNote),
+    /// A decrypted RD Gateway frame (`diagnose::gateway_inside`).
+    GatewayInside(super::gateway_inside::GatewayNote),
 }
 
 /// A frame that shows a finding.

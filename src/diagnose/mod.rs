@@ -10,6 +10,7 @@ mod connect;
 mod distinct;
 pub mod finding;
 pub mod flood;
+pub mod gateway_inside;
 pub mod inside;
 pub mod live;
 mod negotiation;
@@ -122,6 +123,9 @@ pub struct Diagnosed {
     pub auth_context: crate::correlate::AuthContext,
     /// The connection's place among its retries (TCP connections).
     pub attempt: Option<crate::correlate::AttemptRef>,
+    /// For an RDP connection tunnelled through an RD Gateway: the gateway connection's id
+    /// (`gateway_inside::diagnose_tunnelled`).
+    pub via_gateway: Option<u64>,
 }
 
 impl Diagnosed {
@@ -255,6 +259,7 @@ pub fn diagnose(
             connection: flow.handler,
             auth_context: Default::default(),
             attempt: None,
+            via_gateway: None,
         };
     }
     connect::connect_findings(&ctx, &mut findings);
@@ -264,6 +269,7 @@ pub fn diagnose(
     abort::credssp_and_abort_findings(&ctx, &mut findings);
     capture::capture_findings(&ctx, &mut findings);
     inside::inside_findings(&ctx, &mut findings);
+    gateway_inside::gateway_inside_findings(&ctx, &mut findings);
     let verdict = verdict(&ctx, &findings);
     Diagnosed {
         meta: flow.meta,
@@ -277,6 +283,7 @@ pub fn diagnose(
         udp_peers: peers.udp,
         auth_context: Default::default(),
         attempt: None,
+        via_gateway: None,
     }
 }
 

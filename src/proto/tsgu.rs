@@ -92,14 +92,54 @@ const STATUS_NAMES: &[(u32, &str)] = &[
 
 impl TsguStatus {
     pub const S_OK: TsguStatus = TsguStatus(0);
+    pub const ERROR_ACCESS_DENIED: TsguStatus = TsguStatus(0x0000_0005);
+    pub const ERROR_GRACEFUL_DISCONNECT: TsguStatus = TsguStatus(0x0000_04CA);
+    pub const E_PROXY_CONNECTIONABORTED: TsguStatus = TsguStatus(0x0000_04D4);
+    pub const E_PROXY_MAXCONNECTIONSREACHED: TsguStatus = TsguStatus(0x59E6);
+    pub const E_PROXY_NOTSUPPORTED: TsguStatus = TsguStatus(0x59E8);
+    pub const E_PROXY_SESSIONTIMEOUT: TsguStatus = TsguStatus(0x59F6);
+    pub const E_PROXY_REAUTH_AUTHN_FAILED: TsguStatus = TsguStatus(0x59FA);
+    pub const E_PROXY_REAUTH_CAP_FAILED: TsguStatus = TsguStatus(0x59FB);
+    pub const E_PROXY_REAUTH_RAP_FAILED: TsguStatus = TsguStatus(0x59FC);
+    pub const E_PROXY_SDR_NOT_SUPPORTED_BY_TS: TsguStatus = TsguStatus(0x59FD);
+    pub const E_PROXY_REAUTH_NAP_FAILED: TsguStatus = TsguStatus(0x5A00);
     pub const E_PROXY_INTERNALERROR: TsguStatus = TsguStatus(0x8007_59D8);
     pub const E_PROXY_RAP_ACCESSDENIED: TsguStatus = TsguStatus(0x8007_59DA);
     pub const E_PROXY_NAP_ACCESSDENIED: TsguStatus = TsguStatus(0x8007_59DB);
     pub const E_PROXY_TS_CONNECTFAILED: TsguStatus = TsguStatus(0x8007_59DD);
+    pub const E_PROXY_ALREADYDISCONNECTED: TsguStatus = TsguStatus(0x8007_59DF);
+    pub const E_PROXY_CAPABILITYMISMATCH: TsguStatus = TsguStatus(0x8007_59E9);
+    pub const E_PROXY_QUARANTINE_ACCESSDENIED: TsguStatus = TsguStatus(0x8007_59ED);
     pub const E_PROXY_NOCERTAVAILABLE: TsguStatus = TsguStatus(0x8007_59EE);
-    pub const E_PROXY_MAXCONNECTIONSREACHED: TsguStatus = TsguStatus(0x59E6);
-    pub const E_PROXY_SESSIONTIMEOUT: TsguStatus = TsguStatus(0x59F6);
-    pub const E_PROXY_CONNECTIONABORTED: TsguStatus = TsguStatus(0x04D4);
+    pub const E_PROXY_COOKIE_BADPACKET: TsguStatus = TsguStatus(0x8007_59F7);
+    pub const E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED: TsguStatus = TsguStatus(0x8007_59F8);
+    pub const E_PROXY_UNSUPPORTED_AUTHENTICATION_METHOD: TsguStatus = TsguStatus(0x8007_59F9);
+
+    /// Authentication or authorization refusals: the user (CAP), the device health
+    /// (NAP/quarantine) or the authentication method, not the target.
+    pub fn is_policy_denial(self) -> bool {
+        matches!(
+            self.canonical(),
+            TsguStatus::E_PROXY_NAP_ACCESSDENIED
+                | TsguStatus::E_PROXY_RAP_ACCESSDENIED
+                | TsguStatus::E_PROXY_QUARANTINE_ACCESSDENIED
+                | TsguStatus::E_PROXY_REAUTH_CAP_FAILED
+                | TsguStatus::E_PROXY_REAUTH_RAP_FAILED
+                | TsguStatus::E_PROXY_REAUTH_NAP_FAILED
+                | TsguStatus::ERROR_ACCESS_DENIED
+        )
+    }
+
+    /// Authentication itself was refused (a cookie, a method, re-authentication).
+    pub fn is_auth_refusal(self) -> bool {
+        matches!(
+            self.canonical(),
+            TsguStatus::E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED
+                | TsguStatus::E_PROXY_COOKIE_BADPACKET
+                | TsguStatus::E_PROXY_UNSUPPORTED_AUTHENTICATION_METHOD
+                | TsguStatus::E_PROXY_REAUTH_AUTHN_FAILED
+        )
+    }
 
     fn exact(v: u32) -> Option<&'static str> {
         STATUS_NAMES.iter().find(|(c, _)| *c == v).map(|(_, n)| *n)

@@ -16,6 +16,7 @@ pub fn event_text(e: &Event) -> String {
 pub fn kind_text(k: &EventKind, dir: Side) -> String {
     match k {
         EventKind::Inner(e) => super::inner_events::inner_text(e),
+        EventKind::Gateway(e) => super::gateway_inside_events::gateway_event_text(e),
         EventKind::TcpSyn { retry: 0 } => "TCP SYN".into(),
         EventKind::TcpSyn { retry } => format!("TCP SYN (retry {retry})"),
         EventKind::TcpSynAck => "TCP SYN/ACK".into(),

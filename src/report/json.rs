@@ -64,6 +64,12 @@ pub struct ConnectionJson<'a> {
     /// The connection's place among its retries (TCP only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt: Option<super::json_side::AttemptRefJson>,
+    /// What a decrypted RD Gateway stream showed (omitted otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<super::json_gateway::GatewayInsideJson>,
+    /// For an RDP connection tunnelled through an RD Gateway: the gateway connection's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via_gateway: Option<u64>,
 }
 
 /// A client error pair as the dialog shows it: "0x904", "0x7".
@@ -469,6 +475,8 @@ impl<'a> ConnectionJson<'a> {
                 id: a.id,
                 position: a.position,
             }),
+            gateway: super::json_gateway::gateway_inside(c),
+            via_gateway: d.via_gateway,
         }
     }
 }

@@ -8,11 +8,14 @@ pub mod events;
 pub mod findings;
 mod flood;
 pub mod group;
+pub mod gateway_inside_events;
+mod gateway_inside_findings;
 pub mod html;
 mod html_group;
 pub mod inner_events;
 mod inside_findings;
 pub mod json;
+pub mod json_gateway;
 pub mod json_side;
 pub mod live;
 pub mod ndjson_stream;
@@ -292,6 +295,7 @@ pub(crate) mod test_support {
             udp_peers: Vec::new(),
             auth_context: Default::default(),
             attempt: None,
+            via_gateway: None,
         }
     }
 

@@ -121,6 +121,8 @@ pub enum EventKind {
     DecodeError(DecodeError),
     /// A message read from the decrypted TLS stream.
     Inner(InnerEvent),
+    /// A message read from a decrypted RD Gateway stream (HTTP, KDC proxy, MS-TSGU).
+    Gateway(super::gateway::inside_facts::GatewayEvent),
 }
 
 /// The first bytes of a run that fits no RDP framing (at most `Head::MAX`).

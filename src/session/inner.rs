@@ -293,7 +293,12 @@ fn auth_mech(m: Mech<'_>) -> AuthMech {
 }
 
 /// Reads a negoToken, unwrapping one SPNEGO layer, and notes what it shows.
-fn read_token(cs: &mut CredsspState, at: &PacketInfo, side: Side, b: &[u8]) -> AuthToken {
+pub(crate) fn read_token(
+    cs: &mut CredsspState,
+    at: &PacketInfo,
+    side: Side,
+    b: &[u8],
+) -> AuthToken {
     match spnego::parse_nego_token(b) {
         Ok(MechToken::NegTokenInit(init)) => match init.mech_token {
             Some(inner) => read_inner(cs, at, side, inner),

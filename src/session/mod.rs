@@ -8,6 +8,7 @@ pub mod decrypt;
 pub mod dns;
 pub mod event;
 pub mod facts;
+pub mod gateway;
 pub mod inner;
 mod inner_rdp;
 pub mod kerberos;
@@ -92,6 +93,9 @@ pub struct Connection {
     keys: Option<crate::keys::KeyStore>,
     /// Decrypting this connection's records: made at the ClientHello when the run has secrets.
     decryption: Option<Box<decrypt::Decryption>>,
+    /// What a decrypted RD Gateway stream showed (HTTP, KDC proxy, MS-TSGU) and the RDP
+    /// connection tunnelled through it; made by `gateway::inside::route_plaintext`.
+    pub gateway_inside: Option<Box<gateway::inside::GatewayInside>>,
 }
 
 /// A conversation followed beside the RDP flows for the story around them (issue 17).
