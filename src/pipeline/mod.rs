@@ -90,9 +90,11 @@ impl Pipeline {
             return;
         }
         self.followed = followed;
-        let flood = &mut self.flood;
-        self.table
-            .with_last_touched(|meta, _, _| flood.opened(meta));
+        let (flood, pairing) = (&mut self.flood, &mut self.pairing);
+        self.table.with_last_touched(|meta, _, _| {
+            flood.opened(meta);
+            pairing.opened(meta);
+        });
     }
 
     pub fn active_connections(&self) -> usize {
