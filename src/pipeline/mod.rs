@@ -146,8 +146,10 @@ impl Pipeline {
     }
 
     fn drain(&mut self, out: &mut dyn FnMut(Diagnosed)) {
-        let finished = std::mem::take(&mut self.finished);
-        for flow in finished {
+        // The vector is handed back emptied: its capacity is kept, so finishing flows does
+        // not allocate a fresh vector (of large, multi-KB elements) each time.
+        let mut finished = std::mem::take(&mut self.finished);
+        for flow in finished.drain(..) {
             if let Some(s) = flow.handler.side.as_deref() {
                 self.side.update(SideRecord::new(&flow.meta, s));
                 continue;
@@ -181,6 +183,7 @@ impl Pipeline {
             }
             out(d);
         }
+        self.finished = finished;
     }
 }
 
