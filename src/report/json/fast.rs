@@ -107,7 +107,8 @@ fn push_escape(out: &mut Vec<u8>, b: u8) {
 
 impl Writer<'_> {
     fn int(&mut self, v: impl itoa::Integer) {
-        self.out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
     }
 
     fn key(&mut self, first: bool, key: &str) {
