@@ -431,3 +431,53 @@ pub fn orphan_context(records: &[SideRecord], now_ns: i64) -> Vec<(IpAddr, AuthC
     }
     out
 }
+
+#[cfg(test)]
+mod index_tests {
+    use super::*;
+
+    fn record(flow: u64, client: [u8; 4], last_s: i64) -> SideRecord {
+        SideRecord {
+            flow,
+            transport: TransportKind::Udp,
+            client: IpAddr::from(client),
+            server: Endpoint {
+                ip: IpAddr::from([10, 0, 0, 53]),
+                port: 53,
+            },
+            first_ns: last_s * 1_000_000_000,
+            last_ns: last_s * 1_000_000_000,
+            content: SideContent::Dns(Vec::new()),
+            tied: false,
+        }
+    }
+
+    #[test]
+    fn synthetic_index_follows_updates_and_expiry() {
+        let mut store = SideStore::default();
+        store.update(record(1, [10, 0, 0, 2], 1));
+        store.update(record(2, [10, 0, 0, 3], 2));
+        // The same flow again replaces its record, and keeps it indexed once.
+        store.update(record(1, [10, 0, 0, 2], 3));
+        assert_eq!(store.records.len(), 2);
+        assert_eq!(store.index.flows.len(), 2);
+        assert_eq!(
+            store.index.clients.get(&IpAddr::from([10, 0, 0, 2])),
+            Some(&1)
+        );
+        // Past RETAIN_NS both expire: the index empties with the records.
+        store.update(record(3, [10, 0, 0, 4], 3 + RETAIN_NS / 1_000_000_000 + 1));
+        assert_eq!(store.records.len(), 1);
+        assert!(!store.index.flows.contains(&1) && !store.index.flows.contains(&2));
+        assert!(!store
+            .index
+            .clients
+            .contains_key(&IpAddr::from([10, 0, 0, 2])));
+        assert_eq!(
+            store.finish().len(),
+            3,
+            "untied records are handed back as orphans"
+        );
+        assert!(store.index.flows.is_empty() && store.index.clients.is_empty());
+    }
+}

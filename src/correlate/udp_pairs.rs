@@ -295,4 +295,30 @@ mod tests {
             &record(TransportKind::Udp, 3391, 101, 150)
         ));
     }
+
+    #[test]
+    fn synthetic_pair_counts_tell_which_transport_a_host_pair_has() {
+        let pair = (IpAddr::from([10, 0, 0, 2]), IpAddr::from([10, 0, 0, 1]));
+        let mut counts = PairCounts::default();
+        assert!(!counts.any(pair, TransportKind::Udp));
+        counts.add(pair, TransportKind::Udp);
+        counts.add(pair, TransportKind::Udp);
+        counts.add(pair, TransportKind::Tcp);
+        assert!(counts.any(pair, TransportKind::Udp) && counts.any(pair, TransportKind::Tcp));
+        counts.remove(pair, TransportKind::Tcp);
+        assert!(!counts.any(pair, TransportKind::Tcp));
+        counts.remove(pair, TransportKind::Udp);
+        assert!(
+            counts.any(pair, TransportKind::Udp),
+            "one UDP flow is still counted"
+        );
+        counts.remove(pair, TransportKind::Udp);
+        assert!(counts.0.is_empty(), "a pair with nothing left is dropped");
+        let other = (pair.1, pair.0);
+        counts.add(other, TransportKind::Udp);
+        assert!(
+            !counts.any(pair, TransportKind::Udp),
+            "client and server are not swapped"
+        );
+    }
 }
