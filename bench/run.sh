@@ -89,7 +89,7 @@ for size in $SIZES; do
         mv "$F.part" "$F"
     fi
     NAME="$shape $size"
-    BYTES=$(stat -c %s "$F")
+    BYTES=$(stat -L -c %s "$F") # -L: a cached capture may be a symlink
     PACKETS=$("$BARE" "$F" | awk '{print $1}')
     cat "$F" >/dev/null # page cache: every tool reads from memory
 

@@ -203,22 +203,54 @@ fn dns_name_tie(l: &DnsLookup, server: IpAddr, names: &ConnectionNames) -> Optio
 pub struct SideStore {
     records: VecDeque<SideRecord>,
     orphans: Vec<SideRecord>,
+    /// What `records` holds, so the common answers ("not kept yet", "nothing from this
+    /// client") need no walk through up to `MAX_RECORDS` records for every flow.
+    index: RecordIndex,
+}
+
+/// The flows and the client addresses of the kept records.
+#[derive(Debug, Default)]
+struct RecordIndex {
+    flows: std::collections::HashSet<u64, ahash::RandomState>,
+    clients: std::collections::HashMap<IpAddr, u32, ahash::RandomState>,
+}
+
+impl RecordIndex {
+    fn add(&mut self, r: &SideRecord) {
+        self.flows.insert(r.flow);
+        *self.clients.entry(r.client).or_default() += 1;
+    }
+
+    fn remove(&mut self, r: &SideRecord) {
+        self.flows.remove(&r.flow);
+        if let Some(n) = self.clients.get_mut(&r.client) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.clients.remove(&r.client);
+            }
+        }
+    }
 }
 
 impl SideStore {
     /// A side flow changed: keep its latest state.
     pub fn update(&mut self, record: SideRecord) {
         let now = record.last_ns;
-        if let Some(r) = self
-            .records
-            .iter_mut()
-            .rev()
-            .find(|r| r.flow == record.flow)
+        let kept = self.index.flows.contains(&record.flow);
+        if let Some(r) = kept
+            .then(|| {
+                self.records
+                    .iter_mut()
+                    .rev()
+                    .find(|r| r.flow == record.flow)
+            })
+            .flatten()
         {
             let tied = r.tied;
             *r = record;
             r.tied = tied;
         } else {
+            self.index.add(&record);
             self.records.push_back(record);
         }
         self.expire(now);
@@ -231,6 +263,7 @@ impl SideStore {
                 break;
             }
             if let Some(r) = self.records.pop_front() {
+                self.index.remove(&r);
                 self.orphan(r);
             }
         }
@@ -244,7 +277,6 @@ impl SideStore {
 
     /// The context of a connection that just finished.
     pub fn context_for(&mut self, meta: &FlowMeta, conn: &Connection) -> AuthContext {
-        let names = connection_names(conn);
         let from = meta.first.ts_ns - TIE_WINDOW_NS;
         let to = meta.last.ts_ns;
         let t0 = meta.first.ts_ns;
@@ -254,6 +286,10 @@ impl SideStore {
             start_ns: t0,
             ..AuthContext::default()
         };
+        if !self.index.clients.contains_key(&meta.client.ip) {
+            return ctx;
+        }
+        let names = connection_names(conn);
         for r in self.records.iter_mut() {
             if r.client != meta.client.ip || r.last_ns < from || r.first_ns > to {
                 continue;
@@ -327,6 +363,7 @@ impl SideStore {
     /// End of capture: the side flows that served no connection.
     pub fn finish(&mut self) -> Vec<SideRecord> {
         while let Some(r) = self.records.pop_front() {
+            self.index.remove(&r);
             self.orphan(r);
         }
         std::mem::take(&mut self.orphans)
@@ -393,4 +430,54 @@ pub fn orphan_context(records: &[SideRecord], now_ns: i64) -> Vec<(IpAddr, AuthC
         }
     }
     out
+}
+
+#[cfg(test)]
+mod index_tests {
+    use super::*;
+
+    fn record(flow: u64, client: [u8; 4], last_s: i64) -> SideRecord {
+        SideRecord {
+            flow,
+            transport: TransportKind::Udp,
+            client: IpAddr::from(client),
+            server: Endpoint {
+                ip: IpAddr::from([10, 0, 0, 53]),
+                port: 53,
+            },
+            first_ns: last_s * 1_000_000_000,
+            last_ns: last_s * 1_000_000_000,
+            content: SideContent::Dns(Vec::new()),
+            tied: false,
+        }
+    }
+
+    #[test]
+    fn synthetic_index_follows_updates_and_expiry() {
+        let mut store = SideStore::default();
+        store.update(record(1, [10, 0, 0, 2], 1));
+        store.update(record(2, [10, 0, 0, 3], 2));
+        // The same flow again replaces its record, and keeps it indexed once.
+        store.update(record(1, [10, 0, 0, 2], 3));
+        assert_eq!(store.records.len(), 2);
+        assert_eq!(store.index.flows.len(), 2);
+        assert_eq!(
+            store.index.clients.get(&IpAddr::from([10, 0, 0, 2])),
+            Some(&1)
+        );
+        // Past RETAIN_NS both expire: the index empties with the records.
+        store.update(record(3, [10, 0, 0, 4], 3 + RETAIN_NS / 1_000_000_000 + 1));
+        assert_eq!(store.records.len(), 1);
+        assert!(!store.index.flows.contains(&1) && !store.index.flows.contains(&2));
+        assert!(!store
+            .index
+            .clients
+            .contains_key(&IpAddr::from([10, 0, 0, 2])));
+        assert_eq!(
+            store.finish().len(),
+            3,
+            "untied records are handed back as orphans"
+        );
+        assert!(store.index.flows.is_empty() && store.index.clients.is_empty());
+    }
 }

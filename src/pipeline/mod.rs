@@ -156,10 +156,11 @@ impl Pipeline {
             return;
         }
         self.followed = followed;
-        let flood = &mut self.flood;
+        let (flood, pairing) = (&mut self.flood, &mut self.pairing);
         let keys = (!self.config.no_keys).then_some(&self.config.keys);
         self.table.with_last_touched(|meta, _, conn| {
             flood.opened(meta);
+            pairing.opened(meta);
             if let Some(keys) = keys {
                 crate::session::decrypt::attach(conn, keys);
             }
@@ -231,8 +232,10 @@ impl Pipeline {
     }
 
     fn drain(&mut self, out: &mut dyn FnMut(Diagnosed)) {
-        let finished = std::mem::take(&mut self.finished);
-        for mut flow in finished {
+        // The vector is handed back emptied: its capacity is kept, so finishing flows does
+        // not allocate a fresh vector (of large, multi-KB elements) each time.
+        let mut finished = std::mem::take(&mut self.finished);
+        for mut flow in finished.drain(..) {
             if let Some(s) = flow.handler.side.as_deref() {
                 self.side.update(SideRecord::new(&flow.meta, s));
                 continue;
@@ -267,6 +270,7 @@ impl Pipeline {
             }
             out(d);
         }
+        self.finished = finished;
     }
 }
 

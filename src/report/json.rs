@@ -11,6 +11,7 @@ use crate::proto::tls;
 use crate::session::Connection;
 use crate::timefmt::{ms_between, rfc3339_us};
 
+pub mod fast;
 mod gcc;
 mod inside;
 pub use gcc::{
@@ -485,9 +486,13 @@ impl<'a> ConnectionJson<'a> {
 /// place (reuse `buf` across connections to avoid growing a fresh String for each).
 pub fn push_line(buf: &mut Vec<u8>, d: &Diagnosed) {
     let start = buf.len();
-    if serde_json::to_writer(&mut *buf, &ConnectionJson::new(d)).is_err() {
+    let json = ConnectionJson::new(d);
+    if fast::append(buf, &json).is_err() {
         buf.truncate(start);
-        buf.extend_from_slice(to_line(d).as_bytes());
+        if serde_json::to_writer(&mut *buf, &json).is_err() {
+            buf.truncate(start);
+            buf.extend_from_slice(to_line(d).as_bytes());
+        }
     }
     buf.push(b'\n');
 }

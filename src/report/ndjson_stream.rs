@@ -4,7 +4,7 @@
 //! channel, so memory stays a few batches however many connections there are.
 
 use std::io::{self, Write};
-use std::sync::mpsc::{self, SyncSender};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
 use crate::diagnose::Diagnosed;
@@ -18,6 +18,9 @@ const DEPTH: usize = 4;
 pub struct NdjsonStream {
     pending: Vec<Diagnosed>,
     tx: Option<SyncSender<Vec<Diagnosed>>>,
+    /// Batches the writer has emptied, handed back: the analysis reuses them instead of
+    /// allocating a vector of large elements for every batch.
+    recycled: Receiver<Vec<Diagnosed>>,
     thread: Option<JoinHandle<io::Result<()>>>,
 }
 
@@ -25,10 +28,12 @@ impl NdjsonStream {
     /// Starts the writer thread; lines go to `out` in the order connections are pushed.
     pub fn spawn<W: Write + Send + 'static>(out: W) -> Self {
         let (tx, rx) = mpsc::sync_channel::<Vec<Diagnosed>>(DEPTH);
+        // Never more than the batches in flight: `DEPTH` queued, one written, one filled.
+        let (give_back, recycled) = mpsc::sync_channel::<Vec<Diagnosed>>(DEPTH + 2);
         let thread = std::thread::spawn(move || {
             let mut out = io::BufWriter::with_capacity(256 * 1024, out);
             let mut line = Vec::with_capacity(16 * 1024);
-            for batch in rx {
+            for mut batch in rx {
                 for d in &batch {
                     line.clear();
                     json::push_line(&mut line, d);
@@ -36,12 +41,16 @@ impl NdjsonStream {
                     // and the analysis side stops sending.
                     out.write_all(&line)?;
                 }
+                batch.clear();
+                // Full (the analysis has spares) or gone: the batch is simply dropped.
+                let _ = give_back.try_send(batch);
             }
             out.flush()
         });
         NdjsonStream {
             pending: Vec::with_capacity(BATCH),
             tx: Some(tx),
+            recycled,
             thread: Some(thread),
         }
     }
@@ -57,7 +66,11 @@ impl NdjsonStream {
         if self.pending.is_empty() {
             return;
         }
-        let batch = std::mem::replace(&mut self.pending, Vec::with_capacity(BATCH));
+        let spare = self
+            .recycled
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+        let batch = std::mem::replace(&mut self.pending, spare);
         if let Some(tx) = &self.tx {
             if tx.send(batch).is_err() {
                 // The writer stopped on an error: finish() reports it.

@@ -75,7 +75,8 @@ pub struct Connection {
     pub last_packet: Sides<Option<PacketInfo>>,
     pub unreachable: Option<(PacketInfo, IcmpUnreachable)>,
     /// The RDP-UDP side of things, for UDP flows.
-    pub udp: Option<udp::UdpState>,
+    /// Boxed: a TCP connection (most of them) keeps only the pointer.
+    pub udp: Option<Box<udp::UdpState>>,
     pub decode_errors: Vec<Stamped<DecodeError>>,
     /// The latest packet that brought new bytes, from either side.
     pub last_progress: Option<Stamped<()>>,

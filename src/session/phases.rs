@@ -467,11 +467,11 @@ mod tests {
                 bad_neg_length: None,
             },
         });
-        conn.mcs.connect_initial = Some(Stamped {
+        conn.mcs.connect_initial = Some(Box::new(Stamped {
             at: at(3, 6),
             side: Side::Client,
             value: Default::default(),
-        });
+        }));
         conn.mcs.fastpath = Sides([None, Some(at(9, 12))]);
         conn.last_payload = Sides([Some(at(8, 11)), Some(at(9, 12))]);
         let tcp = TcpStats {

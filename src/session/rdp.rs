@@ -62,8 +62,10 @@ impl X224State {
 
 #[derive(Debug, Default)]
 pub struct McsState {
-    pub connect_initial: Option<Stamped<ClientData>>,
-    pub connect_response: Option<Stamped<McsResponse>>,
+    // Boxed: most connections of a logon storm never get this far, and the state of each
+    // open connection stays small (hundreds of bytes each, inline).
+    pub connect_initial: Option<Box<Stamped<ClientData>>>,
+    pub connect_response: Option<Box<Stamped<McsResponse>>>,
     pub ultimatum: Option<Stamped<DisconnectReason>>,
     pub attach_confirm: Option<PacketInfo>,
     pub channel_joins: u32,
@@ -157,23 +159,27 @@ fn mcs_data(conn: &mut Connection, at: &PacketInfo, side: Side, data: &[u8]) {
             });
             conn.timeline
                 .push(at, side, EventKind::McsConnectInitial { client });
-            conn.mcs.connect_initial.get_or_insert(Stamped {
-                at: *at,
-                side,
-                value: ci.client,
+            conn.mcs.connect_initial.get_or_insert_with(|| {
+                Box::new(Stamped {
+                    at: *at,
+                    side,
+                    value: ci.client,
+                })
             });
         }
         McsPdu::ConnectResponse(cr) => {
             let result = cr.result;
             conn.timeline
                 .push(at, side, EventKind::McsConnectResponse { result });
-            conn.mcs.connect_response.get_or_insert(Stamped {
-                at: *at,
-                side,
-                value: McsResponse {
-                    result,
-                    server: cr.server,
-                },
+            conn.mcs.connect_response.get_or_insert_with(|| {
+                Box::new(Stamped {
+                    at: *at,
+                    side,
+                    value: McsResponse {
+                        result,
+                        server: cr.server,
+                    },
+                })
             });
         }
         McsPdu::Domain(d) => domain_pdu(conn, at, side, d),

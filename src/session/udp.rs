@@ -90,7 +90,7 @@ impl UdpState {
 }
 
 pub(super) fn datagram(conn: &mut Connection, at: &PacketInfo, side: Side, payload: &[u8]) {
-    let u = conn.udp.get_or_insert_with(UdpState::default);
+    let u = conn.udp.get_or_insert_with(Box::default);
     let i = side;
     *u.packets.get_mut(i) += 1;
     *u.last.get_mut(i) = Some(*at);
@@ -148,7 +148,7 @@ pub(super) fn datagram(conn: &mut Connection, at: &PacketInfo, side: Side, paylo
         }
         return;
     }
-    let u = conn.udp.get_or_insert_with(UdpState::default);
+    let u = conn.udp.get_or_insert_with(Box::default);
     if d.is_syn_ack() && side == Side::Server {
         if u.synack.is_none() {
             u.synack = Some(*at);

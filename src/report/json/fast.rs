@@ -1,0 +1,653 @@
+//! A serde `Serializer` that writes compact JSON straight into a byte vector, byte for byte
+//! what `serde_json::to_writer` writes (RFC 8259; the same escapes, integer and float
+//! forms), only faster on the `--json` hot path: a string is checked for characters to
+//! escape eight bytes at a time and copied in one piece when it has none (most have none),
+//! and nothing goes through `io::Write`. The DTOs in `report::json` stay the contract; this
+//! only changes how they are written. Anything this writer does not know how to write (a map
+//! key that is not a string or a number) is an error, and the caller falls back to serde_json.
+
+use serde::ser::{self, Serialize};
+
+/// Why a value could not be written here (the caller then uses serde_json).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct FastJsonError(String);
+
+impl ser::Error for FastJsonError {
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        FastJsonError(msg.to_string())
+    }
+}
+
+type Result<T = ()> = std::result::Result<T, FastJsonError>;
+
+/// Appends the compact JSON of `value` to `out`. On an error `out` may hold part of it.
+pub fn append<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result {
+    value.serialize(&mut Writer { out })
+}
+
+struct Writer<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+/// Bytes a JSON string cannot hold as they are (RFC 8259 section 7): controls, quote,
+/// backslash. The same set serde_json escapes.
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// Whether any of the eight bytes in `w` needs an escape (SWAR: a byte below 0x20, or equal
+/// to `"` or `\`, sets its high bit in the result).
+fn word_needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+    below_space | has_zero(w ^ (ONES * u64::from(b'"'))) | has_zero(w ^ (ONES * u64::from(b'\\')))
+        != 0
+}
+
+/// Offset of the first byte of `s` that needs an escape, checking whole words first.
+fn first_escape(s: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    let mut words = s.chunks_exact(8);
+    for chunk in words.by_ref() {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        if word_needs_escape(w) {
+            break;
+        }
+        at += 8;
+    }
+    s.get(at..)?
+        .iter()
+        .position(|b| needs_escape(*b))
+        .map(|i| at + i)
+}
+
+fn escape_into(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    let mut rest = s.as_bytes();
+    while let Some(i) = first_escape(rest) {
+        let (clean, tail) = rest.split_at(i);
+        out.extend_from_slice(clean);
+        let Some((&b, tail)) = tail.split_first() else {
+            break;
+        };
+        push_escape(out, b);
+        rest = tail;
+    }
+    out.extend_from_slice(rest);
+    out.push(b'"');
+}
+
+/// One escaped byte, in the form serde_json writes it (short escapes where JSON has one,
+/// else `\u00xx` in lower-case hex).
+fn push_escape(out: &mut Vec<u8>, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let short = match b {
+        b'"' => Some(b'"'),
+        b'\\' => Some(b'\\'),
+        0x08 => Some(b'b'),
+        0x0C => Some(b'f'),
+        b'\n' => Some(b'n'),
+        b'\r' => Some(b'r'),
+        b'\t' => Some(b't'),
+        _ => None,
+    };
+    match short {
+        Some(c) => out.extend_from_slice(&[b'\\', c]),
+        None => {
+            let hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+            let lo = HEX.get(usize::from(b & 0xF)).copied().unwrap_or(b'0');
+            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', hi, lo]);
+        }
+    }
+}
+
+impl Writer<'_> {
+    fn int(&mut self, v: impl itoa::Integer) {
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+    }
+
+    fn key(&mut self, first: bool, key: &str) {
+        if !first {
+            self.out.push(b',');
+        }
+        escape_into(self.out, key);
+        self.out.push(b':');
+    }
+}
+
+/// An array or object being written: whether the next item is its first.
+pub struct Compound<'w, 'a> {
+    w: &'w mut Writer<'a>,
+    first: bool,
+    /// Brackets still to close after the items (`]`, `}`, or `}}` for a variant).
+    close: &'static [u8],
+}
+
+impl Compound<'_, '_> {
+    fn comma(&mut self) {
+        if !self.first {
+            self.w.out.push(b',');
+        }
+        self.first = false;
+    }
+
+    fn end(self) -> Result {
+        self.w.out.extend_from_slice(self.close);
+        Ok(())
+    }
+}
+
+impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
+    type Ok = ();
+    type Error = FastJsonError;
+    type SerializeSeq = Compound<'w, 'a>;
+    type SerializeTuple = Compound<'w, 'a>;
+    type SerializeTupleStruct = Compound<'w, 'a>;
+    type SerializeTupleVariant = Compound<'w, 'a>;
+    type SerializeMap = Compound<'w, 'a>;
+    type SerializeStruct = Compound<'w, 'a>;
+    type SerializeStructVariant = Compound<'w, 'a>;
+
+    fn serialize_bool(self, v: bool) -> Result {
+        self.out
+            .extend_from_slice(if v { b"true" } else { b"false" });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result {
+        self.int(v);
+        Ok(())
+    }
+    fn serialize_i16(self, v: i16) -> Result {
+        self.int(v);
+        Ok(())
+    }
+    fn serialize_i32(self, v: i32) -> Result {
+        self.int(v);
+        Ok(())
+    }
+    fn serialize_i64(self, v: i64) -> Result {
+        self.int(v);
+        Ok(())
+    }
+    fn serialize_i128(self, v: i128) -> Result {
+        self.int(v);
+        Ok(())
+    }
+    fn serialize_u8(self, v: u8) -> Result {
+        self.int(v);
+        Ok(())
+    }
+    fn serialize_u16(self, v: u16) -> Result {
+        self.int(v);
+        Ok(())
+    }
+    fn serialize_u32(self, v: u32) -> Result {
+        self.int(v);
+        Ok(())
+    }
+    fn serialize_u64(self, v: u64) -> Result {
+        self.int(v);
+        Ok(())
+    }
+    fn serialize_u128(self, v: u128) -> Result {
+        self.int(v);
+        Ok(())
+    }
+    fn serialize_f32(self, v: f32) -> Result {
+        if v.is_finite() {
+            self.out
+                .extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
+        } else {
+            self.out.extend_from_slice(b"null");
+        }
+        Ok(())
+    }
+    fn serialize_f64(self, v: f64) -> Result {
+        if v.is_finite() {
+            self.out
+                .extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
+        } else {
+            self.out.extend_from_slice(b"null");
+        }
+        Ok(())
+    }
+    fn serialize_char(self, v: char) -> Result {
+        escape_into(self.out, v.encode_utf8(&mut [0; 4]));
+        Ok(())
+    }
+    fn serialize_str(self, v: &str) -> Result {
+        escape_into(self.out, v);
+        Ok(())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result {
+        use ser::SerializeSeq;
+        let mut seq = self.serialize_seq(Some(v.len()))?;
+        for b in v {
+            seq.serialize_element(b)?;
+        }
+        seq.end()
+    }
+    fn serialize_none(self) -> Result {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result {
+        self.out.extend_from_slice(b"null");
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(self, _name: &'static str, _i: u32, variant: &'static str) -> Result {
+        escape_into(self.out, variant);
+        Ok(())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _i: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result {
+        self.out.push(b'{');
+        self.key(true, variant);
+        value.serialize(&mut *self)?;
+        self.out.push(b'}');
+        Ok(())
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'w, 'a>> {
+        self.out.push(b'[');
+        Ok(Compound {
+            w: self,
+            first: true,
+            close: b"]",
+        })
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'w, 'a>> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Compound<'w, 'a>> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _i: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'w, 'a>> {
+        self.out.push(b'{');
+        self.key(true, variant);
+        self.out.push(b'[');
+        Ok(Compound {
+            w: self,
+            first: true,
+            close: b"]}",
+        })
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'w, 'a>> {
+        self.out.push(b'{');
+        Ok(Compound {
+            w: self,
+            first: true,
+            close: b"}",
+        })
+    }
+    fn serialize_struct(self, _name: &'static str, len: usize) -> Result<Compound<'w, 'a>> {
+        self.serialize_map(Some(len))
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _i: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'w, 'a>> {
+        self.out.push(b'{');
+        self.key(true, variant);
+        self.out.push(b'{');
+        Ok(Compound {
+            w: self,
+            first: true,
+            close: b"}}",
+        })
+    }
+}
+
+impl ser::SerializeSeq for Compound<'_, '_> {
+    type Ok = ();
+    type Error = FastJsonError;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        self.comma();
+        value.serialize(&mut *self.w)
+    }
+    fn end(self) -> Result {
+        Compound::end(self)
+    }
+}
+
+impl ser::SerializeTuple for Compound<'_, '_> {
+    type Ok = ();
+    type Error = FastJsonError;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Result {
+        Compound::end(self)
+    }
+}
+
+impl ser::SerializeTupleStruct for Compound<'_, '_> {
+    type Ok = ();
+    type Error = FastJsonError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Result {
+        Compound::end(self)
+    }
+}
+
+impl ser::SerializeTupleVariant for Compound<'_, '_> {
+    type Ok = ();
+    type Error = FastJsonError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        ser::SerializeSeq::serialize_element(self, value)
+    }
+    fn end(self) -> Result {
+        Compound::end(self)
+    }
+}
+
+impl ser::SerializeMap for Compound<'_, '_> {
+    type Ok = ();
+    type Error = FastJsonError;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result {
+        self.comma();
+        key.serialize(MapKey { w: &mut *self.w })?;
+        self.w.out.push(b':');
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        value.serialize(&mut *self.w)
+    }
+    fn end(self) -> Result {
+        Compound::end(self)
+    }
+}
+
+impl ser::SerializeStruct for Compound<'_, '_> {
+    type Ok = ();
+    type Error = FastJsonError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
+        self.w.key(self.first, key);
+        self.first = false;
+        value.serialize(&mut *self.w)
+    }
+    fn end(self) -> Result {
+        Compound::end(self)
+    }
+}
+
+impl ser::SerializeStructVariant for Compound<'_, '_> {
+    type Ok = ();
+    type Error = FastJsonError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
+        ser::SerializeStruct::serialize_field(self, key, value)
+    }
+    fn end(self) -> Result {
+        Compound::end(self)
+    }
+}
+
+/// A map key: JSON keys are strings, so a string is written as it is and an integer in
+/// quotes (as serde_json does); any other key is an error (the caller falls back).
+struct MapKey<'w, 'a> {
+    w: &'w mut Writer<'a>,
+}
+
+fn unsupported<T>(what: &str) -> Result<T> {
+    Err(FastJsonError(format!("map key of type {what}")))
+}
+
+impl MapKey<'_, '_> {
+    fn quoted_int(self, v: impl itoa::Integer) -> Result {
+        self.w.out.push(b'"');
+        self.w.int(v);
+        self.w.out.push(b'"');
+        Ok(())
+    }
+}
+
+impl ser::Serializer for MapKey<'_, '_> {
+    type Ok = ();
+    type Error = FastJsonError;
+    type SerializeSeq = ser::Impossible<(), FastJsonError>;
+    type SerializeTuple = ser::Impossible<(), FastJsonError>;
+    type SerializeTupleStruct = ser::Impossible<(), FastJsonError>;
+    type SerializeTupleVariant = ser::Impossible<(), FastJsonError>;
+    type SerializeMap = ser::Impossible<(), FastJsonError>;
+    type SerializeStruct = ser::Impossible<(), FastJsonError>;
+    type SerializeStructVariant = ser::Impossible<(), FastJsonError>;
+
+    fn serialize_str(self, v: &str) -> Result {
+        escape_into(self.w.out, v);
+        Ok(())
+    }
+    fn serialize_char(self, v: char) -> Result {
+        escape_into(self.w.out, v.encode_utf8(&mut [0; 4]));
+        Ok(())
+    }
+    fn serialize_unit_variant(self, _n: &'static str, _i: u32, variant: &'static str) -> Result {
+        escape_into(self.w.out, variant);
+        Ok(())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _n: &'static str, v: &T) -> Result {
+        v.serialize(self)
+    }
+    fn serialize_i8(self, v: i8) -> Result {
+        self.quoted_int(v)
+    }
+    fn serialize_i16(self, v: i16) -> Result {
+        self.quoted_int(v)
+    }
+    fn serialize_i32(self, v: i32) -> Result {
+        self.quoted_int(v)
+    }
+    fn serialize_i64(self, v: i64) -> Result {
+        self.quoted_int(v)
+    }
+    fn serialize_i128(self, v: i128) -> Result {
+        self.quoted_int(v)
+    }
+    fn serialize_u8(self, v: u8) -> Result {
+        self.quoted_int(v)
+    }
+    fn serialize_u16(self, v: u16) -> Result {
+        self.quoted_int(v)
+    }
+    fn serialize_u32(self, v: u32) -> Result {
+        self.quoted_int(v)
+    }
+    fn serialize_u64(self, v: u64) -> Result {
+        self.quoted_int(v)
+    }
+    fn serialize_u128(self, v: u128) -> Result {
+        self.quoted_int(v)
+    }
+    fn serialize_bool(self, _v: bool) -> Result {
+        unsupported("bool")
+    }
+    fn serialize_f32(self, _v: f32) -> Result {
+        unsupported("f32")
+    }
+    fn serialize_f64(self, _v: f64) -> Result {
+        unsupported("f64")
+    }
+    fn serialize_bytes(self, _v: &[u8]) -> Result {
+        unsupported("bytes")
+    }
+    fn serialize_none(self) -> Result {
+        unsupported("option")
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, _v: &T) -> Result {
+        unsupported("option")
+    }
+    fn serialize_unit(self) -> Result {
+        unsupported("unit")
+    }
+    fn serialize_unit_struct(self, _n: &'static str) -> Result {
+        unsupported("unit struct")
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _n: &'static str,
+        _i: u32,
+        _variant: &'static str,
+        _v: &T,
+    ) -> Result {
+        unsupported("enum")
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq> {
+        unsupported("sequence")
+    }
+    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple> {
+        unsupported("tuple")
+    }
+    fn serialize_tuple_struct(
+        self,
+        _n: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleStruct> {
+        unsupported("tuple struct")
+    }
+    fn serialize_tuple_variant(
+        self,
+        _n: &'static str,
+        _i: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant> {
+        unsupported("enum")
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap> {
+        unsupported("map")
+    }
+    fn serialize_struct(self, _n: &'static str, _len: usize) -> Result<Self::SerializeStruct> {
+        unsupported("struct")
+    }
+    fn serialize_struct_variant(
+        self,
+        _n: &'static str,
+        _i: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant> {
+        unsupported("enum")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Serialize;
+    use std::collections::BTreeMap;
+
+    fn both<T: Serialize>(v: &T) -> (String, String) {
+        let mut fast = Vec::new();
+        append(&mut fast, v).unwrap();
+        (
+            String::from_utf8(fast).unwrap(),
+            serde_json::to_string(v).unwrap(),
+        )
+    }
+
+    #[derive(Serialize)]
+    enum Kind {
+        Unit,
+        New(u8),
+        Tuple(u8, i8),
+        Struct { a: bool },
+    }
+
+    #[derive(Serialize)]
+    struct Sample<'a> {
+        text: &'a str,
+        n: i64,
+        u: u64,
+        f: f64,
+        g: f32,
+        none: Option<u8>,
+        list: Vec<Kind>,
+        map: BTreeMap<u16, &'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        skipped: Option<u8>,
+        empty: Vec<u8>,
+        unit: (),
+        c: char,
+    }
+
+    #[test]
+    fn synthetic_every_shape_matches_serde_json() {
+        let map = BTreeMap::from([(3u16, "x\"y"), (10, "")]);
+        for (text, f) in [
+            ("plain ascii, longer than eight bytes", 0.1),
+            ("quote \" backslash \\ newline \n tab \t cr \r", -0.0),
+            ("\u{0}\u{1}\u{8}\u{b}\u{c}\u{1f}\u{7f} é ü 日本 🦀", 1e300),
+            ("", f64::NAN),
+            ("12345678\"", f64::INFINITY),
+            ("1234567\\", 123456.789),
+        ] {
+            let s = Sample {
+                text,
+                n: i64::MIN,
+                u: u64::MAX,
+                f,
+                g: 1.5e-7,
+                none: None,
+                list: vec![
+                    Kind::Unit,
+                    Kind::New(7),
+                    Kind::Tuple(1, -1),
+                    Kind::Struct { a: true },
+                ],
+                map: map.clone(),
+                skipped: None,
+                empty: Vec::new(),
+                unit: (),
+                c: '"',
+            };
+            let (fast, reference) = both(&s);
+            assert_eq!(fast, reference);
+        }
+    }
+
+    #[test]
+    fn synthetic_every_byte_value_escapes_as_serde_json_does() {
+        for b in 0u8..0x80 {
+            let s = format!("ab{}cdefghij{}", char::from(b), char::from(b));
+            let (fast, reference) = both(&s);
+            assert_eq!(fast, reference, "byte {b:#x}");
+        }
+    }
+
+    #[test]
+    fn synthetic_a_map_key_json_cannot_hold_is_an_error() {
+        let m = BTreeMap::from([((1u8, 2u8), 3u8)]);
+        assert!(append(&mut Vec::new(), &m).is_err());
+    }
+}
