@@ -793,6 +793,8 @@ fn fuzz_tls_decrypt() {
             assert!(s.held <= rdpscope::tls::MAX_HELD_RECORDS);
         },
     );
+}
+
 /// rdp-rdg-same-creds-kerberos-password-success1.pcapng, TLS stream 1 (decrypted by
 /// tshark): frame 28's KDC-PROXY-MESSAGE (KRB-ERROR 25) and a request with target-domain.
 const KKDCP_SEEDS: &[&str] = &[
