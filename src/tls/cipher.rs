@@ -29,14 +29,12 @@ enum Aead {
     ChaCha(Box<ChaCha20Poly1305>),
 }
 
-/// AES-GCM records of a direction whose keys have proven themselves on this many records
-/// are opened without checking their tag when they are bulk (see `BULK_RECORD`).
+/// AES-GCM records of a direction whose keys authenticated this many records are opened
+/// with the CTR keystream alone (the GCM keystream, NIST SP 800-38D 7.2): the same plaintext
+/// without GHASH, which costs as much again. Wrong keys are caught on the first records; a
+/// capture is not an adversary of its own analysis. A new key (TLS 1.3 KeyUpdate) starts
+/// over.
 const TRUST_AFTER: u32 = 16;
-/// A record at least this large, after `TRUST_AFTER`, is session bulk (graphics, virtual
-/// channels: counted, not parsed): its plaintext is recovered with AES-CTR alone (the GCM
-/// keystream, NIST SP 800-38D 7.2), skipping GHASH, which costs as much again. Wrong keys
-/// are caught on the first records; a capture is not an adversary of its own analysis.
-const BULK_RECORD: usize = 1024;
 
 /// The AES key of a GCM suite, for the keystream alone.
 #[derive(Clone, Copy)]
@@ -48,7 +46,7 @@ struct CtrKey {
 enum Engine {
     Aead {
         aead: Aead,
-        /// AES-GCM: the key again, for bulk records once the keys are trusted.
+        /// AES-GCM: the key again, for the keystream once the keys are trusted.
         ctr: Option<CtrKey>,
         /// Records of this direction that authenticated.
         verified: u32,
@@ -209,7 +207,7 @@ impl DirectionCipher {
                     aad.get(..13)
                 };
                 let aad = aad.unwrap_or_default();
-                let trusted = *verified >= TRUST_AFTER && buf.len() >= BULK_RECORD;
+                let trusted = *verified >= TRUST_AFTER;
                 let ok = match ctr.as_ref().filter(|_| trusted) {
                     Some(k) => gcm_keystream(k, &nonce, buf),
                     None => open_aead(aead, &nonce, aad, buf),
@@ -259,12 +257,7 @@ impl DirectionCipher {
     }
 }
 
-fn aead_engine(
-    aead: Aead,
-    ctr: Option<CtrKey>,
-    iv: &[u8],
-    explicit_nonce: bool,
-) -> Option<Engine> {
+fn aead_engine(aead: Aead, ctr: Option<CtrKey>, iv: &[u8], explicit_nonce: bool) -> Option<Engine> {
     let mut full = [0u8; 12];
     if explicit_nonce {
         full.get_mut(..4)?.copy_from_slice(iv.get(..4)?);
