@@ -1,5 +1,7 @@
 //! The native file reader (pcap-parser) and libpcap's give the same analysis: the same
-//! connections and the same `--json` output, on every fixture and shared capture.
+//! connections and the same `--json` output, on every fixture and shared capture. Both run
+//! under `--no-keys`: libpcap skips pcapng Decryption Secrets Blocks, so only the native
+//! reader can decrypt with them (tests/credssp_tshark.rs covers that).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test fails by panicking
 #![cfg(feature = "live")]
 
@@ -24,8 +26,15 @@ fn native_and_libpcap_readers_give_the_same_json_on_every_capture() {
     let mut compared = 0;
     for f in &files {
         let path = f.to_string_lossy();
-        let native = rdpscope(&["analyze", "--json", &path]);
-        let libpcap = rdpscope(&["analyze", "--json", "--reader", "libpcap", &path]);
+        let native = rdpscope(&["analyze", "--json", "--no-keys", &path]);
+        let libpcap = rdpscope(&[
+            "analyze",
+            "--json",
+            "--no-keys",
+            "--reader",
+            "libpcap",
+            &path,
+        ]);
         assert_eq!(
             native.status.code(),
             libpcap.status.code(),

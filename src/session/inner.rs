@@ -127,9 +127,15 @@ pub fn plaintext(
     }
     *conn.inner_mut().records.get_mut(i) += 1;
     let mut buf = std::mem::take(conn.inner_mut().buffers.get_mut(i));
-    buf.extend_from_slice(data);
-    let used = frame_all(conn, at, side, &buf);
-    buf.drain(..used);
+    if buf.is_empty() {
+        // Common case: frame straight from the record, buffer only an unfinished tail.
+        let used = frame_all(conn, at, side, data);
+        buf.extend_from_slice(data.get(used..).unwrap_or_default());
+    } else {
+        buf.extend_from_slice(data);
+        let used = frame_all(conn, at, side, &buf);
+        buf.drain(..used);
+    }
     if buf.len() > MAX_BUFFERED {
         *conn.inner_mut().unknown_bytes.get_mut(i) += buf.len() as u64;
         buf.clear();
