@@ -114,7 +114,8 @@ pub struct AnalyzeArgs {
     /// Print each connection's phase waterfall (a row per phase) and full event timeline.
     #[arg(long)]
     pub timeline: bool,
-    /// Show the phase waterfall and findings block for healthy connections too.
+    /// Show the phase waterfall and findings block for healthy connections too, and each
+    /// connection on its own row (without it, connections that repeat share one).
     #[arg(long)]
     pub all: bool,
     /// No colours (also when NO_COLOR is set or stdout is not a terminal).
