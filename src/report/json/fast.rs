@@ -8,6 +8,12 @@
 
 use serde::ser::{self, Serialize};
 
+mod map_key;
+#[cfg(test)]
+mod tests;
+
+use map_key::MapKey;
+
 /// Why a value could not be written here (the caller then uses serde_json).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -19,15 +25,15 @@ impl ser::Error for FastJsonError {
     }
 }
 
-type Result<T = ()> = std::result::Result<T, FastJsonError>;
+pub(super) type Result<T = ()> = std::result::Result<T, FastJsonError>;
 
 /// Appends the compact JSON of `value` to `out`. On an error `out` may hold part of it.
 pub fn append<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result {
     value.serialize(&mut Writer { out })
 }
 
-struct Writer<'a> {
-    out: &'a mut Vec<u8>,
+pub(super) struct Writer<'a> {
+    pub(super) out: &'a mut Vec<u8>,
 }
 
 /// Bytes a JSON string cannot hold as they are (RFC 8259 section 7): controls, quote,
@@ -64,7 +70,7 @@ fn first_escape(s: &[u8]) -> Option<usize> {
         .map(|i| at + i)
 }
 
-fn escape_into(out: &mut Vec<u8>, s: &str) {
+pub(super) fn escape_into(out: &mut Vec<u8>, s: &str) {
     out.reserve(s.len() + 2);
     out.push(b'"');
     let mut rest = s.as_bytes();
@@ -106,7 +112,7 @@ fn push_escape(out: &mut Vec<u8>, b: u8) {
 }
 
 impl Writer<'_> {
-    fn int(&mut self, v: impl itoa::Integer) {
+    pub(super) fn int(&mut self, v: impl itoa::Integer) {
         self.out
             .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
     }
@@ -411,243 +417,5 @@ impl ser::SerializeStructVariant for Compound<'_, '_> {
     }
     fn end(self) -> Result {
         Compound::end(self)
-    }
-}
-
-/// A map key: JSON keys are strings, so a string is written as it is and an integer in
-/// quotes (as serde_json does); any other key is an error (the caller falls back).
-struct MapKey<'w, 'a> {
-    w: &'w mut Writer<'a>,
-}
-
-fn unsupported<T>(what: &str) -> Result<T> {
-    Err(FastJsonError(format!("map key of type {what}")))
-}
-
-impl MapKey<'_, '_> {
-    fn quoted_int(self, v: impl itoa::Integer) -> Result {
-        self.w.out.push(b'"');
-        self.w.int(v);
-        self.w.out.push(b'"');
-        Ok(())
-    }
-}
-
-impl ser::Serializer for MapKey<'_, '_> {
-    type Ok = ();
-    type Error = FastJsonError;
-    type SerializeSeq = ser::Impossible<(), FastJsonError>;
-    type SerializeTuple = ser::Impossible<(), FastJsonError>;
-    type SerializeTupleStruct = ser::Impossible<(), FastJsonError>;
-    type SerializeTupleVariant = ser::Impossible<(), FastJsonError>;
-    type SerializeMap = ser::Impossible<(), FastJsonError>;
-    type SerializeStruct = ser::Impossible<(), FastJsonError>;
-    type SerializeStructVariant = ser::Impossible<(), FastJsonError>;
-
-    fn serialize_str(self, v: &str) -> Result {
-        escape_into(self.w.out, v);
-        Ok(())
-    }
-    fn serialize_char(self, v: char) -> Result {
-        escape_into(self.w.out, v.encode_utf8(&mut [0; 4]));
-        Ok(())
-    }
-    fn serialize_unit_variant(self, _n: &'static str, _i: u32, variant: &'static str) -> Result {
-        escape_into(self.w.out, variant);
-        Ok(())
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _n: &'static str, v: &T) -> Result {
-        v.serialize(self)
-    }
-    fn serialize_i8(self, v: i8) -> Result {
-        self.quoted_int(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result {
-        self.quoted_int(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result {
-        self.quoted_int(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result {
-        self.quoted_int(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result {
-        self.quoted_int(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result {
-        self.quoted_int(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result {
-        self.quoted_int(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result {
-        self.quoted_int(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result {
-        self.quoted_int(v)
-    }
-    fn serialize_u128(self, v: u128) -> Result {
-        self.quoted_int(v)
-    }
-    fn serialize_bool(self, _v: bool) -> Result {
-        unsupported("bool")
-    }
-    fn serialize_f32(self, _v: f32) -> Result {
-        unsupported("f32")
-    }
-    fn serialize_f64(self, _v: f64) -> Result {
-        unsupported("f64")
-    }
-    fn serialize_bytes(self, _v: &[u8]) -> Result {
-        unsupported("bytes")
-    }
-    fn serialize_none(self) -> Result {
-        unsupported("option")
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, _v: &T) -> Result {
-        unsupported("option")
-    }
-    fn serialize_unit(self) -> Result {
-        unsupported("unit")
-    }
-    fn serialize_unit_struct(self, _n: &'static str) -> Result {
-        unsupported("unit struct")
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _n: &'static str,
-        _i: u32,
-        _variant: &'static str,
-        _v: &T,
-    ) -> Result {
-        unsupported("enum")
-    }
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq> {
-        unsupported("sequence")
-    }
-    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple> {
-        unsupported("tuple")
-    }
-    fn serialize_tuple_struct(
-        self,
-        _n: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleStruct> {
-        unsupported("tuple struct")
-    }
-    fn serialize_tuple_variant(
-        self,
-        _n: &'static str,
-        _i: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleVariant> {
-        unsupported("enum")
-    }
-    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap> {
-        unsupported("map")
-    }
-    fn serialize_struct(self, _n: &'static str, _len: usize) -> Result<Self::SerializeStruct> {
-        unsupported("struct")
-    }
-    fn serialize_struct_variant(
-        self,
-        _n: &'static str,
-        _i: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStructVariant> {
-        unsupported("enum")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde::Serialize;
-    use std::collections::BTreeMap;
-
-    fn both<T: Serialize>(v: &T) -> (String, String) {
-        let mut fast = Vec::new();
-        append(&mut fast, v).unwrap();
-        (
-            String::from_utf8(fast).unwrap(),
-            serde_json::to_string(v).unwrap(),
-        )
-    }
-
-    #[derive(Serialize)]
-    enum Kind {
-        Unit,
-        New(u8),
-        Tuple(u8, i8),
-        Struct { a: bool },
-    }
-
-    #[derive(Serialize)]
-    struct Sample<'a> {
-        text: &'a str,
-        n: i64,
-        u: u64,
-        f: f64,
-        g: f32,
-        none: Option<u8>,
-        list: Vec<Kind>,
-        map: BTreeMap<u16, &'a str>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        skipped: Option<u8>,
-        empty: Vec<u8>,
-        unit: (),
-        c: char,
-    }
-
-    #[test]
-    fn synthetic_every_shape_matches_serde_json() {
-        let map = BTreeMap::from([(3u16, "x\"y"), (10, "")]);
-        for (text, f) in [
-            ("plain ascii, longer than eight bytes", 0.1),
-            ("quote \" backslash \\ newline \n tab \t cr \r", -0.0),
-            ("\u{0}\u{1}\u{8}\u{b}\u{c}\u{1f}\u{7f} é ü 日本 🦀", 1e300),
-            ("", f64::NAN),
-            ("12345678\"", f64::INFINITY),
-            ("1234567\\", 123456.789),
-        ] {
-            let s = Sample {
-                text,
-                n: i64::MIN,
-                u: u64::MAX,
-                f,
-                g: 1.5e-7,
-                none: None,
-                list: vec![
-                    Kind::Unit,
-                    Kind::New(7),
-                    Kind::Tuple(1, -1),
-                    Kind::Struct { a: true },
-                ],
-                map: map.clone(),
-                skipped: None,
-                empty: Vec::new(),
-                unit: (),
-                c: '"',
-            };
-            let (fast, reference) = both(&s);
-            assert_eq!(fast, reference);
-        }
-    }
-
-    #[test]
-    fn synthetic_every_byte_value_escapes_as_serde_json_does() {
-        for b in 0u8..0x80 {
-            let s = format!("ab{}cdefghij{}", char::from(b), char::from(b));
-            let (fast, reference) = both(&s);
-            assert_eq!(fast, reference, "byte {b:#x}");
-        }
-    }
-
-    #[test]
-    fn synthetic_a_map_key_json_cannot_hold_is_an_error() {
-        let m = BTreeMap::from([((1u8, 2u8), 3u8)]);
-        assert!(append(&mut Vec::new(), &m).is_err());
     }
 }
