@@ -215,11 +215,11 @@ impl Cx<'_> {
         self.timeline.push(self.at, side, EventKind::Gateway(ev));
     }
 
-    pub fn error(&mut self, e: ProtoError) {
+    pub fn error(&mut self, side: Side, e: ProtoError) {
         if self.gw.facts.decode_errors.len() < MAX_DECODE_ERRORS {
             self.gw.facts.decode_errors.push(Stamped {
                 at: *self.at,
-                side: Side::Client,
+                side,
                 value: e,
             });
         }
@@ -291,7 +291,7 @@ impl Cx<'_> {
     }
 
     fn lost(&mut self, side: Side, e: ProtoError) -> Option<usize> {
-        self.error(e);
+        self.error(side, e);
         *self.gw.mode.get_mut(side) = Mode::Lost;
         // No bytes used: the Lost mode counts them on the next step.
         Some(0)
