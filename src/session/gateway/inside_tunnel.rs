@@ -29,12 +29,15 @@ pub(super) fn tunnel_bytes(cx: &mut Cx<'_>, side: Side, bytes: &[u8]) {
             Framing::NeedMore(_) => break,
             Framing::Invalid => {
                 *cx.gw.facts.unknown_bytes.get_mut(side) += rest.len() as u64;
-                cx.error(side, crate::proto::ProtoError::invalid(
-                    "tsgu",
-                    "packetType/packetLength",
-                    0,
-                    "not an HTTP_PACKET_HEADER",
-                ));
+                cx.error(
+                    side,
+                    crate::proto::ProtoError::invalid(
+                        "tsgu",
+                        "packetType/packetLength",
+                        0,
+                        "not an HTTP_PACKET_HEADER",
+                    ),
+                );
                 used = buf.len();
                 break;
             }
