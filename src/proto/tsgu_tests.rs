@@ -207,3 +207,32 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn policy_and_auth_refusals_in_both_forms() {
+    for s in [
+        0x8007_59DA,
+        0x59DA,
+        0x8007_59DB,
+        0x59DB,
+        0x8007_59ED,
+        0x59FB,
+        0x59FC,
+        5,
+    ] {
+        assert!(TsguStatus(s).is_policy_denial(), "{s:#x}");
+    }
+    for s in [0x8007_59F8, 0x59F8, 0x8007_59F9, 0x59FA] {
+        assert!(TsguStatus(s).is_auth_refusal(), "{s:#x}");
+        assert!(!TsguStatus(s).is_policy_denial(), "{s:#x}");
+    }
+    for s in [0, 0x8007_59DD, 0x59DD, 0x59E6, 0x8007_59D8] {
+        assert!(!TsguStatus(s).is_policy_denial() && !TsguStatus(s).is_auth_refusal());
+    }
+    assert_eq!(
+        TsguStatus::E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED
+            .name()
+            .as_deref(),
+        Some("E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED")
+    );
+}

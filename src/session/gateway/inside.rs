@@ -23,11 +23,12 @@
 //! WebSocket payloads are streamed, never held whole.
 
 use super::inside_facts::*;
+use super::inside_stream::body_mode;
 use super::inside_tunnel;
 use crate::flow::{PacketInfo, Side, Sides};
 use crate::limits::Limits;
 use crate::proto::http::{self, GatewayRequest};
-use crate::proto::{http2, websocket, Framing, ProtoError};
+use crate::proto::{http2, websocket, ProtoError};
 use crate::session::{event::EventKind, inner, Connection, Stamped};
 
 /// An HTTP head longer than this is not an RD Gateway's (a Kerberos Negotiate header is
@@ -49,7 +50,7 @@ pub(super) enum Sink {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Chunk {
+pub(super) enum Chunk {
     Size,
     Data(u64),
     /// The CRLF after a chunk's data.
@@ -58,7 +59,7 @@ enum Chunk {
 
 /// What a side's next bytes are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-enum Mode {
+pub(super) enum Mode {
     #[default]
     Head,
     Body {
@@ -81,23 +82,23 @@ enum Mode {
 
 /// The rest of a WebSocket frame's payload still to come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct WsPayload {
-    left: u64,
-    key: Option<[u8; 4]>,
-    offset: usize,
-    opcode: websocket::Opcode,
+pub(super) struct WsPayload {
+    pub left: u64,
+    pub key: Option<[u8; 4]>,
+    pub offset: usize,
+    pub opcode: websocket::Opcode,
 }
 
 /// The state of one gateway TLS connection's plaintext.
 #[derive(Debug)]
 pub struct GatewayInside {
     pub facts: GatewayInsideFacts,
-    mode: Sides<Mode>,
+    pub(super) mode: Sides<Mode>,
     input: Sides<Vec<u8>>,
     pub(super) tunnel: Sides<Vec<u8>>,
     pub(super) kdc: Sides<Vec<u8>>,
     /// The first bytes of a WebSocket close frame's payload.
-    close_payload: Vec<u8>,
+    pub(super) close_payload: Vec<u8>,
     pending: std::collections::VecDeque<Option<GatewayRequest>>,
     pub(super) h2_stream: Sides<u32>,
     pub(super) child: Option<Box<Connection>>,
@@ -215,17 +216,17 @@ impl Cx<'_> {
         self.timeline.push(self.at, side, EventKind::Gateway(ev));
     }
 
-    pub fn error(&mut self, e: ProtoError) {
+    pub fn error(&mut self, side: Side, e: ProtoError) {
         if self.gw.facts.decode_errors.len() < MAX_DECODE_ERRORS {
             self.gw.facts.decode_errors.push(Stamped {
                 at: *self.at,
-                side: Side::Client,
+                side,
                 value: e,
             });
         }
     }
 
-    fn stamp<T>(&self, side: Side, value: T) -> Stamped<T> {
+    pub(super) fn stamp<T>(&self, side: Side, value: T) -> Stamped<T> {
         Stamped {
             at: *self.at,
             side,
@@ -290,8 +291,8 @@ impl Cx<'_> {
         }
     }
 
-    fn lost(&mut self, side: Side, e: ProtoError) -> Option<usize> {
-        self.error(e);
+    pub(super) fn lost(&mut self, side: Side, e: ProtoError) -> Option<usize> {
+        self.error(side, e);
         *self.gw.mode.get_mut(side) = Mode::Lost;
         // No bytes used: the Lost mode counts them on the next step.
         Some(0)
@@ -493,7 +494,7 @@ impl Cx<'_> {
         }
     }
 
-    fn body(&mut self, side: Side, sink: Sink, bytes: &[u8]) {
+    pub(super) fn body(&mut self, side: Side, sink: Sink, bytes: &[u8]) {
         match sink {
             Sink::Skip => {}
             Sink::Tunnel => inside_tunnel::tunnel_bytes(self, side, bytes),
@@ -505,156 +506,11 @@ impl Cx<'_> {
         }
     }
 
-    fn body_done(&mut self, side: Side, sink: Sink) {
+    pub(super) fn body_done(&mut self, side: Side, sink: Sink) {
         if sink == Sink::Kdc {
             let body = std::mem::take(self.gw.kdc.get_mut(side));
             inside_tunnel::kdc_message(self, side, &body);
         }
-    }
-
-    fn chunked(&mut self, side: Side, chunk: Chunk, sink: Sink, b: &[u8]) -> Option<usize> {
-        let (used, next) = match chunk {
-            Chunk::Size => match http::parse_chunk_size(b) {
-                Ok(None) => return None,
-                Ok(Some((n, 0))) => {
-                    // The last chunk: its CRLF (no trailers from a gateway) ends the body.
-                    if b.len() < n + 2 {
-                        return None;
-                    }
-                    self.body_done(side, sink);
-                    *self.gw.mode.get_mut(side) = Mode::Head;
-                    return Some(n + 2);
-                }
-                Ok(Some((n, size))) => (n, Chunk::Data(size)),
-                Err(e) => return self.lost(side, e),
-            },
-            Chunk::Data(left) => {
-                let n = usize::try_from(left).unwrap_or(usize::MAX).min(b.len());
-                self.body(side, sink, b.get(..n)?);
-                let left = left - n as u64;
-                (
-                    n,
-                    if left == 0 {
-                        Chunk::End
-                    } else {
-                        Chunk::Data(left)
-                    },
-                )
-            }
-            Chunk::End => {
-                if b.len() < 2 {
-                    return None;
-                }
-                (2, Chunk::Size)
-            }
-        };
-        *self.gw.mode.get_mut(side) = Mode::Chunked { chunk: next, sink };
-        Some(used)
-    }
-
-    fn websocket(&mut self, side: Side, payload: Option<WsPayload>, b: &[u8]) -> Option<usize> {
-        let Some(p) = payload else {
-            return self.ws_header(side, b);
-        };
-        let n = usize::try_from(p.left).unwrap_or(usize::MAX).min(b.len());
-        let bytes = b.get(..n)?;
-        let mut plain = vec![0u8; n];
-        websocket::unmask_into(bytes, p.key, p.offset, &mut plain);
-        match p.opcode {
-            websocket::Opcode::BINARY | websocket::Opcode::CONTINUATION => {
-                inside_tunnel::tunnel_bytes(self, side, &plain)
-            }
-            websocket::Opcode::CLOSE => {
-                let room = 2usize.saturating_sub(self.gw.close_payload.len());
-                self.gw
-                    .close_payload
-                    .extend(plain.iter().take(room).copied());
-            }
-            _ => {}
-        }
-        let left = p.left - n as u64;
-        let next = if left == 0 {
-            if p.opcode == websocket::Opcode::CLOSE {
-                self.ws_close(side);
-            }
-            None
-        } else {
-            Some(WsPayload {
-                left,
-                offset: p.offset + n,
-                ..p
-            })
-        };
-        *self.gw.mode.get_mut(side) = Mode::WebSocket(next);
-        Some(n)
-    }
-
-    fn ws_header(&mut self, side: Side, b: &[u8]) -> Option<usize> {
-        match websocket::find_size(b) {
-            Framing::Invalid => {
-                let e = websocket::parse_frame_header(b).err().unwrap_or_else(|| {
-                    ProtoError::invalid("websocket", "payload length", 2, "not a frame")
-                });
-                return self.lost(side, e);
-            }
-            Framing::NeedMore(_) if websocket::parse_frame_header(b).is_err() => return None,
-            _ => {}
-        }
-        let h = websocket::parse_frame_header(b).ok()?;
-        if h.opcode == websocket::Opcode::CLOSE {
-            self.gw.close_payload.clear();
-        }
-        let next = (h.payload_len > 0).then_some(WsPayload {
-            left: h.payload_len,
-            key: h.masking_key,
-            offset: 0,
-            opcode: h.opcode,
-        });
-        if next.is_none() && h.opcode == websocket::Opcode::CLOSE {
-            self.ws_close(side);
-        }
-        *self.gw.mode.get_mut(side) = Mode::WebSocket(next);
-        Some(h.header_len)
-    }
-
-    fn ws_close(&mut self, side: Side) {
-        let code = websocket::close_code(&self.gw.close_payload);
-        self.event(side, GatewayEvent::WebSocketClose { code });
-        if let (None, Some(c)) = (&self.gw.facts.websocket_close, code) {
-            self.gw.facts.websocket_close = Some(self.stamp(side, c));
-        }
-    }
-
-    fn http2(&mut self, side: Side, b: &[u8]) -> Option<usize> {
-        match http2::find_size(b) {
-            Framing::Complete(n) => {
-                let frame = b.get(..n)?;
-                match http2::parse_frame(frame) {
-                    Ok((h, f)) => inside_tunnel::http2_frame(self, side, &h, f),
-                    Err(e) => return self.lost(side, e),
-                }
-                Some(n)
-            }
-            Framing::NeedMore(_) => None,
-            Framing::Invalid => self.lost(
-                side,
-                ProtoError::invalid("http2", "length", 0, "over the frame size cap"),
-            ),
-        }
-    }
-}
-
-/// The mode for a body: chunked, sized, to the end (responses only), or none.
-fn body_mode(chunked: bool, length: Option<u64>, response: bool, sink: Sink) -> Mode {
-    match (chunked, length) {
-        (true, _) => Mode::Chunked {
-            chunk: Chunk::Size,
-            sink,
-        },
-        (false, Some(0)) => Mode::Head,
-        (false, Some(left)) => Mode::Body { left, sink },
-        (false, None) if response && sink == Sink::Tunnel => Mode::ToEnd(sink),
-        (false, None) => Mode::Head,
     }
 }
 

@@ -29,12 +29,15 @@ pub(super) fn tunnel_bytes(cx: &mut Cx<'_>, side: Side, bytes: &[u8]) {
             Framing::NeedMore(_) => break,
             Framing::Invalid => {
                 *cx.gw.facts.unknown_bytes.get_mut(side) += rest.len() as u64;
-                cx.error(crate::proto::ProtoError::invalid(
-                    "tsgu",
-                    "packetType/packetLength",
-                    0,
-                    "not an HTTP_PACKET_HEADER",
-                ));
+                cx.error(
+                    side,
+                    crate::proto::ProtoError::invalid(
+                        "tsgu",
+                        "packetType/packetLength",
+                        0,
+                        "not an HTTP_PACKET_HEADER",
+                    ),
+                );
                 used = buf.len();
                 break;
             }
@@ -56,7 +59,7 @@ fn stamp<T>(cx: &Cx<'_>, side: Side, value: T) -> Stamped<T> {
 fn packet(cx: &mut Cx<'_>, side: Side, b: &[u8]) {
     let (header, p) = match tsgu::parse_packet(b) {
         Ok(v) => v,
-        Err(e) => return cx.error(e),
+        Err(e) => return cx.error(side, e),
     };
     if !matches!(p, TsguPacket::Data { .. } | TsguPacket::Keepalive) {
         cx.event(
@@ -191,7 +194,7 @@ pub(super) fn kdc_message(cx: &mut Cx<'_>, side: Side, body: &[u8]) {
     }
     let m = match kkdcp::parse_message(body) {
         Ok(m) => m,
-        Err(e) => return cx.error(e),
+        Err(e) => return cx.error(side, e),
     };
     let k = &mut cx.gw.facts.kdc_proxy;
     match side {
@@ -203,7 +206,7 @@ pub(super) fn kdc_message(cx: &mut Cx<'_>, side: Side, body: &[u8]) {
     }
     let msg = match m.kerberos() {
         Ok(msg) => msg,
-        Err(e) => return cx.error(e),
+        Err(e) => return cx.error(side, e),
     };
     let error = match &msg {
         KrbMessage::Error(e) => Some(e.error_code),

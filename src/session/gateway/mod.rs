@@ -5,6 +5,7 @@
 
 pub mod inside;
 pub mod inside_facts;
+mod inside_stream;
 mod inside_tunnel;
 
 pub use inside::{route_plaintext, GatewayInside};
