@@ -291,3 +291,102 @@ fn sub_millisecond_intervals_read_in_microseconds() {
     assert!(text.contains("(RST) 46 µs later"), "{text}");
     assert!(!text.contains("0.0 ms later"));
 }
+
+/// The headings (`Input:`, `Output:`, ...) of a `--help` text, in order.
+fn help_headings(command: &str) -> Vec<String> {
+    let help = String::from_utf8(rdpscope(&[command, "--help"]).stdout).unwrap();
+    help.lines()
+        .filter(|l| !l.starts_with(' ') && l.ends_with(':') && !l.contains(' '))
+        .map(|l| l.trim_end_matches(':').to_string())
+        .collect()
+}
+
+#[test]
+fn options_are_grouped_under_headings_in_every_command_that_has_options() {
+    let wanted = ["Input", "Selection", "Thresholds", "Limits", "Output"];
+    for command in ["analyze", "report", "live"] {
+        let headings = help_headings(command);
+        let found: Vec<&String> = headings.iter().filter(|h| *h != "Options").collect();
+        assert_eq!(found, wanted, "{command}: {headings:?}");
+        // Only -h/--help is left without a heading.
+        let help = String::from_utf8(rdpscope(&[command, "-h"]).stdout).unwrap();
+        let ungrouped: Vec<&str> = help
+            .lines()
+            .skip_while(|l| *l != "Options:")
+            .skip(1)
+            .take_while(|l| l.starts_with(' '))
+            .collect();
+        assert_eq!(ungrouped.len(), 1, "{command}: {ungrouped:?}");
+        assert!(ungrouped[0].contains("--help"), "{command}: {ungrouped:?}");
+    }
+    // The commands without options have none to group.
+    for command in ["interfaces", "completions", "man", "explain"] {
+        let headings = help_headings(command);
+        assert!(
+            headings.iter().all(|h| h == "Options" || h == "Arguments"),
+            "{command}: {headings:?}"
+        );
+    }
+}
+
+#[test]
+fn time_zone_flags_are_only_on_the_commands_that_print_times() {
+    for command in ["interfaces", "completions", "man", "explain"] {
+        let help = String::from_utf8(rdpscope(&[command, "--help"]).stdout).unwrap();
+        assert!(
+            !help.contains("--utc") && !help.contains("--local"),
+            "{command}: {help}"
+        );
+    }
+    for command in ["analyze", "report", "live"] {
+        let help = String::from_utf8(rdpscope(&[command, "--help"]).stdout).unwrap();
+        assert!(
+            help.contains("--utc") && help.contains("--local"),
+            "{command}"
+        );
+    }
+    let refused = rdpscope(&["interfaces", "--utc"]);
+    assert_eq!(refused.status.code(), Some(2));
+    // Written before the command (or the file, for the implied `analyze`), they still work.
+    let demo = demo();
+    let demo = demo.to_str().unwrap();
+    for args in [
+        vec!["--utc", "analyze", "--json", demo],
+        vec!["--local", "--json", demo],
+    ] {
+        let o = rdpscope(&args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {o:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .filter(|l| l.contains("\"kind\":\"connection\""))
+                .count(),
+            3
+        );
+    }
+}
+
+#[test]
+fn explain_describes_its_code_argument_and_verdict_completion_offers_the_verdicts() {
+    let help = String::from_utf8(rdpscope(&["explain", "--help"]).stdout).unwrap();
+    assert!(
+        help.contains("[CODE]") && help.contains("finding code") && help.contains("0x904"),
+        "{help}"
+    );
+    let bash = String::from_utf8(rdpscope(&["completions", "bash"]).stdout).unwrap();
+    let after = bash.split("--verdict)").nth(1).unwrap();
+    let reply = after.lines().nth(1).unwrap();
+    assert!(
+        reply.contains("ok failed stalled slow incomplete"),
+        "{reply}"
+    );
+    let fish = String::from_utf8(rdpscope(&["completions", "fish"]).stdout).unwrap();
+    // fish: `-f` (no file names) and the values listed after `-a`, one per line.
+    let verdict = fish.split("-l verdict").nth(1).unwrap();
+    let verdict = &verdict[..verdict.find("complete -c").unwrap()];
+    assert!(verdict.contains("-r -f -a"), "{verdict}");
+    assert!(
+        verdict.contains("failed") && verdict.contains("stalled"),
+        "{verdict}"
+    );
+}
