@@ -5,6 +5,7 @@
 
 pub mod decode;
 pub mod live;
+pub mod pcapng_out;
 mod prefetch;
 pub mod source;
 pub mod writer;

@@ -8,6 +8,7 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::process::ExitCode;
 
+use super::frame_comments::EvidenceMarks;
 use super::ndjson_stream::NdjsonStream;
 use super::terminal::{self, TerminalStyle};
 use super::{json, live, summary, table};
@@ -146,6 +147,8 @@ pub struct Collector {
     /// Most rows the table keeps.
     table_limit: usize,
     spans: Option<Vec<ConnectionSpan>>,
+    /// The evidence frames of each span's connection, in the order of `spans`.
+    marks: Vec<EvidenceMarks>,
     any_error: bool,
     shown: u64,
 }
@@ -158,6 +161,9 @@ pub struct Collected {
     pub omitted: Option<String>,
     /// `-w`: the connections to write.
     pub spans: Vec<ConnectionSpan>,
+    /// `-w`: the evidence frames of each connection in `spans` (same order), for the
+    /// comments of the pcapng.
+    pub marks: Vec<EvidenceMarks>,
     /// The input's warnings, "file: message", as printed on stderr.
     pub warnings: Vec<String>,
     any_error: bool,
@@ -184,6 +190,7 @@ impl Collector {
                 _ => TABLE_LIMIT,
             },
             spans: options.spans.then(Vec::new),
+            marks: Vec::new(),
             any_error: false,
             shown: 0,
         }
@@ -211,6 +218,7 @@ impl Collector {
         if let Some(spans) = self.spans.as_mut() {
             if self.selection.is_narrowed() || failing {
                 spans.push(span_of(&d));
+                self.marks.push(EvidenceMarks::of(&d));
             }
         }
         let mut d = d;
@@ -306,6 +314,7 @@ impl Collector {
             rows,
             omitted,
             spans: self.spans.unwrap_or_default(),
+            marks: self.marks,
             warnings,
             // A side finding that served no connection (a name that never resolved) counts.
             any_error: self.any_error

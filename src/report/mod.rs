@@ -7,6 +7,7 @@ pub mod collect;
 pub mod events;
 pub mod findings;
 mod flood;
+pub mod frame_comments;
 pub mod html;
 pub mod inner_events;
 mod inside_findings;
