@@ -492,3 +492,21 @@ fn write_format_pcap_gives_a_plain_pcap_that_tshark_reads() {
     assert_eq!(lone.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn evidence_names_each_frame_once_in_the_timeline_and_the_html() {
+    // The server's MCS Disconnect Provider Ultimatum in frame 11 is both the last message and
+    // the close: one frame, two notes.
+    let capture = repo_root().join("fixtures/lab/legacy_cr_refused.pcap");
+    let o = rdpscope(&["analyze", "--timeline", "--no-color", capture.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&o.stdout).replace("\n      ", " ");
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("evidence: frame 11"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(line.matches("frame 11").count(), 1, "{line}");
+    assert!(line.contains("last message") && line.contains("server closes"), "{line}");
+    let html = rdpscope(&["report", "-o", "-", capture.to_str().unwrap()]);
+    let html = String::from_utf8_lossy(&html.stdout);
+    assert_eq!(html.matches("<li>frame 11 at").count(), 1, "{html}");
+}
