@@ -498,15 +498,49 @@ fn evidence_names_each_frame_once_in_the_timeline_and_the_html() {
     // The server's MCS Disconnect Provider Ultimatum in frame 11 is both the last message and
     // the close: one frame, two notes.
     let capture = repo_root().join("fixtures/lab/legacy_cr_refused.pcap");
-    let o = rdpscope(&["analyze", "--timeline", "--no-color", capture.to_str().unwrap()]);
+    let o = rdpscope(&[
+        "analyze",
+        "--timeline",
+        "--no-color",
+        capture.to_str().unwrap(),
+    ]);
     let text = String::from_utf8_lossy(&o.stdout).replace("\n      ", " ");
     let line = text
         .lines()
         .find(|l| l.trim_start().starts_with("evidence: frame 11"))
         .unwrap_or_else(|| panic!("{text}"));
     assert_eq!(line.matches("frame 11").count(), 1, "{line}");
-    assert!(line.contains("last message") && line.contains("server closes"), "{line}");
+    assert!(
+        line.contains("last message") && line.contains("server closes"),
+        "{line}"
+    );
     let html = rdpscope(&["report", "-o", "-", capture.to_str().unwrap()]);
     let html = String::from_utf8_lossy(&html.stdout);
     assert_eq!(html.matches("<li>frame 11 at").count(), 1, "{html}");
+}
+
+#[test]
+fn a_filter_says_how_many_packets_were_read_and_how_many_it_kept() {
+    let demo = demo();
+    let demo = demo.to_str().unwrap();
+    let none = rdpscope(&["analyze", "-f", "port 3390", demo]);
+    let text = String::from_utf8_lossy(&none.stdout);
+    assert!(text.contains("No RDP connections found."), "{text}");
+    assert!(
+        text.contains("The filter \"port 3390\" kept 0 of the 109 packets read."),
+        "{text}"
+    );
+    // The demo's 109 frames: the 6 ARP frames are not kept (tshark: `not ip`).
+    let some = rdpscope(&["analyze", "-f", "port 3389 and host 10.99.0.2", demo]);
+    let text = String::from_utf8_lossy(&some.stdout);
+    assert!(text.contains("kept 103 of the 109 packets read"), "{text}");
+    let json = rdpscope(&["analyze", "--json", "-f", "port 3390", demo]);
+    let line = String::from_utf8(json.stdout).unwrap();
+    let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(v["summary"]["filter"]["read"], 109);
+    assert_eq!(v["summary"]["filter"]["kept"], 0);
+    assert_eq!(v["summary"]["filter"]["expression"], "port 3390");
+    // Without a filter nothing is said about one.
+    let plain = rdpscope(&["analyze", demo]);
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("The filter"));
 }

@@ -469,6 +469,8 @@ pub struct FileSet {
     files: Vec<OpenFile>,
     filter: Option<pcap::BpfProgram>,
     pub warnings: Vec<CaptureWarning>,
+    /// Packets read by the last `for_each_counted`, the ones the filter dropped included.
+    pub read: ReadCount,
 }
 
 impl FileSet {
@@ -505,6 +507,7 @@ impl FileSet {
             files,
             filter,
             warnings: Vec::new(),
+            read: ReadCount::default(),
         })
     }
 
@@ -545,6 +548,7 @@ impl FileSet {
         };
         let result = read_ahead(|producer: &mut Producer| self.read_into(producer), accept);
         self.filter = filter;
+        self.read = count;
         result
     }
 

@@ -122,6 +122,7 @@ impl Pipeline {
             servers: self.server_reports(),
             attempts: self.attempt_stories(),
             warnings: Vec::new(),
+            filter: None,
             error: None,
         }
     }

@@ -280,7 +280,7 @@ impl Collector {
             // An input that could not be read says so (on stderr) and nothing more.
             Output::Terminal(_) if rows.is_empty() && run.error.is_some() => {}
             Output::Terminal(style) => {
-                text = terminal::report(&rows, &style, run.packets);
+                text = terminal::report(&rows, &style, run);
                 if let Some(note) = &omitted {
                     text.push_str(&format!("\n{note}\n"));
                 }

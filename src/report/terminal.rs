@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{table, waterfall, worth_a_waterfall};
+use crate::diagnose::run::RunSummary;
 use crate::diagnose::{Diagnosed, Severity};
 
 /// How the terminal output looks.
@@ -26,10 +27,18 @@ impl TerminalStyle {
 }
 
 /// The whole report of `rows` (already in table order).
-pub fn report(rows: &[Diagnosed], style: &TerminalStyle, packets: u64) -> String {
+pub fn report(rows: &[Diagnosed], style: &TerminalStyle, run: &RunSummary) -> String {
     let mut out = String::new();
     if rows.is_empty() {
-        let _ = writeln!(out, "No RDP connections found ({packets} packets read).");
+        // With a filter, the capture notes say how many packets it kept of how many.
+        let _ = match &run.filter {
+            Some(_) => writeln!(out, "No RDP connections found."),
+            None => writeln!(
+                out,
+                "No RDP connections found ({} packets read).",
+                run.packets
+            ),
+        };
         return out;
     }
     let color = style.color;
