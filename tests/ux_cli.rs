@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{have_tool, rdpscope, repo_root};
+use common::{have_tool, rdpscope, repo_root, shared_captures};
 
 fn demo() -> PathBuf {
     repo_root().join("fixtures/demo/demo.pcap")
@@ -543,4 +543,46 @@ fn a_filter_says_how_many_packets_were_read_and_how_many_it_kept() {
     // Without a filter nothing is said about one.
     let plain = rdpscope(&["analyze", demo]);
     assert!(!String::from_utf8_lossy(&plain.stdout).contains("The filter"));
+}
+
+#[test]
+fn waterfalls_share_one_glyph_mapping_and_name_the_client_pause_before_the_client_hello() {
+    let Some(dir) = shared_captures() else {
+        eprintln!("skipping: ../shared/captures is absent");
+        return;
+    };
+    // The client waits 3.25 s between the server's X.224 Connection Confirm (frame 5) and its
+    // ClientHello (frame 13), as `tshark -r F -Y tls.handshake.type==1` shows.
+    let capture = dir.join("awakecoding_wireshark-rdp/rdp-nla-kerberos-auth2.pcapng");
+    let capture = capture.to_str().unwrap();
+    let note = "· 3.25 s client pause before the ClientHello (frames 5 to 13): a prompt?";
+    let all = rdpscope(&["analyze", "--all", "--no-color", capture]);
+    let text = String::from_utf8_lossy(&all.stdout);
+    assert_eq!(text.matches(note).count(), 1, "{text}");
+    let line = text.lines().find(|l| l.starts_with("  ▕")).unwrap();
+    assert!(
+        line.contains("▒·") && line.contains("·idle") && line.contains("░tcp"),
+        "{line}"
+    );
+    // --timeline: the rows use the same glyphs and legend, and name the pause once.
+    let timeline = rdpscope(&["analyze", "--all", "--timeline", "--no-color", capture]);
+    let text = String::from_utf8_lossy(&timeline.stdout);
+    assert_eq!(text.matches(note).count(), 1, "{text}");
+    let tcp_row = text
+        .lines()
+        .find(|l| l.starts_with("  tcp_connect"))
+        .unwrap();
+    assert!(tcp_row.trim_end().ends_with('░'), "{tcp_row}");
+    let tls_row = text
+        .lines()
+        .find(|l| l.starts_with("  tls_handshake"))
+        .unwrap();
+    assert!(
+        tls_row.contains("·▓") && !tls_row.contains('░'),
+        "{tls_row}"
+    );
+    assert!(
+        text.contains("  ░ tcp  ▒ x224  ▓ tls  █ credssp  ▞ mcs  ━ data  · idle"),
+        "{text}"
+    );
 }

@@ -10,6 +10,7 @@ mod connect;
 mod distinct;
 pub mod finding;
 pub mod flood;
+pub mod gaps;
 pub mod inside;
 pub mod live;
 mod negotiation;

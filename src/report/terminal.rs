@@ -53,7 +53,12 @@ pub fn report(rows: &[Diagnosed], style: &TerminalStyle, run: &RunSummary) -> St
     for d in rows {
         let block = table::findings_block(d, min, width, style.timeline || style.all);
         let phases = if style.all || worth_a_waterfall(d) {
-            waterfall::waterfall_line(d, width, color)
+            let mut line = waterfall::waterfall_line(d, width, color);
+            if !style.timeline && !line.is_empty() {
+                // With --timeline the rows below name the gaps.
+                line.push_str(&waterfall::gap_notes(d, width));
+            }
+            line
         } else {
             String::new()
         };
