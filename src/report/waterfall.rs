@@ -142,7 +142,7 @@ pub fn waterfall_rows(d: &crate::diagnose::Diagnosed, width: usize, color: bool)
             row.push(' ');
             row.push_str(note);
         }
-        out.push_str(&row.trim_end().to_string());
+        out.push_str(row.trim_end());
         out.push('\n');
     }
     out.push_str(&legend(&spans, idle_drawn));
