@@ -19,12 +19,6 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Show times in the terminal in local time (JSON is always RFC 3339 UTC).
-    #[arg(long, global = true, conflicts_with = "utc")]
-    local: bool,
-    /// Show times in the terminal in UTC (the default).
-    #[arg(long, global = true)]
-    utc: bool,
 }
 
 #[derive(Subcommand)]
@@ -46,6 +40,12 @@ enum Command {
     Man(ManArgs),
     /// Explain a finding code, or a client error code (0x904, 0x904 0x7, 2308); without one,
     /// list the finding codes.
+    #[command(
+        long_about = "Explain a finding code (what it means, its causes, the fix), or a client \
+            error code as the Remote Desktop client's dialog or event 1026 shows it (0x904, \
+            0x904 0x7, 2308): what it means and which findings in a capture produce it. \
+            Without a code, list every finding code with its severity and summary."
+    )]
     Explain {
         /// A finding code (nla-failed, any case), or the error code the client showed (hex as
         /// 0x904 or decimal as 2308), optionally followed by its extended code (0x7).
@@ -75,8 +75,28 @@ const SUBCOMMANDS: [&str; 8] = [
     "man",
 ];
 
-/// `rdpscope FILE...` means `rdpscope analyze FILE...`.
+/// Flags of the commands that print times, accepted before the command name too
+/// (`rdpscope --local analyze F`, `rdpscope --utc F`).
+const TIME_FLAGS: [&str; 2] = ["--local", "--utc"];
+
+/// `rdpscope FILE...` means `rdpscope analyze FILE...`; time flags written before the
+/// command move after it (they belong to the commands that print times).
 fn with_default_subcommand(mut args: Vec<String>) -> Vec<String> {
+    let leading = args
+        .iter()
+        .skip(1)
+        .take_while(|a| TIME_FLAGS.contains(&a.as_str()))
+        .count();
+    let moved: Vec<String> = args.drain(1..1 + leading).collect();
+    if !moved.is_empty()
+        && args
+            .get(1)
+            .is_none_or(|a| !SUBCOMMANDS.contains(&a.as_str()))
+    {
+        args.insert(1, "analyze".to_string());
+    }
+    let at = args.len().min(2);
+    args.splice(at..at, moved);
     if let Some(first) = args.get(1) {
         let top_level_flag = ["-h", "--help", "-V", "--version"].contains(&first.as_str());
         if !top_level_flag && !SUBCOMMANDS.contains(&first.as_str()) {
@@ -88,15 +108,21 @@ fn with_default_subcommand(mut args: Vec<String>) -> Vec<String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse_from(with_default_subcommand(std::env::args().collect()));
-    if cli.local && !rdpscope::timefmt::use_local_time() {
-        eprintln!("rdpscope: warning: the local time offset is unknown; times are in UTC");
-    }
     let result = match cli.command {
-        Command::Analyze(a) => analyze::run(&a),
-        Command::Report(a) => report::run(&a),
+        Command::Analyze(a) => {
+            a.time.apply();
+            analyze::run(&a)
+        }
+        Command::Report(a) => {
+            a.time.apply();
+            report::run(&a)
+        }
         Command::Explain { codes } => explain::run(&codes),
         #[cfg(feature = "live")]
-        Command::Live(a) => live::run(&a),
+        Command::Live(a) => {
+            a.time.apply();
+            live::run(&a)
+        }
         #[cfg(feature = "live")]
         Command::Interfaces => live::interfaces(),
         #[cfg(not(feature = "live"))]

@@ -60,6 +60,12 @@ fn documented_keys_are_the_emitted_keys() {
     let summary = lines.last().expect("lines");
     assert_eq!(summary["kind"], "summary", "{summary}");
     key_paths(summary, "", &mut emitted);
+    // With -f the summary line says what the filter did.
+    let filtered = repo_root().join("fixtures/demo/demo.pcap");
+    let (lines, _) = analyze_json(&["-f", "tcp port 3389", filtered.to_str().unwrap()]);
+    let summary = lines.last().expect("lines");
+    assert_eq!(summary["kind"], "summary", "{summary}");
+    key_paths(summary, "", &mut emitted);
     let documented = documented();
     let undocumented: Vec<_> = emitted.difference(&documented).collect();
     let stale: Vec<_> = documented.difference(&emitted).collect();

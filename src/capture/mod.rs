@@ -10,6 +10,7 @@ mod libpcap_file;
 #[cfg(feature = "live")]
 pub mod live;
 mod native;
+pub mod pcapng_out;
 mod prefetch;
 pub mod source;
 pub mod writer;

@@ -568,6 +568,8 @@ pub struct FileSet {
     files: Vec<OpenFile>,
     filter: Option<Filter>,
     pub warnings: Vec<CaptureWarning>,
+    /// Packets read by the last `for_each_counted`, the ones the filter dropped included.
+    pub read: ReadCount,
 }
 
 impl FileSet {
@@ -597,6 +599,7 @@ impl FileSet {
             files,
             filter,
             warnings: Vec::new(),
+            read: ReadCount::default(),
         })
     }
 
@@ -657,6 +660,7 @@ impl FileSet {
             secrets,
         );
         self.filter = filter;
+        self.read = count;
         result
     }
 

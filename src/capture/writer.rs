@@ -1,4 +1,5 @@
-//! Writing the packets of chosen connections back out as a pcap, for Wireshark.
+//! Writing the packets of chosen connections back out, for Wireshark: pcapng with a comment
+//! on each packet (where it came from, what it shows), or plain pcap.
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -6,7 +7,30 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::decode::{decode_packet, Transport};
-use super::source::{CaptureError, FileSet};
+use super::pcapng_out::PcapngWriter;
+use super::source::{CaptureError, FileSet, RawPacket};
+
+/// The format of a `-w` file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WriteFormat {
+    /// pcapng, each packet with the comment the caller gives it.
+    #[default]
+    Pcapng,
+    /// Classic libpcap format (one link type, no comments).
+    Pcap,
+}
+
+/// Where a packet being written came from: the index of its connection in the spans given,
+/// and its input file (index into the paths) and 1-based frame number there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacketOrigin {
+    pub connection: usize,
+    pub file: usize,
+    pub frame: u64,
+}
+
+/// The comment to write on a packet (pcapng only), made by the caller from its origin.
+pub type CommentFn<'a> = dyn FnMut(&PacketOrigin) -> Option<String> + 'a;
 
 /// One connection to extract: its two endpoints (either order), protocol and time span.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,16 +86,28 @@ fn temporary_path(out: &str) -> PathBuf {
 }
 
 /// Reads the files again and writes every packet of the given connections to `out` (through a
-/// temporary file renamed at the end). Returns how many packets were written.
+/// temporary file renamed at the end) in `format`; in pcapng each packet carries the comment
+/// `comment` gives it. Packets are written as they are read: memory does not grow with the
+/// capture. Returns how many packets were written.
 pub fn write_connections(
     paths: &[String],
     bpf: Option<&str>,
     spans: &[ConnectionSpan],
     out: &str,
+    format: WriteFormat,
+    comment: &mut CommentFn<'_>,
 ) -> Result<u64, CaptureError> {
     check_output_not_input(out, paths)?;
     let partial = temporary_path(out);
-    let result = write_to(paths, bpf, spans, &partial.to_string_lossy(), out);
+    let result = write_to(
+        paths,
+        bpf,
+        spans,
+        &partial.to_string_lossy(),
+        out,
+        format,
+        comment,
+    );
     match result {
         Ok(written) if partial.exists() => {
             std::fs::rename(&partial, out).map_err(|e| {
@@ -91,12 +127,67 @@ pub fn write_connections(
     }
 }
 
+/// The index of the span `raw` belongs to, if any.
+fn span_of_packet(raw: &RawPacket, spans: &[ConnectionSpan]) -> Option<usize> {
+    let d = decode_packet(raw.linktype, raw.data, raw.orig_len)?;
+    let (sp, dp, tcp) = match d.transport {
+        Transport::Tcp(t) => (t.src_port, t.dst_port, true),
+        Transport::Udp(u) => (u.src_port, u.dst_port, false),
+        Transport::Unreachable(_) => return None,
+    };
+    spans
+        .iter()
+        .position(|s| s.matches((d.src, sp), (d.dst, dp), tcp, raw.ts_ns))
+}
+
+/// The file being written, opened on the first packet (pcap needs its link type).
+enum Saver {
+    Pcap(PcapWriter),
+    Pcapng(PcapngWriter<std::io::BufWriter<std::fs::File>>),
+}
+
+impl Saver {
+    fn open(format: WriteFormat, linktype: i32, file: &str) -> Result<Saver, String> {
+        match format {
+            WriteFormat::Pcap => PcapWriter::create(file, linktype)
+                .map(Saver::Pcap)
+                .map_err(|e| e.to_string()),
+            WriteFormat::Pcapng => {
+                let f = std::fs::File::create(file).map_err(|e| e.to_string())?;
+                PcapngWriter::new(std::io::BufWriter::new(f))
+                    .map(Saver::Pcapng)
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    fn write(&mut self, raw: &RawPacket, comment: Option<&str>) -> Result<(), String> {
+        match self {
+            Saver::Pcap(s) => s
+                .write(raw.ts_ns, raw.orig_len, raw.data)
+                .map_err(|e| e.to_string()),
+            Saver::Pcapng(w) => w
+                .packet(raw.linktype, raw.ts_ns, raw.data, raw.orig_len, comment)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    fn finish(self) -> Result<(), String> {
+        match self {
+            Saver::Pcap(s) => s.finish().map_err(|e| e.to_string()),
+            Saver::Pcapng(w) => w.finish().map(drop).map_err(|e| e.to_string()),
+        }
+    }
+}
+
 fn write_to(
     paths: &[String],
     bpf: Option<&str>,
     spans: &[ConnectionSpan],
     file: &str,
     out: &str,
+    format: WriteFormat,
+    comment: &mut CommentFn<'_>,
 ) -> Result<u64, CaptureError> {
     if paths.iter().any(|p| p == "-") {
         return Err(CaptureError::Open {
@@ -106,60 +197,52 @@ fn write_to(
         });
     }
     let mut files = FileSet::open(paths, bpf)?;
-    let mut saver = None;
+    let mut saver: Option<Saver> = None;
     let mut written = 0u64;
-    let mut error = None;
+    let mut error: Option<String> = None;
     files.for_each(|raw| {
         if error.is_some() {
             return;
         }
-        let Some(d) = decode_packet(raw.linktype, raw.data, raw.orig_len) else {
+        let Some(connection) = span_of_packet(raw, spans) else {
             return;
         };
-        let (sp, dp, tcp) = match d.transport {
-            Transport::Tcp(t) => (t.src_port, t.dst_port, true),
-            Transport::Udp(u) => (u.src_port, u.dst_port, false),
-            Transport::Unreachable(_) => return,
-        };
-        if !spans
-            .iter()
-            .any(|s| s.matches((d.src, sp), (d.dst, dp), tcp, raw.ts_ns))
-        {
-            return;
-        }
         if saver.is_none() {
-            match PcapWriter::create(file, raw.linktype) {
+            match Saver::open(format, raw.linktype, file) {
                 Ok(s) => saver = Some(s),
                 Err(e) => {
-                    error = Some(CaptureError::Open {
-                        path: out.to_string(),
-                        reason: e.to_string(),
-                    });
+                    error = Some(e);
                     return;
                 }
             }
         }
+        let text = match format {
+            WriteFormat::Pcapng => comment(&PacketOrigin {
+                connection,
+                file: raw.file,
+                frame: raw.frame,
+            }),
+            WriteFormat::Pcap => None,
+        };
         if let Some(s) = saver.as_mut() {
-            if let Err(e) = s.write(raw.ts_ns, raw.orig_len, raw.data) {
-                error = Some(CaptureError::Open {
-                    path: out.to_string(),
-                    reason: e.to_string(),
-                });
-                return;
+            match s.write(raw, text.as_deref()) {
+                Ok(()) => written += 1,
+                Err(e) => error = Some(e),
             }
-            written += 1;
         }
     })?;
-    if let Some(e) = error {
-        return Err(e);
-    }
     if let Some(s) = saver {
-        s.finish().map_err(|e| CaptureError::Open {
-            path: out.to_string(),
-            reason: e.to_string(),
-        })?;
+        if let Err(e) = s.finish() {
+            error.get_or_insert(e);
+        }
     }
-    Ok(written)
+    match error {
+        Some(reason) => Err(CaptureError::Open {
+            path: out.to_string(),
+            reason,
+        }),
+        None => Ok(written),
+    }
 }
 
 /// A pcap file with nanosecond timestamps (tcpdump.org pcap savefile format, magic

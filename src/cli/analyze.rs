@@ -5,10 +5,11 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use rdpscope::capture::writer::{check_output_not_input, write_connections};
+use rdpscope::capture::writer::{check_output_not_input, write_connections, WriteFormat};
 use rdpscope::report::collect::{CollectOptions, Collector, Output};
+use rdpscope::report::frame_comments::FrameComments;
 
-use super::args::AnalyzeArgs;
+use super::args::{AnalyzeArgs, WriteFormatArg};
 use super::{pipeline_config, progress, terminal_style};
 
 pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
@@ -40,10 +41,23 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
     let done = collector.finish(&run);
     if let (Some(out), None) = (&args.write, &run.error) {
         let filter = args.input.filter.as_deref();
-        match write_connections(&files, filter, &done.spans, out) {
+        let format = match args.write_format {
+            WriteFormatArg::Pcapng => WriteFormat::Pcapng,
+            WriteFormatArg::Pcap => WriteFormat::Pcap,
+        };
+        let comments = FrameComments {
+            paths: &files,
+            marks: &done.marks,
+        };
+        let mut comment = |o: &_| comments.comment(o);
+        match write_connections(&files, filter, &done.spans, out, format, &mut comment) {
             Ok(n) => eprintln!(
-                "rdpscope: wrote {n} packets of {} connection(s) to {out}",
-                done.spans.len()
+                "rdpscope: wrote {n} packets of {} connection(s) to {out} ({})",
+                done.spans.len(),
+                match format {
+                    WriteFormat::Pcapng => "pcapng, each frame commented with its origin",
+                    WriteFormat::Pcap => "pcap",
+                }
             ),
             Err(e) => {
                 eprintln!("rdpscope: {e}");

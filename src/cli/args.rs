@@ -9,15 +9,25 @@ use rdpscope::report::collect::Selection;
 
 use super::options;
 
+/// The help headings every command groups its options under.
+pub mod heading {
+    pub const INPUT: &str = "Input";
+    pub const SELECTION: &str = "Selection";
+    pub const THRESHOLDS: &str = "Thresholds";
+    pub const LIMITS: &str = "Limits";
+    pub const OUTPUT: &str = "Output";
+}
+
 /// The captures to read, shared by analyze and report.
 #[derive(Args)]
+#[command(next_help_heading = heading::INPUT)]
 pub struct InputArgs {
     /// Capture files; several are read as one capture in time order ('-' or none with a
     /// pipe on standard input: standard input).
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub files: Vec<String>,
     /// A capture file to read, as tcpdump -r (repeatable; adds to the FILE arguments).
-    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    #[arg(short = 'r', long = "read", value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub read: Vec<String>,
     /// Only packets matching this BPF filter (as tcpdump).
     #[arg(short = 'f', long = "filter")]
@@ -60,6 +70,7 @@ impl InputArgs {
 
 /// Which connections to show, shared by analyze, report and live.
 #[derive(Args)]
+#[command(next_help_heading = heading::SELECTION)]
 pub struct SelectionArgs {
     /// Only these connections (by the # of the summary; repeatable).
     #[arg(long = "connection", value_name = "ID")]
@@ -103,24 +114,8 @@ fn parse_client_error(s: &str) -> Result<ClientError, String> {
 pub struct AnalyzeArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// One JSON object per connection per line (NDJSON).
-    #[arg(long)]
-    pub json: bool,
     #[command(flatten)]
     pub selection: SelectionArgs,
-    /// Write the packets of the failing connections (or of the selected ones) to a pcap.
-    #[arg(short = 'w', long = "write", value_name = "FILE", conflicts_with_all = ["redact", "redact_key"])]
-    pub write: Option<String>,
-    /// Print each connection's phase waterfall (a row per phase) and full event timeline.
-    #[arg(long)]
-    pub timeline: bool,
-    /// Show the phase waterfall and findings block for healthy connections too, and each
-    /// connection on its own row (without it, connections that repeat share one).
-    #[arg(long)]
-    pub all: bool,
-    /// No colours (also when NO_COLOR is set or stdout is not a terminal).
-    #[arg(long)]
-    pub no_color: bool,
     #[command(flatten)]
     pub thresholds: Thresholds,
     #[command(flatten)]
@@ -129,15 +124,35 @@ pub struct AnalyzeArgs {
     pub keys: KeyArgs,
     #[command(flatten)]
     pub privacy: options::RedactArgs,
+    /// One JSON object per connection per line (NDJSON).
+    #[arg(long, help_heading = heading::OUTPUT)]
+    pub json: bool,
+    /// Write the packets of the failing connections (or of the selected ones) to a pcapng,
+    /// each packet commented with its original file and frame (and finding code, on evidence).
+    #[arg(short = 'w', long = "write", value_name = "FILE", help_heading = heading::OUTPUT,
+          value_hint = clap::ValueHint::FilePath, conflicts_with_all = ["redact", "redact_key"])]
+    pub write: Option<String>,
+    /// The format of the -w file: pcapng (with comments) or pcap (no comments).
+    #[arg(short = 'F', long = "write-format", value_name = "FORMAT", value_enum, ignore_case = true,
+          default_value = "pcapng", requires = "write", help_heading = heading::OUTPUT)]
+    pub write_format: WriteFormatArg,
+    /// Print each connection's phase waterfall (a row per phase) and full event timeline.
+    #[arg(long, help_heading = heading::OUTPUT)]
+    pub timeline: bool,
+    /// Show the phase waterfall and findings block for healthy connections too.
+    #[arg(long, help_heading = heading::OUTPUT)]
+    pub all: bool,
+    /// No colours (also when NO_COLOR is set or stdout is not a terminal).
+    #[arg(long, help_heading = heading::OUTPUT)]
+    pub no_color: bool,
+    #[command(flatten)]
+    pub time: options::TimeArgs,
 }
 
 #[derive(Args)]
 pub struct ReportArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// The HTML file to write ('-' for standard output).
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: String,
     #[command(flatten)]
     pub selection: SelectionArgs,
     /// A section for each connection, also those that repeat (grouped without it).
@@ -151,52 +166,61 @@ pub struct ReportArgs {
     pub keys: KeyArgs,
     #[command(flatten)]
     pub privacy: options::RedactArgs,
+    /// The HTML file to write ('-' for standard output).
+    #[arg(short = 'o', long = "output", value_name = "FILE", help_heading = heading::OUTPUT,
+          value_hint = clap::ValueHint::FilePath)]
+    pub output: String,
+    #[command(flatten)]
+    pub time: options::TimeArgs,
 }
 
 #[derive(Args)]
 #[cfg_attr(not(feature = "live"), allow(dead_code))]
 pub struct LiveArgs {
     /// Interface to capture on (see `rdpscope interfaces`).
-    #[arg(short = 'i', long = "interface")]
+    #[arg(help_heading = heading::INPUT, short = 'i', long = "interface")]
     pub interface: String,
     /// BPF capture filter; replaces the default (TCP/UDP 3389, TCP 443, UDP 3391).
-    #[arg(short = 'f', long = "filter")]
+    #[arg(help_heading = heading::INPUT, short = 'f', long = "filter")]
     pub filter: Option<String>,
     /// Do not put the interface into promiscuous mode.
-    #[arg(short = 'p', long = "no-promiscuous")]
+    #[arg(help_heading = heading::INPUT, short = 'p', long = "no-promiscuous")]
     pub no_promiscuous: bool,
     /// Bytes to capture per packet.
-    #[arg(short = 's', long = "snaplen", default_value_t = 262_144)]
+    #[arg(help_heading = heading::INPUT, short = 's', long = "snaplen", default_value_t = 262_144)]
     pub snaplen: i32,
     /// Kernel capture buffer in MiB (as tcpdump -B); raise it if drops are reported.
-    #[arg(short = 'B', long = "buffer-size", value_name = "MIB", default_value_t = 64,
+    #[arg(help_heading = heading::INPUT, short = 'B', long = "buffer-size", value_name = "MIB", default_value_t = 64,
           value_parser = clap::value_parser!(i32).range(1..=4096))]
     pub buffer_mb: i32,
-    /// Stop after this many connections (of those selected) have finished.
-    #[arg(short = 'c', long = "count")]
-    pub count: Option<u64>,
-    /// Stop after this long (e.g. 60s, 5m, 1h; plain numbers are seconds).
-    #[arg(long, value_parser = parse_duration)]
-    pub duration: Option<std::time::Duration>,
-    /// Also save every captured packet to this pcap file.
-    #[arg(short = 'w', long = "write", conflicts_with_all = ["redact", "redact_key"])]
-    pub write: Option<String>,
-    /// NDJSON, one object per connection as it finishes (progress lines go to stderr).
-    #[arg(long)]
-    pub json: bool,
     #[command(flatten)]
     pub selection: SelectionArgs,
-    /// No colours (also when NO_COLOR is set or stdout is not a terminal).
-    #[arg(long)]
-    pub no_color: bool,
     #[command(flatten)]
     pub thresholds: Thresholds,
     #[command(flatten)]
     pub limits: options::LimitArgs,
+    /// Stop after this many connections (of those selected) have finished.
+    #[arg(short = 'c', long = "count", help_heading = heading::LIMITS)]
+    pub count: Option<u64>,
+    /// Stop after this long (e.g. 60s, 5m, 1h; plain numbers are seconds).
+    #[arg(long, value_parser = parse_duration, help_heading = heading::LIMITS)]
+    pub duration: Option<std::time::Duration>,
     #[command(flatten)]
     pub keys: KeyArgs,
     #[command(flatten)]
     pub privacy: options::RedactArgs,
+    /// Also save every captured packet to this pcap file.
+    #[arg(short = 'w', long = "write", help_heading = heading::OUTPUT,
+          value_hint = clap::ValueHint::FilePath, conflicts_with_all = ["redact", "redact_key"])]
+    pub write: Option<String>,
+    /// NDJSON, one object per connection as it finishes (progress lines go to stderr).
+    #[arg(long, help_heading = heading::OUTPUT)]
+    pub json: bool,
+    /// No colours (also when NO_COLOR is set or stdout is not a terminal).
+    #[arg(long, help_heading = heading::OUTPUT)]
+    pub no_color: bool,
+    #[command(flatten)]
+    pub time: options::TimeArgs,
 }
 
 /// TLS secrets to decrypt with (NSS key log format), besides those a pcapng carries.
@@ -262,6 +286,7 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 }
 
 #[derive(Args)]
+#[command(next_help_heading = heading::THRESHOLDS)]
 pub struct Thresholds {
     /// Seconds without progress before a handshake counts as stalled.
     #[arg(long, default_value_t = 23.0, value_name = "SECONDS")]
@@ -333,4 +358,13 @@ impl SelectionArgs {
             client_error: self.client_error,
         }
     }
+}
+
+/// The file format `-w` writes (`-F`, as tcpdump/editcap name it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WriteFormatArg {
+    /// Each packet carries a comment (original file and frame, finding code).
+    Pcapng,
+    /// Classic libpcap format: no comments.
+    Pcap,
 }

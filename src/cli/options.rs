@@ -7,6 +7,7 @@ use rdpscope::redact::Redactor;
 
 /// Resource limits: memory stays bounded whatever the capture holds.
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = super::args::heading::LIMITS)]
 pub struct LimitArgs {
     /// Most connections tracked at once; when full, the longest idle are finished early
     /// (evicted: counted and reported).
@@ -46,6 +47,7 @@ impl LimitArgs {
 
 /// Pseudonyms for addresses, user and host names in every output.
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = super::args::heading::OUTPUT)]
 pub struct RedactArgs {
     /// Replace IP addresses, the mstshash cookie (user name), routing tokens, client names and
     /// TLS host names (SNI, certificate names) with stable pseudonyms in every output. Not
@@ -64,6 +66,27 @@ impl RedactArgs {
             (Some(key), _) => Some(Redactor::from_key(key)),
             (None, true) => Some(Redactor::random()),
             (None, false) => None,
+        }
+    }
+}
+
+/// How the terminal shows times; only on the commands that print times.
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = super::args::heading::OUTPUT)]
+pub struct TimeArgs {
+    /// Show times in the terminal in local time (JSON is always RFC 3339 UTC).
+    #[arg(long, conflicts_with = "utc")]
+    pub local: bool,
+    /// Show times in the terminal in UTC (the default).
+    #[arg(long)]
+    pub utc: bool,
+}
+
+impl TimeArgs {
+    /// Switches the terminal to local time when asked; warns when the zone is unknown.
+    pub fn apply(&self) {
+        if self.local && !rdpscope::timefmt::use_local_time() {
+            eprintln!("rdpscope: warning: the local time offset is unknown; times are in UTC");
         }
     }
 }

@@ -11,6 +11,7 @@ mod distinct;
 pub mod finding;
 pub mod flood;
 pub mod gateway_inside;
+pub mod gaps;
 pub mod inside;
 pub mod live;
 mod negotiation;

@@ -21,9 +21,20 @@ pub struct RunSummary {
     pub warnings: Vec<CaptureWarning>,
     /// Key log lines read (from files and the capture's secrets blocks), by outcome.
     pub keylog: crate::keys::KeyLogStats,
+    /// With a BPF filter (`-f`): how many packets were read and how many it kept.
+    pub filter: Option<FilterCount>,
     /// The input ended on this error (unreadable file, capture failure): the connections
     /// found before it were still handed out and counted above.
     pub error: Option<CaptureError>,
+}
+
+/// What a BPF filter (`-f`) did: its expression, the packets read, and those it kept (the
+/// ones analysed; `RunSummary::packets`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterCount {
+    pub expression: String,
+    pub read: u64,
+    pub kept: u64,
 }
 
 /// What a try of an attempt ended with: its verdict and the finding that explains it.

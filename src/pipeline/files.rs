@@ -64,6 +64,11 @@ pub fn analyze_files_with_progress(
     let mut pipeline = pipeline.into_inner();
     let mut summary = pipeline.finish(out);
     summary.warnings.append(&mut files.warnings);
+    summary.filter = bpf.map(|expression| crate::diagnose::run::FilterCount {
+        expression: expression.to_string(),
+        read: files.read.packets,
+        kept: summary.packets,
+    });
     summary.error = read.err();
     summary
 }

@@ -195,6 +195,7 @@ impl Pipeline {
             attempts: self.attempt_stories(),
             warnings: self.keylog_warnings(),
             keylog: self.config.keys.stats(),
+            filter: None,
             error: None,
         }
     }

@@ -8,6 +8,7 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::process::ExitCode;
 
+use super::frame_comments::EvidenceMarks;
 use super::ndjson_stream::NdjsonStream;
 use super::terminal::{self, TerminalStyle};
 use super::{group, json, live, summary, table};
@@ -152,6 +153,8 @@ pub struct Collector {
     /// Most rows the table keeps.
     table_limit: usize,
     spans: Option<Vec<ConnectionSpan>>,
+    /// The evidence frames of each span's connection, in the order of `spans`.
+    marks: Vec<EvidenceMarks>,
     any_error: bool,
     shown: u64,
 }
@@ -164,6 +167,9 @@ pub struct Collected {
     pub omitted: Option<String>,
     /// `-w`: the connections to write.
     pub spans: Vec<ConnectionSpan>,
+    /// `-w`: the evidence frames of each connection in `spans` (same order), for the
+    /// comments of the pcapng.
+    pub marks: Vec<EvidenceMarks>,
     /// The input's warnings, "file: message", as printed on stderr.
     pub warnings: Vec<String>,
     any_error: bool,
@@ -190,6 +196,7 @@ impl Collector {
                 _ => TABLE_LIMIT,
             },
             spans: options.spans.then(Vec::new),
+            marks: Vec::new(),
             any_error: false,
             shown: 0,
         }
@@ -217,6 +224,7 @@ impl Collector {
         if let Some(spans) = self.spans.as_mut() {
             if self.selection.is_narrowed() || failing {
                 spans.push(span_of(&d));
+                self.marks.push(EvidenceMarks::of(&d));
             }
         }
         let mut d = d;
@@ -281,7 +289,7 @@ impl Collector {
                 text = terminal::report(
                     &rows,
                     &style,
-                    run.packets,
+                    run,
                     self.selection.groups(style.all || style.timeline),
                 );
                 if let Some(note) = &omitted {
@@ -325,6 +333,7 @@ impl Collector {
             rows,
             omitted,
             spans: self.spans.unwrap_or_default(),
+            marks: self.marks,
             warnings,
             // A side finding that served no connection (a name that never resolved) counts.
             any_error: self.any_error

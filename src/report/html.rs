@@ -291,13 +291,11 @@ fn push_finding(out: &mut String, f: &Finding, server: &crate::flow::Endpoint) {
     );
     if !f.evidence.is_empty() {
         out.push_str("<ul class=\"evidence\">");
-        for e in &f.evidence {
+        for (frame, t_ms, notes) in super::table::evidence_by_frame(&f.evidence) {
             let _ = write!(
                 out,
-                "<li>frame {} at {:.1} ms: {}</li>",
-                e.frame,
-                e.t_ms,
-                escape(&super::findings::note_text(&e.note))
+                "<li>frame {frame} at {t_ms:.1} ms: {}</li>",
+                escape(&notes.join("; "))
             );
         }
         out.push_str("</ul>\n");

@@ -520,10 +520,20 @@ pub struct SummaryJson {
     pub connections: u64,
     pub evicted: u64,
     pub timelines_truncated: u64,
+    /// With `-f`: the filter, the packets read and those it kept (omitted without a filter).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<FilterJson>,
     pub servers: Vec<ServerJson>,
     /// Retries: attempts of two connections or more (omitted when none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attempts: Vec<super::json_side::AttemptJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FilterJson {
+    pub expression: String,
+    pub read: u64,
+    pub kept: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -559,7 +569,7 @@ impl ServerJson {
 /// when the run has something to say about the capture as a whole: a flooded server, or
 /// connections evicted from a full flow table. None otherwise.
 pub fn summary_line(s: &RunSummary) -> Option<String> {
-    if s.servers.is_empty() && s.evicted == 0 && s.attempts.is_empty() {
+    if s.servers.is_empty() && s.evicted == 0 && s.attempts.is_empty() && s.filter.is_none() {
         return None;
     }
     let line = SummaryLineJson {
@@ -569,6 +579,11 @@ pub fn summary_line(s: &RunSummary) -> Option<String> {
             connections: s.connections,
             evicted: s.evicted,
             timelines_truncated: s.timelines_truncated,
+            filter: s.filter.as_ref().map(|f| FilterJson {
+                expression: f.expression.clone(),
+                read: f.read,
+                kept: f.kept,
+            }),
             servers: s.servers.iter().map(ServerJson::new).collect(),
             attempts: s
                 .attempts

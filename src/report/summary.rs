@@ -11,6 +11,17 @@ use crate::limits::Limits;
 /// Empty when there is nothing to say.
 pub fn capture_notes(s: &RunSummary, limits: &Limits, width: usize) -> String {
     let mut out = String::new();
+    if let Some(f) = &s.filter {
+        out.push('\n');
+        out.push_str(&wrap(
+            &format!(
+                "The filter {:?} kept {} of the {} packets read.",
+                f.expression, f.kept, f.read
+            ),
+            width,
+            "",
+        ));
+    }
     if s.evicted > 0 {
         out.push('\n');
         out.push_str(&wrap(

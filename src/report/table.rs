@@ -6,7 +6,7 @@ use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table};
 
 use super::group::{self, Group};
 use super::{phase_reached, VERDICTS_WORST_FIRST};
-use crate::diagnose::{Diagnosed, Finding, Severity, Verdict};
+use crate::diagnose::{Diagnosed, Evidence, Finding, Severity, Verdict};
 use crate::flow::{Endpoint, Side};
 use crate::timefmt::{clock, date, ms_between, zone_name};
 
@@ -30,6 +30,26 @@ pub fn frame_list(frames: impl Iterator<Item = u64>) -> String {
         .map(u64::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Evidence grouped by frame, in frame order: each frame once with its time and its notes
+/// (each note once), so a frame that shows two things reads "frame 11 at 5.2 ms: a; b".
+pub fn evidence_by_frame(evidence: &[Evidence]) -> Vec<(u64, f64, Vec<String>)> {
+    let mut sorted: Vec<&Evidence> = evidence.iter().collect();
+    sorted.sort_by_key(|e| e.frame);
+    let mut out: Vec<(u64, f64, Vec<String>)> = Vec::new();
+    for e in sorted {
+        let note = super::findings::note_text(&e.note);
+        match out.last_mut() {
+            Some((frame, _, notes)) if *frame == e.frame => {
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
+            }
+            _ => out.push((e.frame, e.t_ms, vec![note])),
+        }
+    }
+    out
 }
 
 /// Table order: by connection id, each RDP-UDP flow right under the TCP connection it belongs to.
@@ -287,15 +307,10 @@ pub fn finding_text(f: &Finding, server: &Endpoint, width: usize, detail: bool) 
     s.push_str(&wrap(&words.explanation, width, "    "));
     if !f.evidence.is_empty() {
         let ev = if detail {
-            f.evidence
+            evidence_by_frame(&f.evidence)
                 .iter()
-                .map(|e| {
-                    format!(
-                        "frame {} at {:.1} ms: {}",
-                        e.frame,
-                        e.t_ms,
-                        super::findings::note_text(&e.note)
-                    )
+                .map(|(frame, t_ms, notes)| {
+                    format!("frame {frame} at {t_ms:.1} ms: {}", notes.join("; "))
                 })
                 .collect::<Vec<_>>()
                 .join("; ")

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use super::group::{self, CodeInGroup, Group};
 use super::{table, waterfall, worth_a_waterfall};
 use crate::diagnose::client_error::ClientError;
+use crate::diagnose::run::RunSummary;
 use crate::diagnose::{Diagnosed, Severity};
 
 /// How the terminal output looks.
@@ -29,10 +30,23 @@ impl TerminalStyle {
 
 /// The whole report of `rows` (already in table order). With `grouped`, connections that
 /// repeat share a row and a block (see `group`).
-pub fn report(rows: &[Diagnosed], style: &TerminalStyle, packets: u64, grouped: bool) -> String {
+pub fn report(
+    rows: &[Diagnosed],
+    style: &TerminalStyle,
+    run: &RunSummary,
+    grouped: bool,
+) -> String {
     let mut out = String::new();
     if rows.is_empty() {
-        let _ = writeln!(out, "No RDP connections found ({packets} packets read).");
+        // With a filter, the capture notes say how many packets it kept of how many.
+        let _ = match &run.filter {
+            Some(_) => writeln!(out, "No RDP connections found."),
+            None => writeln!(
+                out,
+                "No RDP connections found ({} packets read).",
+                run.packets
+            ),
+        };
         return out;
     }
     let groups = if grouped {
@@ -69,7 +83,12 @@ fn connection_block(out: &mut String, d: &Diagnosed, style: &TerminalStyle, min:
     let width = style.wrap();
     let block = table::findings_block(d, min, width, style.timeline || style.all);
     let phases = if style.all || worth_a_waterfall(d) {
-        waterfall::waterfall_line(d, width, color)
+        let mut line = waterfall::waterfall_line(d, width, color);
+        if !style.timeline && !line.is_empty() {
+            // With --timeline the rows below name the gaps.
+            line.push_str(&waterfall::gap_notes(d, width));
+        }
+        line
     } else {
         String::new()
     };
