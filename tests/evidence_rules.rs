@@ -105,6 +105,38 @@ fn latency_is_measured_from_unambiguous_samples_only() {
     assert!(codes(d).contains(&FindingCode::PacketLoss));
 }
 
+/// Case 5: with no unambiguous sample the JSON says why instead of a number, and the
+/// terminal says so in words; a clean handshake still gives its round trip.
+#[test]
+fn no_unambiguous_sample_is_said_not_measured() {
+    let Some(dir) = shared_captures() else {
+        eprintln!("skipped: ../shared/captures absent");
+        return;
+    };
+    let f = dir.join("zeek_zeek/rdp-x509.pcap");
+    let (conns, _) = analyze_json(&[f.to_str().unwrap()]);
+    let tcp = &conns[0]["tcp"];
+    assert!(tcp["rtt_ms"].is_null(), "{tcp}");
+    assert!(tcp["rtt_source"].is_null());
+    assert_eq!(tcp["rtt_unavailable"], "handshake_retransmitted");
+    // tshark: SYN at 0, its retransmission (frame 4) and the SYN/ACK's (frame 3): 7.14 s.
+    let took = tcp["handshake_ms"].as_f64().unwrap();
+    assert!((7000.0..7300.0).contains(&took), "{took}");
+    let out = rdpscope(&["analyze", f.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Round trip not measured: the SYN and the SYN/ACK were each sent 2 times"),
+        "{text}"
+    );
+    assert!(!text.contains("7142 ms round trip") && !text.contains("round trip 7142"));
+    let clean = repo_root().join("fixtures/lab/high_latency.pcap");
+    let (conns, _) = analyze_json(&[clean.to_str().unwrap()]);
+    let tcp = &conns[0]["tcp"];
+    assert_eq!(tcp["rtt_source"], "handshake");
+    assert!(tcp["rtt_unavailable"].is_null());
+    assert_eq!(tcp["rtt_ms"], tcp["handshake_ms"]);
+}
+
 /// Case 6: a RST 6.7 ms after a legacy Connection Request refuses it.
 #[test]
 fn a_reset_right_after_the_request_is_a_refusal_not_silence() {

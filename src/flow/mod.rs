@@ -19,7 +19,8 @@ use crate::limits::Limits;
 pub use progress::{DirectionFacts, RetransmitSeries, RttSamples};
 pub use sides::Sides;
 pub use tcp::{
-    FrameTime, Gap, RttEstimate, RttSource, SegmentVerdict, StreamOutput, TcpReassembler, TcpStats,
+    FrameTime, Gap, RttEstimate, RttSource, RttUnavailable, SegmentVerdict, StreamOutput,
+    TcpReassembler, TcpStats,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -149,6 +149,21 @@ impl TcpStats {
         })
     }
 
+    /// Why `rtt_estimate` has no value: there is no sample Karn's rule (RFC 6298 §3) allows.
+    pub fn rtt_unavailable(&self) -> Option<RttUnavailable> {
+        if self.rtt_estimate().is_some() {
+            return None;
+        }
+        if self.first_syn.is_none() || self.handshake_ack.is_none() {
+            return Some(RttUnavailable::NoHandshake);
+        }
+        // A complete handshake with no retransmission always gives an estimate.
+        Some(RttUnavailable::HandshakeRetransmitted {
+            syn: self.syn_retries.len(),
+            syn_ack: self.syn_ack_retries.len(),
+        })
+    }
+
     /// What `side` sent, what its peer acknowledged and what it had to send again.
     pub fn progress(&self, side: Side) -> &DirectionFacts {
         match &self.progress {
@@ -177,6 +192,18 @@ pub enum RttSource {
     Handshake,
     /// Data segments and the ACKs that covered them, none retransmitted, both directions.
     DataSamples,
+}
+
+/// Why a connection has no round-trip estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RttUnavailable {
+    /// The capture lacks the SYN or the ACK of the SYN/ACK, and no data sample of both
+    /// directions is unambiguous.
+    NoHandshake,
+    /// The SYN (`syn` times) or SYN/ACK (`syn_ack` times) was sent again: the handshake
+    /// measures the retransmission timer, and no data sample of both directions is
+    /// unambiguous.
+    HandshakeRetransmitted { syn: usize, syn_ack: usize },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

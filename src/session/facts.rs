@@ -32,12 +32,14 @@ pub struct LossCounts {
     pub lost_upstream: u32,
     /// Duplicate ACKs the peer sent about this side's data.
     pub dup_acks_received: u32,
+    /// The client's SYN or the server's SYN/ACK sent again (not data; counted apart).
+    pub syn_retransmits: u32,
 }
 
 impl LossCounts {
     /// Segments of this side that the network lost, as far as the capture proves.
     pub fn lost(&self) -> u32 {
-        self.rto_count + self.lost_upstream
+        self.rto_count + self.lost_upstream + self.syn_retransmits
     }
 }
 
@@ -93,8 +95,18 @@ fn info(f: &crate::flow::FrameTime) -> PacketInfo {
 
 fn loss(t: &TcpStats, side: Side) -> LossCounts {
     let d = t.progress(side);
-    let all = *t.retransmissions.get(side);
+    // The server's count includes its SYN/ACK retransmissions: data only here.
+    let syn_retransmits = match side {
+        Side::Client => t.syn_retries.len(),
+        Side::Server => t.syn_ack_retries.len(),
+    };
+    let syn_retransmits = u32::try_from(syn_retransmits).unwrap_or(u32::MAX);
+    let all = match side {
+        Side::Client => *t.retransmissions.get(side),
+        Side::Server => t.retransmissions.get(side).saturating_sub(syn_retransmits),
+    };
     LossCounts {
+        syn_retransmits,
         rto_count: all.saturating_sub(d.spurious_retransmissions),
         spurious: d.spurious_retransmissions,
         lost_upstream: d.resent_after_upstream_loss,
@@ -177,8 +189,9 @@ mod tests {
             spurious: 1,
             lost_upstream: 2,
             dup_acks_received: 4,
+            syn_retransmits: 1,
         };
-        assert_eq!(l.lost(), 5);
+        assert_eq!(l.lost(), 6);
         let t = TcpStats {
             retransmissions: crate::flow::Sides([4, 0]),
             ..TcpStats::default()
