@@ -117,6 +117,8 @@ pub struct DirectionFacts {
     pub resent_after_upstream_loss: u32,
     /// Frame of the first such segment.
     pub first_upstream_resend: Option<FrameTime>,
+    /// And of the last one.
+    pub last_upstream_resend: Option<FrameTime>,
     /// Duplicate ACKs this side sent (the peer's bytes are missing at this side).
     pub dup_acks: u32,
     /// Frame of the first duplicate ACK.
@@ -129,6 +131,9 @@ pub struct DirectionFacts {
     pub rtt: RttSamples,
     outstanding: VecDeque<Outstanding>,
     last_ack_sent: Option<u64>,
+    /// Duplicate ACKs in a row at `last_ack_sent` (RFC 5681 3.2: the third one makes the
+    /// peer retransmit fast).
+    dup_run: u32,
 }
 
 impl DirectionFacts {
@@ -141,6 +146,7 @@ impl DirectionFacts {
         spurious_retransmissions: 0,
         resent_after_upstream_loss: 0,
         first_upstream_resend: None,
+        last_upstream_resend: None,
         dup_acks: 0,
         first_dup_ack: None,
         worst_series: None,
@@ -153,6 +159,7 @@ impl DirectionFacts {
         },
         outstanding: VecDeque::new(),
         last_ack_sent: None,
+        dup_run: 0,
     };
 
     /// Bytes sent and not acknowledged (as far as the capture saw the acknowledgements).
@@ -170,6 +177,13 @@ impl DirectionFacts {
     /// A segment of this side sent (first time or again) at `at`.
     pub(super) fn on_data(&mut self, offset: u64, len: u32, at: &FrameTime) {
         let end = offset + u64::from(len);
+        if end > self.sent_upto && end <= self.acked_upto {
+            // The peer acknowledged these bytes before the capture saw them: this copy is a
+            // resend of bytes already delivered (tshark: spurious retransmission).
+            self.sent_upto = end;
+            self.spurious_retransmissions += 1;
+            return;
+        }
         if end > self.sent_upto {
             if offset >= self.sent_upto {
                 self.last_new_data = Some(at.clone());
@@ -277,9 +291,12 @@ impl DirectionFacts {
     pub(super) fn on_pure_ack(&mut self, ack: u64, peer_outstanding: bool, at: &FrameTime) {
         if self.last_ack_sent == Some(ack) && peer_outstanding {
             self.dup_acks += 1;
+            self.dup_run += 1;
             if self.first_dup_ack.is_none() {
                 self.first_dup_ack = Some(at.clone());
             }
+        } else if self.last_ack_sent != Some(ack) {
+            self.dup_run = 0;
         }
         self.last_ack_sent = Some(ack);
     }
@@ -288,7 +305,14 @@ impl DirectionFacts {
     pub(super) fn note_ack_sent(&mut self, ack: u64) {
         if self.last_ack_sent != Some(ack) {
             self.last_ack_sent = Some(ack);
+            self.dup_run = 0;
         }
+    }
+
+    /// This side has asked at least twice more for the peer's byte at `offset` with
+    /// duplicate ACKs: the peer's segment there is a fast retransmission (tshark's rule).
+    pub fn asked_again_for(&self, offset: u64) -> bool {
+        self.dup_run >= 2 && self.last_ack_sent == Some(offset)
     }
 
     pub(super) fn on_upstream_resend(&mut self, at: &FrameTime) {
@@ -296,6 +320,7 @@ impl DirectionFacts {
         if self.first_upstream_resend.is_none() {
             self.first_upstream_resend = Some(at.clone());
         }
+        self.last_upstream_resend = Some(at.clone());
     }
 
     /// The longest series of the connection, ended or still running.

@@ -54,6 +54,9 @@ struct HalfStream {
     /// Waiting segments by stream offset: (length on the wire, captured bytes, arrival).
     out_of_order: BTreeMap<u64, (u64, Vec<u8>, i64)>,
     buffered: usize,
+    /// The stream offset and time of an empty segment (ACK, FIN) whose sequence number ran
+    /// beyond the delivery point: the bytes before it were sent and not seen here.
+    ahead_seen: Option<(u64, i64)>,
 }
 
 impl HalfStream {
@@ -376,12 +379,27 @@ impl TcpReassembler {
         };
         let end = off + len as i64;
         let delivered = half.delivered as i64;
+        // The hole shows as later bytes buffered, or as an empty segment (the FIN, an ACK)
+        // whose sequence number ran ahead: tshark's "previous segment not captured".
+        let late = |seen: i64| at.ts_ns - seen > REORDER_WINDOW_NS;
         let hole_filled_late = off == delivered
-            && half
+            && (half
                 .out_of_order
                 .values()
                 .next()
-                .is_some_and(|(_, _, seen)| at.ts_ns - seen > REORDER_WINDOW_NS);
+                .is_some_and(|(_, _, seen)| late(*seen))
+                || half.ahead_seen.is_some_and(|(upto, seen)| {
+                    // tshark: a resend ending exactly where the later bytes begin, or late.
+                    upto > off as u64 && (late(seen) || end as u64 == upto)
+                })
+                || (!half.out_of_order.is_empty()
+                    && self
+                        .stats
+                        .progress(side.other())
+                        .asked_again_for(delivered as u64)));
+        if half.ahead_seen.is_some_and(|(upto, _)| end >= upto as i64) {
+            half.ahead_seen = None;
+        }
         *self.stats.data_segments.get_mut(i) += 1;
         let keepalive = end <= delivered && len <= 1 && end == delivered;
         if off >= 0 && !keepalive {
@@ -444,6 +462,11 @@ impl TcpReassembler {
             ahead
         };
         if ahead > 1 {
+            let upto = u64::try_from(off).unwrap_or(0);
+            self.halves
+                .get_mut(side)
+                .ahead_seen
+                .get_or_insert((upto, at.ts_ns));
             let slot = self.stats.unseen_ahead.get_mut(side);
             if slot.as_ref().is_none_or(|(_, n)| (ahead as u64) > *n) {
                 *slot = Some((at.clone(), ahead as u64));
