@@ -306,3 +306,42 @@ fn a_port_answering_another_protocol_is_not_rdp() {
         assert_eq!((*port, *recognised), (3389, Some(proto)), "{name}");
     }
 }
+
+/// Case 3: a slow phase's time is attributed to the retransmission timeouts inside it.
+/// tshark on lossy_ok.pcap: inside the MCS connect (18.4 ms to 2533.7 ms) the server
+/// retransmits frames 18, 38, 45, 54, 55, 56; their `tcp.analysis.rto` are 0.0086, 0.2145,
+/// 0.2176 s and 0.2159/0.4319/0.8599 s for one segment (first sent in frame 52): 1.30 s.
+#[test]
+fn a_slow_phase_is_attributed_to_its_retransmission_timeouts() {
+    let mut config = PipelineConfig::default();
+    config.diagnose.slow_after_ms = 1000.0;
+    let p = repo_root().join("fixtures/lab/lossy_ok.pcap");
+    let mut conns = Vec::new();
+    analyze_files(&[p.to_str().unwrap().to_string()], None, config, &mut |d| {
+        conns.push(d)
+    });
+    let d = &conns[0];
+    let slow = d
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::HandshakeSlow)
+        .expect("handshake-slow");
+    let Facts::Slow {
+        lost: Some(lost),
+        longest: Some((phase, _)),
+        ..
+    } = &slow.facts
+    else {
+        panic!("{:?}", slow.facts)
+    };
+    assert_eq!(*phase, rdpscope::session::PhaseName::McsConnect);
+    assert_eq!(lost.resends, [0, 6]);
+    let s = lost.lost_ns as f64 / 1e9;
+    assert!((1.25..1.35).contains(&s), "{s}");
+    assert!(codes(d).contains(&FindingCode::PacketLoss));
+    let text = rdpscope::report::findings::title(slow, &d.meta.server);
+    assert!(
+        text.contains("of which 1.3 s were 6 retransmission timeouts (server segments lost)"),
+        "{text}"
+    );
+}

@@ -92,6 +92,30 @@ impl RttSamples {
     }
 }
 
+/// Lost-time records kept per direction (the counts go on).
+const MAX_LOSS_WAITS: usize = 64;
+
+/// The time one resend cost its sender: from the previous transmission of the same bytes
+/// (or, for a segment lost before the capture point, from when the hole showed) to the
+/// resend. With a retransmission timer that is the timeout (RFC 6298 5).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LossWait {
+    pub from_ns: i64,
+    pub to: FrameTime,
+    /// Bytes resent.
+    pub len: u32,
+    /// The bytes had been acknowledged already: the timer fired for nothing lost.
+    pub spurious: bool,
+    /// The first transmission never reached the capture point.
+    pub upstream: bool,
+}
+
+impl LossWait {
+    pub fn ns(&self) -> i64 {
+        (self.to.ts_ns - self.from_ns).max(0)
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Outstanding {
     end: u64,
@@ -123,12 +147,16 @@ pub struct DirectionFacts {
     pub dup_acks: u32,
     /// Frame of the first duplicate ACK.
     pub first_dup_ack: Option<FrameTime>,
+    /// Times of the duplicate ACKs (at most `MAX_LOSS_WAITS`).
+    pub dup_ack_times: Vec<i64>,
     /// The retransmission series with the most retransmissions.
     pub worst_series: Option<RetransmitSeries>,
     /// The series still running (not yet acknowledged).
     current_series: Option<RetransmitSeries>,
     /// RTT samples from this side's data (Karn's rule).
     pub rtt: RttSamples,
+    /// What each resend of this side cost, in order (at most `MAX_LOSS_WAITS`).
+    pub waits: Vec<LossWait>,
     outstanding: VecDeque<Outstanding>,
     last_ack_sent: Option<u64>,
     /// Duplicate ACKs in a row at `last_ack_sent` (RFC 5681 3.2: the third one makes the
@@ -149,6 +177,7 @@ impl DirectionFacts {
         last_upstream_resend: None,
         dup_acks: 0,
         first_dup_ack: None,
+        dup_ack_times: Vec::new(),
         worst_series: None,
         current_series: None,
         rtt: RttSamples {
@@ -157,6 +186,7 @@ impl DirectionFacts {
             max_ns: None,
             min_at: None,
         },
+        waits: Vec::new(),
         outstanding: VecDeque::new(),
         last_ack_sent: None,
         dup_run: 0,
@@ -205,8 +235,26 @@ impl DirectionFacts {
 
     fn on_retransmission(&mut self, offset: u64, len: u32, at: &FrameTime) {
         let end = offset + u64::from(len);
-        if end <= self.acked_upto {
+        let spurious = end <= self.acked_upto;
+        if spurious {
             self.spurious_retransmissions += 1;
+        }
+        let previous = match &self.current_series {
+            Some(s) if s.offset == offset && s.acked.is_none() => Some(s.last_sent().ts_ns),
+            _ => self
+                .outstanding
+                .iter()
+                .find(|o| o.end > offset)
+                .map(|o| o.sent.ts_ns),
+        };
+        if let Some(from_ns) = previous {
+            self.note_wait(LossWait {
+                from_ns,
+                to: at.clone(),
+                len,
+                spurious,
+                upstream: false,
+            });
         }
         for o in self.outstanding.iter_mut() {
             if o.end > offset {
@@ -292,6 +340,9 @@ impl DirectionFacts {
         if self.last_ack_sent == Some(ack) && peer_outstanding {
             self.dup_acks += 1;
             self.dup_run += 1;
+            if self.dup_ack_times.len() < MAX_LOSS_WAITS {
+                self.dup_ack_times.push(at.ts_ns);
+            }
             if self.first_dup_ack.is_none() {
                 self.first_dup_ack = Some(at.clone());
             }
@@ -315,7 +366,23 @@ impl DirectionFacts {
         self.dup_run >= 2 && self.last_ack_sent == Some(offset)
     }
 
-    pub(super) fn on_upstream_resend(&mut self, at: &FrameTime) {
+    fn note_wait(&mut self, w: LossWait) {
+        if self.waits.len() < MAX_LOSS_WAITS {
+            self.waits.push(w);
+        }
+    }
+
+    /// A segment that filled a hole seen since `hole_ns`: lost before the capture point.
+    pub(super) fn on_upstream_resend(&mut self, at: &FrameTime, len: u32, hole_ns: Option<i64>) {
+        if let Some(from_ns) = hole_ns {
+            self.note_wait(LossWait {
+                from_ns,
+                to: at.clone(),
+                len,
+                spurious: false,
+                upstream: true,
+            });
+        }
         self.resent_after_upstream_loss += 1;
         if self.first_upstream_resend.is_none() {
             self.first_upstream_resend = Some(at.clone());

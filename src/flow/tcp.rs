@@ -382,6 +382,14 @@ impl TcpReassembler {
         // The hole shows as later bytes buffered, or as an empty segment (the FIN, an ACK)
         // whose sequence number ran ahead: tshark's "previous segment not captured".
         let late = |seen: i64| at.ts_ns - seen > REORDER_WINDOW_NS;
+        // When the hole showed: the first later bytes or empty segment seen.
+        let hole_ns = [
+            half.out_of_order.values().next().map(|(_, _, seen)| *seen),
+            half.ahead_seen.map(|(_, seen)| seen),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let hole_filled_late = off == delivered
             && (half
                 .out_of_order
@@ -409,7 +417,10 @@ impl TcpReassembler {
                 .on_data(off as u64, seg.wire_len, at);
         }
         if hole_filled_late {
-            self.stats.progress_mut().get_mut(i).on_upstream_resend(at);
+            self.stats
+                .progress_mut()
+                .get_mut(i)
+                .on_upstream_resend(at, seg.wire_len, hole_ns);
         }
         if end <= delivered {
             // TCP keepalive: one old byte (or none) just below the delivery point.

@@ -13,6 +13,7 @@ mod inside_findings;
 pub mod json;
 pub mod json_side;
 pub mod live;
+mod loss_time;
 pub mod ndjson_stream;
 pub mod notes;
 pub mod proof;

@@ -43,6 +43,66 @@ impl LossCounts {
     }
 }
 
+/// How much of a stretch of time went to waiting for lost segments to be sent again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LossTime {
+    /// Time covered by resend waits (overlaps counted once), inside the stretch.
+    pub lost_ns: i64,
+    /// Resends of lost segments per side (client, server) ending inside the stretch.
+    pub resends: [u32; 2],
+    /// Of those, segments lost before the capture point (holes filled late).
+    pub upstream: u32,
+    /// Resends of bytes already acknowledged (no loss: the timer fired early).
+    pub spurious: u32,
+    /// Duplicate ACKs either side sent inside the stretch.
+    pub dup_acks: u32,
+}
+
+impl LossTime {
+    /// The lost time of `[from_ns, to_ns]`: every resend wait that ends inside it, clipped.
+    pub fn between(t: &TcpStats, from_ns: i64, to_ns: i64) -> Self {
+        let mut out = LossTime::default();
+        let mut spans = Vec::new();
+        for (i, side) in [Side::Client, Side::Server].into_iter().enumerate() {
+            let d = t.progress(side);
+            for w in d
+                .waits
+                .iter()
+                .filter(|w| (from_ns..=to_ns).contains(&w.to.ts_ns))
+            {
+                if w.spurious {
+                    out.spurious += 1;
+                    continue;
+                }
+                if let Some(n) = out.resends.get_mut(i) {
+                    *n += 1;
+                }
+                out.upstream += u32::from(w.upstream);
+                spans.push((w.from_ns.max(from_ns), w.to.ts_ns));
+            }
+            let dups = d
+                .dup_ack_times
+                .iter()
+                .filter(|ts| (from_ns..=to_ns).contains(*ts));
+            out.dup_acks += u32::try_from(dups.count()).unwrap_or(u32::MAX);
+        }
+        spans.sort_unstable();
+        let mut covered_to = i64::MIN;
+        for (a, b) in spans {
+            let a = a.max(covered_to);
+            if b > a {
+                out.lost_ns += b - a;
+                covered_to = b;
+            }
+        }
+        out
+    }
+
+    pub fn total_resends(&self) -> u32 {
+        self.resends.iter().sum()
+    }
+}
+
 /// The per-connection facts (see the module comment).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConnectionFacts {
