@@ -105,6 +105,38 @@ fn latency_is_measured_from_unambiguous_samples_only() {
     assert!(codes(d).contains(&FindingCode::PacketLoss));
 }
 
+/// Case 5: with no unambiguous sample the JSON says why instead of a number, and the
+/// terminal says so in words; a clean handshake still gives its round trip.
+#[test]
+fn no_unambiguous_sample_is_said_not_measured() {
+    let Some(dir) = shared_captures() else {
+        eprintln!("skipped: ../shared/captures absent");
+        return;
+    };
+    let f = dir.join("zeek_zeek/rdp-x509.pcap");
+    let (conns, _) = analyze_json(&[f.to_str().unwrap()]);
+    let tcp = &conns[0]["tcp"];
+    assert!(tcp["rtt_ms"].is_null(), "{tcp}");
+    assert!(tcp["rtt_source"].is_null());
+    assert_eq!(tcp["rtt_unavailable"], "handshake_retransmitted");
+    // tshark: SYN at 0, its retransmission (frame 4) and the SYN/ACK's (frame 3): 7.14 s.
+    let took = tcp["handshake_ms"].as_f64().unwrap();
+    assert!((7000.0..7300.0).contains(&took), "{took}");
+    let out = rdpscope(&["analyze", f.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Round trip not measured: the SYN and the SYN/ACK were each sent 2 times"),
+        "{text}"
+    );
+    assert!(!text.contains("7142 ms round trip") && !text.contains("round trip 7142"));
+    let clean = repo_root().join("fixtures/lab/high_latency.pcap");
+    let (conns, _) = analyze_json(&[clean.to_str().unwrap()]);
+    let tcp = &conns[0]["tcp"];
+    assert_eq!(tcp["rtt_source"], "handshake");
+    assert!(tcp["rtt_unavailable"].is_null());
+    assert_eq!(tcp["rtt_ms"], tcp["handshake_ms"]);
+}
+
 /// Case 6: a RST 6.7 ms after a legacy Connection Request refuses it.
 #[test]
 fn a_reset_right_after_the_request_is_a_refusal_not_silence() {
@@ -273,4 +305,43 @@ fn a_port_answering_another_protocol_is_not_rdp() {
         };
         assert_eq!((*port, *recognised), (3389, Some(proto)), "{name}");
     }
+}
+
+/// Case 3: a slow phase's time is attributed to the retransmission timeouts inside it.
+/// tshark on lossy_ok.pcap: inside the MCS connect (18.4 ms to 2533.7 ms) the server
+/// retransmits frames 18, 38, 45, 54, 55, 56; their `tcp.analysis.rto` are 0.0086, 0.2145,
+/// 0.2176 s and 0.2159/0.4319/0.8599 s for one segment (first sent in frame 52): 1.30 s.
+#[test]
+fn a_slow_phase_is_attributed_to_its_retransmission_timeouts() {
+    let mut config = PipelineConfig::default();
+    config.diagnose.slow_after_ms = 1000.0;
+    let p = repo_root().join("fixtures/lab/lossy_ok.pcap");
+    let mut conns = Vec::new();
+    analyze_files(&[p.to_str().unwrap().to_string()], None, config, &mut |d| {
+        conns.push(d)
+    });
+    let d = &conns[0];
+    let slow = d
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::HandshakeSlow)
+        .expect("handshake-slow");
+    let Facts::Slow {
+        lost: Some(lost),
+        longest: Some((phase, _)),
+        ..
+    } = &slow.facts
+    else {
+        panic!("{:?}", slow.facts)
+    };
+    assert_eq!(*phase, rdpscope::session::PhaseName::McsConnect);
+    assert_eq!(lost.resends, [0, 6]);
+    let s = lost.lost_ns as f64 / 1e9;
+    assert!((1.25..1.35).contains(&s), "{s}");
+    assert!(codes(d).contains(&FindingCode::PacketLoss));
+    let text = rdpscope::report::findings::title(slow, &d.meta.server);
+    assert!(
+        text.contains("of which 1.3 s were 6 retransmission timeouts (server segments lost)"),
+        "{text}"
+    );
 }

@@ -166,8 +166,42 @@ fn nla_failed(
     )
 }
 
+/// When the last segment was lost (retransmitted, or resent into a hole).
+fn last_loss_ns(ctx: &Ctx) -> Option<i64> {
+    let t = ctx.tcp?;
+    let mut times: Vec<i64> = Vec::new();
+    for side in [Side::Client, Side::Server] {
+        times.extend(
+            t.retransmitted_segments
+                .get(side)
+                .iter()
+                .map(|(f, _)| f.ts_ns),
+        );
+        times.extend(
+            t.progress(side)
+                .last_upstream_resend
+                .iter()
+                .map(|f| f.ts_ns),
+        );
+    }
+    times.extend(t.syn_ack_retries.iter().map(|f| f.ts_ns));
+    if t.syn_ack_seen {
+        times.extend(t.syn_retries.iter().map(|f| f.ts_ns));
+    }
+    times.into_iter().max()
+}
+
 /// The client gave up while segments were being lost: the loss finding is why it failed.
+/// Not when the connection moved on after the last loss (new bytes delivered later): the
+/// client then gave up on something else, and the loss stays a warning.
 fn blame_loss(ctx: &Ctx, out: &mut [Finding], at: &crate::flow::PacketInfo, close: Close) -> bool {
+    let progressed_after_loss = match (last_loss_ns(ctx), ctx.conn.last_progress.as_ref()) {
+        (Some(loss), Some(p)) => p.at.ts_ns > loss,
+        _ => false,
+    };
+    if progressed_after_loss {
+        return false;
+    }
     let Some(loss) = out
         .iter_mut()
         .find(|f| matches!(f.code, FindingCode::PacketLoss | FindingCode::MtuBlackhole))

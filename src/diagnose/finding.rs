@@ -280,6 +280,8 @@ pub enum Facts {
         total_ms: f64,
         threshold_ms: f64,
         longest: Option<(PhaseName, f64)>,
+        /// What of the longest phase went to resending lost segments (None: no resend).
+        lost: Option<crate::session::facts::LossTime>,
     },
     CaptureIncomplete {
         started_late: bool,
@@ -415,6 +417,11 @@ pub enum Note {
         bytes: u32,
     },
     SynRetransmitted,
+    /// A segment lost before the capture point, sent again (it fills a hole).
+    LostUpstreamResent {
+        side: Side,
+        bytes: u32,
+    },
     LastDataArrived(Side),
     AheadUnseen {
         side: Side,

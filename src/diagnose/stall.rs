@@ -2,6 +2,7 @@
 
 use super::{Ctx, Facts, Finding, FindingCode, Note};
 use crate::flow::{PacketInfo, Side};
+use crate::session::facts::LossTime;
 use crate::session::PhaseName;
 use crate::timefmt::ms_between;
 
@@ -125,13 +126,56 @@ pub(super) fn slow_finding(ctx: &Ctx, out: &mut Vec<Finding>) {
             ]
         })
         .unwrap_or_default();
+    let lost = match (longest, ctx.tcp) {
+        (Some(p), Some(t)) => Some(LossTime::between(t, p.start.ts_ns, p.end.ts_ns)),
+        _ => None,
+    }
+    .filter(|l| l.total_resends() + l.spurious > 0);
+    let mut evidence = evidence;
+    if let (Some(l), Some(t), Some(p)) = (&lost, ctx.tcp, longest) {
+        evidence.extend(resend_evidence(ctx, t, p.start.ts_ns, p.end.ts_ns, l));
+        evidence.sort_by_key(|e| e.frame);
+    }
     out.push(Finding::new(
         FindingCode::HandshakeSlow,
         Facts::Slow {
             total_ms,
             threshold_ms: ctx.config.slow_after_ms,
             longest: longest.map(|p| (p.name, ms_between(0, p.duration_ns()))),
+            lost,
         },
         evidence,
     ));
+}
+
+/// The first resends inside the slow phase, as frames to look at.
+fn resend_evidence(
+    ctx: &Ctx,
+    t: &crate::flow::TcpStats,
+    from_ns: i64,
+    to_ns: i64,
+    lost: &LossTime,
+) -> Vec<super::Evidence> {
+    if lost.total_resends() == 0 {
+        return Vec::new();
+    }
+    let mut ev = Vec::new();
+    for side in [Side::Client, Side::Server] {
+        for w in t
+            .progress(side)
+            .waits
+            .iter()
+            .filter(|w| !w.spurious && (from_ns..=to_ns).contains(&w.to.ts_ns))
+            .take(3)
+        {
+            let bytes = w.len;
+            let note = if w.upstream {
+                Note::LostUpstreamResent { side, bytes }
+            } else {
+                Note::Retransmits { side, bytes }
+            };
+            ev.push(ctx.ev_frame(&w.to, note));
+        }
+    }
+    ev
 }

@@ -38,6 +38,19 @@ pub(super) fn timing_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     }
     super::stall::stall_finding(ctx, out);
     super::stall::slow_finding(ctx, out);
+    // Resends within the tolerance still are loss when they are what made the handshake
+    // slow: the tolerance is for tail-loss probes, which cost no time.
+    let slow_from_loss = out
+        .iter()
+        .any(|f| matches!(&f.facts, Facts::Slow { lost: Some(l), .. } if l.total_resends() > 0));
+    let has_loss = out
+        .iter()
+        .any(|f| matches!(f.code, FindingCode::PacketLoss | FindingCode::MtuBlackhole));
+    if let (true, false, Some(t)) = (slow_from_loss, has_loss, ctx.tcp) {
+        if let Some((_, f)) = loss_facts(ctx, t) {
+            out.push(f);
+        }
+    }
 }
 
 /// The end of the handshake, or of the connection when it never got there.
@@ -103,6 +116,15 @@ fn handshake_retransmissions(ctx: &Ctx, t: &TcpStats, side: Side) -> Vec<(FrameT
 }
 
 fn loss_finding(ctx: &Ctx, t: &TcpStats, out: &mut Vec<Finding>) {
+    if let Some((lost, f)) = loss_facts(ctx, t) {
+        if lost > ctx.config.loss_retransmissions {
+            out.push(f);
+        }
+    }
+}
+
+/// The packet-loss finding of the handshake and the number of segments lost, when any.
+fn loss_facts(ctx: &Ctx, t: &TcpStats) -> Option<(u32, Finding)> {
     let c = handshake_retransmissions(ctx, t, Side::Client);
     let s = handshake_retransmissions(ctx, t, Side::Server);
     // SYN retries count as loss only once the SYN was answered (else it is port-filtered).
@@ -125,8 +147,8 @@ fn loss_finding(ctx: &Ctx, t: &TcpStats, out: &mut Vec<Finding>) {
     let syn_ack_retries = t.syn_ack_retries.len();
     let lost = ((c.len() + s.len() + syn_retries + syn_ack_retries) as u32 + upstream)
         .saturating_sub(spurious);
-    if lost <= ctx.config.loss_retransmissions {
-        return;
+    if lost == 0 {
+        return None;
     }
     let retransmits = |side, list: &[(FrameTime, u32)]| -> Vec<Evidence> {
         list.iter()
@@ -153,7 +175,7 @@ fn loss_finding(ctx: &Ctx, t: &TcpStats, out: &mut Vec<Finding>) {
         );
     }
     evidence.sort_by_key(|e| e.frame);
-    out.push(Finding::new(
+    let finding = Finding::new(
         FindingCode::PacketLoss,
         Facts::PacketLoss {
             client: c.len() + syn_retries,
@@ -162,7 +184,8 @@ fn loss_finding(ctx: &Ctx, t: &TcpStats, out: &mut Vec<Finding>) {
             client_gave_up: None,
         },
         evidence,
-    ));
+    );
+    Some((lost, finding))
 }
 
 /// Big segments retransmitted again and again, small ones fine: the path drops large packets.

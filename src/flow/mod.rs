@@ -16,10 +16,11 @@ use serde::Serialize;
 
 use crate::capture::{Decoded, IcmpUnreachable, RawPacket, TcpFlags, Transport};
 use crate::limits::Limits;
-pub use progress::{DirectionFacts, RetransmitSeries, RttSamples};
+pub use progress::{DirectionFacts, LossWait, RetransmitSeries, RttSamples};
 pub use sides::Sides;
 pub use tcp::{
-    FrameTime, Gap, RttEstimate, RttSource, SegmentVerdict, StreamOutput, TcpReassembler, TcpStats,
+    FrameTime, Gap, RttEstimate, RttSource, RttUnavailable, SegmentVerdict, StreamOutput,
+    TcpReassembler, TcpStats,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -92,6 +92,30 @@ impl RttSamples {
     }
 }
 
+/// Lost-time records kept per direction (the counts go on).
+const MAX_LOSS_WAITS: usize = 64;
+
+/// The time one resend cost its sender: from the previous transmission of the same bytes
+/// (or, for a segment lost before the capture point, from when the hole showed) to the
+/// resend. With a retransmission timer that is the timeout (RFC 6298 5).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LossWait {
+    pub from_ns: i64,
+    pub to: FrameTime,
+    /// Bytes resent.
+    pub len: u32,
+    /// The bytes had been acknowledged already: the timer fired for nothing lost.
+    pub spurious: bool,
+    /// The first transmission never reached the capture point.
+    pub upstream: bool,
+}
+
+impl LossWait {
+    pub fn ns(&self) -> i64 {
+        (self.to.ts_ns - self.from_ns).max(0)
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Outstanding {
     end: u64,
@@ -117,18 +141,27 @@ pub struct DirectionFacts {
     pub resent_after_upstream_loss: u32,
     /// Frame of the first such segment.
     pub first_upstream_resend: Option<FrameTime>,
+    /// And of the last one.
+    pub last_upstream_resend: Option<FrameTime>,
     /// Duplicate ACKs this side sent (the peer's bytes are missing at this side).
     pub dup_acks: u32,
     /// Frame of the first duplicate ACK.
     pub first_dup_ack: Option<FrameTime>,
+    /// Times of the duplicate ACKs (at most `MAX_LOSS_WAITS`).
+    pub dup_ack_times: Vec<i64>,
     /// The retransmission series with the most retransmissions.
     pub worst_series: Option<RetransmitSeries>,
     /// The series still running (not yet acknowledged).
     current_series: Option<RetransmitSeries>,
     /// RTT samples from this side's data (Karn's rule).
     pub rtt: RttSamples,
+    /// What each resend of this side cost, in order (at most `MAX_LOSS_WAITS`).
+    pub waits: Vec<LossWait>,
     outstanding: VecDeque<Outstanding>,
     last_ack_sent: Option<u64>,
+    /// Duplicate ACKs in a row at `last_ack_sent` (RFC 5681 3.2: the third one makes the
+    /// peer retransmit fast).
+    dup_run: u32,
 }
 
 impl DirectionFacts {
@@ -141,8 +174,10 @@ impl DirectionFacts {
         spurious_retransmissions: 0,
         resent_after_upstream_loss: 0,
         first_upstream_resend: None,
+        last_upstream_resend: None,
         dup_acks: 0,
         first_dup_ack: None,
+        dup_ack_times: Vec::new(),
         worst_series: None,
         current_series: None,
         rtt: RttSamples {
@@ -151,8 +186,10 @@ impl DirectionFacts {
             max_ns: None,
             min_at: None,
         },
+        waits: Vec::new(),
         outstanding: VecDeque::new(),
         last_ack_sent: None,
+        dup_run: 0,
     };
 
     /// Bytes sent and not acknowledged (as far as the capture saw the acknowledgements).
@@ -170,6 +207,13 @@ impl DirectionFacts {
     /// A segment of this side sent (first time or again) at `at`.
     pub(super) fn on_data(&mut self, offset: u64, len: u32, at: &FrameTime) {
         let end = offset + u64::from(len);
+        if end > self.sent_upto && end <= self.acked_upto {
+            // The peer acknowledged these bytes before the capture saw them: this copy is a
+            // resend of bytes already delivered (tshark: spurious retransmission).
+            self.sent_upto = end;
+            self.spurious_retransmissions += 1;
+            return;
+        }
         if end > self.sent_upto {
             if offset >= self.sent_upto {
                 self.last_new_data = Some(at.clone());
@@ -191,8 +235,26 @@ impl DirectionFacts {
 
     fn on_retransmission(&mut self, offset: u64, len: u32, at: &FrameTime) {
         let end = offset + u64::from(len);
-        if end <= self.acked_upto {
+        let spurious = end <= self.acked_upto;
+        if spurious {
             self.spurious_retransmissions += 1;
+        }
+        let previous = match &self.current_series {
+            Some(s) if s.offset == offset && s.acked.is_none() => Some(s.last_sent().ts_ns),
+            _ => self
+                .outstanding
+                .iter()
+                .find(|o| o.end > offset)
+                .map(|o| o.sent.ts_ns),
+        };
+        if let Some(from_ns) = previous {
+            self.note_wait(LossWait {
+                from_ns,
+                to: at.clone(),
+                len,
+                spurious,
+                upstream: false,
+            });
         }
         for o in self.outstanding.iter_mut() {
             if o.end > offset {
@@ -277,9 +339,15 @@ impl DirectionFacts {
     pub(super) fn on_pure_ack(&mut self, ack: u64, peer_outstanding: bool, at: &FrameTime) {
         if self.last_ack_sent == Some(ack) && peer_outstanding {
             self.dup_acks += 1;
+            self.dup_run += 1;
+            if self.dup_ack_times.len() < MAX_LOSS_WAITS {
+                self.dup_ack_times.push(at.ts_ns);
+            }
             if self.first_dup_ack.is_none() {
                 self.first_dup_ack = Some(at.clone());
             }
+        } else if self.last_ack_sent != Some(ack) {
+            self.dup_run = 0;
         }
         self.last_ack_sent = Some(ack);
     }
@@ -288,14 +356,38 @@ impl DirectionFacts {
     pub(super) fn note_ack_sent(&mut self, ack: u64) {
         if self.last_ack_sent != Some(ack) {
             self.last_ack_sent = Some(ack);
+            self.dup_run = 0;
         }
     }
 
-    pub(super) fn on_upstream_resend(&mut self, at: &FrameTime) {
+    /// This side has asked at least twice more for the peer's byte at `offset` with
+    /// duplicate ACKs: the peer's segment there is a fast retransmission (tshark's rule).
+    pub fn asked_again_for(&self, offset: u64) -> bool {
+        self.dup_run >= 2 && self.last_ack_sent == Some(offset)
+    }
+
+    fn note_wait(&mut self, w: LossWait) {
+        if self.waits.len() < MAX_LOSS_WAITS {
+            self.waits.push(w);
+        }
+    }
+
+    /// A segment that filled a hole seen since `hole_ns`: lost before the capture point.
+    pub(super) fn on_upstream_resend(&mut self, at: &FrameTime, len: u32, hole_ns: Option<i64>) {
+        if let Some(from_ns) = hole_ns {
+            self.note_wait(LossWait {
+                from_ns,
+                to: at.clone(),
+                len,
+                spurious: false,
+                upstream: true,
+            });
+        }
         self.resent_after_upstream_loss += 1;
         if self.first_upstream_resend.is_none() {
             self.first_upstream_resend = Some(at.clone());
         }
+        self.last_upstream_resend = Some(at.clone());
     }
 
     /// The longest series of the connection, ended or still running.

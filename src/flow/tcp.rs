@@ -54,6 +54,9 @@ struct HalfStream {
     /// Waiting segments by stream offset: (length on the wire, captured bytes, arrival).
     out_of_order: BTreeMap<u64, (u64, Vec<u8>, i64)>,
     buffered: usize,
+    /// The stream offset and time of an empty segment (ACK, FIN) whose sequence number ran
+    /// beyond the delivery point: the bytes before it were sent and not seen here.
+    ahead_seen: Option<(u64, i64)>,
 }
 
 impl HalfStream {
@@ -149,6 +152,21 @@ impl TcpStats {
         })
     }
 
+    /// Why `rtt_estimate` has no value: there is no sample Karn's rule (RFC 6298 §3) allows.
+    pub fn rtt_unavailable(&self) -> Option<RttUnavailable> {
+        if self.rtt_estimate().is_some() {
+            return None;
+        }
+        if self.first_syn.is_none() || self.handshake_ack.is_none() {
+            return Some(RttUnavailable::NoHandshake);
+        }
+        // A complete handshake with no retransmission always gives an estimate.
+        Some(RttUnavailable::HandshakeRetransmitted {
+            syn: self.syn_retries.len(),
+            syn_ack: self.syn_ack_retries.len(),
+        })
+    }
+
     /// What `side` sent, what its peer acknowledged and what it had to send again.
     pub fn progress(&self, side: Side) -> &DirectionFacts {
         match &self.progress {
@@ -177,6 +195,18 @@ pub enum RttSource {
     Handshake,
     /// Data segments and the ACKs that covered them, none retransmitted, both directions.
     DataSamples,
+}
+
+/// Why a connection has no round-trip estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RttUnavailable {
+    /// The capture lacks the SYN or the ACK of the SYN/ACK, and no data sample of both
+    /// directions is unambiguous.
+    NoHandshake,
+    /// The SYN (`syn` times) or SYN/ACK (`syn_ack` times) was sent again: the handshake
+    /// measures the retransmission timer, and no data sample of both directions is
+    /// unambiguous.
+    HandshakeRetransmitted { syn: usize, syn_ack: usize },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -349,12 +379,35 @@ impl TcpReassembler {
         };
         let end = off + len as i64;
         let delivered = half.delivered as i64;
+        // The hole shows as later bytes buffered, or as an empty segment (the FIN, an ACK)
+        // whose sequence number ran ahead: tshark's "previous segment not captured".
+        let late = |seen: i64| at.ts_ns - seen > REORDER_WINDOW_NS;
+        // When the hole showed: the first later bytes or empty segment seen.
+        let hole_ns = [
+            half.out_of_order.values().next().map(|(_, _, seen)| *seen),
+            half.ahead_seen.map(|(_, seen)| seen),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let hole_filled_late = off == delivered
-            && half
+            && (half
                 .out_of_order
                 .values()
                 .next()
-                .is_some_and(|(_, _, seen)| at.ts_ns - seen > REORDER_WINDOW_NS);
+                .is_some_and(|(_, _, seen)| late(*seen))
+                || half.ahead_seen.is_some_and(|(upto, seen)| {
+                    // tshark: a resend ending exactly where the later bytes begin, or late.
+                    upto > off as u64 && (late(seen) || end as u64 == upto)
+                })
+                || (!half.out_of_order.is_empty()
+                    && self
+                        .stats
+                        .progress(side.other())
+                        .asked_again_for(delivered as u64)));
+        if half.ahead_seen.is_some_and(|(upto, _)| end >= upto as i64) {
+            half.ahead_seen = None;
+        }
         *self.stats.data_segments.get_mut(i) += 1;
         let keepalive = end <= delivered && len <= 1 && end == delivered;
         if off >= 0 && !keepalive {
@@ -364,7 +417,10 @@ impl TcpReassembler {
                 .on_data(off as u64, seg.wire_len, at);
         }
         if hole_filled_late {
-            self.stats.progress_mut().get_mut(i).on_upstream_resend(at);
+            self.stats
+                .progress_mut()
+                .get_mut(i)
+                .on_upstream_resend(at, seg.wire_len, hole_ns);
         }
         if end <= delivered {
             // TCP keepalive: one old byte (or none) just below the delivery point.
@@ -417,6 +473,11 @@ impl TcpReassembler {
             ahead
         };
         if ahead > 1 {
+            let upto = u64::try_from(off).unwrap_or(0);
+            self.halves
+                .get_mut(side)
+                .ahead_seen
+                .get_or_insert((upto, at.ts_ns));
             let slot = self.stats.unseen_ahead.get_mut(side);
             if slot.as_ref().is_none_or(|(_, n)| (ahead as u64) > *n) {
                 *slot = Some((at.clone(), ahead as u64));

@@ -389,19 +389,29 @@ fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
             total_ms,
             threshold_ms,
             longest,
+            lost,
         } => {
             let (name, dur) = match longest {
                 Some((p, ms)) => (super::phase_text(*p), *ms),
                 None => ("handshake", *total_ms),
             };
+            let (lost_title, lost_text) = lost
+                .as_ref()
+                .map(|l| {
+                    (
+                        super::loss_time::title_part(l),
+                        super::loss_time::explanation_part(l),
+                    )
+                })
+                .unwrap_or_default();
             (
                 format!(
-                    "Slow handshake: {:.1} s to reach the session, {:.1} s of it in the {name}",
+                    "Slow handshake: {:.1} s to reach the session, {:.1} s of it in the {name}{lost_title}",
                     total_ms / 1000.0,
                     dur / 1000.0
                 ),
                 format!(
-                    "The connection reached the session after {:.1} s (threshold {:.1} s); the {name} took longest ({:.1} s).",
+                    "The connection reached the session after {:.1} s (threshold {:.1} s); the {name} took longest ({:.1} s).{lost_text}",
                     total_ms / 1000.0,
                     threshold_ms / 1000.0,
                     dur / 1000.0

@@ -95,7 +95,16 @@ impl ClientErrorJson {
 
 #[derive(Debug, Serialize)]
 pub struct TcpJson<'a> {
+    /// Round trip from unambiguous samples only (Karn's rule).
     pub rtt_ms: Option<f64>,
+    /// `handshake` or `data_samples`; null with `rtt_ms`.
+    pub rtt_source: Option<&'static str>,
+    /// Why there is no `rtt_ms`: `handshake_retransmitted` or `no_handshake`.
+    pub rtt_unavailable: Option<&'static str>,
+    /// SYN to the ACK of the SYN/ACK as captured, retransmission timers included.
+    pub handshake_ms: Option<f64>,
+    /// What the network lost of each side's segments, counted as tshark's TCP analysis does.
+    pub loss: PerSide<LossJson>,
     pub syn_retries: usize,
     pub retransmissions: PerSide<u32>,
     pub zero_windows: PerSide<u32>,
@@ -103,6 +112,33 @@ pub struct TcpJson<'a> {
     pub closed_by: Option<Side>,
     pub reset_by: Option<Side>,
     pub syn_seen: bool,
+}
+
+/// One direction's loss facts (`session::facts::LossCounts`).
+#[derive(Debug, Serialize, Clone, Copy)]
+pub struct LossJson {
+    /// Retransmissions of unacknowledged bytes (timeouts and fast retransmits).
+    pub retransmissions: u32,
+    /// Retransmissions of bytes the peer had already acknowledged.
+    pub spurious: u32,
+    /// Segments lost before the capture point, seen as holes filled late.
+    pub lost_upstream: u32,
+    /// Duplicate ACKs the peer sent about this side's data.
+    pub dup_acks_received: u32,
+    /// SYN (client) or SYN/ACK (server) sent again.
+    pub syn_retransmissions: u32,
+}
+
+impl LossJson {
+    fn new(l: &crate::session::facts::LossCounts) -> Self {
+        LossJson {
+            retransmissions: l.rto_count,
+            spurious: l.spurious,
+            lost_upstream: l.lost_upstream,
+            dup_acks_received: l.dup_acks_received,
+            syn_retransmissions: l.syn_retransmits,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -291,9 +327,24 @@ pub struct McsJson<'a> {
 }
 
 impl<'a> TcpJson<'a> {
-    fn new(t: &'a TcpStats) -> Self {
+    fn new(t: &'a TcpStats, facts: &crate::session::facts::ConnectionFacts) -> Self {
+        use crate::flow::{RttSource, RttUnavailable};
+        let [client, server] = facts.loss;
         TcpJson {
-            rtt_ms: t.handshake_rtt_ns().map(|ns| ms_between(0, ns)),
+            rtt_ms: facts.rtt.map(|r| ms_between(0, r.ns)),
+            rtt_source: facts.rtt.map(|r| match r.source {
+                RttSource::Handshake => "handshake",
+                RttSource::DataSamples => "data_samples",
+            }),
+            rtt_unavailable: t.rtt_unavailable().map(|u| match u {
+                RttUnavailable::NoHandshake => "no_handshake",
+                RttUnavailable::HandshakeRetransmitted { .. } => "handshake_retransmitted",
+            }),
+            handshake_ms: t.handshake_rtt_ns().map(|ns| ms_between(0, ns)),
+            loss: PerSide {
+                client: LossJson::new(&client),
+                server: LossJson::new(&server),
+            },
             syn_retries: t.syn_retries.len(),
             retransmissions: PerSide::from_array(&t.retransmissions),
             zero_windows: PerSide::from_array(&t.zero_windows),
@@ -437,7 +488,7 @@ impl<'a> ConnectionJson<'a> {
                     waiting_on: p.waiting_on,
                 })
                 .collect(),
-            tcp: d.tcp.as_ref().map(TcpJson::new),
+            tcp: d.tcp.as_ref().map(|t| TcpJson::new(t, &d.progress.facts)),
             x224: x224_json(c),
             tls: tls_json(c),
             mcs: mcs_json(c),

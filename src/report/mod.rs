@@ -19,6 +19,7 @@ pub mod json;
 pub mod json_gateway;
 pub mod json_side;
 pub mod live;
+mod loss_time;
 pub mod ndjson_stream;
 pub mod notes;
 pub mod proof;

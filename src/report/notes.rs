@@ -74,6 +74,10 @@ pub fn note_text(n: &Note) -> String {
             format!("{} retransmits {bytes} bytes", side.name())
         }
         Note::SynRetransmitted => "SYN retransmitted".into(),
+        Note::LostUpstreamResent { side, bytes } => format!(
+            "{} resends {bytes} bytes lost before the capture point",
+            side.name()
+        ),
         Note::LastDataArrived(side) => {
             format!("last data from the {} that arrived", side.name())
         }

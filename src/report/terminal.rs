@@ -105,6 +105,9 @@ fn connection_block(out: &mut String, d: &Diagnosed, style: &TerminalStyle, min:
         if let Some(e) = crate::diagnose::client_error::expected(d) {
             out.push_str(&client_error_line(&e, width));
         }
+        if let Some(line) = rtt_unmeasured(d) {
+            out.push_str(&table::wrap(&line, width, "  "));
+        }
         out.push_str(&block);
     }
     if style.timeline {
@@ -230,4 +233,34 @@ fn code_text(g: &Group, c: &CodeInGroup, width: usize) -> String {
     }
     s.push_str(&table::wrap(&format!("fix: {}", words.fix), width, "    "));
     s
+}
+
+/// Said instead of a number when the handshake was retransmitted and no other sample is
+/// unambiguous (Karn's rule, RFC 6298 3): the elapsed time there is the retransmission timer.
+fn rtt_unmeasured(d: &Diagnosed) -> Option<String> {
+    let t = d.tcp.as_ref()?;
+    let crate::flow::RttUnavailable::HandshakeRetransmitted { syn, syn_ack } =
+        t.rtt_unavailable()?
+    else {
+        return None;
+    };
+    let what = match (syn, syn_ack) {
+        (0, n) => format!("the SYN/ACK was sent {} times", n + 1),
+        (n, 0) => format!("the SYN was sent {} times", n + 1),
+        (s, a) if s == a => format!("the SYN and the SYN/ACK were each sent {} times", s + 1),
+        (s, a) => format!("the SYN was sent {} and the SYN/ACK {} times", s + 1, a + 1),
+    };
+    let took = t
+        .handshake_rtt_ns()
+        .map(|ns| {
+            format!(
+                " (the handshake took {:.0} ms)",
+                crate::timefmt::ms_between(0, ns)
+            )
+        })
+        .unwrap_or_default();
+    Some(format!(
+        "Round trip not measured: {what}{took}, so its time is the retransmission timer's, and no \
+         data segment of each side was acknowledged without a retransmission (Karn's rule)"
+    ))
 }

@@ -32,12 +32,74 @@ pub struct LossCounts {
     pub lost_upstream: u32,
     /// Duplicate ACKs the peer sent about this side's data.
     pub dup_acks_received: u32,
+    /// The client's SYN or the server's SYN/ACK sent again (not data; counted apart).
+    pub syn_retransmits: u32,
 }
 
 impl LossCounts {
     /// Segments of this side that the network lost, as far as the capture proves.
     pub fn lost(&self) -> u32 {
-        self.rto_count + self.lost_upstream
+        self.rto_count + self.lost_upstream + self.syn_retransmits
+    }
+}
+
+/// How much of a stretch of time went to waiting for lost segments to be sent again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LossTime {
+    /// Time covered by resend waits (overlaps counted once), inside the stretch.
+    pub lost_ns: i64,
+    /// Resends of lost segments per side (client, server) ending inside the stretch.
+    pub resends: [u32; 2],
+    /// Of those, segments lost before the capture point (holes filled late).
+    pub upstream: u32,
+    /// Resends of bytes already acknowledged (no loss: the timer fired early).
+    pub spurious: u32,
+    /// Duplicate ACKs either side sent inside the stretch.
+    pub dup_acks: u32,
+}
+
+impl LossTime {
+    /// The lost time of `[from_ns, to_ns]`: every resend wait that ends inside it, clipped.
+    pub fn between(t: &TcpStats, from_ns: i64, to_ns: i64) -> Self {
+        let mut out = LossTime::default();
+        let mut spans = Vec::new();
+        for (i, side) in [Side::Client, Side::Server].into_iter().enumerate() {
+            let d = t.progress(side);
+            for w in d
+                .waits
+                .iter()
+                .filter(|w| (from_ns..=to_ns).contains(&w.to.ts_ns))
+            {
+                if w.spurious {
+                    out.spurious += 1;
+                    continue;
+                }
+                if let Some(n) = out.resends.get_mut(i) {
+                    *n += 1;
+                }
+                out.upstream += u32::from(w.upstream);
+                spans.push((w.from_ns.max(from_ns), w.to.ts_ns));
+            }
+            let dups = d
+                .dup_ack_times
+                .iter()
+                .filter(|ts| (from_ns..=to_ns).contains(*ts));
+            out.dup_acks += u32::try_from(dups.count()).unwrap_or(u32::MAX);
+        }
+        spans.sort_unstable();
+        let mut covered_to = i64::MIN;
+        for (a, b) in spans {
+            let a = a.max(covered_to);
+            if b > a {
+                out.lost_ns += b - a;
+                covered_to = b;
+            }
+        }
+        out
+    }
+
+    pub fn total_resends(&self) -> u32 {
+        self.resends.iter().sum()
     }
 }
 
@@ -93,8 +155,18 @@ fn info(f: &crate::flow::FrameTime) -> PacketInfo {
 
 fn loss(t: &TcpStats, side: Side) -> LossCounts {
     let d = t.progress(side);
-    let all = *t.retransmissions.get(side);
+    // The server's count includes its SYN/ACK retransmissions: data only here.
+    let syn_retransmits = match side {
+        Side::Client => t.syn_retries.len(),
+        Side::Server => t.syn_ack_retries.len(),
+    };
+    let syn_retransmits = u32::try_from(syn_retransmits).unwrap_or(u32::MAX);
+    let all = match side {
+        Side::Client => *t.retransmissions.get(side),
+        Side::Server => t.retransmissions.get(side).saturating_sub(syn_retransmits),
+    };
     LossCounts {
+        syn_retransmits,
         rto_count: all.saturating_sub(d.spurious_retransmissions),
         spurious: d.spurious_retransmissions,
         lost_upstream: d.resent_after_upstream_loss,
@@ -177,8 +249,9 @@ mod tests {
             spurious: 1,
             lost_upstream: 2,
             dup_acks_received: 4,
+            syn_retransmits: 1,
         };
-        assert_eq!(l.lost(), 5);
+        assert_eq!(l.lost(), 6);
         let t = TcpStats {
             retransmissions: crate::flow::Sides([4, 0]),
             ..TcpStats::default()
