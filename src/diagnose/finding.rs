@@ -78,6 +78,11 @@ finding_codes! {
     KdcUnreachable => "kdc-unreachable",
     DnsResolutionFailed => "dns-resolution-failed",
     DnsAddressMismatch => "dns-address-mismatch",
+    GatewayAuthFailed => "gateway-auth-failed",
+    GatewayPolicyDenied => "gateway-policy-denied",
+    GatewayTargetUnreachable => "gateway-target-unreachable",
+    KdcProxyFailed => "kdc-proxy-failed",
+    GatewayUdpBlocked => "gateway-udp-blocked",
 }
 
 impl fmt::Display for FindingCode {
@@ -339,6 +344,8 @@ pub enum Facts {
     Inside(super::inside::InsideFacts),
     /// Kerberos or DNS beside the connection (issue 17).
     Side(Box<super::side::SideFacts>),
+    /// An RD Gateway connection's keyless shape (`diagnose::gateway`).
+    Gateway(super::gateway::GatewayFinding),
 }
 
 /// What made a PDU a protocol violation.
@@ -463,6 +470,8 @@ pub enum Note {
     Inside(super::inside::InsideNote),
     /// A Kerberos or DNS packet beside the connection.
     Side(super::side::SideNote),
+    /// A frame of an RD Gateway connection.
+    Gateway(super::gateway::GatewayNote),
 }
 
 /// A frame that shows a finding.

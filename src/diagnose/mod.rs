@@ -10,6 +10,7 @@ mod connect;
 mod distinct;
 pub mod finding;
 pub mod flood;
+pub mod gateway;
 pub mod inside;
 pub mod live;
 mod negotiation;
@@ -240,6 +241,23 @@ pub fn diagnose(
         config,
     };
     let mut findings = Vec::new();
+    if let Some(gw) = flow.handler.gateway.as_deref() {
+        gateway::gateway_findings(&ctx, gw, &mut findings);
+        let verdict = gateway::gateway_verdict(&ctx, gw, &findings);
+        return Diagnosed {
+            meta: flow.meta,
+            tcp: flow.tcp,
+            progress,
+            verdict,
+            findings,
+            evicted: flow.evicted,
+            tcp_peer: None,
+            udp_peers: Vec::new(),
+            connection: flow.handler,
+            auth_context: Default::default(),
+            attempt: None,
+        };
+    }
     if let Some(u) = &flow.handler.udp {
         udp::udp_findings(&ctx, u, peers.tcp, &mut findings);
         let verdict = udp_verdict(u, &findings);

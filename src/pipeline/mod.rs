@@ -9,7 +9,7 @@ pub use files::{analyze_files, analyze_files_with_progress, AnalysisProgress, PR
 pub use live::LiveEvent;
 
 use crate::capture::RawPacket;
-use crate::correlate::{Attempts, SideRecord, SideStore, Try, UdpPairing};
+use crate::correlate::{Attempts, GatewayCorrelator, SideRecord, SideStore, Try, UdpPairing};
 use crate::diagnose::flood::FloodTracker;
 use crate::diagnose::{diagnose, DiagnoseConfig, Diagnosed};
 use crate::flow::{FinishedFlow, FlowConfig, FlowTable};
@@ -34,6 +34,8 @@ pub struct Pipeline {
     finished: Vec<FinishedFlow<Connection>>,
     connections: u64,
     pairing: UdpPairing,
+    /// Which candidate TLS/DTLS flows are an RD Gateway's (the others are dropped).
+    gateways: GatewayCorrelator,
     /// Kerberos and DNS flows beside the connections, kept for a window.
     side: SideStore,
     attempts: Attempts<crate::diagnose::run::Outcome>,
@@ -53,6 +55,7 @@ impl Pipeline {
             finished: Vec::new(),
             connections: 0,
             pairing: UdpPairing::default(),
+            gateways: GatewayCorrelator::default(),
             side: SideStore::default(),
             attempts: Attempts::default(),
             flood: FloodTracker::new(&config.diagnose),
@@ -145,9 +148,33 @@ impl Pipeline {
 
     fn drain(&mut self, out: &mut dyn FnMut(Diagnosed)) {
         let finished = std::mem::take(&mut self.finished);
-        for flow in finished {
+        for mut flow in finished {
             if let Some(s) = flow.handler.side.as_deref() {
                 self.side.update(SideRecord::new(&flow.meta, s));
+                continue;
+            }
+            if crate::flow::is_candidate_id(flow.meta.id) {
+                let shape = crate::session::gateway::FlowShape::of(
+                    &flow.handler,
+                    &flow.meta,
+                    flow.tcp.as_ref(),
+                );
+                let Some(found) = self.gateways.judge(shape, &mut self.table) else {
+                    continue;
+                };
+                // Ids given here are not connections the last packet opened.
+                self.followed = self.table.followed();
+                flow.meta.id = found.id;
+                flow.handler.gateway = Some(Box::new(found.facts));
+                self.connections += 1;
+                let mut d = diagnose(flow, &self.config.diagnose, Default::default());
+                self.flood.finished(&d.meta, d.verdict);
+                self.evicted += u64::from(d.evicted);
+                self.timelines_truncated += u64::from(d.connection.timeline.dropped > 0);
+                if let Some(r) = &self.config.redact {
+                    r.diagnosed(&mut d);
+                }
+                out(d);
                 continue;
             }
             self.connections += 1;

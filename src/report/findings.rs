@@ -480,6 +480,7 @@ fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
         | Facts::SegmentBlackHoled { .. } => unreachable_words(),
         Facts::Inside(facts) => super::inside_findings::words(facts),
         Facts::Side(f) => super::side::side_words(f),
+        Facts::Gateway(f) => super::gateway::gateway_words(f),
     }
 }
 

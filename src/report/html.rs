@@ -287,7 +287,9 @@ fn phase_fill(name: PhaseName) -> &'static str {
         PhaseName::TlsHandshake => "#2da44e",
         PhaseName::Credssp => "#8250df",
         PhaseName::McsConnect => "#bf8700",
-        PhaseName::RdpData | PhaseName::Closed => "#8c959f",
+        PhaseName::GatewayAuth => "#8250df",
+        PhaseName::GatewayTunnel => "#bf8700",
+        PhaseName::RdpData | PhaseName::GatewayData | PhaseName::Closed => "#8c959f",
     }
 }
 

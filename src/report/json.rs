@@ -11,6 +11,7 @@ use crate::proto::tls;
 use crate::session::Connection;
 use crate::timefmt::{ms_between, rfc3339_us};
 
+mod gateway;
 mod gcc;
 mod inside;
 pub use gcc::{
@@ -20,7 +21,8 @@ pub use gcc::{
 
 #[derive(Debug, Serialize)]
 pub struct ConnectionJson<'a> {
-    /// `"connection"`; the closing capture-level line has `"summary"`.
+    /// `"connection"`, `"gateway"` for an RD Gateway connection; the closing capture-level
+    /// line has `"summary"`.
     pub kind: &'static str,
     pub id: u64,
     pub transport: TransportKind,
@@ -64,6 +66,9 @@ pub struct ConnectionJson<'a> {
     /// The connection's place among its retries (TCP only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt: Option<super::json_side::AttemptRefJson>,
+    /// An RD Gateway connection's transport, role and pairing (omitted on other lines).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<gateway::GatewayJson<'a>>,
 }
 
 /// A client error pair as the dialog shows it: "0x904", "0x7".
@@ -405,7 +410,11 @@ impl<'a> ConnectionJson<'a> {
         let t0 = m.first.ts_ns;
         let c = &d.connection;
         ConnectionJson {
-            kind: "connection",
+            kind: if c.gateway.is_some() {
+                "gateway"
+            } else {
+                "connection"
+            },
             id: m.id,
             transport: m.transport,
             client: m.client.to_string(),
@@ -469,6 +478,7 @@ impl<'a> ConnectionJson<'a> {
                 id: a.id,
                 position: a.position,
             }),
+            gateway: gateway::gateway(c),
         }
     }
 }

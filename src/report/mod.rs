@@ -7,6 +7,7 @@ pub mod collect;
 pub mod events;
 pub mod findings;
 mod flood;
+pub mod gateway;
 pub mod html;
 pub mod inner_events;
 mod inside_findings;
@@ -36,6 +37,9 @@ pub fn phase_text(p: PhaseName) -> &'static str {
         PhaseName::Credssp => "CredSSP / NLA authentication",
         PhaseName::McsConnect => "MCS connect",
         PhaseName::RdpData => "RDP session data",
+        PhaseName::GatewayAuth => "RD Gateway authentication",
+        PhaseName::GatewayTunnel => "RD Gateway tunnel setup",
+        PhaseName::GatewayData => "tunnelled session data",
         PhaseName::Closed => "connection closed",
     }
 }

@@ -117,5 +117,6 @@ pub fn note_text(n: &Note) -> String {
         ),
         Note::Inside(n) => super::inside_findings::note_text(n),
         Note::Side(n) => super::side::side_note(n),
+        Note::Gateway(n) => super::gateway::gateway_note(n),
     }
 }

@@ -16,7 +16,9 @@ fn glyph(name: PhaseName) -> char {
         PhaseName::TlsHandshake => '▓',
         PhaseName::Credssp => '█',
         PhaseName::McsConnect => '▞',
-        PhaseName::RdpData => '━',
+        PhaseName::RdpData | PhaseName::GatewayData => '━',
+        PhaseName::GatewayAuth => '█',
+        PhaseName::GatewayTunnel => '▞',
         PhaseName::Closed => ' ',
     }
 }
@@ -29,7 +31,9 @@ fn short_name(name: PhaseName) -> &'static str {
         PhaseName::TlsHandshake => "tls",
         PhaseName::Credssp => "credssp",
         PhaseName::McsConnect => "mcs",
-        PhaseName::RdpData => "data",
+        PhaseName::RdpData | PhaseName::GatewayData => "data",
+        PhaseName::GatewayAuth => "gw-auth",
+        PhaseName::GatewayTunnel => "tunnel",
         PhaseName::Closed => "closed",
     }
 }
@@ -41,8 +45,9 @@ fn ansi(name: PhaseName) -> &'static str {
         PhaseName::X224Negotiation => "36",
         PhaseName::TlsHandshake => "32",
         PhaseName::Credssp => "35",
-        PhaseName::McsConnect => "33",
-        PhaseName::RdpData | PhaseName::Closed => "37",
+        PhaseName::McsConnect | PhaseName::GatewayTunnel => "33",
+        PhaseName::GatewayAuth => "35",
+        PhaseName::RdpData | PhaseName::GatewayData | PhaseName::Closed => "37",
     }
 }
 
