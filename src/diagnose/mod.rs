@@ -244,6 +244,10 @@ pub fn diagnose(
     if let Some(gw) = flow.handler.gateway.as_deref() {
         gateway::gateway_findings(&ctx, gw, &mut findings);
         let verdict = gateway::gateway_verdict(&ctx, gw, &findings);
+        // The UDP transport sits under its TCP connection, as RDP-UDP flows do.
+        let tcp_peer = gw
+            .paired_with
+            .filter(|_| gw.role == crate::session::gateway::GatewayRole::Udp);
         return Diagnosed {
             meta: flow.meta,
             tcp: flow.tcp,
@@ -251,7 +255,7 @@ pub fn diagnose(
             verdict,
             findings,
             evicted: flow.evicted,
-            tcp_peer: None,
+            tcp_peer,
             udp_peers: Vec::new(),
             connection: flow.handler,
             auth_context: Default::default(),

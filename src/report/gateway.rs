@@ -50,6 +50,25 @@ pub fn row_label(t: GatewayTransport, r: GatewayRole) -> String {
     }
 }
 
+/// How a gateway connection is named in the table and the findings header: "RD Gateway
+/// websocket it-help-gw.example.com", "RD Gateway KDC proxy ... beside #1". None for others.
+pub fn gateway_label(d: &crate::diagnose::Diagnosed) -> Option<String> {
+    let g = d.connection.gateway.as_deref()?;
+    let mut label = row_label(g.transport, g.role);
+    if let Some(name) = &g.server_name {
+        label.push(' ');
+        label.push_str(name);
+    }
+    if let Some(p) = g.paired_with {
+        let word = match g.role {
+            GatewayRole::OutChannel | GatewayRole::InChannel => "paired with",
+            _ => "beside",
+        };
+        label.push_str(&format!(" ({word} #{p})"));
+    }
+    Some(label)
+}
+
 /// The title and explanation of a gateway finding.
 pub fn gateway_words(f: &GatewayFinding) -> (String, String) {
     match f {

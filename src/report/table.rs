@@ -132,10 +132,16 @@ fn cell_text(d: &Diagnosed, c: Column, client_port: bool, dated: bool) -> String
         Column::Verdict => d.verdict.name().to_string(),
         Column::Phase => phase_reached(d).to_string(),
         Column::Took => duration_text(m.last.ts_ns - m.first.ts_ns),
-        Column::Finding => headline(d)
-            .map(|f| super::findings::title(f, &m.server))
-            .or_else(|| super::incomplete_reason(d).map(str::to_string))
-            .unwrap_or_default(),
+        Column::Finding => {
+            let text = headline(d)
+                .map(|f| super::findings::title(f, &m.server))
+                .or_else(|| super::incomplete_reason(d).map(str::to_string));
+            match (super::gateway::gateway_label(d), text) {
+                (Some(gw), Some(t)) => format!("{gw}: {t}"),
+                (Some(gw), None) => gw,
+                (None, t) => t.unwrap_or_default(),
+            }
+        }
     }
 }
 

@@ -51,11 +51,14 @@ pub fn report(rows: &[Diagnosed], style: &TerminalStyle, packets: u64) -> String
         if !block.is_empty() || !phases.is_empty() {
             let _ = writeln!(
                 out,
-                "\n#{} {} -> {}: {}",
+                "\n#{} {} -> {}: {}{}",
                 d.meta.id,
                 d.meta.client,
                 d.meta.server,
-                d.verdict.name()
+                d.verdict.name(),
+                super::gateway::gateway_label(d)
+                    .map(|l| format!(" [{l}]"))
+                    .unwrap_or_default()
             );
             out.push_str(&phases);
             if let Some(e) = crate::diagnose::client_error::expected(d) {
