@@ -188,6 +188,11 @@ impl Redactor {
                 *v = self.host(v);
             }
         }
+        if let Some(g) = c.gateway.as_deref_mut() {
+            if let Some(v) = g.server_name.as_mut() {
+                *v = self.host(v);
+            }
+        }
         if let Some(certs) = c.tls.certificates.as_mut() {
             for cert in certs.value.iter_mut() {
                 cert.subject = self.dn(&cert.subject);
