@@ -82,9 +82,13 @@ pub fn gateway_words(f: &GatewayFinding) -> (String, String) {
             "The RD Gateway closed the connection after the client's first request (authentication refused, inferred)".into(),
             format!(
                 "After TLS the client sent {client_records} encrypted record(s) (its HTTP request with \
-                 credentials), the gateway answered with {server_records} and closed the \
-                 connection ({}) {:.0} ms after TLS: the shape of a refused gateway logon. The \
-                 status is inside the TLS: this is inferred from the packets.",
+                 credentials), the gateway {} and closed the connection ({}) {:.0} ms after \
+                 TLS: the shape of a refused gateway logon. The status is inside the TLS: this \
+                 is inferred from the packets.",
+                match server_records {
+                    0 => "sent nothing back".to_string(),
+                    n => format!("answered with {n} record(s)"),
+                },
                 close_text(*close),
                 after_tls_ms
             ),
