@@ -191,6 +191,11 @@ impl Redactor {
         if let Some(gw) = c.gateway_inside.as_deref_mut() {
             self.gateway_inside(&mut gw.facts);
         }
+        if let Some(g) = c.gateway.as_deref_mut() {
+            if let Some(v) = g.server_name.as_mut() {
+                *v = self.host(v);
+            }
+        }
         if let Some(certs) = c.tls.certificates.as_mut() {
             for cert in certs.value.iter_mut() {
                 cert.subject = self.dn(&cert.subject);

@@ -14,7 +14,7 @@ use rdpscope::proto::rdp_pdu::{self, PduContext, SecurityLayer};
 use rdpscope::proto::tls::TlsConversation;
 use rdpscope::proto::x224::Tpdu;
 use rdpscope::proto::{
-    dns, fastpath, gcc, http, mcs, rdpeudp, tls, tpkt, tsgu, websocket, x224, Framing,
+    dns, dtls, fastpath, gcc, http, mcs, rdpeudp, tls, tpkt, tsgu, websocket, x224, Framing,
 };
 
 const DEFAULT_ITERS: u64 = 10_000;
@@ -421,6 +421,24 @@ fn fuzz_websocket() {
             let mut out = [0u8; 32];
             let n = f.unmask_into(&mut out);
             assert!(n <= 32 && n <= f.payload.len());
+        }
+    });
+}
+
+#[test]
+fn fuzz_dtls() {
+    let seeds: Vec<Vec<u8>> = [
+        "16fefd0000000000000000009c010000900000000000000090fefd",
+        "16feff000000000000000000230300001700000000000000",
+        "17fefd000100000000000100200102030405",
+    ]
+    .iter()
+    .map(|h| hex(h))
+    .collect();
+    fuzz("dtls", &seeds, budget(DEFAULT_ITERS), HANG, |b| {
+        if let Ok(h) = dtls::parse_record_header(b) {
+            assert!(b.len() >= dtls::RECORD_HEADER_LEN);
+            assert!(h.sequence < 1 << 48);
         }
     });
 }

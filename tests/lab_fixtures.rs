@@ -100,7 +100,12 @@ fn outcome(args: &[&str]) -> Result<Outcome, String> {
         })
         .flat_map(|s| s["findings"].as_array().cloned().unwrap_or_default())
         .collect();
-    let verdict = match tcp.last() {
+    // A capture of UDP alone (an RD Gateway's blocked UDP transport): its last flow.
+    let main = tcp
+        .last()
+        .copied()
+        .or_else(|| conns.iter().filter(|c| c["kind"] != "summary").last());
+    let verdict = match main {
         Some(main) => main["verdict"].as_str().unwrap_or("?"),
         None if side.iter().any(|x| x["severity"] == "error") => "failed",
         None => return Err("no connection found".into()),

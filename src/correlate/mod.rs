@@ -6,8 +6,10 @@
 
 pub mod attempts;
 pub mod auth_context;
+pub mod gateway;
 pub mod udp_pairs;
 
 pub use attempts::{Attempt, AttemptRef, Attempts, Try};
 pub use auth_context::{AuthContext, NameTie, SideRecord, SideStore, TieBasis, Tied};
+pub use gateway::{GatewayCorrelator, Recognised};
 pub use udp_pairs::{Peers, TcpPeer, UdpPairing};

@@ -348,6 +348,8 @@ pub enum Facts {
     Side(Box<super::side::SideFacts>),
     /// Read inside a decrypted RD Gateway stream (`diagnose::gateway_inside`, issue 16).
     GatewayInside(Box<super::gateway_inside::GatewayFinding>),
+    /// An RD Gateway connection's keyless shape (`diagnose::gateway`).
+    Gateway(super::gateway::GatewayFinding),
 }
 
 /// What made a PDU a protocol violation.
@@ -479,6 +481,8 @@ pub enum Note {
     Side(super::side::SideNote),
     /// A decrypted RD Gateway frame (`diagnose::gateway_inside`).
     GatewayInside(super::gateway_inside::GatewayNote),
+    /// A frame of an RD Gateway connection.
+    Gateway(super::gateway::GatewayNote),
 }
 
 /// A frame that shows a finding.

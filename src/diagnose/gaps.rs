@@ -40,8 +40,12 @@ pub fn opener(name: PhaseName) -> Option<Side> {
         | PhaseName::X224Negotiation
         | PhaseName::TlsHandshake
         | PhaseName::Credssp
-        | PhaseName::McsConnect => Some(Side::Client),
-        PhaseName::RdpData | PhaseName::Closed => None,
+        | PhaseName::McsConnect
+        | PhaseName::GatewayAuth => Some(Side::Client),
+        PhaseName::RdpData
+        | PhaseName::Closed
+        | PhaseName::GatewayTunnel
+        | PhaseName::GatewayData => None,
     }
 }
 

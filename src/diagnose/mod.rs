@@ -10,8 +10,9 @@ mod connect;
 mod distinct;
 pub mod finding;
 pub mod flood;
-pub mod gateway_inside;
 pub mod gaps;
+pub mod gateway;
+pub mod gateway_inside;
 pub mod inside;
 pub mod live;
 mod negotiation;
@@ -245,6 +246,28 @@ pub fn diagnose(
         config,
     };
     let mut findings = Vec::new();
+    if let Some(gw) = flow.handler.gateway.as_deref() {
+        gateway::gateway_findings(&ctx, gw, &mut findings);
+        let verdict = gateway::gateway_verdict(&ctx, gw, &findings);
+        // The UDP transport sits under its TCP connection, as RDP-UDP flows do.
+        let tcp_peer = gw
+            .paired_with
+            .filter(|_| gw.role == crate::session::gateway::GatewayRole::Udp);
+        return Diagnosed {
+            meta: flow.meta,
+            tcp: flow.tcp,
+            progress,
+            verdict,
+            findings,
+            evicted: flow.evicted,
+            tcp_peer,
+            udp_peers: Vec::new(),
+            connection: flow.handler,
+            auth_context: Default::default(),
+            attempt: None,
+            via_gateway: None,
+        };
+    }
     if let Some(u) = &flow.handler.udp {
         udp::udp_findings(&ctx, u, peers.tcp, &mut findings);
         let verdict = udp_verdict(u, &findings);

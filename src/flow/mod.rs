@@ -123,6 +123,10 @@ pub struct FlowMeta {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Interest {
     Follow,
+    /// Followed on probation (a TLS flow that may be an RD Gateway's): numbered from
+    /// `CANDIDATE_FLOW_IDS` so connection ids stay those of the RDP flows, and given a
+    /// connection id (`FlowTable::allocate_id`) only if the session layer keeps it.
+    Candidate,
     Ignore,
     Undecided,
 }
@@ -159,6 +163,13 @@ pub trait FlowHandler: Sized {
 
 /// Where the ids of side flows start (far above any connection id).
 pub const SIDE_FLOW_IDS: u64 = 1 << 48;
+/// Where the ids of candidate flows start (above any connection id, below side flows).
+pub const CANDIDATE_FLOW_IDS: u64 = 1 << 47;
+
+/// Is `id` a candidate flow's provisional id (`Interest::Candidate`)?
+pub fn is_candidate_id(id: u64) -> bool {
+    (CANDIDATE_FLOW_IDS..SIDE_FLOW_IDS).contains(&id)
+}
 
 /// What the session layer needs to know of a TCP segment beyond its bytes.
 #[derive(Debug, Clone, Copy)]
@@ -240,6 +251,7 @@ pub struct FlowTable<H: FlowHandler> {
     limits: Limits,
     next_id: u64,
     next_side_id: u64,
+    next_candidate_id: u64,
     next_sweep_ns: Option<i64>,
     last_touched: Option<FlowKey>,
     /// When each flow could expire at the earliest, soonest first: a sweep visits the flows
@@ -264,6 +276,7 @@ impl<H: FlowHandler> FlowTable<H> {
             limits,
             next_id: 1,
             next_side_id: 0,
+            next_candidate_id: 0,
             next_sweep_ns: None,
             last_touched: None,
             expiry: BinaryHeap::new(),
@@ -283,6 +296,14 @@ impl<H: FlowHandler> FlowTable<H> {
     /// Flows followed (handed to a handler) so far: a new one has the id this returns.
     pub fn followed(&self) -> u64 {
         self.next_id - 1
+    }
+
+    /// A connection id for a candidate flow the session layer keeps: the next one, as if
+    /// the flow had been followed now.
+    pub fn allocate_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
     }
 
     /// Visits every followed connection still open (live capture timers use this).
@@ -440,6 +461,11 @@ impl<H: FlowHandler> FlowTable<H> {
                 Interest::Ignore => {
                     flow.tcp = None;
                     return;
+                }
+                Interest::Candidate => {
+                    flow.meta.id = CANDIDATE_FLOW_IDS + self.next_candidate_id;
+                    self.next_candidate_id += 1;
+                    flow.handler = Some(Box::new(H::open(&flow.meta, &self.limits)));
                 }
                 Interest::Follow => {
                     if transport == TransportKind::Udp {

@@ -9,13 +9,14 @@ pub use files::{analyze_files, analyze_files_with_progress, AnalysisProgress, PR
 pub use live::LiveEvent;
 
 use crate::capture::{CaptureWarning, RawPacket, SecretsBlock, SECRETS_TYPE_TLS};
-use crate::correlate::{Attempts, SideRecord, SideStore, Try, UdpPairing};
+use crate::correlate::{Attempts, GatewayCorrelator, SideRecord, SideStore, Try, UdpPairing};
 use crate::diagnose::flood::FloodTracker;
 use crate::diagnose::{diagnose, DiagnoseConfig, Diagnosed};
 use crate::flow::{FinishedFlow, FlowConfig, FlowTable};
 use crate::keys::{KeyLogFile, KeySource, KeyStore};
 use crate::limits::Limits;
 use crate::redact::Redactor;
+use crate::session::gateway::GatewayFacts;
 use crate::session::Connection;
 
 pub use crate::diagnose::run::RunSummary;
@@ -46,6 +47,8 @@ pub struct Pipeline {
     finished: Vec<FinishedFlow<Connection>>,
     connections: u64,
     pairing: UdpPairing,
+    /// Which candidate TLS/DTLS flows are an RD Gateway's (the others are dropped).
+    gateways: GatewayCorrelator,
     /// Kerberos and DNS flows beside the connections, kept for a window.
     side: SideStore,
     attempts: Attempts<crate::diagnose::run::Outcome>,
@@ -78,6 +81,7 @@ impl Pipeline {
             finished: Vec::new(),
             connections: 0,
             pairing: UdpPairing::default(),
+            gateways: GatewayCorrelator::default(),
             side: SideStore::default(),
             attempts: Attempts::default(),
             flood: FloodTracker::new(&config.diagnose),
@@ -232,6 +236,67 @@ impl Pipeline {
         servers
     }
 
+    /// A candidate TLS/DTLS flow at its end: reported as a gateway connection when its shape
+    /// (correlate::gateway) or its decrypted HTTP says so, then the RDP connection tunnelled
+    /// through it, if any, as a connection of its own (`via_gateway`). Other candidates are
+    /// ordinary HTTPS and vanish.
+    fn finish_gateway(
+        &mut self,
+        mut flow: FinishedFlow<Connection>,
+        out: &mut dyn FnMut(Diagnosed),
+    ) {
+        let shape =
+            crate::session::gateway::FlowShape::of(&flow.handler, &flow.meta, flow.tcp.as_ref());
+        let server_name = shape.names.first().cloned();
+        let judged = self.gateways.judge(shape, &mut self.table);
+        let proved = flow.handler.gateway_inside.as_deref().map(|g| &g.facts);
+        let (id, facts) = match (judged, proved) {
+            (Some(found), None) => (found.id, found.facts),
+            (found, Some(inside)) => {
+                let id = found
+                    .as_ref()
+                    .map_or_else(|| self.table.allocate_id(), |f| f.id);
+                let keyless = found.map(|f| f.facts);
+                (id, GatewayFacts::with_inside(keyless, inside, server_name))
+            }
+            (None, None) => return,
+        };
+        // Ids given here are not connections the last packet opened.
+        self.followed = self.table.followed();
+        flow.meta.id = id;
+        flow.handler.gateway = Some(Box::new(facts));
+        self.connections += 1;
+        let mut d = diagnose(flow, &self.config.diagnose, Default::default());
+        self.flood.finished(&d.meta, d.verdict);
+        self.evicted += u64::from(d.evicted);
+        self.timelines_truncated += u64::from(d.connection.timeline.dropped > 0);
+        let child = d
+            .connection
+            .gateway_inside
+            .as_ref()
+            .is_some_and(|g| g.child().is_some())
+            .then(|| self.table.allocate_id())
+            .and_then(|child_id| {
+                crate::diagnose::gateway_inside::diagnose_tunnelled(
+                    &mut d,
+                    child_id,
+                    &self.config.diagnose,
+                )
+            });
+        if let Some(r) = &self.config.redact {
+            r.diagnosed(&mut d);
+        }
+        out(d);
+        if let Some(mut c) = child {
+            self.connections += 1;
+            self.flood.finished(&c.meta, c.verdict);
+            if let Some(r) = &self.config.redact {
+                r.diagnosed(&mut c);
+            }
+            out(c);
+        }
+    }
+
     fn drain(&mut self, out: &mut dyn FnMut(Diagnosed)) {
         // The vector is handed back emptied: its capacity is kept, so finishing flows does
         // not allocate a fresh vector (of large, multi-KB elements) each time.
@@ -242,6 +307,10 @@ impl Pipeline {
                 continue;
             }
             crate::session::decrypt::finish(&mut flow.handler);
+            if crate::flow::is_candidate_id(flow.meta.id) {
+                self.finish_gateway(flow, out);
+                continue;
+            }
             self.connections += 1;
             self.live.forget(flow.meta.id);
             let peers = self.pairing.peers_of(&flow.meta, &mut self.table);

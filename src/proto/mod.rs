@@ -16,6 +16,7 @@ pub mod byte_cursor;
 pub mod credssp;
 pub mod der;
 pub mod dns;
+pub mod dtls;
 pub mod error;
 pub mod fastpath;
 pub mod gcc;

@@ -491,6 +491,7 @@ fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
         Facts::Inside(facts) => super::inside_findings::words(facts),
         Facts::Side(f) => super::side::side_words(f),
         Facts::GatewayInside(f) => super::gateway_inside_findings::words(f),
+        Facts::Gateway(f) => super::gateway::gateway_words(f),
     }
 }
 

@@ -243,10 +243,16 @@ pub fn took_text(g: &Group) -> String {
 
 /// A connection's finding cell: its headline finding's title, or why it is incomplete.
 fn connection_finding(d: &Diagnosed) -> String {
-    headline(d)
+    let text = headline(d)
         .map(|f| super::findings::title(f, &d.meta.server))
-        .or_else(|| incomplete_reason(d).map(str::to_string))
-        .unwrap_or_default()
+        .or_else(|| incomplete_reason(d).map(str::to_string));
+    let hop = super::gateway::gateway_label(d)
+        .or_else(|| d.via_gateway.map(|id| format!("via RD Gateway #{id}")));
+    match (hop, text) {
+        (Some(h), Some(t)) => format!("{h}: {t}"),
+        (Some(h), None) => h,
+        (None, t) => t.unwrap_or_default(),
+    }
 }
 
 /// The finding cell: the connection's, or for a group the title they share (the code's

@@ -194,9 +194,14 @@ fn push_summary(out: &mut String, input: &ReportInput, groups: &[Group]) {
             badge = badge(d.verdict),
             phase = phase_reached(d),
             took = duration_text(m.last.ts_ns - m.first.ts_ns),
-            finding = headline(d)
-                .map(|f| escape(&super::findings::title(f, &m.server)))
-                .unwrap_or_default(),
+            finding = {
+                let title = headline(d).map(|f| super::findings::title(f, &m.server));
+                let text = match (super::gateway::gateway_label(d), title) {
+                    (Some(gw), Some(t)) => format!("{gw}: {t}"),
+                    (gw, t) => gw.or(t).unwrap_or_default(),
+                };
+                escape(&text)
+            },
         );
     }
     out.push_str("</tbody>\n</table>\n");
@@ -252,11 +257,15 @@ fn push_connections(out: &mut String, groups: &[Group]) {
 }
 
 fn conn_heading(d: &Diagnosed) -> String {
+    let gateway = super::gateway::gateway_label(d)
+        .map(|l| format!("<span class=\"meta\">{}</span>", escape(&l)))
+        .unwrap_or_default();
     format!(
-        "<h3><span>#{}</span><span class=\"mono\">{} → {}</span>{}<span class=\"meta\">{}, {} packets</span></h3>",
+        "<h3><span>#{}</span><span class=\"mono\">{} → {}</span>{}{}<span class=\"meta\">{}, {} packets</span></h3>",
         escape(connection_label(d).trim()),
         escape(&d.meta.client.to_string()),
         escape(&d.meta.server.to_string()),
+        gateway,
         badge(d.verdict),
         duration_text(d.meta.last.ts_ns - d.meta.first.ts_ns),
         d.meta.packets,
@@ -314,7 +323,9 @@ fn phase_fill(name: PhaseName) -> &'static str {
         PhaseName::TlsHandshake => "#2da44e",
         PhaseName::Credssp => "#8250df",
         PhaseName::McsConnect => "#bf8700",
-        PhaseName::RdpData | PhaseName::Closed => "#8c959f",
+        PhaseName::GatewayAuth => "#8250df",
+        PhaseName::GatewayTunnel => "#bf8700",
+        PhaseName::RdpData | PhaseName::GatewayData | PhaseName::Closed => "#8c959f",
     }
 }
 

@@ -12,6 +12,7 @@ use crate::session::Connection;
 use crate::timefmt::{ms_between, rfc3339_us};
 
 pub mod fast;
+mod gateway;
 mod gcc;
 mod inside;
 pub use gcc::{
@@ -21,7 +22,8 @@ pub use gcc::{
 
 #[derive(Debug, Serialize)]
 pub struct ConnectionJson<'a> {
-    /// `"connection"`; the closing capture-level line has `"summary"`.
+    /// `"connection"`, `"gateway"` for an RD Gateway connection; the closing capture-level
+    /// line has `"summary"`.
     pub kind: &'static str,
     pub id: u64,
     pub transport: TransportKind,
@@ -65,9 +67,10 @@ pub struct ConnectionJson<'a> {
     /// The connection's place among its retries (TCP only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt: Option<super::json_side::AttemptRefJson>,
-    /// What a decrypted RD Gateway stream showed (omitted otherwise).
+    /// An RD Gateway connection: its transport, role and pairing seen from outside the TLS,
+    /// and with keys what the HTTP / MS-TSGU inside said (omitted on other lines).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub gateway: Option<super::json_gateway::GatewayInsideJson>,
+    pub gateway: Option<gateway::GatewayJson>,
     /// For an RDP connection tunnelled through an RD Gateway: the gateway connection's id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via_gateway: Option<u64>,
@@ -463,7 +466,11 @@ impl<'a> ConnectionJson<'a> {
         let t0 = m.first.ts_ns;
         let c = &d.connection;
         ConnectionJson {
-            kind: "connection",
+            kind: if c.gateway.is_some() || c.gateway_inside.is_some() {
+                "gateway"
+            } else {
+                "connection"
+            },
             id: m.id,
             transport: m.transport,
             client: m.client.to_string(),
@@ -527,7 +534,7 @@ impl<'a> ConnectionJson<'a> {
                 id: a.id,
                 position: a.position,
             }),
-            gateway: super::json_gateway::gateway_inside(c),
+            gateway: gateway::gateway(c),
             via_gateway: d.via_gateway,
         }
     }

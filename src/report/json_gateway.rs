@@ -8,7 +8,6 @@ use serde::Serialize;
 use super::gateway_inside_events::scheme_name;
 use crate::proto::tsgu::TsguStatus;
 use crate::session::gateway::inside_facts::GatewayInsideFacts;
-use crate::session::Connection;
 
 /// A gateway status: `{"code": "0x800759DA", "name": "E_PROXY_RAP_ACCESSDENIED"}`.
 #[derive(Debug, Serialize, PartialEq)]
@@ -78,11 +77,6 @@ pub struct GatewayInsideJson {
     pub kdc_proxy: Option<KdcProxyJson>,
     pub tunnel: TunnelJson,
     pub channel: GatewayChannelJson,
-}
-
-/// The `gateway` object of a connection whose decrypted stream was a gateway's.
-pub fn gateway_inside(c: &Connection) -> Option<GatewayInsideJson> {
-    c.gateway_inside.as_deref().map(|g| facts_json(&g.facts))
 }
 
 pub fn facts_json(f: &GatewayInsideFacts) -> GatewayInsideJson {

@@ -8,6 +8,7 @@ pub mod events;
 pub mod findings;
 mod flood;
 pub mod frame_comments;
+pub mod gateway;
 pub mod gateway_inside_events;
 mod gateway_inside_findings;
 pub mod group;
@@ -43,6 +44,9 @@ pub fn phase_text(p: PhaseName) -> &'static str {
         PhaseName::Credssp => "CredSSP / NLA authentication",
         PhaseName::McsConnect => "MCS connect",
         PhaseName::RdpData => "RDP session data",
+        PhaseName::GatewayAuth => "RD Gateway authentication",
+        PhaseName::GatewayTunnel => "RD Gateway tunnel setup",
+        PhaseName::GatewayData => "tunnelled session data",
         PhaseName::Closed => "connection closed",
     }
 }

@@ -122,5 +122,6 @@ pub fn note_text(n: &Note) -> String {
         Note::Inside(n) => super::inside_findings::note_text(n),
         Note::Side(n) => super::side::side_note(n),
         Note::GatewayInside(n) => super::gateway_inside_findings::note_text(n),
+        Note::Gateway(n) => super::gateway::gateway_note(n),
     }
 }

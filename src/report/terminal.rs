@@ -95,11 +95,15 @@ fn connection_block(out: &mut String, d: &Diagnosed, style: &TerminalStyle, min:
     if !block.is_empty() || !phases.is_empty() {
         let _ = writeln!(
             out,
-            "\n#{} {} -> {}: {}",
+            "\n#{} {} -> {}: {}{}",
             d.meta.id,
             d.meta.client,
             d.meta.server,
-            d.verdict.name()
+            d.verdict.name(),
+            super::gateway::gateway_label(d)
+                .or_else(|| d.via_gateway.map(|id| format!("via RD Gateway #{id}")))
+                .map(|l| format!(" [{l}]"))
+                .unwrap_or_default()
         );
         out.push_str(&phases);
         if let Some(e) = crate::diagnose::client_error::expected(d) {

@@ -23,7 +23,9 @@ fn glyph(name: PhaseName) -> char {
         PhaseName::TlsHandshake => '▓',
         PhaseName::Credssp => '█',
         PhaseName::McsConnect => '▞',
-        PhaseName::RdpData => '━',
+        PhaseName::RdpData | PhaseName::GatewayData => '━',
+        PhaseName::GatewayAuth => '█',
+        PhaseName::GatewayTunnel => '▞',
         PhaseName::Closed => ' ',
     }
 }
@@ -36,7 +38,9 @@ fn short_name(name: PhaseName) -> &'static str {
         PhaseName::TlsHandshake => "tls",
         PhaseName::Credssp => "credssp",
         PhaseName::McsConnect => "mcs",
-        PhaseName::RdpData => "data",
+        PhaseName::RdpData | PhaseName::GatewayData => "data",
+        PhaseName::GatewayAuth => "gw-auth",
+        PhaseName::GatewayTunnel => "tunnel",
         PhaseName::Closed => "closed",
     }
 }
@@ -48,8 +52,9 @@ fn ansi(name: PhaseName) -> &'static str {
         PhaseName::X224Negotiation => "36",
         PhaseName::TlsHandshake => "32",
         PhaseName::Credssp => "35",
-        PhaseName::McsConnect => "33",
-        PhaseName::RdpData | PhaseName::Closed => "37",
+        PhaseName::McsConnect | PhaseName::GatewayTunnel => "33",
+        PhaseName::GatewayAuth => "35",
+        PhaseName::RdpData | PhaseName::GatewayData | PhaseName::Closed => "37",
     }
 }
 
@@ -186,6 +191,12 @@ fn before_words(phase: PhaseName) -> (&'static str, Option<&'static str>) {
         PhaseName::McsConnect => ("the MCS Connect Initial", Some("a certificate warning?")),
         PhaseName::RdpData => ("the session data", None),
         PhaseName::Closed => ("the close", None),
+        PhaseName::GatewayAuth => (
+            "the first request to the RD Gateway",
+            Some("a credential prompt?"),
+        ),
+        PhaseName::GatewayTunnel => ("the gateway tunnel setup", None),
+        PhaseName::GatewayData => ("the tunnelled connection", None),
     }
 }
 

@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 
-use super::inner::{self, DecryptionOutcome, KeyOrigin};
+use super::inner::{DecryptionOutcome, KeyOrigin};
 use super::Connection;
 use crate::flow::{PacketInfo, Side};
 use crate::keys::{KeySource, KeyStore};
@@ -76,7 +76,7 @@ fn with_decryptor(
     let Decryption { decryptor, recent } = &mut *d;
     let mut out = |p: Plaintext<'_>| {
         let stamp = Decryption::packet(recent, p.frame, at);
-        inner::plaintext(conn, &stamp, p.side, p.content_type, p.data);
+        super::gateway::route_plaintext(conn, &stamp, p.side, p.content_type, p.data);
     };
     f(decryptor, &mut out);
     conn.decryption = Some(d);

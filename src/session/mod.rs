@@ -97,6 +97,10 @@ pub struct Connection {
     /// What a decrypted RD Gateway stream showed (HTTP, KDC proxy, MS-TSGU) and the RDP
     /// connection tunnelled through it; made by `gateway::inside::route_plaintext`.
     pub gateway_inside: Option<Box<gateway::inside::GatewayInside>>,
+    /// A DTLS candidate flow to an RD Gateway's UDP port (instead of `udp`).
+    pub dtls: Option<Box<gateway::DtlsFlow>>,
+    /// Set by the pipeline when `correlate::gateway` recognised the flow as an RD Gateway's.
+    pub gateway: Option<Box<gateway::GatewayFacts>>,
 }
 
 /// A conversation followed beside the RDP flows for the story around them (issue 17).
@@ -238,13 +242,20 @@ impl FlowHandler for Connection {
             TransportKind::Tcp => {
                 if ports::is_rdp_tcp(meta.server.port) || find_x224_cr(client_payload).is_some() {
                     Interest::Follow
+                } else if gateway::starts_with_client_hello(client_payload) {
+                    // Perhaps an RD Gateway's (MS-TSGU 2.1): kept only if recognised.
+                    Interest::Candidate
                 } else {
                     Interest::Undecided
                 }
             }
             TransportKind::Udp => {
                 let on_port = ports::is_rdp_udp(meta.server.port);
-                if rdpeudp::looks_like_syn(client_payload)
+                if meta.server.port == ports::GATEWAY_UDP
+                    && crate::proto::dtls::looks_like_dtls(client_payload)
+                {
+                    Interest::Candidate
+                } else if rdpeudp::looks_like_syn(client_payload)
                     || (on_port && !client_payload.is_empty() && plausible_udp_data(client_payload))
                 {
                     Interest::Follow
@@ -264,7 +275,11 @@ impl FlowHandler for Connection {
                 ..Connection::default()
             };
         }
-        Connection::with_limits(limits)
+        let mut conn = Connection::with_limits(limits);
+        if meta.transport == TransportKind::Udp && crate::flow::is_candidate_id(meta.id) {
+            conn.dtls = Some(Box::default());
+        }
+        conn
     }
 
     fn is_side_flow(meta: &FlowMeta) -> bool {
@@ -354,6 +369,9 @@ impl FlowHandler for Connection {
             Some(SideFlow::Kerberos(k)) => return k.datagram(pkt, payload),
             Some(SideFlow::Dns(d)) => return d.datagram(pkt, payload),
             None => {}
+        }
+        if let Some(d) = self.dtls.as_deref_mut() {
+            return d.datagram(pkt, side, payload);
         }
         udp::datagram(self, pkt, side, payload);
     }

@@ -276,6 +276,9 @@ pub fn compute_phases(conn: &Connection, meta: &FlowMeta, tcp: Option<&TcpStats>
             });
         }
     }
+    if conn.gateway.is_some() || conn.dtls.is_some() {
+        super::gateway::phases::refine(&mut p, conn, last);
+    }
     p
 }
 

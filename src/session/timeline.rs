@@ -56,6 +56,12 @@ pub enum PhaseName {
     Credssp,
     McsConnect,
     RdpData,
+    /// RD Gateway: from the client's first HTTP request to the gateway's first answer.
+    GatewayAuth,
+    /// RD Gateway: the MS-TSGU tunnel and channel setup (inferred from record counts keyless).
+    GatewayTunnel,
+    /// RD Gateway: the tunnelled RDP connection's bytes.
+    GatewayData,
     Closed,
 }
 
@@ -68,6 +74,9 @@ impl PhaseName {
             PhaseName::Credssp => "credssp",
             PhaseName::McsConnect => "mcs_connect",
             PhaseName::RdpData => "rdp_data",
+            PhaseName::GatewayAuth => "gateway_auth",
+            PhaseName::GatewayTunnel => "gateway_tunnel",
+            PhaseName::GatewayData => "gateway_data",
             PhaseName::Closed => "closed",
         }
     }
