@@ -61,7 +61,7 @@ fn every_lab_fixture_gets_its_expected_verdict_and_codes() {
         let main = tcp
             .last()
             .copied()
-            .or_else(|| conns.iter().filter(|c| c["kind"] != "summary").last());
+            .or_else(|| conns.iter().rfind(|c| c["kind"] != "summary"));
         let verdict = match main {
             Some(main) => main["verdict"].as_str().unwrap_or("?"),
             None if side.iter().any(|x| x["severity"] == "error") => "failed",
