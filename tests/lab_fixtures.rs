@@ -104,7 +104,7 @@ fn outcome(args: &[&str]) -> Result<Outcome, String> {
     let main = tcp
         .last()
         .copied()
-        .or_else(|| conns.iter().filter(|c| c["kind"] != "summary").last());
+        .or_else(|| conns.iter().rfind(|c| c["kind"] != "summary"));
     let verdict = match main {
         Some(main) => main["verdict"].as_str().unwrap_or("?"),
         None if side.iter().any(|x| x["severity"] == "error") => "failed",
