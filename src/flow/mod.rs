@@ -298,6 +298,11 @@ impl<H: FlowHandler> FlowTable<H> {
         self.next_id - 1
     }
 
+    /// Candidate flows followed so far (`Interest::Candidate`).
+    pub fn candidates_followed(&self) -> u64 {
+        self.next_candidate_id
+    }
+
     /// A connection id for a candidate flow the session layer keeps: the next one, as if
     /// the flow had been followed now.
     pub fn allocate_id(&mut self) -> u64 {

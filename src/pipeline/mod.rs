@@ -57,6 +57,8 @@ pub struct Pipeline {
     live: live::LiveMarks,
     /// Connections the flow table had handed a handler when the last packet was processed.
     followed: u64,
+    /// Candidate flows seen so far (`FlowTable::candidates_followed`).
+    candidates_followed: u64,
     evicted: u64,
     timelines_truncated: u64,
     keylogs: Vec<KeyLogFile>,
@@ -87,6 +89,7 @@ impl Pipeline {
             flood: FloodTracker::new(&config.diagnose),
             live: live::LiveMarks::default(),
             followed: 0,
+            candidates_followed: 0,
             evicted: 0,
             timelines_truncated: 0,
             keylogs,
@@ -156,6 +159,17 @@ impl Pipeline {
     /// Counts a connection the last packet opened, per server, for the flood finding.
     fn note_opened(&mut self) {
         let followed = self.table.followed();
+        let candidates = self.table.candidates_followed();
+        if candidates != self.candidates_followed {
+            // A TLS flow that may be an RD Gateway's: it gets the keys (its decrypted HTTP
+            // may prove it a gateway's), not yet a place among the connections.
+            self.candidates_followed = candidates;
+            if !self.config.no_keys {
+                let keys = &self.config.keys;
+                self.table
+                    .with_last_touched(|_, _, conn| crate::session::decrypt::attach(conn, keys));
+            }
+        }
         if followed == self.followed {
             return;
         }

@@ -169,5 +169,11 @@ pub fn finish(conn: &mut Connection) {
 pub fn attach(conn: &mut Connection, keys: &KeyStore) {
     if conn.side.is_none() && conn.keys.is_none() {
         conn.keys = Some(keys.clone());
+        // A flow followed because its first bytes were a ClientHello (an RD Gateway
+        // candidate) is handed its keys after that ClientHello was read: start from it.
+        let random = conn.tls.client_hello.as_ref().map(|ch| ch.value.random);
+        if let (Some(random), None) = (random, conn.decryption.as_ref()) {
+            client_hello(conn, random);
+        }
     }
 }

@@ -103,6 +103,9 @@ pub struct GatewayInside {
     pub(super) h2_stream: Sides<u32>,
     pub(super) child: Option<Box<Connection>>,
     pub(super) limits: Limits,
+    /// The run's TLS secrets, handed to the tunnelled connection so that its own TLS (inside
+    /// the gateway's) is decrypted too when the capture holds its secrets.
+    pub(super) keys: Option<crate::keys::KeyStore>,
 }
 
 impl GatewayInside {
@@ -118,6 +121,7 @@ impl GatewayInside {
             h2_stream: Sides::default(),
             child: None,
             limits: *limits,
+            keys: None,
         }
     }
 
@@ -128,7 +132,11 @@ impl GatewayInside {
 
     /// Takes the tunnelled connection out, for diagnosis as a connection of its own.
     pub fn take_child(&mut self) -> Option<Connection> {
-        self.child.take().map(|c| *c)
+        self.child.take().map(|mut c| {
+            // Its decryption ends with it (secrets that came after its last record).
+            crate::session::decrypt::finish(&mut c);
+            *c
+        })
     }
 
     /// One decrypted record from `side`, completed by packet `at`; `timeline` is the gateway
@@ -169,10 +177,12 @@ pub fn route_plaintext(
         && content_type == APPLICATION_DATA
         && looks_like_http(data)
     {
-        conn.gateway_inside = Some(Box::new(GatewayInside::new(&Limits {
+        let mut gw = GatewayInside::new(&Limits {
             max_timeline_events: conn.timeline.max,
             ..Limits::default()
-        })));
+        });
+        gw.keys = conn.keys.clone();
+        conn.gateway_inside = Some(Box::new(gw));
     }
     match conn.gateway_inside.as_deref_mut() {
         Some(gw) => gw.plaintext(&mut conn.timeline, at, side, content_type, data),

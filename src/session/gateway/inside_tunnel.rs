@@ -166,10 +166,14 @@ fn tunnelled(cx: &mut Cx<'_>, side: Side, data: &[u8]) {
         return;
     }
     let limits = cx.gw.limits;
-    let child = cx
-        .gw
-        .child
-        .get_or_insert_with(|| Box::new(Connection::with_limits(&limits)));
+    let keys = &cx.gw.keys;
+    let child = cx.gw.child.get_or_insert_with(|| {
+        let mut c = Box::new(Connection::with_limits(&limits));
+        if let Some(k) = keys {
+            crate::session::decrypt::attach(&mut c, k);
+        }
+        c
+    });
     child.on_stream(&at, side, StreamOutput::Data(data));
 }
 
