@@ -110,6 +110,8 @@ pub struct AnalyzeArgs {
     #[command(flatten)]
     pub limits: options::LimitArgs,
     #[command(flatten)]
+    pub jobs: options::JobsArgs,
+    #[command(flatten)]
     pub privacy: options::RedactArgs,
 }
 
@@ -126,6 +128,8 @@ pub struct ReportArgs {
     pub thresholds: Thresholds,
     #[command(flatten)]
     pub limits: options::LimitArgs,
+    #[command(flatten)]
+    pub jobs: options::JobsArgs,
     #[command(flatten)]
     pub privacy: options::RedactArgs,
 }
