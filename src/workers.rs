@@ -169,7 +169,9 @@ fn write_loop<I, W: Write>(
     let mut seq = 0u64;
     // Batch k is on worker k % n; when that worker is done with nothing left, so is the
     // input (batches are dealt in turn, so no later batch exists).
-    while let Some(Ok(rendered)) = outputs.get(worker_of(seq, outputs.len())).map(Receiver::recv)
+    while let Some(Ok(rendered)) = outputs
+        .get(worker_of(seq, outputs.len()))
+        .map(Receiver::recv)
     {
         if rendered.seq != seq {
             return Err(io::Error::other("render batches came back out of order"));
@@ -193,7 +195,10 @@ mod tests {
 
     impl Write for Shared {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0.lock().map_err(|_| io::Error::other("poisoned"))?.extend_from_slice(buf);
+            self.0
+                .lock()
+                .map_err(|_| io::Error::other("poisoned"))?
+                .extend_from_slice(buf);
             Ok(buf.len())
         }
         fn flush(&mut self) -> io::Result<()> {

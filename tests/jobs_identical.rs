@@ -26,7 +26,10 @@ fn run(args: &[&str], files: &[PathBuf]) -> Output {
 /// Asserts the same stdout and exit status for every `-j`; returns how many JSON lines.
 fn assert_same_for_every_jobs(files: &[PathBuf]) -> usize {
     let mut lines = 0;
-    for mode in [&["analyze", "--json"][..], &["analyze", "--no-color", "--all"][..]] {
+    for mode in [
+        &["analyze", "--json"][..],
+        &["analyze", "--no-color", "--all"][..],
+    ] {
         let outputs: Vec<Output> = JOBS
             .iter()
             .map(|j| run(&[mode, &["-j", j]].concat(), files))
@@ -37,7 +40,11 @@ fn assert_same_for_every_jobs(files: &[PathBuf]) -> usize {
             "{files:?} {mode:?}: {first:?}"
         );
         for (j, out) in JOBS.iter().zip(&outputs).skip(1) {
-            assert_eq!(out.status.code(), first.status.code(), "{files:?} {mode:?} -j {j}");
+            assert_eq!(
+                out.status.code(),
+                first.status.code(),
+                "{files:?} {mode:?} -j {j}"
+            );
             assert!(
                 out.stdout == first.stdout,
                 "{files:?} {mode:?}: -j {j} wrote other bytes than -j 1"
