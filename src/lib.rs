@@ -2,7 +2,7 @@
 //!
 //! Packets flow one way through the modules:
 //! capture -> flow -> proto -> session -> correlate -> diagnose -> report, with pipeline on
-//! top and limits, timefmt and ports below all (tests/architecture.rs keeps it so).
+//! top and limits, timefmt, ports and workers below all (tests/architecture.rs keeps it so).
 #![forbid(unsafe_code)]
 
 pub mod capture;
@@ -19,6 +19,7 @@ pub mod report;
 pub mod session;
 pub mod timefmt;
 pub mod tls;
+pub mod workers;
 
 /// With `--features mimalloc`, every binary linking this library allocates through mimalloc
 /// (bench/run.sh measures whether it pays on the handshake-dense capture).

@@ -34,6 +34,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
         output: Some(output),
         spans: args.write.is_some(),
         limits: config.limits,
+        jobs: args.jobs.jobs(),
     });
     let run = progress::analyze_with_bar(&files, args.input.filter.as_deref(), config, &mut |d| {
         collector.add(d)

@@ -123,6 +123,8 @@ pub struct AnalyzeArgs {
     #[command(flatten)]
     pub keys: KeyArgs,
     #[command(flatten)]
+    pub jobs: options::JobsArgs,
+    #[command(flatten)]
     pub privacy: options::RedactArgs,
     /// One JSON object per connection per line (NDJSON).
     #[arg(long, help_heading = heading::OUTPUT)]
@@ -164,6 +166,8 @@ pub struct ReportArgs {
     pub limits: options::LimitArgs,
     #[command(flatten)]
     pub keys: KeyArgs,
+    #[command(flatten)]
+    pub jobs: options::JobsArgs,
     #[command(flatten)]
     pub privacy: options::RedactArgs,
     /// The HTML file to write ('-' for standard output).

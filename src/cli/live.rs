@@ -78,6 +78,8 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
         output: Some(output),
         spans: false,
         limits: config.limits,
+        // Live JSON lines are written as each connection finishes, on this thread.
+        jobs: 1,
     }));
     let pipeline = RefCell::new(Pipeline::new(config));
     let json_mode = args.json;

@@ -26,6 +26,25 @@ pub struct LimitArgs {
     pub max_timeline_events: usize,
 }
 
+/// Threads for the work that does not need the capture's order (`analyze`, `report`).
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = super::args::heading::LIMITS)]
+pub struct JobsArgs {
+    /// Threads to use (default: the number of CPUs). Beside the analysis, `--json` renders
+    /// its lines on N - 1 threads; the output is the same bytes for every N. `-j 1`: one
+    /// writer thread.
+    #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = at_least_one)]
+    pub jobs: Option<usize>,
+}
+
+impl JobsArgs {
+    pub fn jobs(&self) -> usize {
+        self.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        })
+    }
+}
+
 fn at_least_one(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(0) => Err("must be at least 1".to_string()),

@@ -22,6 +22,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         output: Some(Output::Rows),
         spans: false,
         limits,
+        jobs: args.jobs.jobs(),
     });
     let run = progress::analyze_with_bar(&files, args.input.filter.as_deref(), config, &mut |d| {
         collector.add(d)

@@ -21,6 +21,7 @@ use crate::flow::{FlowMeta, TransportKind};
 use crate::limits::Limits;
 use crate::redact::Redactor;
 use crate::session::Connection;
+use crate::workers::OrderedPool;
 
 /// A table shows at most this many connections (the first ones): memory stays bounded on a
 /// capture of a flood, and `--json` streams them all.
@@ -99,6 +100,10 @@ pub struct CollectOptions {
     pub spans: bool,
     /// The limits of the run, named in the capture notes.
     pub limits: Limits,
+    /// `-j N`: threads for the JSON lines (`Output::Json { immediate: false }`): with 2 or
+    /// more, `N - 1` render them and one writes them in order; 0 or 1 is one writer thread
+    /// that does both. The bytes are the same for every N.
+    pub jobs: usize,
 }
 
 /// Verdict counts over every shown connection, for when the table cannot show them all.
@@ -141,6 +146,8 @@ enum Sink {
     /// Rows for a table: at most twice its limit between trims.
     Rows(Vec<Diagnosed>),
     Ndjson(NdjsonStream),
+    /// `-j N`, N >= 2: the lines rendered by a pool, written in the order pushed.
+    NdjsonPool(OrderedPool<Diagnosed>),
     Lines,
 }
 
@@ -179,6 +186,9 @@ impl Collector {
     pub fn new(options: CollectOptions) -> Self {
         let output = options.output.unwrap_or(Output::Rows);
         let sink = match output {
+            Output::Json { immediate: false } if options.jobs >= 2 => Sink::NdjsonPool(
+                OrderedPool::spawn(options.jobs - 1, std::io::stdout(), json::push_line),
+            ),
             Output::Json { immediate: false } => {
                 Sink::Ndjson(NdjsonStream::spawn(std::io::stdout()))
             }
@@ -236,6 +246,7 @@ impl Collector {
         }
         match &mut self.sink {
             Sink::Ndjson(out) => out.push(d),
+            Sink::NdjsonPool(out) => out.push(d),
             Sink::Lines => {
                 let mut line = Vec::with_capacity(4096);
                 json::push_line(&mut line, &d);
@@ -259,6 +270,9 @@ impl Collector {
         match self.sink {
             Sink::Ndjson(out) => {
                 // A reader that went away (`| head`) is not an error of the analysis.
+                let _ = out.finish();
+            }
+            Sink::NdjsonPool(out) => {
                 let _ = out.finish();
             }
             Sink::Lines => {}
@@ -418,6 +432,7 @@ mod tests {
             output: Some(Output::Rows),
             spans: true,
             limits: Limits::default(),
+            jobs: 1,
         })
     }
 
