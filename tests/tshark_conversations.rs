@@ -58,6 +58,8 @@ fn rdpscope_streams(file: &Path) -> Vec<(u64, u64, u64)> {
     let mut v: Vec<_> = conns
         .iter()
         .filter(|c| c["transport"] == "tcp")
+        // A connection tunnelled through an RD Gateway is not a TCP conversation of its own.
+        .filter(|c| c["via_gateway"].is_null())
         .filter(|c| {
             c["client"].as_str().unwrap().ends_with(":3389")
                 || c["server"].as_str().unwrap().ends_with(":3389")
