@@ -345,3 +345,51 @@ fn a_slow_phase_is_attributed_to_its_retransmission_timeouts() {
         "{text}"
     );
 }
+
+/// Case 11: RDP-bruteforce #21 (tcp.stream 20). The client sent its credentials and its FIN
+/// (frame 281), the server ACKed the FIN (frame 282) and sent its encrypted alert 14.6 s
+/// later (frame 283, tshark `tls.record.content_type == 21`). nla-failed stays (the server
+/// still owed the answer to the credentials), and the words follow the packets' order.
+#[test]
+fn a_server_alert_after_the_clients_fin_is_told_in_packet_order() {
+    let Some(brute) = shared("initconf_RDP-bruteforce/RDP-bruteforce.pcap") else {
+        return;
+    };
+    let d = by_id(&brute, 21);
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::NlaFailed)
+        .expect("nla-failed");
+    let frames: Vec<u64> = f.evidence.iter().map(|e| e.frame).collect();
+    let fin = frames.iter().position(|&n| n == 281).expect("FIN frame");
+    let alert = frames.iter().position(|&n| n == 283).expect("alert frame");
+    assert!(fin < alert, "{frames:?}");
+    assert!(f.evidence.iter().any(|e| e.frame == 283
+        && matches!(
+            e.note,
+            rdpscope::diagnose::Note::AlertAfterClientFin {
+                encrypted: true,
+                ..
+            }
+        )));
+    let text = rdpscope::report::findings::words(f, &d.meta.server).explanation;
+    assert!(
+        text.contains("the client closed first (FIN, frame 281)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the server's TLS alert came after that (frame 283, 14.6 s later)"),
+        "{text}"
+    );
+    assert!(!text.contains("then the client closed"), "{text}");
+    // #27: the alert came before the client's FIN: the old order stays.
+    let before = by_id(&brute, 27);
+    let f = before
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::NlaFailed)
+        .expect("nla-failed");
+    let text = rdpscope::report::findings::words(f, &before.meta.server).explanation;
+    assert!(text.contains("then the client closed"), "{text}");
+}

@@ -113,6 +113,24 @@ fn server_alert_after_credentials<'a>(ctx: &Ctx<'a>) -> Option<&'a crate::sessio
     })
 }
 
+/// `alert` as evidence sent after the client's FIN (RFC 793 3.5: the server may still send
+/// on a half-closed connection), or `None` when it came before the client closed.
+fn alert_after_client_fin(ctx: &Ctx, alert: &Event) -> Option<Note> {
+    let (fin, close) = ctx.close_by(Side::Client)?;
+    let EventKind::TlsAlert {
+        description,
+        encrypted,
+        ..
+    } = alert.kind
+    else {
+        return None;
+    };
+    (close == Close::Fin && fin.ts_ns < alert.at.ts_ns).then_some(Note::AlertAfterClientFin {
+        encrypted,
+        description,
+    })
+}
+
 /// The server closed (or sent an alert) after TLS with NLA selected: CredSSP failed.
 fn nla_failed(
     ctx: &Ctx,
@@ -136,17 +154,26 @@ fn nla_failed(
             )
         })
         .collect();
-    if let Some(a) = alert {
-        evidence.push(ctx.ev(&a.at, Note::LastMessage(a.clone())));
-    }
     let closer = ctx.first_close().map(|(s, _, _)| s).unwrap_or(Side::Server);
-    evidence.push(ctx.ev(
+    let closes = ctx.ev(
         &at,
         Note::Closes {
             side: closer,
             close,
         },
-    ));
+    );
+    match alert.map(|a| (a, alert_after_client_fin(ctx, a))) {
+        // The client's FIN came first: the evidence follows the packets' order.
+        Some((a, Some(note))) => {
+            evidence.push(closes);
+            evidence.push(ctx.ev(&a.at, note));
+        }
+        Some((a, None)) => {
+            evidence.push(ctx.ev(&a.at, Note::LastMessage(a.clone())));
+            evidence.push(closes);
+        }
+        None => evidence.push(closes),
+    }
     let hybrid_ex = ctx
         .conn
         .x224

@@ -257,48 +257,7 @@ fn title_and_explanation(f: &Finding, server: &Endpoint) -> (String, String) {
                 ),
             )
         }
-        Facts::NlaFailed {
-            hybrid_ex,
-            closer,
-            server_alert,
-            close,
-            messages,
-            complete,
-        } => {
-            let how = if *server_alert {
-                format!(
-                    "the server refused with a TLS alert, then the {} closed ({})",
-                    closer.name(),
-                    close_text(*close)
-                )
-            } else {
-                format!("the {} closed ({})", closer.name(), close_text(*close))
-            };
-            let stage = if *complete {
-                "after the CredSSP exchange (the user was authenticated but not authorised to log on, or the server refused the session)".to_string()
-            } else {
-                format!("after CredSSP message {messages} of 5 (the credentials were refused)")
-            };
-            (
-                format!(
-                    "NLA failed: the server {} {}",
-                    if *server_alert {
-                        "refused the credentials with an alert"
-                    } else {
-                        "closed the connection"
-                    },
-                    if *complete {
-                        "right after CredSSP"
-                    } else {
-                        "during CredSSP"
-                    }
-                ),
-                format!(
-                    "HYBRID{} (NLA) was selected and TLS completed; {how} {stage}.",
-                    if *hybrid_ex { "_EX" } else { "" },
-                ),
-            )
-        }
+        Facts::NlaFailed { .. } => super::nla_words::nla_failed_words(f),
         Facts::Abort {
             close,
             phase,

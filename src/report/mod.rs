@@ -22,6 +22,7 @@ pub mod json_side;
 pub mod live;
 mod loss_time;
 pub mod ndjson_stream;
+mod nla_words;
 pub mod notes;
 pub mod proof;
 pub mod side;
