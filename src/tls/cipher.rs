@@ -3,7 +3,7 @@
 
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes128Gcm, Aes256Gcm, KeyInit, Nonce};
-use cbc::cipher::{block_padding::NoPadding, BlockDecryptMut, KeyIvInit};
+use cbc::cipher::{block_padding::NoPadding, BlockDecryptMut};
 use chacha20poly1305::ChaCha20Poly1305;
 use hmac::{Hmac, Mac};
 
@@ -36,18 +36,42 @@ enum Aead {
 /// over.
 const TRUST_AFTER: u32 = 16;
 
-/// The AES key of a GCM suite, for the keystream alone.
-#[derive(Clone, Copy)]
-struct CtrKey {
-    key: [u8; 32],
-    len: usize,
+/// An expanded AES key schedule (FIPS 197 5.2), made once per key: expanding it for every
+/// record cost about 4 % of a keyed run. The keystream and CBC modes take a copy of it.
+#[derive(Clone)]
+enum AesKey {
+    Aes128(Box<aes::Aes128>),
+    Aes256(Box<aes::Aes256>),
+}
+
+impl AesKey {
+    fn new(key: &[u8]) -> Option<AesKey> {
+        use aes::cipher::KeyInit as _;
+        match key.len() {
+            16 => aes::Aes128::new_from_slice(key)
+                .ok()
+                .map(|k| AesKey::Aes128(Box::new(k))),
+            32 => aes::Aes256::new_from_slice(key)
+                .ok()
+                .map(|k| AesKey::Aes256(Box::new(k))),
+            _ => None,
+        }
+    }
+}
+
+/// Where the plaintext of an opened record lies in the buffer it was opened in, and its
+/// content type (TLS 1.3: the inner one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    pub content_type: u8,
+    pub plaintext: std::ops::Range<usize>,
 }
 
 enum Engine {
     Aead {
         aead: Aead,
-        /// AES-GCM: the key again, for the keystream once the keys are trusted.
-        ctr: Option<CtrKey>,
+        /// AES-GCM: the key schedule again, for the keystream once the keys are trusted.
+        ctr: Option<AesKey>,
         /// Records of this direction that authenticated.
         verified: u32,
         /// TLS 1.2 GCM: the 4-byte salt; otherwise the 12-byte IV XORed with the sequence.
@@ -56,10 +80,9 @@ enum Engine {
         explicit_nonce: bool,
     },
     Cbc {
-        key: [u8; 32],
-        key_len: usize,
-        mac_key: [u8; 48],
-        mac: MacHash,
+        key: AesKey,
+        /// The HMAC keyed once (its padded key blocks hashed); each record starts from a copy.
+        mac: Box<MacState>,
         /// TLS 1.0: the IV of the next record, the last ciphertext block of this one.
         chained_iv: Option<[u8; 16]>,
         /// RFC 7366: the MAC follows the ciphertext and covers it.
@@ -85,13 +108,8 @@ impl DirectionCipher {
     pub fn new(suite: &SuiteInfo, keys: &DirectionKeys, tls10: bool) -> Option<DirectionCipher> {
         let engine = match suite.protection {
             Protection::AesCbc { key_len, mac } => {
-                let mut key = [0u8; 32];
-                key.get_mut(..key_len)?
-                    .copy_from_slice(keys.key.get(..key_len)?);
-                let mut mac_key = [0u8; 48];
-                mac_key
-                    .get_mut(..mac.len())?
-                    .copy_from_slice(keys.mac_key.get(..mac.len())?);
+                let key = AesKey::new(keys.key.get(..key_len)?)?;
+                let mac = Box::new(MacState::new(mac, keys.mac_key.get(..mac.len())?)?);
                 let chained_iv = if tls10 {
                     Some(keys.iv.get(..16)?.try_into().ok()?)
                 } else {
@@ -99,8 +117,6 @@ impl DirectionCipher {
                 };
                 Engine::Cbc {
                     key,
-                    key_len,
-                    mac_key,
                     mac,
                     chained_iv,
                     encrypt_then_mac: false,
@@ -111,10 +127,7 @@ impl DirectionCipher {
                     16 => Aead::Aes128(Box::new(Aes128Gcm::new_from_slice(keys.key).ok()?)),
                     _ => Aead::Aes256(Box::new(Aes256Gcm::new_from_slice(keys.key).ok()?)),
                 };
-                let mut key = [0u8; 32];
-                key.get_mut(..key_len)?
-                    .copy_from_slice(keys.key.get(..key_len)?);
-                let ctr = CtrKey { key, len: key_len };
+                let ctr = AesKey::new(keys.key.get(..key_len)?)?;
                 aead_engine(aead, Some(ctr), keys.iv, !suite.tls13)?
             }
             Protection::ChaCha20Poly1305 => {
@@ -159,17 +172,17 @@ impl DirectionCipher {
         Self::new(suite, &keys, false)
     }
 
-    /// Opens one record: `buf` holds its fragment and is left holding the plaintext.
-    /// Returns the content type (TLS 1.3: the inner one). The sequence number advances
+    /// Opens one record: `buf` holds its fragment and is decrypted in place; the plaintext
+    /// is `buf[plaintext]` of the result (no bytes are moved). The sequence number advances
     /// only when the record opens.
     pub fn open(
         &mut self,
         content_type: u8,
         version: u16,
         buf: &mut Vec<u8>,
-    ) -> Result<u8, OpenError> {
+    ) -> Result<Opened, OpenError> {
         let seq = self.seq;
-        let inner = match &mut self.engine {
+        let opened = match &mut self.engine {
             Engine::Aead {
                 aead,
                 ctr,
@@ -178,13 +191,13 @@ impl DirectionCipher {
                 explicit_nonce,
             } => {
                 let mut nonce = *iv;
+                let start = if *explicit_nonce { 8 } else { 0 };
                 if *explicit_nonce {
                     let explicit = buf.get(..8).ok_or(OpenError::TooShort(buf.len()))?;
                     nonce
                         .get_mut(4..)
                         .ok_or(OpenError::TooShort(0))?
                         .copy_from_slice(explicit);
-                    buf.drain(..8);
                 } else {
                     nonce
                         .iter_mut()
@@ -192,14 +205,17 @@ impl DirectionCipher {
                         .zip(seq.to_be_bytes())
                         .for_each(|(n, s)| *n ^= s);
                 }
-                if buf.len() < 16 {
-                    return Err(OpenError::TooShort(buf.len()));
-                }
+                let too_short = OpenError::TooShort(buf.len().saturating_sub(start));
+                let body_end = buf
+                    .len()
+                    .checked_sub(16)
+                    .filter(|&end| end >= start)
+                    .ok_or(too_short)?;
                 let aad = if self.tls13 {
                     // RFC 8446 5.2: the record header, length of the ciphertext.
-                    header(content_type, version, buf.len(), None)
+                    header(content_type, version, body_end + 16, None)
                 } else {
-                    header(content_type, version, buf.len() - 16, Some(seq))
+                    header(content_type, version, body_end - start, Some(seq))
                 };
                 let aad = if self.tls13 {
                     aad.get(..5)
@@ -208,9 +224,11 @@ impl DirectionCipher {
                 };
                 let aad = aad.unwrap_or_default();
                 let trusted = *verified >= TRUST_AFTER;
+                let (sealed, tag) = buf.split_at_mut(body_end);
+                let body = sealed.get_mut(start..).ok_or(too_short)?;
                 let ok = match ctr.as_ref().filter(|_| trusted) {
-                    Some(k) => gcm_keystream(k, &nonce, buf),
-                    None => open_aead(aead, &nonce, aad, buf),
+                    Some(k) => gcm_keystream(k, &nonce, body),
+                    None => open_aead(aead, &nonce, aad, body, tag),
                 };
                 if !ok {
                     return Err(OpenError::BadRecordMac);
@@ -219,45 +237,42 @@ impl DirectionCipher {
                     *verified = verified.saturating_add(1);
                 }
                 if self.tls13 {
-                    strip_tls13_padding(buf)?
+                    let (inner, len) = strip_tls13_padding(body)?;
+                    Opened {
+                        content_type: inner,
+                        plaintext: start..start + len,
+                    }
                 } else {
-                    content_type
+                    Opened {
+                        content_type,
+                        plaintext: start..body_end,
+                    }
                 }
             }
             Engine::Cbc {
                 key,
-                key_len,
-                mac_key,
                 mac,
                 chained_iv,
                 encrypt_then_mac,
             } => {
-                let key = key.get(..*key_len).unwrap_or_default();
-                let mac_key = mac_key.get(..mac.len()).unwrap_or_default();
                 let record = (seq, content_type, version);
                 if *encrypt_then_mac {
-                    open_cbc_etm(key, mac_key, *mac, chained_iv, record, buf)?;
+                    open_cbc_etm(key, mac, chained_iv, record, buf)?;
                 } else {
-                    open_cbc(
-                        key,
-                        mac_key,
-                        *mac,
-                        chained_iv,
-                        seq,
-                        content_type,
-                        version,
-                        buf,
-                    )?;
+                    open_cbc(key, mac, chained_iv, record, buf)?;
                 }
-                content_type
+                Opened {
+                    content_type,
+                    plaintext: 0..buf.len(),
+                }
             }
         };
         self.seq += 1;
-        Ok(inner)
+        Ok(opened)
     }
 }
 
-fn aead_engine(aead: Aead, ctr: Option<CtrKey>, iv: &[u8], explicit_nonce: bool) -> Option<Engine> {
+fn aead_engine(aead: Aead, ctr: Option<AesKey>, iv: &[u8], explicit_nonce: bool) -> Option<Engine> {
     let mut full = [0u8; 12];
     if explicit_nonce {
         full.get_mut(..4)?.copy_from_slice(iv.get(..4)?);
@@ -274,22 +289,24 @@ fn aead_engine(aead: Aead, ctr: Option<CtrKey>, iv: &[u8], explicit_nonce: bool)
 }
 
 /// Opens an AEAD record in place, tag checked.
-fn open_aead(aead: &Aead, nonce: &[u8; 12], aad: &[u8], buf: &mut Vec<u8>) -> bool {
+fn open_aead(aead: &Aead, nonce: &[u8; 12], aad: &[u8], body: &mut [u8], tag: &[u8]) -> bool {
     let nonce = Nonce::from_slice(nonce);
+    if tag.len() != 16 {
+        return false;
+    }
+    let tag = aes_gcm::Tag::from_slice(tag);
     match aead {
-        Aead::Aes128(c) => c.decrypt_in_place(nonce, aad, buf).is_ok(),
-        Aead::Aes256(c) => c.decrypt_in_place(nonce, aad, buf).is_ok(),
-        Aead::ChaCha(c) => c.decrypt_in_place(nonce, aad, buf).is_ok(),
+        Aead::Aes128(c) => c.decrypt_in_place_detached(nonce, aad, body, tag).is_ok(),
+        Aead::Aes256(c) => c.decrypt_in_place_detached(nonce, aad, body, tag).is_ok(),
+        Aead::ChaCha(c) => c.decrypt_in_place_detached(nonce, aad, body, tag).is_ok(),
     }
 }
 
 /// GCM's plaintext without its tag check: the ciphertext XOR the AES-CTR keystream that
 /// starts at counter 2 (J0 = nonce || 1 is the tag's, NIST SP 800-38D 7.2).
-fn gcm_keystream(k: &CtrKey, nonce: &[u8; 12], buf: &mut Vec<u8>) -> bool {
-    use ctr::cipher::StreamCipher;
-    let Some(body_len) = buf.len().checked_sub(16) else {
-        return false;
-    };
+fn gcm_keystream(k: &AesKey, nonce: &[u8; 12], body: &mut [u8]) -> bool {
+    use ctr::cipher::{InnerIvInit, StreamCipher, StreamCipherCoreWrapper};
+    use ctr::flavors::Ctr32BE;
     let mut counter = [0u8; 16];
     if let Some(front) = counter.get_mut(..12) {
         front.copy_from_slice(nonce);
@@ -297,16 +314,20 @@ fn gcm_keystream(k: &CtrKey, nonce: &[u8; 12], buf: &mut Vec<u8>) -> bool {
     if let Some(last) = counter.get_mut(15) {
         *last = 2;
     }
-    buf.truncate(body_len);
-    let key = k.key.get(..k.len).unwrap_or_default();
-    match k.len {
-        16 => ctr::Ctr32BE::<aes::Aes128>::new_from_slices(key, &counter)
-            .map(|mut c| c.apply_keystream(buf))
-            .is_ok(),
-        _ => ctr::Ctr32BE::<aes::Aes256>::new_from_slices(key, &counter)
-            .map(|mut c| c.apply_keystream(buf))
-            .is_ok(),
+    let counter = (&counter).into();
+    match k {
+        AesKey::Aes128(aes) => {
+            let core =
+                ctr::CtrCore::<aes::Aes128, Ctr32BE>::inner_iv_init((**aes).clone(), counter);
+            StreamCipherCoreWrapper::from_core(core).apply_keystream(body)
+        }
+        AesKey::Aes256(aes) => {
+            let core =
+                ctr::CtrCore::<aes::Aes256, Ctr32BE>::inner_iv_init((**aes).clone(), counter);
+            StreamCipherCoreWrapper::from_core(core).apply_keystream(body)
+        }
     }
+    true
 }
 
 /// The additional data: seq_num (TLS 1.2 only), type, version, length.
@@ -328,23 +349,22 @@ fn header(content_type: u8, version: u16, len: usize, seq: Option<u64>) -> [u8; 
     out
 }
 
-/// RFC 8446 5.4: zeros pad the inner plaintext after its content type byte.
-fn strip_tls13_padding(buf: &mut Vec<u8>) -> Result<u8, OpenError> {
+/// RFC 8446 5.4: zeros pad the inner plaintext after its content type byte. Returns that
+/// type and the length of the content before it.
+fn strip_tls13_padding(buf: &[u8]) -> Result<(u8, usize), OpenError> {
     let end = buf
         .iter()
         .rposition(|&b| b != 0)
         .ok_or(OpenError::NoContentType)?;
     let inner = buf.get(end).copied().ok_or(OpenError::NoContentType)?;
-    buf.truncate(end);
-    Ok(inner)
+    Ok((inner, end))
 }
 
 /// RFC 7366 3: MAC(seq, type, version, length, IV + ciphertext) follows the ciphertext; it
 /// is checked before anything is decrypted, and the plaintext ends with the CBC padding only.
 fn open_cbc_etm(
-    key: &[u8],
-    mac_key: &[u8],
-    mac: MacHash,
+    key: &AesKey,
+    mac: &MacState,
     chained_iv: &mut Option<[u8; 16]>,
     (seq, content_type, version): (u64, u8, u16),
     buf: &mut Vec<u8>,
@@ -354,7 +374,7 @@ fn open_cbc_etm(
         .checked_sub(mac.len())
         .ok_or(OpenError::TooShort(buf.len()))?;
     let (body, tag) = buf.split_at(body_len);
-    let mut m = MacState::new(mac, mac_key);
+    let mut m = mac.clone();
     m.update(&seq.to_be_bytes());
     m.update(&[content_type]);
     m.update(&version.to_be_bytes());
@@ -395,28 +415,24 @@ fn open_cbc_etm(
 }
 
 /// AES-CBC decryption in place, without padding removal (TLS pads itself).
-fn cbc_decrypt(key: &[u8], iv: &[u8; 16], buf: &mut [u8]) -> bool {
-    match key.len() {
-        16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(key, iv)
-            .ok()
-            .and_then(|d| d.decrypt_padded_mut::<NoPadding>(buf).ok().map(|_| ()))
-            .is_some(),
-        _ => cbc::Decryptor::<aes::Aes256>::new_from_slices(key, iv)
-            .ok()
-            .and_then(|d| d.decrypt_padded_mut::<NoPadding>(buf).ok().map(|_| ()))
-            .is_some(),
+fn cbc_decrypt(key: &AesKey, iv: &[u8; 16], buf: &mut [u8]) -> bool {
+    use cbc::cipher::InnerIvInit;
+    let iv = iv.into();
+    match key {
+        AesKey::Aes128(aes) => cbc::Decryptor::<aes::Aes128>::inner_iv_init((**aes).clone(), iv)
+            .decrypt_padded_mut::<NoPadding>(buf)
+            .is_ok(),
+        AesKey::Aes256(aes) => cbc::Decryptor::<aes::Aes256>::inner_iv_init((**aes).clone(), iv)
+            .decrypt_padded_mut::<NoPadding>(buf)
+            .is_ok(),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn open_cbc(
-    key: &[u8],
-    mac_key: &[u8],
-    mac: MacHash,
+    key: &AesKey,
+    mac: &MacState,
     chained_iv: &mut Option<[u8; 16]>,
-    seq: u64,
-    content_type: u8,
-    version: u16,
+    (seq, content_type, version): (u64, u8, u16),
     buf: &mut Vec<u8>,
 ) -> Result<(), OpenError> {
     // TLS 1.1+ (RFC 4346 6.2.3.2): the record starts with its IV; TLS 1.0 chains them.
@@ -435,15 +451,7 @@ fn open_cbc(
         return Err(OpenError::TooShort(buf.len()));
     }
     let next_iv: Option<[u8; 16]> = buf.get(buf.len() - 16..).and_then(|b| b.try_into().ok());
-    let decrypted = match key.len() {
-        16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(key, &iv)
-            .ok()
-            .and_then(|d| d.decrypt_padded_mut::<NoPadding>(buf).ok().map(|p| p.len())),
-        _ => cbc::Decryptor::<aes::Aes256>::new_from_slices(key, &iv)
-            .ok()
-            .and_then(|d| d.decrypt_padded_mut::<NoPadding>(buf).ok().map(|p| p.len())),
-    };
-    if decrypted.is_none() {
+    if !cbc_decrypt(key, &iv, buf) {
         return Err(OpenError::BadRecordMac);
     }
     if chained_iv.is_some() {
@@ -460,7 +468,7 @@ fn open_cbc(
         .is_some_and(|p| p.iter().all(|&b| usize::from(b) == pad));
     let (content, tag) = buf.split_at(content_end);
     let tag = tag.get(..mac.len()).unwrap_or_default();
-    let mut m = MacState::new(mac, mac_key);
+    let mut m = mac.clone();
     m.update(&seq.to_be_bytes());
     m.update(&[content_type]);
     m.update(&version.to_be_bytes());
@@ -473,15 +481,16 @@ fn open_cbc(
     Ok(())
 }
 
+/// A keyed HMAC (RFC 2104) of the suite's hash.
+#[derive(Clone)]
 enum MacState {
     Sha1(Hmac<sha1::Sha1>),
     Sha256(Hmac<sha2::Sha256>),
     Sha384(Hmac<sha2::Sha384>),
-    Invalid,
 }
 
 impl MacState {
-    fn new(mac: MacHash, key: &[u8]) -> MacState {
+    fn new(mac: MacHash, key: &[u8]) -> Option<MacState> {
         let made = match mac {
             MacHash::Sha1 => <Hmac<sha1::Sha1> as Mac>::new_from_slice(key).map(MacState::Sha1),
             MacHash::Sha256 => {
@@ -491,7 +500,16 @@ impl MacState {
                 <Hmac<sha2::Sha384> as Mac>::new_from_slice(key).map(MacState::Sha384)
             }
         };
-        made.unwrap_or(MacState::Invalid)
+        made.ok()
+    }
+
+    /// The tag's length in bytes.
+    fn len(&self) -> usize {
+        match self {
+            MacState::Sha1(_) => 20,
+            MacState::Sha256(_) => 32,
+            MacState::Sha384(_) => 48,
+        }
     }
 
     fn update(&mut self, data: &[u8]) {
@@ -499,7 +517,6 @@ impl MacState {
             MacState::Sha1(m) => m.update(data),
             MacState::Sha256(m) => m.update(data),
             MacState::Sha384(m) => m.update(data),
-            MacState::Invalid => {}
         }
     }
 
@@ -508,7 +525,6 @@ impl MacState {
             MacState::Sha1(m) => m.verify_slice(tag).is_ok(),
             MacState::Sha256(m) => m.verify_slice(tag).is_ok(),
             MacState::Sha384(m) => m.verify_slice(tag).is_ok(),
-            MacState::Invalid => false,
         }
     }
 }

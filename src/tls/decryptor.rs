@@ -432,7 +432,9 @@ impl TlsDecryptor {
         self.scratch.clear();
         self.scratch.extend_from_slice(rec.fragment);
         match cipher.open(rec.content_type, rec.version, &mut self.scratch) {
-            Ok(inner) => {
+            Ok(opened) => {
+                let inner = opened.content_type;
+                let plaintext = self.scratch.get(opened.plaintext).unwrap_or_default();
                 self.status.records += 1;
                 if self.status.state != DecryptionState::Failed {
                     self.status.state = DecryptionState::Decrypted;
@@ -443,17 +445,17 @@ impl TlsDecryptor {
                 }
                 let mut rekey = false;
                 if inner == CONTENT_HANDSHAKE && self.suite.is_some_and(|s| s.tls13) {
-                    dir.scanner.feed(&self.scratch, |kind| {
+                    dir.scanner.feed(plaintext, |kind| {
                         rekey |= kind == HS_FINISHED || kind == HS_KEY_UPDATE;
                     });
                 }
                 // Empty records (TLS 1.0's 1/n-1 split against BEAST) carry nothing.
-                if !self.scratch.is_empty() {
+                if !plaintext.is_empty() {
                     out(Plaintext {
                         side: rec.side,
                         content_type: inner,
                         frame: rec.frame,
-                        data: &self.scratch,
+                        data: plaintext,
                     });
                 }
                 if rekey {
