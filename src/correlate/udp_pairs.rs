@@ -126,7 +126,9 @@ pub struct UdpPairing {
     /// Open connections counted in `open_by_pair`, by id.
     open: HashMap<u64, (HostPair, TransportKind), ahash::RandomState>,
     /// Connections noted open, plus those that finished unnoted: while the flow table has
-    /// followed more, one it follows is open unnoted and every search is made.
+    /// opened more, one it follows is open unnoted and every search is made. (Ids the
+    /// pipeline allocates for gateways and tunnelled connections are not opened flows: were
+    /// they counted, every search after the first gateway would scan the whole table.)
     accounted: u64,
 }
 
@@ -173,7 +175,7 @@ impl UdpPairing {
         t: TransportKind,
         table: &FlowTable<Connection>,
     ) -> bool {
-        self.open_by_pair.any(host_pair(meta), t) || table.followed() > self.accounted
+        self.open_by_pair.any(host_pair(meta), t) || table.opened_by_packets() > self.accounted
     }
 
     /// The TCP connection of a UDP flow, or the UDP flows of a TCP connection, among the

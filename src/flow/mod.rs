@@ -264,6 +264,9 @@ pub struct FlowTable<H: FlowHandler> {
     pub evicted: u64,
     /// UDP flows followed so far: pairing with TCP is only needed once there are some.
     pub udp_followed: u64,
+    /// Connections a packet opened (ids from `allocate_id` not counted): the pairing's
+    /// bookkeeping of open connections is complete while it has noted this many.
+    opened_by_packets: u64,
     pub packets_seen: u64,
     pub packets_decoded: u64,
 }
@@ -284,6 +287,7 @@ impl<H: FlowHandler> FlowTable<H> {
             latest_ns: i64::MIN,
             evicted: 0,
             udp_followed: 0,
+            opened_by_packets: 0,
             packets_seen: 0,
             packets_decoded: 0,
         }
@@ -296,6 +300,12 @@ impl<H: FlowHandler> FlowTable<H> {
     /// Flows followed (handed to a handler) so far: a new one has the id this returns.
     pub fn followed(&self) -> u64 {
         self.next_id - 1
+    }
+
+    /// Connections opened by their first packet so far (`followed` less the ids given by
+    /// `allocate_id`).
+    pub fn opened_by_packets(&self) -> u64 {
+        self.opened_by_packets
     }
 
     /// Candidate flows followed so far (`Interest::Candidate`).
@@ -482,6 +492,7 @@ impl<H: FlowHandler> FlowTable<H> {
                     } else {
                         flow.meta.id = self.next_id;
                         self.next_id += 1;
+                        self.opened_by_packets += 1;
                     }
                     flow.handler = Some(Box::new(H::open(&flow.meta, &self.limits)));
                 }
