@@ -184,6 +184,48 @@ fn write_loop<I, W: Write>(
     out.flush()
 }
 
+/// Runs `work` on every item, on at most `threads` threads at once, and hands each result to
+/// `emit` on the calling thread in item order, as soon as it and every earlier one are done
+/// (`--each`: whole files, one per thread). The output does not depend on `threads` or on
+/// how the threads are scheduled. A result that is done before an earlier one waits for it.
+pub fn in_order<T, R, F, E>(items: Vec<T>, threads: usize, work: F, mut emit: E)
+where
+    T: Send,
+    R: Send,
+    F: Fn(usize, T) -> R + Sync,
+    E: FnMut(usize, R),
+{
+    let count = items.len();
+    let threads = threads.clamp(1, count.max(1));
+    let queue = std::sync::Mutex::new(items.into_iter().enumerate());
+    let next = || queue.lock().ok().and_then(|mut q| q.next());
+    std::thread::scope(|scope| {
+        let (done, results) = mpsc::channel::<(usize, R)>();
+        for _ in 0..threads {
+            let done = done.clone();
+            let (next, work) = (&next, &work);
+            scope.spawn(move || {
+                while let Some((i, item)) = next() {
+                    if done.send((i, work(i, item))).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done);
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut turn = 0;
+        // Ends when every worker is done (or one panicked: the scope passes the panic on).
+        for (i, r) in results {
+            waiting.insert(i, r);
+            while let Some(r) = waiting.remove(&turn) {
+                emit(turn, r);
+                turn += 1;
+            }
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +290,28 @@ mod tests {
         (0..1_000_000u64).for_each(|n| pool.push(n));
         let err = pool.finish().unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+    }
+    #[test]
+    fn synthetic_in_order_hands_results_out_in_item_order_for_any_thread_count() {
+        let items: Vec<u64> = (0..40).collect();
+        for threads in [1, 2, 3, 8, 100] {
+            let mut got = Vec::new();
+            in_order(
+                items.clone(),
+                threads,
+                |i, n| {
+                    // Later items finish first: the order still follows the items.
+                    let mut out = Vec::new();
+                    render_number(&mut out, &(n * (40 - n)));
+                    (i, out)
+                },
+                |turn, (i, _)| got.push((turn, i)),
+            );
+            let expected: Vec<(usize, usize)> = (0..40).map(|i| (i, i)).collect();
+            assert_eq!(got, expected, "{threads} threads");
+        }
+        let mut none = 0;
+        in_order(Vec::<u8>::new(), 4, |_, _| (), |_, ()| none += 1);
+        assert_eq!(none, 0);
     }
 }

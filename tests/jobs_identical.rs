@@ -10,18 +10,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{captures_under, repo_root, shared_captures};
+use common::{captures_under, repo_root, run_on, shared_captures};
 
 const JOBS: [&str; 3] = ["1", "2", "3"];
-
-fn run(args: &[&str], files: &[PathBuf]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rdpscope"))
-        .args(args)
-        .args(files)
-        .env("COLUMNS", "120")
-        .output()
-        .expect("run rdpscope")
-}
 
 /// Asserts the same stdout and exit status for every `-j`; returns how many JSON lines.
 fn assert_same_for_every_jobs(files: &[PathBuf]) -> usize {
@@ -32,7 +23,7 @@ fn assert_same_for_every_jobs(files: &[PathBuf]) -> usize {
     ] {
         let outputs: Vec<Output> = JOBS
             .iter()
-            .map(|j| run(&[mode, &["-j", j]].concat(), files))
+            .map(|j| run_on(&[mode, &["-j", j]].concat(), files))
             .collect();
         let first = &outputs[0];
         assert!(

@@ -10,10 +10,17 @@ use rdpscope::report::collect::{CollectOptions, Collector, Output};
 use rdpscope::report::frame_comments::FrameComments;
 
 use super::args::{AnalyzeArgs, WriteFormatArg};
-use super::{pipeline_config, progress, terminal_style};
+use super::{each, pipeline_config, progress, terminal_style};
 
 pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
     let files = args.input.paths()?;
+    if args.input.each && args.write.is_some() {
+        eprintln!(
+            "rdpscope: -w is not available with --each: it writes the packets of one capture; \
+             run once per file with -w, or drop --each to write them from all the files"
+        );
+        return Ok(ExitCode::from(2));
+    }
     if let Some(out) = &args.write {
         // Refused before reading: the analysis would be wasted and the input lost.
         if let Err(e) = check_output_not_input(out, &files) {
@@ -29,19 +36,28 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
     } else {
         Output::Terminal(terminal_style(args.all, args.timeline, args.no_color))
     };
-    let mut collector = Collector::new(CollectOptions {
+    let options = CollectOptions {
         selection: args.selection.selection().shown_as(config.redact.as_ref()),
         output: Some(output),
         spans: args.write.is_some(),
         limits: config.limits,
         jobs: args.jobs.jobs(),
-    });
-    let run = progress::analyze_with_bar(&files, args.input.filter.as_deref(), config, &mut |d| {
-        collector.add(d)
-    });
+        each: None,
+    };
+    let filter = args.input.filter.as_deref();
+    if args.input.each {
+        return Ok(each::analyze(
+            &files,
+            filter,
+            &config,
+            &options,
+            options.jobs,
+        ));
+    }
+    let mut collector = Collector::new(options);
+    let run = progress::analyze_with_bar(&files, filter, config, &mut |d| collector.add(d));
     let done = collector.finish(&run);
     if let (Some(out), None) = (&args.write, &run.error) {
-        let filter = args.input.filter.as_deref();
         let format = match args.write_format {
             WriteFormatArg::Pcapng => WriteFormat::Pcapng,
             WriteFormatArg::Pcap => WriteFormat::Pcap,

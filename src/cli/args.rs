@@ -22,10 +22,16 @@ pub mod heading {
 #[derive(Args)]
 #[command(next_help_heading = heading::INPUT)]
 pub struct InputArgs {
-    /// Capture files; several are read as one capture in time order ('-' or none with a
-    /// pipe on standard input: standard input).
+    /// Capture files; several are read as one capture in time order (with --each: each on
+    /// its own) ('-' or none with a pipe on standard input: standard input).
     #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub files: Vec<String>,
+    /// Each FILE is a capture of its own: analysed on its own (up to -j N files at once),
+    /// each with its own table and summary (JSON: a `file` key on every line, a summary line
+    /// per file; report: -o is a directory, one page per file and an index.html), printed in
+    /// the order given. Exit status: the worst of the files'.
+    #[arg(long)]
+    pub each: bool,
     /// A capture file to read, as tcpdump -r (repeatable; adds to the FILE arguments).
     #[arg(short = 'r', long = "read", value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub read: Vec<String>,
@@ -170,7 +176,8 @@ pub struct ReportArgs {
     pub jobs: options::JobsArgs,
     #[command(flatten)]
     pub privacy: options::RedactArgs,
-    /// The HTML file to write ('-' for standard output).
+    /// The HTML file to write ('-' for standard output); with --each, the directory that gets
+    /// one page per file and an index.html linking them.
     #[arg(short = 'o', long = "output", value_name = "FILE", help_heading = heading::OUTPUT,
           value_hint = clap::ValueHint::FilePath)]
     pub output: String,

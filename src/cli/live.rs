@@ -80,6 +80,7 @@ pub fn run(args: &LiveArgs) -> Result<ExitCode> {
         limits: config.limits,
         // Live JSON lines are written as each connection finishes, on this thread.
         jobs: 1,
+        each: None,
     }));
     let pipeline = RefCell::new(Pipeline::new(config));
     let json_mode = args.json;

@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod args;
+pub mod each;
 pub mod explain;
 #[cfg(feature = "live")]
 pub mod live;

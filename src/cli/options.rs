@@ -32,7 +32,7 @@ pub struct LimitArgs {
 pub struct JobsArgs {
     /// Threads to use (default: the number of CPUs). Beside the analysis, `--json` renders
     /// its lines on N - 1 threads; the output is the same bytes for every N. `-j 1`: one
-    /// writer thread.
+    /// writer thread. With --each: N files analysed at once, output still in file order.
     #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = at_least_one)]
     pub jobs: Option<usize>,
 }

@@ -9,7 +9,7 @@ use rdpscope::report::collect::{CollectOptions, Collector, Output};
 use rdpscope::report::{html, summary};
 
 use super::args::ReportArgs;
-use super::{pipeline_config, progress};
+use super::{each, pipeline_config, progress};
 
 pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     let files = args.input.paths()?;
@@ -17,16 +17,29 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     config.reader = args.input.file_reader()?;
     args.keys.apply(&mut config)?;
     let limits = config.limits;
-    let mut collector = Collector::new(CollectOptions {
+    let options = CollectOptions {
         selection: args.selection.selection().shown_as(config.redact.as_ref()),
         output: Some(Output::Rows),
         spans: false,
         limits,
         jobs: args.jobs.jobs(),
-    });
-    let run = progress::analyze_with_bar(&files, args.input.filter.as_deref(), config, &mut |d| {
-        collector.add(d)
-    });
+        each: None,
+    };
+    let filter = args.input.filter.as_deref();
+    if args.input.each {
+        let jobs = options.jobs;
+        return Ok(each::report(
+            &files,
+            filter,
+            &config,
+            &options,
+            jobs,
+            args.all,
+            &args.output,
+        ));
+    }
+    let mut collector = Collector::new(options);
+    let run = progress::analyze_with_bar(&files, filter, config, &mut |d| collector.add(d));
     let grouped = collector.selection().groups(args.all);
     let done = collector.finish(&run);
     // The report says what went wrong with the input too: it may be read far from this terminal.

@@ -8,6 +8,7 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::process::ExitCode;
 
+use super::each::{self, EachFile};
 use super::frame_comments::EvidenceMarks;
 use super::ndjson_stream::NdjsonStream;
 use super::terminal::{self, TerminalStyle};
@@ -104,6 +105,11 @@ pub struct CollectOptions {
     /// more, `N - 1` render them and one writes them in order; 0 or 1 is one writer thread
     /// that does both. The bytes are the same for every N.
     pub jobs: usize,
+    /// `--each`: the input is this one file of several. Nothing is printed: stdout's bytes
+    /// (the heading, the table or the JSON lines with their `file`, and the file's summary
+    /// line) go to `Collected::output`, and the warnings are left to the caller, who prints
+    /// the files in order. `jobs` is then unused (the files share the threads).
+    pub each: Option<EachFile>,
 }
 
 /// Verdict counts over every shown connection, for when the table cannot show them all.
@@ -122,18 +128,20 @@ impl Tally {
         }
     }
 
+    fn count(&self, verdict: Verdict) -> u64 {
+        self.by_verdict
+            .iter()
+            .find(|(v, _)| *v == verdict)
+            .map_or(0, |(_, n)| *n)
+    }
+
     /// What the table leaves out, when it cannot show every connection.
     fn omitted(&self, shown: usize) -> Option<String> {
         let shown = shown as u64;
         if self.total <= shown {
             return None;
         }
-        let parts = table::verdict_counts(|v| {
-            self.by_verdict
-                .iter()
-                .find(|(x, _)| *x == v)
-                .map_or(0, |(_, n)| *n)
-        });
+        let parts = table::verdict_counts(|v| self.count(v));
         Some(format!(
             "{} connections in all: {}; the table above shows the first {shown} \
              (`--json` lists every one).",
@@ -149,6 +157,11 @@ enum Sink {
     /// `-j N`, N >= 2: the lines rendered by a pool, written in the order pushed.
     NdjsonPool(OrderedPool<Diagnosed>),
     Lines,
+    /// `--each`: each line rendered at once into the file's output, with the file's name
+    /// (as a JSON string) as its last key.
+    Buffer {
+        name: String,
+    },
 }
 
 pub struct Collector {
@@ -164,6 +177,9 @@ pub struct Collector {
     marks: Vec<EvidenceMarks>,
     any_error: bool,
     shown: u64,
+    each: Option<EachFile>,
+    /// `--each`: what would have been printed on stdout.
+    buffer: Vec<u8>,
 }
 
 /// What is left once the input is over.
@@ -177,8 +193,14 @@ pub struct Collected {
     /// `-w`: the evidence frames of each connection in `spans` (same order), for the
     /// comments of the pcapng.
     pub marks: Vec<EvidenceMarks>,
-    /// The input's warnings, "file: message", as printed on stderr.
+    /// The input's warnings, "file: message", as printed on stderr (`--each`: for the
+    /// caller to print).
     pub warnings: Vec<String>,
+    /// `--each`: the bytes for stdout.
+    pub output: Vec<u8>,
+    /// Connections selected.
+    pub shown: u64,
+    tally: Tally,
     any_error: bool,
 }
 
@@ -186,6 +208,13 @@ impl Collector {
     pub fn new(options: CollectOptions) -> Self {
         let output = options.output.unwrap_or(Output::Rows);
         let sink = match output {
+            Output::Json { .. } if options.each.is_some() => Sink::Buffer {
+                name: options
+                    .each
+                    .as_ref()
+                    .map(EachFile::json_name)
+                    .unwrap_or_default(),
+            },
             Output::Json { immediate: false } if options.jobs >= 2 => Sink::NdjsonPool(
                 OrderedPool::spawn(options.jobs - 1, std::io::stdout(), json::push_line),
             ),
@@ -209,6 +238,8 @@ impl Collector {
             marks: Vec::new(),
             any_error: false,
             shown: 0,
+            each: options.each,
+            buffer: Vec::new(),
         }
     }
 
@@ -252,6 +283,10 @@ impl Collector {
                 json::push_line(&mut line, &d);
                 print_now(&line);
             }
+            Sink::Buffer { name } => {
+                self.tally.add(d.verdict);
+                each::push_line_in_file(&mut self.buffer, &d, name);
+            }
             Sink::Rows(rows) => {
                 self.tally.add(d.verdict);
                 if rows.len() >= 2 * self.table_limit {
@@ -275,7 +310,7 @@ impl Collector {
             Sink::NdjsonPool(out) => {
                 let _ = out.finish();
             }
-            Sink::Lines => {}
+            Sink::Lines | Sink::Buffer { .. } => {}
             Sink::Rows(kept) => rows = kept,
         }
         rows.sort_by_key(|d| d.meta.id);
@@ -291,6 +326,11 @@ impl Collector {
         let omitted = self.tally.omitted(rows.len());
         let mut text = String::new();
         match self.output {
+            Output::Json { .. } if self.each.is_some() => {
+                let file = self.each.as_ref().map_or("", |f| f.path.as_str());
+                text.push_str(&json::file_summary_line(run, file));
+                text.push('\n');
+            }
             Output::Json { .. } => {
                 if let Some(line) = json::summary_line(run) {
                     text.push_str(&line);
@@ -334,14 +374,34 @@ impl Collector {
             }
             Output::Rows => {}
         }
-        print_now(text.as_bytes());
         let warnings: Vec<String> = run
             .warnings
             .iter()
             .map(|w| format!("{}: {}", w.path, w.message))
             .collect();
-        for w in &warnings {
-            eprintln!("rdpscope: warning: {w}");
+        let mut output = self.buffer;
+        match &self.each {
+            Some(file) => {
+                let mut head = file.heading();
+                if let Output::Terminal(_) = self.output {
+                    // Before the table; alone with the reason when the file could not be
+                    // read, so the section is not just empty (stderr says it too).
+                    match &run.error {
+                        Some(e) if rows.is_empty() => {
+                            head.push_str(&format!("(nothing analysed: {e})\n"));
+                        }
+                        _ => head.push_str(&text),
+                    }
+                    text = head;
+                }
+                output.extend_from_slice(text.as_bytes());
+            }
+            None => {
+                print_now(text.as_bytes());
+                for w in &warnings {
+                    eprintln!("rdpscope: warning: {w}");
+                }
+            }
         }
         Collected {
             rows,
@@ -349,6 +409,9 @@ impl Collector {
             spans: self.spans.unwrap_or_default(),
             marks: self.marks,
             warnings,
+            output,
+            shown: self.shown,
+            tally: self.tally,
             // A side finding that served no connection (a name that never resolved) counts.
             any_error: self.any_error
                 || run.servers.iter().flat_map(|s| &s.findings).any(|f| {
@@ -370,13 +433,26 @@ impl Collected {
     pub fn exit_code(&self, error: Option<&CaptureError>) -> ExitCode {
         if let Some(e) = error {
             eprintln!("rdpscope: {e}");
-            return ExitCode::from(2);
         }
-        if self.any_error {
-            ExitCode::from(1)
+        ExitCode::from(self.status(error.is_some()))
+    }
+
+    /// The exit status as a number (`exit_code`), printing nothing: 2 when the input was
+    /// `unusable`, else 1 when a connection had an error finding, else 0.
+    pub fn status(&self, unusable: bool) -> u8 {
+        if unusable {
+            2
         } else {
-            ExitCode::SUCCESS
+            u8::from(self.any_error)
         }
+    }
+
+    /// The selected connections by verdict, "2 failed, 5 ok" (empty when none).
+    pub fn verdict_counts(&self) -> String {
+        if self.tally.total == 0 {
+            return String::new();
+        }
+        table::verdict_counts(|v| self.tally.count(v))
     }
 }
 
@@ -433,6 +509,7 @@ mod tests {
             spans: true,
             limits: Limits::default(),
             jobs: 1,
+            each: None,
         })
     }
 

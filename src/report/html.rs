@@ -48,7 +48,7 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-const STYLE: &str = r#"
+pub(super) const STYLE: &str = r#"
 :root { --ok:#1a7f37; --failed:#cf222e; --stalled:#8250df; --slow:#9a6700; --incomplete:#6e7781;
   --line:#d0d7de; --muted:#57606a; --bg-soft:#f6f8fa; }
 * { box-sizing: border-box; }

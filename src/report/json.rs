@@ -570,6 +570,12 @@ pub fn to_line(d: &Diagnosed) -> String {
 pub struct SummaryLineJson {
     pub kind: &'static str,
     pub summary: SummaryJson,
+    /// `--each`: why this file could not be read (to its end), as stderr says it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// `--each`: the file this line sums up, as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -630,7 +636,18 @@ pub fn summary_line(s: &RunSummary) -> Option<String> {
     if s.servers.is_empty() && s.evicted == 0 && s.attempts.is_empty() && s.filter.is_none() {
         return None;
     }
-    let line = SummaryLineJson {
+    Some(summary_text(&summary_json(s, None, None)))
+}
+
+/// `--each`: the summary line of one file, always printed (after that file's connections),
+/// with its `file` and, when it could not be read, its `error`.
+pub fn file_summary_line(s: &RunSummary, file: &str) -> String {
+    let error = s.error.as_ref().map(ToString::to_string);
+    summary_text(&summary_json(s, error, Some(file.to_string())))
+}
+
+fn summary_json(s: &RunSummary, error: Option<String>, file: Option<String>) -> SummaryLineJson {
+    SummaryLineJson {
         kind: "summary",
         summary: SummaryJson {
             packets: s.packets,
@@ -649,8 +666,13 @@ pub fn summary_line(s: &RunSummary) -> Option<String> {
                 .map(super::json_side::AttemptJson::new)
                 .collect(),
         },
-    };
-    Some(serde_json::to_string(&line).unwrap_or_else(|e| {
+        error,
+        file,
+    }
+}
+
+fn summary_text(line: &SummaryLineJson) -> String {
+    serde_json::to_string(line).unwrap_or_else(|e| {
         format!("{{\"kind\":\"summary\",\"error\":\"cannot serialise the summary: {e}\"}}")
-    }))
+    })
 }

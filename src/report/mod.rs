@@ -4,6 +4,7 @@
 
 pub mod codes;
 pub mod collect;
+pub mod each;
 pub mod events;
 pub mod findings;
 mod flood;

@@ -53,6 +53,17 @@ pub fn rdpscope(args: &[&str]) -> Output {
         .expect("run rdpscope")
 }
 
+/// Runs rdpscope with `args` then `files`, at a fixed terminal width (120 columns), so the
+/// terminal report's bytes can be compared between runs.
+pub fn run_on(args: &[&str], files: &[PathBuf]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(args)
+        .args(files)
+        .env("COLUMNS", "120")
+        .output()
+        .expect("run rdpscope")
+}
+
 /// Runs `rdpscope --json` on files and returns one JSON value per connection.
 pub fn analyze_json(args: &[&str]) -> (Vec<serde_json::Value>, Output) {
     let mut all = vec!["analyze", "--json"];
