@@ -14,7 +14,8 @@ use clap::{Parser, Subcommand};
     long_about = "Tells why a Remote Desktop (RDP) connection fails, from packets.\n\n\
         `rdpscope FILE...` is short for `rdpscope analyze FILE...`.\n\n\
         Exit codes, from the selected connections: 1 when at least one is failed or stalled, \
-        else 0; 2 unusable input (also a capture with a header but no complete packet)."
+        else 0; 2 unusable input (also a capture with a header but no complete packet). With \
+        --each: the worst over the files."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -23,9 +24,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Analyse capture files (pcap, pcapng, gzip; '-' for standard input) as one capture.
+    /// Analyse capture files (pcap, pcapng, gzip; '-' for standard input) as one capture
+    /// (with --each: each file its own capture, with its own table and summary).
     Analyze(AnalyzeArgs),
-    /// Write one self-contained HTML report (summary, phase waterfalls, findings) of captures.
+    /// Write one self-contained HTML report (summary, phase waterfalls, findings) of captures
+    /// (with --each: a page per file and an index.html in the -o directory).
     Report(ReportArgs),
     /// Capture live on an interface and report connections as they happen.
     Live(LiveArgs),

@@ -66,6 +66,18 @@ fn documented_keys_are_the_emitted_keys() {
     let summary = lines.last().expect("lines");
     assert_eq!(summary["kind"], "summary", "{summary}");
     key_paths(summary, "", &mut emitted);
+    // With --each: the `file` key on every line, a summary line per file, `error` on the
+    // summary of a file that could not be read (a real capture cut inside its first packet).
+    let cut = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("schema_cut.pcap");
+    let bytes = std::fs::read(&filtered).expect("demo capture");
+    std::fs::write(&cut, &bytes[..40]).expect("write the cut capture");
+    let (lines, out) = analyze_json(&["--each", filtered.to_str().unwrap(), cut.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(lines.iter().all(|l| l.get("file").is_some()), "{lines:?}");
+    assert!(lines.last().is_some_and(|l| l.get("error").is_some()));
+    for l in &lines {
+        key_paths(l, "", &mut emitted);
+    }
     let documented = documented();
     let undocumented: Vec<_> = emitted.difference(&documented).collect();
     let stale: Vec<_> = documented.difference(&emitted).collect();
