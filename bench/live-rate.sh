@@ -5,7 +5,8 @@
 #   usage: bash bench/live-rate.sh [RATE...]        (default 50000 100000 150000 200000)
 #   env:   SHAPE=bulk|dense (bench/make-capture.py --shape, default bulk),
 #          CAPTURE=file to replay (default bench/out/rdp-live-$SHAPE-100M.pcap, built if missing),
-#          LOOPS=n replays per rate (default 3), BUFFER_MB=rdpscope's -B (default its own).
+#          LOOPS=n replays per rate (default 3), BUFFER_MB=rdpscope's -B (default its own),
+#          SNAPLEN=rdpscope's -s (default its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "bench/live-rate.sh: needs root (namespaces, raw sockets)" >&2; exit 2; }
@@ -47,6 +48,7 @@ for rate in "${RATES[@]}"; do
     err=$(mktemp)
     extra=()
     [ -n "${BUFFER_MB:-}" ] && extra=(-B "$BUFFER_MB")
+    [ -n "${SNAPLEN:-}" ] && extra+=(-s "$SNAPLEN")
     # `ip netns exec` execs rdpscope: the PID is rdpscope's own, for SIGINT and CPU time.
     ip netns exec "$B" "$BIN" live -i vb --json "${extra[@]}" >/dev/null 2>"$err" &
     RDP_PID=$!

@@ -498,7 +498,7 @@ mod tests {
             .timeline
             .events
             .iter()
-            .map(events::event_text)
+            .map(|e| events::event_text(e).into_owned())
             .collect();
         for f in &d.findings {
             let w = findings::words(f, &d.meta.server);

@@ -197,8 +197,11 @@ pub struct LiveArgs {
     /// Do not put the interface into promiscuous mode.
     #[arg(help_heading = heading::INPUT, short = 'p', long = "no-promiscuous")]
     pub no_promiscuous: bool,
-    /// Bytes to capture per packet.
-    #[arg(help_heading = heading::INPUT, short = 's', long = "snaplen", default_value_t = 262_144)]
+    /// Bytes to capture per packet. The default keeps whole frames up to jumbo size (and
+    /// offload-merged handshake flights up to 9 KiB) while giving the kernel ring 7x the slots
+    /// of 64 KiB; a longer packet is cut, reported as a gap, never parsed as if whole. Raise
+    /// it (262144) on a host whose offloads merge bulk data into 64 KiB packets.
+    #[arg(help_heading = heading::INPUT, short = 's', long = "snaplen", default_value_t = 9216)]
     pub snaplen: i32,
     /// Kernel capture buffer in MiB (as tcpdump -B); raise it if drops are reported.
     #[arg(help_heading = heading::INPUT, short = 'B', long = "buffer-size", value_name = "MIB", default_value_t = 64,

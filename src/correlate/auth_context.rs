@@ -206,18 +206,21 @@ pub struct SideStore {
     /// What `records` holds, so the common answers ("not kept yet", "nothing from this
     /// client") need no walk through up to `MAX_RECORDS` records for every flow.
     index: RecordIndex,
+    /// Records dropped from the front of `records` so far: the record with serial `n`
+    /// stands at `n - popped`.
+    popped: u64,
 }
 
-/// The flows and the client addresses of the kept records.
+/// The flows (with their records' serials) and the client addresses of the kept records.
 #[derive(Debug, Default)]
 struct RecordIndex {
-    flows: std::collections::HashSet<u64, ahash::RandomState>,
+    flows: std::collections::HashMap<u64, u64, ahash::RandomState>,
     clients: std::collections::HashMap<IpAddr, u32, ahash::RandomState>,
 }
 
 impl RecordIndex {
-    fn add(&mut self, r: &SideRecord) {
-        self.flows.insert(r.flow);
+    fn add(&mut self, r: &SideRecord, serial: u64) {
+        self.flows.insert(r.flow, serial);
         *self.clients.entry(r.client).or_default() += 1;
     }
 
@@ -236,24 +239,57 @@ impl SideStore {
     /// A side flow changed: keep its latest state.
     pub fn update(&mut self, record: SideRecord) {
         let now = record.last_ns;
-        let kept = self.index.flows.contains(&record.flow);
-        if let Some(r) = kept
-            .then(|| {
-                self.records
-                    .iter_mut()
-                    .rev()
-                    .find(|r| r.flow == record.flow)
-            })
-            .flatten()
-        {
+        if let Some(r) = self.kept_mut(record.flow) {
             let tied = r.tied;
             *r = record;
             r.tied = tied;
         } else {
-            self.index.add(&record);
-            self.records.push_back(record);
+            self.push(record);
         }
         self.expire(now);
+    }
+
+    /// A side flow changed: its record refreshed in place (the lists it holds reuse their
+    /// memory), or made when the flow is not kept yet. The same as `update` with
+    /// `SideRecord::new(meta, side)`.
+    pub fn note(&mut self, meta: &FlowMeta, side: &SideFlow) {
+        if let Some(r) = self.kept_mut(meta.id) {
+            r.first_ns = meta.first.ts_ns;
+            r.last_ns = meta.last.ts_ns;
+            r.transport = meta.transport;
+            r.server = meta.server;
+            match (&mut r.content, side) {
+                (SideContent::Kerberos { exchanges, connect }, SideFlow::Kerberos(k)) => {
+                    exchanges.clone_from(&k.exchanges);
+                    *connect = k.connect;
+                }
+                (SideContent::Dns(lookups), SideFlow::Dns(d)) => lookups.clone_from(&d.lookups),
+                (content, _) => *content = SideRecord::new(meta, side).content,
+            }
+        } else {
+            self.push(SideRecord::new(meta, side));
+        }
+        self.expire(meta.last.ts_ns);
+    }
+
+    /// The kept record of `flow`, found through its serial.
+    fn kept_mut(&mut self, flow: u64) -> Option<&mut SideRecord> {
+        let serial = *self.index.flows.get(&flow)?;
+        let at = usize::try_from(serial.checked_sub(self.popped)?).ok()?;
+        self.records.get_mut(at).filter(|r| r.flow == flow)
+    }
+
+    fn push(&mut self, record: SideRecord) {
+        let serial = self.popped + self.records.len() as u64;
+        self.index.add(&record, serial);
+        self.records.push_back(record);
+    }
+
+    fn pop_front(&mut self) -> Option<SideRecord> {
+        let r = self.records.pop_front()?;
+        self.popped += 1;
+        self.index.remove(&r);
+        Some(r)
     }
 
     /// Drops records older than `RETAIN_NS` (or past `MAX_RECORDS`), keeping orphans.
@@ -262,8 +298,7 @@ impl SideStore {
             if front.last_ns >= now_ns - RETAIN_NS && self.records.len() <= MAX_RECORDS {
                 break;
             }
-            if let Some(r) = self.records.pop_front() {
-                self.index.remove(&r);
+            if let Some(r) = self.pop_front() {
                 self.orphan(r);
             }
         }
@@ -362,8 +397,7 @@ impl SideStore {
 
     /// End of capture: the side flows that served no connection.
     pub fn finish(&mut self) -> Vec<SideRecord> {
-        while let Some(r) = self.records.pop_front() {
-            self.index.remove(&r);
+        while let Some(r) = self.pop_front() {
             self.orphan(r);
         }
         std::mem::take(&mut self.orphans)
@@ -468,7 +502,7 @@ mod index_tests {
         // Past RETAIN_NS both expire: the index empties with the records.
         store.update(record(3, [10, 0, 0, 4], 3 + RETAIN_NS / 1_000_000_000 + 1));
         assert_eq!(store.records.len(), 1);
-        assert!(!store.index.flows.contains(&1) && !store.index.flows.contains(&2));
+        assert!(!store.index.flows.contains_key(&1) && !store.index.flows.contains_key(&2));
         assert!(!store
             .index
             .clients

@@ -5,7 +5,8 @@
 //! times and the rhythm of records, and its basis is recorded with the result.
 //!
 //! Memory: a bounded window of finished candidates' shapes and of ids reserved for partners
-//! still open; the open candidates are looked at in the flow table when a rule needs them.
+//! still open; the open candidates are looked at in the flow table when a rule needs them
+//! and the table holds some between the same two hosts (it counts them per host pair).
 
 use std::collections::VecDeque;
 
@@ -140,7 +141,9 @@ impl GatewayCorrelator {
             || interactive(me)
             || one_way(me).is_some()
             || dtls_on_gateway_port(me);
-        if !evidence_of_its_own && table.active_flows() > SCAN_ACTIVE_UP_TO {
+        if !evidence_of_its_own && table.active_flows() > SCAN_ACTIVE_UP_TO
+            || table.open_candidates_between(me.client, me.server.ip) == 0
+        {
             return out;
         }
         table.for_each_active(|meta, tcp, conn| {

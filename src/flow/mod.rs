@@ -252,6 +252,9 @@ pub struct FlowTable<H: FlowHandler> {
     next_id: u64,
     next_side_id: u64,
     next_candidate_id: u64,
+    /// Candidate flows open in the table, by (client, server) address: the gateway
+    /// correlator looks for open partners only between hosts that have some.
+    open_candidates: AHashMap<(IpAddr, IpAddr), u32>,
     next_sweep_ns: Option<i64>,
     last_touched: Option<FlowKey>,
     /// When each flow could expire at the earliest, soonest first: a sweep visits the flows
@@ -280,6 +283,7 @@ impl<H: FlowHandler> FlowTable<H> {
             next_id: 1,
             next_side_id: 0,
             next_candidate_id: 0,
+            open_candidates: AHashMap::new(),
             next_sweep_ns: None,
             last_touched: None,
             expiry: BinaryHeap::new(),
@@ -311,6 +315,29 @@ impl<H: FlowHandler> FlowTable<H> {
     /// Candidate flows followed so far (`Interest::Candidate`).
     pub fn candidates_followed(&self) -> u64 {
         self.next_candidate_id
+    }
+
+    /// Candidate flows open between these two hosts (client, server).
+    pub fn open_candidates_between(&self, client: IpAddr, server: IpAddr) -> u32 {
+        self.open_candidates
+            .get(&(client, server))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Takes a flow out of the table, keeping the count of open candidates right.
+    fn remove(&mut self, key: &FlowKey) -> Option<Flow<H>> {
+        let flow = self.flows.remove(key)?;
+        if is_candidate_id(flow.meta.id) {
+            let pair = (flow.meta.client.ip, flow.meta.server.ip);
+            if let Some(n) = self.open_candidates.get_mut(&pair) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.open_candidates.remove(&pair);
+                }
+            }
+        }
+        Some(flow)
     }
 
     /// A connection id for a candidate flow the session layer keeps: the next one, as if
@@ -387,7 +414,7 @@ impl<H: FlowHandler> FlowTable<H> {
         // A new SYN on a tuple whose connection already closed starts a new connection.
         if let Some(f) = flags {
             if f.syn && !f.ack && self.flows.get(&key).is_some_and(Flow::closed) {
-                if let Some(flow) = self.flows.remove(&key) {
+                if let Some(flow) = self.remove(&key) {
                     finish(flow, pkt, done);
                 }
             }
@@ -480,6 +507,10 @@ impl<H: FlowHandler> FlowTable<H> {
                 Interest::Candidate => {
                     flow.meta.id = CANDIDATE_FLOW_IDS + self.next_candidate_id;
                     self.next_candidate_id += 1;
+                    *self
+                        .open_candidates
+                        .entry((flow.meta.client.ip, flow.meta.server.ip))
+                        .or_insert(0) += 1;
                     flow.handler = Some(Box::new(H::open(&flow.meta, &self.limits)));
                 }
                 Interest::Follow => {
@@ -592,13 +623,14 @@ impl<H: FlowHandler> FlowTable<H> {
 
     /// Finishes one open flow (if still open) into `done`.
     pub fn finish_one(&mut self, flow: OpenFlow, done: &mut Vec<FinishedFlow<H>>) {
-        if let Some(f) = self.flows.remove(&flow.0) {
+        if let Some(f) = self.remove(&flow.0) {
             let last = f.meta.last;
             finish(f, &last, done);
         }
         if self.flows.is_empty() {
             // Give the memory of a large table back once the capture is over.
             self.flows = AHashMap::new();
+            self.open_candidates = AHashMap::new();
             self.expiry = BinaryHeap::new();
         }
     }
@@ -609,7 +641,7 @@ impl<H: FlowHandler> FlowTable<H> {
         // In id order, so the output does not depend on the hash table's seed.
         expired.sort_unstable_by_key(|(id, _)| *id);
         for (_, key) in expired {
-            if let Some(flow) = self.flows.remove(&key) {
+            if let Some(flow) = self.remove(&key) {
                 let last = flow.meta.last;
                 finish(flow, &last, done);
             }
@@ -627,7 +659,7 @@ impl<H: FlowHandler> FlowTable<H> {
             by_age.truncate(excess);
             by_age.sort_unstable_by_key(|(_, id, key)| (*id, *key));
             for (_, _, key) in by_age {
-                if let Some(flow) = self.flows.remove(&key) {
+                if let Some(flow) = self.remove(&key) {
                     self.evicted += 1;
                     let last = flow.meta.last;
                     let before = done.len();

@@ -9,7 +9,7 @@ pub use files::{analyze_files, analyze_files_with_progress, AnalysisProgress, PR
 pub use live::LiveEvent;
 
 use crate::capture::{CaptureWarning, RawPacket, SecretsBlock, SECRETS_TYPE_TLS};
-use crate::correlate::{Attempts, GatewayCorrelator, SideRecord, SideStore, Try, UdpPairing};
+use crate::correlate::{Attempts, GatewayCorrelator, SideStore, Try, UdpPairing};
 use crate::diagnose::flood::FloodTracker;
 use crate::diagnose::{diagnose, DiagnoseConfig, Diagnosed};
 use crate::flow::{FinishedFlow, FlowConfig, FlowTable};
@@ -150,7 +150,7 @@ impl Pipeline {
         self.table.with_last_touched(|meta, _, conn| {
             if let Some(s) = conn.side.as_deref_mut() {
                 if s.take_changed() {
-                    side.update(SideRecord::new(meta, s));
+                    side.note(meta, s);
                 }
             }
         });
@@ -317,7 +317,7 @@ impl Pipeline {
         let mut finished = std::mem::take(&mut self.finished);
         for mut flow in finished.drain(..) {
             if let Some(s) = flow.handler.side.as_deref() {
-                self.side.update(SideRecord::new(&flow.meta, s));
+                self.side.note(&flow.meta, s);
                 continue;
             }
             crate::session::decrypt::finish(&mut flow.handler);

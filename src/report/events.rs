@@ -1,36 +1,38 @@
 //! Timeline events in words: what the table, the JSON `event` strings and the evidence
 //! notes that quote an event show.
 
+use std::borrow::Cow;
+
 use crate::capture::IcmpUnreachable;
 use crate::flow::Side;
 use crate::proto::rdpeudp;
 use crate::proto::tls::{self, TlsMalformed};
 use crate::session::{ConfirmKind, DecodeError, Event, EventKind, TlsMessage};
 
-/// One event as the timeline shows it.
-pub fn event_text(e: &Event) -> String {
+/// One event as the timeline shows it (most are fixed words: borrowed, not allocated).
+pub fn event_text(e: &Event) -> Cow<'static, str> {
     kind_text(&e.kind, e.dir)
 }
 
 /// An event seen going `dir`, in words.
-pub fn kind_text(k: &EventKind, dir: Side) -> String {
+pub fn kind_text(k: &EventKind, dir: Side) -> Cow<'static, str> {
     match k {
-        EventKind::Inner(e) => super::inner_events::inner_text(e),
-        EventKind::Gateway(e) => super::gateway_inside_events::gateway_event_text(e),
+        EventKind::Inner(e) => super::inner_events::inner_text(e).into(),
+        EventKind::Gateway(e) => super::gateway_inside_events::gateway_event_text(e).into(),
         EventKind::TcpSyn { retry: 0 } => "TCP SYN".into(),
-        EventKind::TcpSyn { retry } => format!("TCP SYN (retry {retry})"),
+        EventKind::TcpSyn { retry } => format!("TCP SYN (retry {retry})").into(),
         EventKind::TcpSynAck => "TCP SYN/ACK".into(),
         EventKind::TcpFin => "TCP FIN".into(),
         EventKind::TcpRst => "TCP RST".into(),
-        EventKind::TcpRetransmission { bytes } => format!("TCP retransmission ({bytes} bytes)"),
+        EventKind::TcpRetransmission { bytes } => {
+            format!("TCP retransmission ({bytes} bytes)").into()
+        }
         EventKind::TcpZeroWindow => "TCP zero window".into(),
-        EventKind::Gap { bytes } => format!("{bytes} bytes missing from the capture (gap)"),
+        EventKind::Gap { bytes } => format!("{bytes} bytes missing from the capture (gap)").into(),
         EventKind::NotRdpBytes {
             len, first_byte, ..
-        } => {
-            format!("{len} bytes that are not RDP framing (first byte 0x{first_byte:02x})")
-        }
-        EventKind::IcmpUnreachable(icmp) => icmp_text(icmp),
+        } => format!("{len} bytes that are not RDP framing (first byte 0x{first_byte:02x})").into(),
+        EventKind::IcmpUnreachable(icmp) => icmp_text(icmp).into(),
         EventKind::X224Request {
             cookie,
             routing_token,
@@ -47,26 +49,27 @@ pub fn kind_text(k: &EventKind, dir: Side) -> String {
                 Some(p) => text.push_str(&format!(", requests {}", p.names().join("|"))),
                 None => text.push_str(", no negotiation request (Standard RDP Security)"),
             }
-            text
+            text.into()
         }
-        EventKind::X224Confirm(c) => confirm_text(c),
+        EventKind::X224Confirm(c) => confirm_text(c).into(),
         EventKind::X224DisconnectRequest => "X.224 Disconnect Request".into(),
         EventKind::X224Error => "X.224 Error TPDU".into(),
         EventKind::X224UnknownTpdu { code } => {
-            format!("X.224 TPDU with unknown code 0x{code:02x}")
+            format!("X.224 TPDU with unknown code 0x{code:02x}").into()
         }
         EventKind::McsConnectInitial { client } => match client {
             Some(c) => format!(
                 "MCS Connect Initial (client {:?}, build {}, {}x{})",
                 c.name, c.build, c.width, c.height
-            ),
+            )
+            .into(),
             None => "MCS Connect Initial".into(),
         },
         EventKind::McsConnectResponse { result } => {
-            format!("MCS Connect Response, result {}", result.name())
+            format!("MCS Connect Response, result {}", result.name()).into()
         }
         EventKind::Ultimatum { reason } => {
-            format!("MCS Disconnect Provider Ultimatum ({})", reason.name())
+            format!("MCS Disconnect Provider Ultimatum ({})", reason.name()).into()
         }
         EventKind::McsErectDomainRequest => "MCS Erect Domain Request".into(),
         EventKind::McsAttachUserRequest => "MCS Attach User Request".into(),
@@ -88,7 +91,8 @@ pub fn kind_text(k: &EventKind, dir: Side) -> String {
             sni.as_ref()
                 .map(|s| format!(", SNI {s}"))
                 .unwrap_or_default()
-        ),
+        )
+        .into(),
         EventKind::TlsServerHello {
             retry_request,
             version,
@@ -102,13 +106,14 @@ pub fn kind_text(k: &EventKind, dir: Side) -> String {
             },
             tls::version_name(*version),
             tls::cipher_suite_name(*cipher_suite)
-        ),
+        )
+        .into(),
         EventKind::TlsCertificate {
             subject,
             not_before,
             not_after,
-        } => format!("TLS Certificate: {subject} (valid {not_before} to {not_after})"),
-        EventKind::TlsHandshake(m) => format!("TLS {}", message_name(*m)),
+        } => format!("TLS Certificate: {subject} (valid {not_before} to {not_after})").into(),
+        EventKind::TlsHandshake(m) => format!("TLS {}", message_name(*m)).into(),
         EventKind::TlsAlert {
             encrypted: true, ..
         } => "TLS Alert (encrypted)".into(),
@@ -118,7 +123,8 @@ pub fn kind_text(k: &EventKind, dir: Side) -> String {
             "TLS Alert {} {}",
             tls::alert_level_name(*level),
             tls::alert_description_name(*description)
-        ),
+        )
+        .into(),
         EventKind::TlsChangeCipherSpec => "TLS ChangeCipherSpec".into(),
         EventKind::TlsFinished => "TLS Finished (encrypted)".into(),
         EventKind::TlsEncryptedServerFlight => {
@@ -133,16 +139,17 @@ pub fn kind_text(k: &EventKind, dir: Side) -> String {
             offered_version
                 .map(|v| format!(", offers version {}", udp_version_text(v)))
                 .unwrap_or_default()
-        ),
-        EventKind::UdpSynRetry { retry } => format!("RDP-UDP SYN (retry {retry})"),
+        )
+        .into(),
+        EventKind::UdpSynRetry { retry } => format!("RDP-UDP SYN (retry {retry})").into(),
         EventKind::UdpSynAck { version } => {
-            format!("RDP-UDP SYN+ACK (version {})", udp_version_text(*version))
+            format!("RDP-UDP SYN+ACK (version {})", udp_version_text(*version)).into()
         }
         EventKind::UdpEstablished { rdpeudp2: true } => {
             "RDP-UDP handshake complete (RDPEUDP2)".into()
         }
         EventKind::UdpEstablished { rdpeudp2: false } => "RDP-UDP handshake complete".into(),
-        EventKind::DecodeError(e) => format!("decode error: {}", decode_error_text(e)),
+        EventKind::DecodeError(e) => format!("decode error: {}", decode_error_text(e)).into(),
     }
 }
 

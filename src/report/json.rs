@@ -173,7 +173,7 @@ pub struct EventJson {
     pub t_ms: f64,
     pub frame: u64,
     pub dir: &'static str,
-    pub event: String,
+    pub event: std::borrow::Cow<'static, str>,
 }
 
 /// A finding with its words.

@@ -133,7 +133,7 @@ fn black_hole_words(
     close: Option<(Side, Close)>,
 ) -> (String, String) {
     let what = carried
-        .map(event_text)
+        .map(|e| event_text(e).into_owned())
         .unwrap_or_else(|| format!("{bytes}-byte segment"));
     let phase = phase.map(super::phase_text).unwrap_or("connection setup");
     (

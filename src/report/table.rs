@@ -343,7 +343,7 @@ pub fn timeline_table(d: &Diagnosed, color: bool, width: usize) -> Table {
                 Side::Client => "C→S".to_string(),
                 Side::Server => "C←S".to_string(),
             },
-            super::events::event_text(e),
+            super::events::event_text(e).into_owned(),
         ]);
     }
     let tl = &d.connection.timeline;

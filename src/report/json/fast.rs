@@ -117,12 +117,22 @@ impl Writer<'_> {
             .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
     }
 
-    fn key(&mut self, first: bool, key: &str) {
+    fn key(&mut self, first: bool, key: &'static str) {
         if !first {
             self.out.push(b',');
         }
-        escape_into(self.out, key);
+        self.name(key);
         self.out.push(b':');
+    }
+
+    /// A field or variant name from a derive: a Rust identifier or a `rename` of one, so
+    /// never a byte to escape (the tests' debug builds check it). Written without the scan.
+    fn name(&mut self, name: &'static str) {
+        debug_assert!(first_escape(name.as_bytes()).is_none(), "{name}");
+        self.out.reserve(name.len() + 3);
+        self.out.push(b'"');
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.push(b'"');
     }
 }
 
@@ -252,7 +262,7 @@ impl<'w, 'a> ser::Serializer for &'w mut Writer<'a> {
         self.serialize_unit()
     }
     fn serialize_unit_variant(self, _name: &'static str, _i: u32, variant: &'static str) -> Result {
-        escape_into(self.out, variant);
+        self.name(variant);
         Ok(())
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
