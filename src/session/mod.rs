@@ -4,6 +4,7 @@
 //! stream is framed into PDUs, the protocol parsers decode them, and the milestones they mark
 //! (negotiation, TLS, CredSSP, MCS, data) are kept for the diagnosis.
 
+mod connection_footprint;
 pub mod decrypt;
 pub mod dns;
 pub mod event;

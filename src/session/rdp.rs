@@ -19,6 +19,15 @@ pub struct X224State {
 }
 
 impl X224State {
+    /// Heap bytes of the negotiation's strings.
+    pub fn heap_bytes(&self) -> usize {
+        self.request.as_ref().map_or(0, |r| {
+            let cr = &r.value;
+            cr.cookie.as_ref().map_or(0, String::capacity)
+                + cr.routing_token.as_ref().map_or(0, String::capacity)
+        })
+    }
+
     pub fn requested_protocols(&self) -> Option<Protocols> {
         let req = self.request.as_ref()?;
         Some(
@@ -75,6 +84,19 @@ pub struct McsState {
     /// First fast-path PDU per side: the session reached steady state.
     pub fastpath: Sides<Option<PacketInfo>>,
     pub data_pdus: Sides<u64>,
+}
+
+impl McsState {
+    /// Heap bytes of the boxed connect PDUs.
+    pub fn heap_bytes(&self) -> usize {
+        self.connect_initial
+            .as_ref()
+            .map_or(0, |_| std::mem::size_of::<Stamped<ClientData>>())
+            + self
+                .connect_response
+                .as_ref()
+                .map_or(0, |_| std::mem::size_of::<Stamped<McsResponse>>())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -43,6 +43,11 @@ pub struct StreamFramer {
 }
 
 impl StreamFramer {
+    /// Heap bytes of the buffer of bytes waiting for the rest of their PDU.
+    pub fn heap_bytes(&self) -> usize {
+        self.buf.capacity()
+    }
+
     pub fn gap(&mut self) {
         self.buf.clear();
         self.skip = 0;

@@ -69,6 +69,38 @@ impl TlsState {
         }
     }
 
+    /// Heap bytes of the reassembly buffers and the handshake's facts.
+    pub fn heap_bytes(&self) -> usize {
+        use super::connection_footprint::vec_bytes;
+        let hello = self.client_hello.as_ref().map_or(0, |h| {
+            let h = &h.value;
+            vec_bytes(&h.supported_versions)
+                + vec_bytes(&h.cipher_suites)
+                + h.sni.as_ref().map_or(0, String::capacity)
+                + vec_bytes(&h.supported_groups)
+                + vec_bytes(&h.signature_algorithms)
+                + vec_bytes(&h.alpn)
+        });
+        let certs = self.certificates.as_ref().map_or(0, |c| {
+            vec_bytes(&c.value)
+                + c.value
+                    .iter()
+                    .map(|c| {
+                        c.subject.capacity()
+                            + c.issuer.capacity()
+                            + c.common_name.as_ref().map_or(0, String::capacity)
+                            + c.not_before.capacity()
+                            + c.not_after.capacity()
+                            + c.key.capacity()
+                            + vec_bytes(&c.sans)
+                            + c.sans.iter().map(String::capacity).sum::<usize>()
+                            + c.parse_error.as_ref().map_or(0, String::capacity)
+                    })
+                    .sum::<usize>()
+        });
+        self.conversation.heap_bytes() + hello + certs + vec_bytes(&self.early_records)
+    }
+
     pub fn is_tls13(&self) -> bool {
         self.server_hello
             .as_ref()

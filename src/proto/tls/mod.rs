@@ -183,6 +183,11 @@ impl Default for TlsConversation {
 }
 
 impl TlsConversation {
+    /// Heap bytes of the handshake messages waiting for their rest.
+    pub fn heap_bytes(&self) -> usize {
+        self.client.pending.capacity() + self.server.pending.capacity()
+    }
+
     pub fn new() -> Self {
         Self::default()
     }

@@ -1,0 +1,75 @@
+//! What an open connection costs in memory: the heap its state holds (`heap_bytes`, counted
+//! from capacities, for the footprint test and the bench).
+
+use std::mem::size_of;
+
+use super::event::EventKind;
+use super::{Connection, SideFlow};
+
+/// Heap bytes of a vector's buffer (its elements' own heap not counted).
+pub(crate) fn vec_bytes<T>(v: &Vec<T>) -> usize {
+    v.capacity() * size_of::<T>()
+}
+
+fn opt_string(s: &Option<String>) -> usize {
+    s.as_ref().map_or(0, String::capacity)
+}
+
+/// Heap bytes of a box's value (the value's own heap not counted).
+fn box_bytes<T>(b: &Option<Box<T>>) -> usize {
+    b.as_ref().map_or(0, |_| size_of::<T>())
+}
+
+impl EventKind {
+    /// Heap bytes an event holds beyond its inline size (strings of the rare payloads).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            EventKind::X224Request { cookie, .. } => opt_string(cookie),
+            EventKind::TlsClientHello { sni, .. } => opt_string(sni),
+            EventKind::TlsCertificate {
+                subject,
+                not_before,
+                not_after,
+            } => subject.capacity() + not_before.capacity() + not_after.capacity(),
+            EventKind::McsConnectInitial { client } => {
+                client.as_ref().map_or(0, |c| c.name.capacity())
+            }
+            EventKind::Inner(super::InnerEvent::ServerRedirection { target }) => opt_string(target),
+            _ => 0,
+        }
+    }
+}
+
+impl Connection {
+    /// Heap bytes held by this connection's state (the box the flow table keeps it in not
+    /// counted): buffers by capacity, rare parts by their inline size.
+    pub fn heap_bytes(&self) -> usize {
+        let events = &self.timeline.events;
+        let timeline =
+            vec_bytes(events) + events.iter().map(|e| e.kind.heap_bytes()).sum::<usize>();
+        let framers: usize = self.framers.iter().map(|f| f.heap_bytes()).sum();
+        let side = match self.side.as_deref() {
+            None => 0,
+            Some(SideFlow::Dns(d)) => {
+                size_of::<SideFlow>()
+                    + vec_bytes(&d.lookups)
+                    + d.lookups.iter().map(|l| l.name.capacity()).sum::<usize>()
+            }
+            Some(SideFlow::Kerberos(k)) => size_of::<SideFlow>() + vec_bytes(&k.exchanges),
+        };
+        timeline
+            + framers
+            + self.x224.heap_bytes()
+            + self.tls.heap_bytes()
+            + self.mcs.heap_bytes()
+            + vec_bytes(&self.decode_errors)
+            + vec_bytes(&self.waits)
+            + box_bytes(&self.udp)
+            + box_bytes(&self.inner)
+            + box_bytes(&self.decryption)
+            + box_bytes(&self.gateway_inside)
+            + box_bytes(&self.dtls)
+            + box_bytes(&self.gateway)
+            + side
+    }
+}
