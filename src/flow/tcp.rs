@@ -270,6 +270,17 @@ impl TcpReassembler {
         }
     }
 
+    /// Gives back the spare capacity of the evidence lists (a quiet connection).
+    pub fn compact(&mut self) {
+        let s = &mut self.stats;
+        s.syn_retries.shrink_to_fit();
+        s.syn_ack_retries.shrink_to_fit();
+        s.gaps.shrink_to_fit();
+        for v in s.retransmitted_segments.iter_mut() {
+            v.shrink_to_fit();
+        }
+    }
+
     /// Feeds one segment; in-order output goes to `deliver` (data and gaps, in stream order).
     pub fn segment(
         &mut self,

@@ -1,5 +1,6 @@
 //! What an open connection costs in memory: the heap its state holds (`heap_bytes`, counted
-//! from capacities, for the footprint test and the bench).
+//! from capacities, for the footprint test and the bench), and `compact`, which the flow
+//! table calls for a connection gone quiet.
 
 use std::mem::size_of;
 
@@ -71,5 +72,22 @@ impl Connection {
             + box_bytes(&self.dtls)
             + box_bytes(&self.gateway)
             + side
+    }
+
+    /// Gives back what a quiet connection does not need: the spare capacity of its vectors
+    /// and buffers. Every fact and every byte waiting in a buffer stays as it was.
+    pub fn compact(&mut self) {
+        self.timeline.events.shrink_to_fit();
+        for f in self.framers.iter_mut() {
+            f.compact();
+        }
+        self.decode_errors.shrink_to_fit();
+        self.waits.shrink_to_fit();
+        self.tls.early_records.shrink_to_fit();
+        match self.side.as_deref_mut() {
+            Some(SideFlow::Dns(d)) => d.lookups.shrink_to_fit(),
+            Some(SideFlow::Kerberos(k)) => k.exchanges.shrink_to_fit(),
+            None => {}
+        }
     }
 }

@@ -287,6 +287,10 @@ impl FlowHandler for Connection {
         ports::is_side_service(meta.server.port)
     }
 
+    fn compact(&mut self) {
+        Connection::compact(self);
+    }
+
     fn on_stream(&mut self, pkt: &PacketInfo, side: Side, out: StreamOutput<'_>) {
         match self.side.as_deref_mut() {
             Some(SideFlow::Kerberos(k)) => return k.stream(pkt, side, out),

@@ -296,6 +296,11 @@ impl TlsConversation {
                 break;
             }
         }
+        let dir = self.dir(d);
+        if dir.pending.is_empty() {
+            // Whole messages were read: the buffer (a certificate chain's worth) goes back.
+            dir.pending = Vec::new();
+        }
     }
 
     fn handshake_message(&mut self, d: usize, msg: &[u8], events: &mut Vec<TlsEvent>) {
