@@ -221,7 +221,7 @@ impl Redactor {
         {
             *t = self.host(t);
         }
-        if let Some((_, icmp)) = c.unreachable.as_mut() {
+        if let Some((_, icmp)) = c.unreachable.as_deref_mut() {
             self.icmp(icmp);
         }
         for e in c.timeline.events.iter_mut() {

@@ -60,9 +60,13 @@ impl Connection {
         };
         timeline
             + framers
+            + self.x224.box_bytes()
             + self.x224.heap_bytes()
+            + self.tls.box_bytes()
             + self.tls.heap_bytes()
+            + self.mcs.box_bytes()
             + self.mcs.heap_bytes()
+            + box_bytes(&self.unreachable)
             + vec_bytes(&self.decode_errors)
             + vec_bytes(&self.waits)
             + box_bytes(&self.udp)
@@ -83,7 +87,9 @@ impl Connection {
         }
         self.decode_errors.shrink_to_fit();
         self.waits.shrink_to_fit();
-        self.tls.early_records.shrink_to_fit();
+        if let Some(tls) = self.tls.get_mut() {
+            tls.early_records.shrink_to_fit();
+        }
         match self.side.as_deref_mut() {
             Some(SideFlow::Dns(d)) => d.lookups.shrink_to_fit(),
             Some(SideFlow::Kerberos(k)) => k.exchanges.shrink_to_fit(),

@@ -4,6 +4,7 @@
 //! stream is framed into PDUs, the protocol parsers decode them, and the milestones they mark
 //! (negotiation, TLS, CredSSP, MCS, data) are kept for the diagnosis.
 
+mod connection_cold;
 mod connection_footprint;
 pub mod decrypt;
 pub mod dns;
@@ -30,6 +31,7 @@ use crate::limits::Limits;
 use crate::ports;
 use crate::proto::{rdpeudp, x224};
 
+pub use connection_cold::{Cold, ColdPart};
 pub use event::{
     AuthMech, AuthToken, ClientSummary, ConfirmKind, CredsspStep, DecodeError, EventKind, Head,
     InnerEvent, TlsMessage,
@@ -67,14 +69,16 @@ const MAX_WAITS: usize = 32;
 pub struct Connection {
     pub timeline: Timeline,
     framers: Sides<StreamFramer>,
-    pub x224: X224State,
-    pub tls: TlsState,
-    pub mcs: McsState,
+    /// The X.224 negotiation, the TLS handshake and the MCS connect: each behind a pointer
+    /// until its first message (a refused or unanswered connection keeps three pointers).
+    pub x224: Cold<X224State>,
+    pub tls: Cold<TlsState>,
+    pub mcs: Cold<McsState>,
     /// Last packet carrying new payload, per side.
     pub last_payload: Sides<Option<PacketInfo>>,
     /// Last packet of any kind, per side.
     pub last_packet: Sides<Option<PacketInfo>>,
-    pub unreachable: Option<(PacketInfo, IcmpUnreachable)>,
+    pub unreachable: Option<Box<(PacketInfo, IcmpUnreachable)>>,
     /// The RDP-UDP side of things, for UDP flows.
     /// Boxed: a TCP connection (most of them) keeps only the pointer.
     pub udp: Option<Box<udp::UdpState>>,
@@ -91,6 +95,8 @@ pub struct Connection {
     pub inner: Option<Box<InnerState>>,
     /// A flow beside RDP (Kerberos, DNS): its own machine, none of the RDP state above used.
     pub side: Option<Box<SideFlow>>,
+    /// `Limits::max_tls_handshake`, for the TLS state made at the first record.
+    max_tls_handshake: connection_cold::TlsCap,
     /// The run's TLS secrets (`decrypt::attach`; none under `--no-keys`).
     keys: Option<crate::keys::KeyStore>,
     /// Decrypting this connection's records: made at the ClientHello when the run has secrets.
@@ -139,7 +145,7 @@ impl Connection {
     pub fn with_limits(limits: &Limits) -> Self {
         Connection {
             timeline: Timeline::with_max(limits.max_timeline_events),
-            tls: TlsState::with_max_handshake(limits.max_tls_handshake),
+            max_tls_handshake: connection_cold::TlsCap(limits.max_tls_handshake),
             ..Connection::default()
         }
     }
@@ -383,7 +389,7 @@ impl FlowHandler for Connection {
 
     fn on_unreachable(&mut self, pkt: &PacketInfo, icmp: &IcmpUnreachable) {
         if self.unreachable.is_none() {
-            self.unreachable = Some((*pkt, *icmp));
+            self.unreachable = Some(Box::new((*pkt, *icmp)));
             self.timeline
                 .push(pkt, Side::Server, EventKind::IcmpUnreachable(*icmp));
         }

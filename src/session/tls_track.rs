@@ -123,6 +123,8 @@ impl TlsState {
 }
 
 pub(super) fn handle_record(conn: &mut Connection, at: &PacketInfo, side: Side, record: &[u8]) {
+    let max = conn.max_tls_handshake.0;
+    conn.tls.conversation.set_max_handshake(max);
     *conn.tls.records.get_mut(side) += 1;
     let events = conn
         .tls

@@ -183,6 +183,11 @@ impl Default for TlsConversation {
 }
 
 impl TlsConversation {
+    /// Handshake messages over `max` bytes are skipped from now on.
+    pub fn set_max_handshake(&mut self, max: usize) {
+        self.max_handshake = max;
+    }
+
     /// Heap bytes of the handshake messages waiting for their rest.
     pub fn heap_bytes(&self) -> usize {
         self.client.pending.capacity() + self.server.pending.capacity()
