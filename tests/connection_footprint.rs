@@ -13,7 +13,7 @@ use rdpscope::session::{Connection, Event, EventKind, McsState, Timeline, TlsSta
 /// The inline size of one connection's state (boxed once in the flow table).
 const MAX_CONNECTION: usize = 480;
 /// One timeline event (a connection keeps a few dozen).
-const MAX_EVENT: usize = 104;
+const MAX_EVENT: usize = 72;
 /// Heap bytes of a quiet connection after a whole TLS handshake (its timeline, its facts and
 /// the cold parts it made: X.224, TLS and MCS state).
 const MAX_QUIET_HEAP: usize = 6_400;
@@ -25,6 +25,8 @@ fn connection_state_stays_small() {
         ("Timeline", size_of::<Timeline>()),
         ("Event", size_of::<Event>()),
         ("EventKind", size_of::<EventKind>()),
+        ("InnerEvent", size_of::<rdpscope::session::InnerEvent>()),
+        ("DecodeError", size_of::<rdpscope::session::DecodeError>()),
         ("X224State", size_of::<X224State>()),
         ("TlsState", size_of::<TlsState>()),
         ("McsState", size_of::<McsState>()),

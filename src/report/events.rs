@@ -103,11 +103,10 @@ pub fn kind_text(k: &EventKind, dir: Side) -> String {
             tls::version_name(*version),
             tls::cipher_suite_name(*cipher_suite)
         ),
-        EventKind::TlsCertificate {
-            subject,
-            not_before,
-            not_after,
-        } => format!("TLS Certificate: {subject} (valid {not_before} to {not_after})"),
+        EventKind::TlsCertificate(c) => format!(
+            "TLS Certificate: {} (valid {} to {})",
+            c.subject, c.not_before, c.not_after
+        ),
         EventKind::TlsHandshake(m) => format!("TLS {}", message_name(*m)),
         EventKind::TlsAlert {
             encrypted: true, ..

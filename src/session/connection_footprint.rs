@@ -16,6 +16,10 @@ fn opt_string(s: &Option<String>) -> usize {
     s.as_ref().map_or(0, String::capacity)
 }
 
+fn opt_str(s: &Option<Box<str>>) -> usize {
+    s.as_ref().map_or(0, |s| s.len())
+}
+
 /// Heap bytes of a box's value (the value's own heap not counted).
 fn box_bytes<T>(b: &Option<Box<T>>) -> usize {
     b.as_ref().map_or(0, |_| size_of::<T>())
@@ -25,13 +29,17 @@ impl EventKind {
     /// Heap bytes an event holds beyond its inline size (strings of the rare payloads).
     pub fn heap_bytes(&self) -> usize {
         match self {
-            EventKind::X224Request { cookie, .. } => opt_string(cookie),
-            EventKind::TlsClientHello { sni, .. } => opt_string(sni),
-            EventKind::TlsCertificate {
-                subject,
-                not_before,
-                not_after,
-            } => subject.capacity() + not_before.capacity() + not_after.capacity(),
+            EventKind::X224Request { cookie, .. } => opt_str(cookie),
+            EventKind::TlsClientHello { sni, .. } => opt_str(sni),
+            EventKind::TlsCertificate(c) => {
+                size_of::<super::CertificateEvent>()
+                    + c.subject.capacity()
+                    + c.not_before.capacity()
+                    + c.not_after.capacity()
+            }
+            EventKind::IcmpUnreachable(_) => size_of::<crate::capture::IcmpUnreachable>(),
+            EventKind::DecodeError(_) => size_of::<super::DecodeError>(),
+            EventKind::Gateway(_) => size_of::<super::gateway::inside_facts::GatewayEvent>(),
             EventKind::McsConnectInitial { client } => {
                 client.as_ref().map_or(0, |c| c.name.capacity())
             }

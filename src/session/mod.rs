@@ -33,8 +33,8 @@ use crate::proto::{rdpeudp, x224};
 
 pub use connection_cold::{Cold, ColdPart};
 pub use event::{
-    AuthMech, AuthToken, ClientSummary, ConfirmKind, CredsspStep, DecodeError, EventKind, Head,
-    InnerEvent, TlsMessage,
+    AuthMech, AuthToken, CertificateEvent, ClientSummary, ConfirmKind, CredsspStep, DecodeError,
+    EventKind, Head, InnerEvent, TlsMessage,
 };
 pub use inner::{DecryptionFacts, DecryptionOutcome, InnerState, KeyOrigin};
 pub use inner_rdp::{InnerRdp, LicenseOutcome, RedirectTarget};
@@ -184,7 +184,7 @@ impl Connection {
     pub(crate) fn decode_error(&mut self, at: &PacketInfo, side: Side, error: DecodeError) {
         if self.decode_errors.len() < MAX_DECODE_ERRORS {
             self.timeline
-                .push(at, side, EventKind::DecodeError(error.clone()));
+                .push(at, side, EventKind::DecodeError(Box::new(error.clone())));
             self.decode_errors.push(Stamped {
                 at: *at,
                 side,
@@ -390,8 +390,11 @@ impl FlowHandler for Connection {
     fn on_unreachable(&mut self, pkt: &PacketInfo, icmp: &IcmpUnreachable) {
         if self.unreachable.is_none() {
             self.unreachable = Some(Box::new((*pkt, *icmp)));
-            self.timeline
-                .push(pkt, Side::Server, EventKind::IcmpUnreachable(*icmp));
+            self.timeline.push(
+                pkt,
+                Side::Server,
+                EventKind::IcmpUnreachable(Box::new(*icmp)),
+            );
         }
     }
 }

@@ -134,7 +134,7 @@ pub(super) fn handle_tpkt(conn: &mut Connection, at: &PacketInfo, side: Side, by
 
 fn connection_request(conn: &mut Connection, at: &PacketInfo, side: Side, cr: ConnectionRequest) {
     let kind = EventKind::X224Request {
-        cookie: cr.cookie.clone(),
+        cookie: cr.cookie.as_deref().map(Box::from),
         routing_token: cr.routing_token.is_some(),
         protocols: cr.neg_req.as_ref().map(|n| n.requested_protocols),
     };

@@ -146,7 +146,7 @@ fn tls_event(conn: &mut Connection, at: &PacketInfo, side: Side, ev: TlsEvent) {
             let kind = EventKind::TlsClientHello {
                 versions: versions.map(|(lo, hi)| (*lo, *hi)),
                 cipher_suites: ch.cipher_suites.len(),
-                sni: ch.sni.clone(),
+                sni: ch.sni.as_deref().map(Box::from),
             };
             tl.push(at, side, kind);
             if st.client_hello.is_none() {
@@ -179,11 +179,11 @@ fn tls_event(conn: &mut Connection, at: &PacketInfo, side: Side, ev: TlsEvent) {
         }
         TlsEvent::Certificate(chain) => {
             if let Some(leaf) = chain.first() {
-                let kind = EventKind::TlsCertificate {
+                let kind = EventKind::TlsCertificate(Box::new(super::CertificateEvent {
                     subject: leaf.subject.clone(),
                     not_before: leaf.not_before.clone(),
                     not_after: leaf.not_after.clone(),
-                };
+                }));
                 tl.push(at, side, kind);
             }
             st.certificates.get_or_insert(Stamped {
