@@ -221,7 +221,7 @@ impl Redactor {
         {
             *t = self.host(t);
         }
-        if let Some((_, icmp)) = c.unreachable.as_mut() {
+        if let Some((_, icmp)) = c.unreachable.as_deref_mut() {
             self.icmp(icmp);
         }
         for e in c.timeline.events.iter_mut() {
@@ -243,12 +243,12 @@ impl Redactor {
         match k {
             EventKind::X224Request {
                 cookie: Some(c), ..
-            } => *c = self.name("user", c),
+            } => *c = self.name("user", c).into(),
             EventKind::McsConnectInitial { client: Some(c) } => {
                 c.name = self.name("client", &c.name)
             }
-            EventKind::TlsClientHello { sni: Some(s), .. } => *s = self.host(s),
-            EventKind::TlsCertificate { subject, .. } => *subject = self.dn(subject),
+            EventKind::TlsClientHello { sni: Some(s), .. } => *s = self.host(s).into(),
+            EventKind::TlsCertificate(c) => c.subject = self.dn(&c.subject),
             EventKind::IcmpUnreachable(icmp) => self.icmp(icmp),
             EventKind::Inner(crate::session::InnerEvent::ServerRedirection { target: Some(t) }) => {
                 *t = self.host(t)

@@ -23,7 +23,7 @@ pub(super) fn connect_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
         ));
         return;
     }
-    if let Some((at, icmp)) = &ctx.conn.unreachable {
+    if let Some((at, icmp)) = ctx.conn.unreachable.as_deref() {
         evidence.push(ctx.ev(at, Note::Icmp(*icmp)));
         out.push(Finding::new(
             FindingCode::ConnectionRefused,

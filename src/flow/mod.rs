@@ -159,6 +159,8 @@ pub trait FlowHandler: Sized {
     fn is_side_flow(_meta: &FlowMeta) -> bool {
         false
     }
+    /// The flow went quiet (or closed): give back memory its state does not need.
+    fn compact(&mut self) {}
 }
 
 /// Where the ids of side flows start (far above any connection id).
@@ -200,10 +202,23 @@ struct Flow<H> {
     first_duplicate: Option<FrameTime>,
     interest: Interest,
     client_payloads_seen: u8,
+    /// Compacted when it closed (done once: later packets of a closed flow are few).
+    compacted_closed: bool,
     // Boxed: the table's slots stay small (a flood of flows that never get a handler, and
     // the spare capacity of the hash table, cost a few hundred bytes each, not kilobytes).
     tcp: Option<Box<TcpReassembler>>,
     handler: Option<Box<H>>,
+}
+
+impl<H: FlowHandler> Flow<H> {
+    fn compact(&mut self) {
+        if let Some(t) = self.tcp.as_deref_mut() {
+            t.compact();
+        }
+        if let Some(h) = self.handler.as_deref_mut() {
+            h.compact();
+        }
+    }
 }
 
 impl<H> Flow<H> {
@@ -240,6 +255,8 @@ impl Default for FlowConfig {
     }
 }
 
+/// A flow without a packet for this long, when the expiry queue visits it, is compacted.
+const QUIET_NS: i64 = 1_000_000_000;
 /// How many client payload segments we look at before giving up on an unknown port.
 const CLASSIFY_SEGMENTS: u8 = 4;
 /// Ports where RDP (or its gateway) listens by default.
@@ -461,6 +478,7 @@ impl<H: FlowHandler> FlowTable<H> {
                 first_duplicate: None,
                 interest: Interest::Undecided,
                 client_payloads_seen: 0,
+                compacted_closed: false,
                 tcp,
                 handler: None,
             }
@@ -573,6 +591,10 @@ impl<H: FlowHandler> FlowTable<H> {
                     };
                     h.on_segment(meta, &tcp.stats, pkt, side, &summary);
                 }
+                if !flow.compacted_closed && flow.closed() {
+                    flow.compacted_closed = true;
+                    flow.compact();
+                }
             }
             Transport::Udp(u) => {
                 if let Some(h) = flow.handler.as_mut() {
@@ -635,6 +657,16 @@ impl<H: FlowHandler> FlowTable<H> {
         }
     }
 
+    /// Compacts every open flow without a packet since `QUIET_NS` before `now_ns`, as the
+    /// expiry queue does when it visits them (for measuring what a quiet flow keeps).
+    pub fn compact_quiet(&mut self, now_ns: i64) {
+        for f in self.flows.values_mut() {
+            if now_ns.saturating_sub(f.meta.last.ts_ns) >= QUIET_NS {
+                f.compact();
+            }
+        }
+    }
+
     /// Finishes flows that have gone quiet, and the longest idle when the table is full.
     pub fn sweep(&mut self, now_ns: i64, done: &mut Vec<FinishedFlow<H>>) {
         let mut expired = self.take_expired(now_ns);
@@ -691,7 +723,7 @@ impl<H: FlowHandler> FlowTable<H> {
             };
             let Some(f) = self
                 .flows
-                .get(&entry.key)
+                .get_mut(&entry.key)
                 .filter(|f| f.timer == entry.timer)
             else {
                 continue; // the flow already ended
@@ -701,6 +733,9 @@ impl<H: FlowHandler> FlowTable<H> {
             if idle > cfg.idle_timeout_ns || (closed && idle > cfg.closed_linger_ns) {
                 expired.push((f.meta.id, entry.key));
                 continue;
+            }
+            if idle >= QUIET_NS {
+                f.compact();
             }
             // Still quiet at the earliest then; a flow that closes later lingers from then on.
             let timeout = if closed {

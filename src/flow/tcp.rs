@@ -119,7 +119,27 @@ static NO_PROGRESS: DirectionFacts = DirectionFacts::EMPTY;
 /// Evidence lists stop growing here so a hostile flow cannot eat memory.
 const MAX_EVIDENCE: usize = 64;
 
+fn vec_bytes<T>(v: &Vec<T>) -> usize {
+    v.capacity() * std::mem::size_of::<T>()
+}
+
 impl TcpStats {
+    /// Heap bytes of the evidence lists and the progress facts.
+    pub fn heap_bytes(&self) -> usize {
+        vec_bytes(&self.syn_retries)
+            + self
+                .retransmitted_segments
+                .iter()
+                .map(vec_bytes)
+                .sum::<usize>()
+            + vec_bytes(&self.gaps)
+            + vec_bytes(&self.syn_ack_retries)
+            + self
+                .progress
+                .as_ref()
+                .map_or(0, |_| std::mem::size_of::<Sides<DirectionFacts>>())
+    }
+
     /// SYN -> SYN/ACK -> ACK, as Wireshark's initial RTT.
     pub fn handshake_rtt_ns(&self) -> Option<i64> {
         Some(self.handshake_ack.as_ref()?.ts_ns - self.first_syn.as_ref()?.ts_ns)
@@ -247,6 +267,17 @@ impl TcpReassembler {
             client_isn: None,
             server_isn: None,
             last_window: Sides([None; 2]),
+        }
+    }
+
+    /// Gives back the spare capacity of the evidence lists (a quiet connection).
+    pub fn compact(&mut self) {
+        let s = &mut self.stats;
+        s.syn_retries.shrink_to_fit();
+        s.syn_ack_retries.shrink_to_fit();
+        s.gaps.shrink_to_fit();
+        for v in s.retransmitted_segments.iter_mut() {
+            v.shrink_to_fit();
         }
     }
 

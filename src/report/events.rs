@@ -108,11 +108,11 @@ pub fn kind_text(k: &EventKind, dir: Side) -> Cow<'static, str> {
             tls::cipher_suite_name(*cipher_suite)
         )
         .into(),
-        EventKind::TlsCertificate {
-            subject,
-            not_before,
-            not_after,
-        } => format!("TLS Certificate: {subject} (valid {not_before} to {not_after})").into(),
+        EventKind::TlsCertificate(c) => format!(
+            "TLS Certificate: {} (valid {} to {})",
+            c.subject, c.not_before, c.not_after
+        )
+        .into(),
         EventKind::TlsHandshake(m) => format!("TLS {}", message_name(*m)).into(),
         EventKind::TlsAlert {
             encrypted: true, ..

@@ -82,6 +82,8 @@ impl DnsFlow {
         let name = q.name.trim_end_matches('.').to_ascii_lowercase();
         if !m.is_response {
             if self.lookups.len() < MAX_LOOKUPS {
+                // Most flows hold one or two lookups: no spare room for four.
+                self.lookups.reserve_exact(1);
                 self.lookups.push(DnsLookup {
                     at: *at,
                     id: m.id,

@@ -35,12 +35,13 @@ pub enum EventKind {
         /// The first bytes, to tell which protocol answered instead.
         head: Head,
     },
-    /// An ICMP destination unreachable quoting one of the connection's packets.
-    IcmpUnreachable(IcmpUnreachable),
+    /// An ICMP destination unreachable quoting one of the connection's packets (boxed, as
+    /// the rare payloads below: every event is as small as the common ones).
+    IcmpUnreachable(Box<IcmpUnreachable>),
     /// X.224 Connection Request (MS-RDPBCGR 2.2.1.1); `protocols` is None without
     /// RDP_NEG_REQ (Standard RDP Security).
     X224Request {
-        cookie: Option<String>,
+        cookie: Option<Box<str>>,
         routing_token: bool,
         protocols: Option<Protocols>,
     },
@@ -76,7 +77,7 @@ pub enum EventKind {
     TlsClientHello {
         versions: Option<(u16, u16)>,
         cipher_suites: usize,
-        sni: Option<String>,
+        sni: Option<Box<str>>,
     },
     /// TLS ServerHello or HelloRetryRequest (RFC 8446 4.1.3, 4.1.4).
     TlsServerHello {
@@ -85,11 +86,7 @@ pub enum EventKind {
         cipher_suite: u16,
     },
     /// The server's leaf certificate (RFC 8446 4.4.2).
-    TlsCertificate {
-        subject: String,
-        not_before: String,
-        not_after: String,
-    },
+    TlsCertificate(Box<CertificateEvent>),
     /// Other cleartext handshake messages, by type.
     TlsHandshake(TlsMessage),
     /// TLS alert (RFC 8446 6); level and description are 0 when `encrypted`.
@@ -118,11 +115,19 @@ pub enum EventKind {
     UdpEstablished {
         rdpeudp2: bool,
     },
-    DecodeError(DecodeError),
+    DecodeError(Box<DecodeError>),
     /// A message read from the decrypted TLS stream.
     Inner(InnerEvent),
     /// A message read from a decrypted RD Gateway stream (HTTP, KDC proxy, MS-TSGU).
-    Gateway(super::gateway::inside_facts::GatewayEvent),
+    Gateway(Box<super::gateway::inside_facts::GatewayEvent>),
+}
+
+/// The leaf certificate's names a `TlsCertificate` event shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateEvent {
+    pub subject: String,
+    pub not_before: String,
+    pub not_after: String,
 }
 
 /// The first bytes of a run that fits no RDP framing (at most `Head::MAX`).

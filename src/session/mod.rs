@@ -4,6 +4,8 @@
 //! stream is framed into PDUs, the protocol parsers decode them, and the milestones they mark
 //! (negotiation, TLS, CredSSP, MCS, data) are kept for the diagnosis.
 
+mod connection_cold;
+mod connection_footprint;
 pub mod decrypt;
 pub mod dns;
 pub mod event;
@@ -29,9 +31,10 @@ use crate::limits::Limits;
 use crate::ports;
 use crate::proto::{rdpeudp, x224};
 
+pub use connection_cold::{Cold, ColdPart};
 pub use event::{
-    AuthMech, AuthToken, ClientSummary, ConfirmKind, CredsspStep, DecodeError, EventKind, Head,
-    InnerEvent, TlsMessage,
+    AuthMech, AuthToken, CertificateEvent, ClientSummary, ConfirmKind, CredsspStep, DecodeError,
+    EventKind, Head, InnerEvent, TlsMessage,
 };
 pub use inner::{DecryptionFacts, DecryptionOutcome, InnerState, KeyOrigin};
 pub use inner_rdp::{InnerRdp, LicenseOutcome, RedirectTarget};
@@ -66,14 +69,16 @@ const MAX_WAITS: usize = 32;
 pub struct Connection {
     pub timeline: Timeline,
     framers: Sides<StreamFramer>,
-    pub x224: X224State,
-    pub tls: TlsState,
-    pub mcs: McsState,
+    /// The X.224 negotiation, the TLS handshake and the MCS connect: each behind a pointer
+    /// until its first message (a refused or unanswered connection keeps three pointers).
+    pub x224: Cold<X224State>,
+    pub tls: Cold<TlsState>,
+    pub mcs: Cold<McsState>,
     /// Last packet carrying new payload, per side.
     pub last_payload: Sides<Option<PacketInfo>>,
     /// Last packet of any kind, per side.
     pub last_packet: Sides<Option<PacketInfo>>,
-    pub unreachable: Option<(PacketInfo, IcmpUnreachable)>,
+    pub unreachable: Option<Box<(PacketInfo, IcmpUnreachable)>>,
     /// The RDP-UDP side of things, for UDP flows.
     /// Boxed: a TCP connection (most of them) keeps only the pointer.
     pub udp: Option<Box<udp::UdpState>>,
@@ -90,6 +95,8 @@ pub struct Connection {
     pub inner: Option<Box<InnerState>>,
     /// A flow beside RDP (Kerberos, DNS): its own machine, none of the RDP state above used.
     pub side: Option<Box<SideFlow>>,
+    /// `Limits::max_tls_handshake`, for the TLS state made at the first record.
+    max_tls_handshake: connection_cold::TlsCap,
     /// The run's TLS secrets (`decrypt::attach`; none under `--no-keys`).
     keys: Option<crate::keys::KeyStore>,
     /// Decrypting this connection's records: made at the ClientHello when the run has secrets.
@@ -138,7 +145,7 @@ impl Connection {
     pub fn with_limits(limits: &Limits) -> Self {
         Connection {
             timeline: Timeline::with_max(limits.max_timeline_events),
-            tls: TlsState::with_max_handshake(limits.max_tls_handshake),
+            max_tls_handshake: connection_cold::TlsCap(limits.max_tls_handshake),
             ..Connection::default()
         }
     }
@@ -177,7 +184,7 @@ impl Connection {
     pub(crate) fn decode_error(&mut self, at: &PacketInfo, side: Side, error: DecodeError) {
         if self.decode_errors.len() < MAX_DECODE_ERRORS {
             self.timeline
-                .push(at, side, EventKind::DecodeError(error.clone()));
+                .push(at, side, EventKind::DecodeError(Box::new(error.clone())));
             self.decode_errors.push(Stamped {
                 at: *at,
                 side,
@@ -286,6 +293,10 @@ impl FlowHandler for Connection {
         ports::is_side_service(meta.server.port)
     }
 
+    fn compact(&mut self) {
+        Connection::compact(self);
+    }
+
     fn on_stream(&mut self, pkt: &PacketInfo, side: Side, out: StreamOutput<'_>) {
         match self.side.as_deref_mut() {
             Some(SideFlow::Kerberos(k)) => return k.stream(pkt, side, out),
@@ -378,9 +389,12 @@ impl FlowHandler for Connection {
 
     fn on_unreachable(&mut self, pkt: &PacketInfo, icmp: &IcmpUnreachable) {
         if self.unreachable.is_none() {
-            self.unreachable = Some((*pkt, *icmp));
-            self.timeline
-                .push(pkt, Side::Server, EventKind::IcmpUnreachable(*icmp));
+            self.unreachable = Some(Box::new((*pkt, *icmp)));
+            self.timeline.push(
+                pkt,
+                Side::Server,
+                EventKind::IcmpUnreachable(Box::new(*icmp)),
+            );
         }
     }
 }

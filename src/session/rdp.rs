@@ -19,6 +19,15 @@ pub struct X224State {
 }
 
 impl X224State {
+    /// Heap bytes of the negotiation's strings.
+    pub fn heap_bytes(&self) -> usize {
+        self.request.as_ref().map_or(0, |r| {
+            let cr = &r.value;
+            cr.cookie.as_ref().map_or(0, String::capacity)
+                + cr.routing_token.as_ref().map_or(0, String::capacity)
+        })
+    }
+
     pub fn requested_protocols(&self) -> Option<Protocols> {
         let req = self.request.as_ref()?;
         Some(
@@ -77,6 +86,19 @@ pub struct McsState {
     pub data_pdus: Sides<u64>,
 }
 
+impl McsState {
+    /// Heap bytes of the boxed connect PDUs.
+    pub fn heap_bytes(&self) -> usize {
+        self.connect_initial
+            .as_ref()
+            .map_or(0, |_| std::mem::size_of::<Stamped<ClientData>>())
+            + self
+                .connect_response
+                .as_ref()
+                .map_or(0, |_| std::mem::size_of::<Stamped<McsResponse>>())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct McsResponse {
     pub result: McsResult,
@@ -112,7 +134,7 @@ pub(super) fn handle_tpkt(conn: &mut Connection, at: &PacketInfo, side: Side, by
 
 fn connection_request(conn: &mut Connection, at: &PacketInfo, side: Side, cr: ConnectionRequest) {
     let kind = EventKind::X224Request {
-        cookie: cr.cookie.clone(),
+        cookie: cr.cookie.as_deref().map(Box::from),
         routing_token: cr.routing_token.is_some(),
         protocols: cr.neg_req.as_ref().map(|n| n.requested_protocols),
     };

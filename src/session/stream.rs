@@ -26,6 +26,9 @@ pub enum Pdu<'a> {
 
 /// Records and PDUs above this size are never buffered whole (bodies are skipped).
 const MAX_PDU: usize = 64 * 1024;
+/// An emptied buffer larger than this is given back at once (smaller ones are kept for the
+/// next PDU straddling segments, until the connection goes quiet).
+const RELEASE_EMPTY: usize = 2048;
 
 #[derive(Debug, Default)]
 pub struct StreamFramer {
@@ -43,6 +46,16 @@ pub struct StreamFramer {
 }
 
 impl StreamFramer {
+    /// Heap bytes of the buffer of bytes waiting for the rest of their PDU.
+    pub fn heap_bytes(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Gives back the buffer's spare capacity (a quiet connection); waiting bytes stay.
+    pub fn compact(&mut self) {
+        self.buf.shrink_to_fit();
+    }
+
     pub fn gap(&mut self) {
         self.buf.clear();
         self.skip = 0;
@@ -73,6 +86,11 @@ impl StreamFramer {
                 buf.clear();
             }
             self.buf = buf;
+        }
+        if self.buf.is_empty() && self.buf.capacity() > RELEASE_EMPTY && !self.keep_app_data {
+            // A handshake's long record (a certificate chain) was read whole: the buffer
+            // goes back instead of staying with the connection for its lifetime.
+            self.buf = Vec::new();
         }
     }
 

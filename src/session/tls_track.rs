@@ -69,6 +69,38 @@ impl TlsState {
         }
     }
 
+    /// Heap bytes of the reassembly buffers and the handshake's facts.
+    pub fn heap_bytes(&self) -> usize {
+        use super::connection_footprint::vec_bytes;
+        let hello = self.client_hello.as_ref().map_or(0, |h| {
+            let h = &h.value;
+            vec_bytes(&h.supported_versions)
+                + vec_bytes(&h.cipher_suites)
+                + h.sni.as_ref().map_or(0, String::capacity)
+                + vec_bytes(&h.supported_groups)
+                + vec_bytes(&h.signature_algorithms)
+                + vec_bytes(&h.alpn)
+        });
+        let certs = self.certificates.as_ref().map_or(0, |c| {
+            vec_bytes(&c.value)
+                + c.value
+                    .iter()
+                    .map(|c| {
+                        c.subject.capacity()
+                            + c.issuer.capacity()
+                            + c.common_name.as_ref().map_or(0, String::capacity)
+                            + c.not_before.capacity()
+                            + c.not_after.capacity()
+                            + c.key.capacity()
+                            + vec_bytes(&c.sans)
+                            + c.sans.iter().map(String::capacity).sum::<usize>()
+                            + c.parse_error.as_ref().map_or(0, String::capacity)
+                    })
+                    .sum::<usize>()
+        });
+        self.conversation.heap_bytes() + hello + certs + vec_bytes(&self.early_records)
+    }
+
     pub fn is_tls13(&self) -> bool {
         self.server_hello
             .as_ref()
@@ -91,6 +123,8 @@ impl TlsState {
 }
 
 pub(super) fn handle_record(conn: &mut Connection, at: &PacketInfo, side: Side, record: &[u8]) {
+    let max = conn.max_tls_handshake.0;
+    conn.tls.conversation.set_max_handshake(max);
     *conn.tls.records.get_mut(side) += 1;
     let events = conn
         .tls
@@ -112,7 +146,7 @@ fn tls_event(conn: &mut Connection, at: &PacketInfo, side: Side, ev: TlsEvent) {
             let kind = EventKind::TlsClientHello {
                 versions: versions.map(|(lo, hi)| (*lo, *hi)),
                 cipher_suites: ch.cipher_suites.len(),
-                sni: ch.sni.clone(),
+                sni: ch.sni.as_deref().map(Box::from),
             };
             tl.push(at, side, kind);
             if st.client_hello.is_none() {
@@ -145,11 +179,11 @@ fn tls_event(conn: &mut Connection, at: &PacketInfo, side: Side, ev: TlsEvent) {
         }
         TlsEvent::Certificate(chain) => {
             if let Some(leaf) = chain.first() {
-                let kind = EventKind::TlsCertificate {
+                let kind = EventKind::TlsCertificate(Box::new(super::CertificateEvent {
                     subject: leaf.subject.clone(),
                     not_before: leaf.not_before.clone(),
                     not_after: leaf.not_after.clone(),
-                };
+                }));
                 tl.push(at, side, kind);
             }
             st.certificates.get_or_insert(Stamped {

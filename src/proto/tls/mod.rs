@@ -183,6 +183,16 @@ impl Default for TlsConversation {
 }
 
 impl TlsConversation {
+    /// Handshake messages over `max` bytes are skipped from now on.
+    pub fn set_max_handshake(&mut self, max: usize) {
+        self.max_handshake = max;
+    }
+
+    /// Heap bytes of the handshake messages waiting for their rest.
+    pub fn heap_bytes(&self) -> usize {
+        self.client.pending.capacity() + self.server.pending.capacity()
+    }
+
     pub fn new() -> Self {
         Self::default()
     }
@@ -290,6 +300,11 @@ impl TlsConversation {
                 }
                 break;
             }
+        }
+        let dir = self.dir(d);
+        if dir.pending.is_empty() {
+            // Whole messages were read: the buffer (a certificate chain's worth) goes back.
+            dir.pending = Vec::new();
         }
     }
 

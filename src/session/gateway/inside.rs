@@ -223,7 +223,8 @@ pub(super) struct Cx<'a> {
 
 impl Cx<'_> {
     pub fn event(&mut self, side: Side, ev: GatewayEvent) {
-        self.timeline.push(self.at, side, EventKind::Gateway(ev));
+        self.timeline
+            .push(self.at, side, EventKind::Gateway(Box::new(ev)));
     }
 
     pub fn error(&mut self, side: Side, e: ProtoError) {
