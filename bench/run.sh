@@ -9,14 +9,20 @@
 # busy machine), peak open connections and bytes per open connection.
 # Usage: bash bench/run.sh            (RUNS=5 for more repetitions, best run counts)
 #   env: OUT=dir for the captures (default bench/out, cached there), RUNS (default 3),
-#        SHAPES="bulk dense", SIZES="1G 100M", TSHARK_MAX_MB=2000 (tshark is skipped on
+#        SHAPES="bulk dense" (SHAPES= : the keyed part only), SIZES="1G 100M", TSHARK_MAX_MB=2000 (tshark is skipped on
 #        larger files), TSHARK_TIMEOUT=600 (seconds; a slower tshark run is reported as
 #        skipped), FEATURES (cargo features for the rdpscope build).
+#   A pre-generated capture OUT/<shape>-<size>.pcap (e.g. OUT=/work/bench-captures with
+#   dense-100M.pcap) is used as it is instead of generating rdp-<shape>-<size>-<gen>.pcap.
+#   Keyed part (decryption cost): KEYED_SIZE (default 200M; KEYED_SIZE=0 skips it),
+#   KEYED_RUNS (default 5), CALLGRIND (auto: when valgrind is installed, 1, 0). Times
+#   `analyze --json` on OUT/keyed-<size>.pcap (bench/make-keyed-capture.py, key log beside
+#   it) with --keylog and with --no-keys, and prints the keyed/keyless ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/out}
 RUNS=${RUNS:-3}
-SHAPES=${SHAPES:-"bulk dense"}
+SHAPES=${SHAPES-"bulk dense"}
 SIZES=${SIZES:-"1G 100M"}
 TSHARK_MAX_MB=${TSHARK_MAX_MB:-2000}
 TSHARK_TIMEOUT=${TSHARK_TIMEOUT:-600}
@@ -84,6 +90,7 @@ NOTES=""
 for shape in $SHAPES; do
 for size in $SIZES; do
     F="$OUT/rdp-$shape-$size-$GEN.pcap"
+    [ -s "$OUT/$shape-$size.pcap" ] && F="$OUT/$shape-$size.pcap"
     if [ ! -s "$F" ]; then
         python3 bench/make-capture.py --shape "$shape" --size "$size" -o "$F.part"
         mv "$F.part" "$F"
@@ -130,6 +137,35 @@ if [ $# -ge 2 ]; then
     NOTES+="- $shape: rdpscope peak RSS $1 / $2: $(awk -v a="${RSS[$shape$1]}" -v b="${RSS[$shape$2]}" 'BEGIN{printf "%.1f MB / %.1f MB = %.2f", a/1024, b/1024, a/b}')"$'\n'
 fi
 done
+
+# Keyed part: the same sessions decrypted (--keylog) and not (--no-keys).
+KEYED_SIZE=${KEYED_SIZE:-200M}
+KEYED_RUNS=${KEYED_RUNS:-5}
+CALLGRIND=${CALLGRIND:-auto}
+if [ "$KEYED_SIZE" != 0 ]; then
+    K="$OUT/keyed-$KEYED_SIZE.pcap"
+    if [ ! -s "$K" ] || [ ! -s "$K.keys" ]; then
+        python3 bench/make-keyed-capture.py --size "$KEYED_SIZE" -o "$K.part"
+        mv "$K.part.keys" "$K.keys"
+        mv "$K.part" "$K"
+    fi
+    cat "$K" >/dev/null
+    NAME="keyed $KEYED_SIZE"
+    BYTES=$(stat -L -c %s "$K")
+    PACKETS=$("$BARE" "$K" | awk '{print $1}')
+    measure "$KEYED_RUNS" "$BIN" analyze --json --keylog "$K.keys" "$K"; KW=$W; KC=$C
+    TABLE+=$'\n'$(row "rdpscope analyze --json --keylog (decrypted)" "$W" "$C" "$M")
+    measure "$KEYED_RUNS" "$BIN" analyze --json --no-keys "$K"; NW=$W; NC=$C
+    TABLE+=$'\n'$(row "rdpscope analyze --json --no-keys" "$W" "$C" "$M")
+    NOTES+="- $NAME ($(basename "$K"), key log $(basename "$K").keys): keyed/keyless wall $(awk -v a="$KW" -v b="$NW" 'BEGIN{printf "%.2fx", a/b}'), CPU $(awk -v a="$KC" -v b="$NC" 'BEGIN{printf "%.2fx", a/b}') (best of $KEYED_RUNS)."
+    if [ "$CALLGRIND" = 1 ] || { [ "$CALLGRIND" = auto ] && command -v valgrind >/dev/null; }; then
+        cg() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null | awk '/Collected/{print $NF}'; }
+        KI=$(cg "$BIN" analyze --json --keylog "$K.keys" "$K")
+        NI=$(cg "$BIN" analyze --json --no-keys "$K")
+        NOTES+=" Instructions (callgrind): keyed $(awk -v i="$KI" 'BEGIN{printf "%.2f G", i/1e9}'), keyless $(awk -v i="$NI" 'BEGIN{printf "%.2f G", i/1e9}'), ratio $(awk -v a="$KI" -v b="$NI" 'BEGIN{printf "%.2fx", a/b}')."
+    fi
+    NOTES+=$'\n'
+fi
 
 echo
 echo "$TABLE"

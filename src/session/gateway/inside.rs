@@ -99,6 +99,8 @@ pub struct GatewayInside {
     pub(super) kdc: Sides<Vec<u8>>,
     /// The first bytes of a WebSocket close frame's payload.
     pub(super) close_payload: Vec<u8>,
+    /// Reused for each piece of WebSocket payload as it is unmasked.
+    pub(super) unmasked: Vec<u8>,
     pending: std::collections::VecDeque<Option<GatewayRequest>>,
     pub(super) h2_stream: Sides<u32>,
     pub(super) child: Option<Box<Connection>>,
@@ -117,6 +119,7 @@ impl GatewayInside {
             tunnel: Sides::default(),
             kdc: Sides::default(),
             close_payload: Vec::new(),
+            unmasked: Vec::new(),
             pending: Default::default(),
             h2_stream: Sides::default(),
             child: None,
@@ -214,6 +217,25 @@ fn is_http2_settings(b: &[u8]) -> bool {
     })
 }
 
+/// Hands `eat` the bytes left over from before (`stash`) followed by `data`, and returns what
+/// it did not use, to be kept for next time. With nothing left over, `data` is read where it
+/// lies: only the unused tail is copied.
+pub(super) fn consume(
+    mut stash: Vec<u8>,
+    data: &[u8],
+    eat: impl FnOnce(&[u8]) -> usize,
+) -> Vec<u8> {
+    if stash.is_empty() {
+        let used = eat(data);
+        stash.extend_from_slice(data.get(used..).unwrap_or_default());
+    } else {
+        stash.extend_from_slice(data);
+        let used = eat(&stash);
+        stash.drain(..used.min(stash.len()));
+    }
+    stash
+}
+
 /// A gateway reader with the timeline and the packet at hand.
 pub(super) struct Cx<'a> {
     pub gw: &'a mut GatewayInside,
@@ -246,22 +268,24 @@ impl Cx<'_> {
     }
 
     fn feed(&mut self, side: Side, data: &[u8]) {
-        let mut buf = std::mem::take(self.gw.input.get_mut(side));
-        buf.extend_from_slice(data);
-        let mut used = 0;
-        // Each step consumes bytes or changes mode; a mode change without bytes used happens
-        // at most a few times in a row, so the loop is bounded by twice the input plus that.
-        for _ in 0..(buf.len() * 2 + 8) {
-            let Some(rest) = buf.get(used..) else { break };
-            if rest.is_empty() && !matches!(self.gw.mode.get(side), Mode::Head) {
-                break;
+        let stash = std::mem::take(self.gw.input.get_mut(side));
+        let mut buf = consume(stash, data, |input| {
+            let mut used = 0;
+            // Each step consumes bytes or changes mode; a mode change without bytes used
+            // happens at most a few times in a row, so the loop is bounded by twice the input
+            // plus that.
+            for _ in 0..(input.len() * 2 + 8) {
+                let Some(rest) = input.get(used..) else { break };
+                if rest.is_empty() && !matches!(self.gw.mode.get(side), Mode::Head) {
+                    break;
+                }
+                match self.step(side, rest) {
+                    None => break,
+                    Some(n) => used += n,
+                }
             }
-            match self.step(side, rest) {
-                None => break,
-                Some(n) => used += n,
-            }
-        }
-        buf.drain(..used.min(buf.len()));
+            used
+        });
         if buf.len() > MAX_HEAD {
             *self.gw.facts.unknown_bytes.get_mut(side) += buf.len() as u64;
             *self.gw.mode.get_mut(side) = Mode::Lost;

@@ -66,7 +66,9 @@ impl Cx<'_> {
         };
         let n = usize::try_from(p.left).unwrap_or(usize::MAX).min(b.len());
         let bytes = b.get(..n)?;
-        let mut plain = vec![0u8; n];
+        let mut plain = std::mem::take(&mut self.gw.unmasked);
+        plain.clear();
+        plain.resize(n, 0);
         websocket::unmask_into(bytes, p.key, p.offset, &mut plain);
         match p.opcode {
             websocket::Opcode::BINARY | websocket::Opcode::CONTINUATION => {
@@ -80,6 +82,7 @@ impl Cx<'_> {
             }
             _ => {}
         }
+        self.gw.unmasked = plain;
         let left = p.left - n as u64;
         let next = if left == 0 {
             if p.opcode == websocket::Opcode::CLOSE {

@@ -15,35 +15,36 @@ use crate::session::{inner, Connection, Stamped};
 
 /// Bytes of a tunnel stream (HTTP body or WebSocket payload): framed into TSGU packets.
 pub(super) fn tunnel_bytes(cx: &mut Cx<'_>, side: Side, bytes: &[u8]) {
-    let mut buf = std::mem::take(cx.gw.tunnel.get_mut(side));
-    buf.extend_from_slice(bytes);
-    let mut used = 0;
-    while let Some(rest) = buf.get(used..) {
-        match tsgu::find_size(rest) {
-            Framing::Complete(n) => {
-                if let Some(p) = rest.get(..n) {
-                    packet(cx, side, p);
+    let stash = std::mem::take(cx.gw.tunnel.get_mut(side));
+    let buf = super::inside::consume(stash, bytes, |input| {
+        let mut used = 0;
+        while let Some(rest) = input.get(used..) {
+            match tsgu::find_size(rest) {
+                Framing::Complete(n) => {
+                    if let Some(p) = rest.get(..n) {
+                        packet(cx, side, p);
+                    }
+                    used += n;
                 }
-                used += n;
-            }
-            Framing::NeedMore(_) => break,
-            Framing::Invalid => {
-                *cx.gw.facts.unknown_bytes.get_mut(side) += rest.len() as u64;
-                cx.error(
-                    side,
-                    crate::proto::ProtoError::invalid(
-                        "tsgu",
-                        "packetType/packetLength",
-                        0,
-                        "not an HTTP_PACKET_HEADER",
-                    ),
-                );
-                used = buf.len();
-                break;
+                Framing::NeedMore(_) => break,
+                Framing::Invalid => {
+                    *cx.gw.facts.unknown_bytes.get_mut(side) += rest.len() as u64;
+                    cx.error(
+                        side,
+                        crate::proto::ProtoError::invalid(
+                            "tsgu",
+                            "packetType/packetLength",
+                            0,
+                            "not an HTTP_PACKET_HEADER",
+                        ),
+                    );
+                    used = input.len();
+                    break;
+                }
             }
         }
-    }
-    buf.drain(..used.min(buf.len()));
+        used
+    });
     *cx.gw.tunnel.get_mut(side) = buf;
 }
 
