@@ -437,3 +437,43 @@ fn credentials_proved_sent_by_the_servers_ack_then_an_alert_is_nla_failed() {
     );
     assert!(!codes(d).contains(&FindingCode::NlaFailed));
 }
+
+/// Case 11, lab shape: the client left after the server's Finished (its alert frame 14, FIN
+/// frame 15) while it owed the next message; the server's alert came after the FIN (tshark
+/// `-Y tls.alert_message`: frames 14 from the client, 16 / 18 from port 3389). It is evidence
+/// on client-rejected-certificate, told as an answer to the close, not a refusal.
+#[test]
+fn a_server_alert_answering_the_clients_fin_is_evidence_on_the_client_finding() {
+    for (name, alert_frame) in [
+        ("cert_name_mismatch_deny.pcap", 16),
+        ("expired_cert_deny.pcap", 18),
+    ] {
+        let d = lab(name);
+        assert_eq!(d.verdict, Verdict::Failed, "{name}");
+        assert!(!codes(&d).contains(&FindingCode::NlaFailed), "{name}");
+        let f = d
+            .findings
+            .iter()
+            .find(|f| f.code == FindingCode::ClientRejectedCertificate)
+            .expect("client-rejected-certificate");
+        assert!(
+            f.evidence.iter().any(|e| e.frame == alert_frame
+                && matches!(
+                    e.note,
+                    rdpscope::diagnose::Note::AlertAfterClientFin {
+                        encrypted: true,
+                        ..
+                    }
+                )),
+            "{name}: {:?}",
+            f.evidence
+        );
+        let text = rdpscope::report::findings::words(f, &d.meta.server).explanation;
+        assert!(
+            text.contains(&format!("(frame {alert_frame}, "))
+                && text.contains("after the client's FIN in frame 15"),
+            "{name}: {text}"
+        );
+        assert!(text.contains("not a refusal"), "{name}: {text}");
+    }
+}
