@@ -393,3 +393,87 @@ fn a_server_alert_after_the_clients_fin_is_told_in_packet_order() {
     let text = rdpscope::report::findings::words(f, &before.meta.server).explanation;
     assert!(text.contains("then the client closed"), "{text}");
 }
+
+/// Case 1 when the credentials are missing from the capture: RDP-bruteforce #16 (tcp.stream
+/// 15). tshark: client CredSSP message 1 (frame 179, 117 B), server message 2 (frame 180, 293
+/// B, ack 491), server frame 181 ack 1296 "ACKed segment that wasn't captured" (805 client
+/// bytes after message 2: message 3), server alert frame 185 (content type 21), client FIN
+/// frame 189. #69's missing bytes are the server's (69 B): no proof, client-abort stays.
+#[test]
+fn credentials_proved_sent_by_the_servers_ack_then_an_alert_is_nla_failed() {
+    let Some(brute) = shared("initconf_RDP-bruteforce/RDP-bruteforce.pcap") else {
+        return;
+    };
+    let d = by_id(&brute, 16);
+    assert_eq!(d.verdict, Verdict::Failed);
+    assert!(
+        !codes(d).contains(&FindingCode::ClientAbort),
+        "{:?}",
+        codes(d)
+    );
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::NlaFailed)
+        .expect("nla-failed");
+    let Facts::NlaFailed {
+        closer,
+        server_alert,
+        messages,
+        ..
+    } = f.facts
+    else {
+        panic!("{:?}", f.facts)
+    };
+    assert_eq!((closer, server_alert, messages), (Side::Client, true, 3));
+    assert!(f.evidence.iter().any(|e| e.frame == 181
+        && e.note == rdpscope::diagnose::Note::CredentialsInGap { n: 3, bytes: 805 }));
+    assert!(f.evidence.iter().any(|e| e.frame == 185));
+    let d = by_id(&brute, 69);
+    assert!(
+        codes(d).contains(&FindingCode::ClientAbort),
+        "{:?}",
+        codes(d)
+    );
+    assert!(!codes(d).contains(&FindingCode::NlaFailed));
+}
+
+/// Case 11, lab shape: the client left after the server's Finished (its alert frame 14, FIN
+/// frame 15) while it owed the next message; the server's alert came after the FIN (tshark
+/// `-Y tls.alert_message`: frames 14 from the client, 16 / 18 from port 3389). It is evidence
+/// on client-rejected-certificate, told as an answer to the close, not a refusal.
+#[test]
+fn a_server_alert_answering_the_clients_fin_is_evidence_on_the_client_finding() {
+    for (name, alert_frame) in [
+        ("cert_name_mismatch_deny.pcap", 16),
+        ("expired_cert_deny.pcap", 18),
+    ] {
+        let d = lab(name);
+        assert_eq!(d.verdict, Verdict::Failed, "{name}");
+        assert!(!codes(&d).contains(&FindingCode::NlaFailed), "{name}");
+        let f = d
+            .findings
+            .iter()
+            .find(|f| f.code == FindingCode::ClientRejectedCertificate)
+            .expect("client-rejected-certificate");
+        assert!(
+            f.evidence.iter().any(|e| e.frame == alert_frame
+                && matches!(
+                    e.note,
+                    rdpscope::diagnose::Note::AlertAfterClientFin {
+                        encrypted: true,
+                        ..
+                    }
+                )),
+            "{name}: {:?}",
+            f.evidence
+        );
+        let text = rdpscope::report::findings::words(f, &d.meta.server).explanation;
+        assert!(
+            text.contains(&format!("(frame {alert_frame}, "))
+                && text.contains("after the client's FIN in frame 15"),
+            "{name}: {text}"
+        );
+        assert!(text.contains("not a refusal"), "{name}: {text}");
+    }
+}

@@ -3,8 +3,9 @@
 //! the client gave up on, or a plain abort by either side after the last message seen.
 
 use super::{Close, Ctx, Evidence, Facts, Finding, FindingCode, Note, Severity};
-use crate::flow::Side;
+use crate::flow::{FrameTime, Gap, Side};
 use crate::proto::nego::Protocols;
+use crate::session::phases::Flight;
 use crate::session::{Event, EventKind};
 
 /// Findings that already say why the connection failed.
@@ -42,8 +43,8 @@ pub(super) fn credssp_and_abort_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     // The server's alert after the client's credentials (CredSSP message 3, MS-CSSP 3.1.5)
     // is its refusal, whoever closes the TCP connection afterwards.
     if x.nla_selected() && tls_done {
-        if let Some(alert) = server_alert_after_credentials(ctx) {
-            out.push(nla_failed(ctx, at, close, Some(alert)));
+        if let Some((alert, creds)) = server_alert_after_credentials(ctx) {
+            out.push(nla_failed(ctx, at, close, Some((alert, creds))));
             return;
         }
     }
@@ -98,19 +99,64 @@ pub(super) fn credssp_and_abort_findings(ctx: &Ctx, out: &mut Vec<Finding>) {
     }
 }
 
-/// The server's first TLS alert after the client's third CredSSP message.
-fn server_alert_after_credentials<'a>(ctx: &Ctx<'a>) -> Option<&'a crate::session::Event> {
-    let creds = ctx
-        .progress
-        .credssp_flights
+/// How the capture shows that the client sent its credentials (CredSSP message 3).
+#[derive(Clone, Copy)]
+enum CredentialsSent<'a> {
+    /// The client's second CredSSP flight is in the capture.
+    Seen(&'a Flight),
+    /// The capture lacks them, but after its CredSSP message 2 the server acknowledged client
+    /// bytes the capture never saw (tshark: "ACKed segment that wasn't captured"): the
+    /// client did send its next message, inside that gap.
+    InGap(&'a Gap),
+}
+
+impl CredentialsSent<'_> {
+    fn ts_ns(&self) -> i64 {
+        match self {
+            CredentialsSent::Seen(f) => f.first.ts_ns,
+            CredentialsSent::InGap(g) => g.ts_ns,
+        }
+    }
+}
+
+/// The client's credentials, seen or proved sent by the server's acknowledgement.
+fn credentials_sent<'a>(ctx: &Ctx<'a>) -> Option<CredentialsSent<'a>> {
+    let flights = &ctx.progress.credssp_flights;
+    if let Some(f) = flights.iter().filter(|f| f.side == Side::Client).nth(1) {
+        return Some(CredentialsSent::Seen(f));
+    }
+    // Message 1 from the client, message 2 from the server, nothing from the client after.
+    let [first, second] = flights.as_slice() else {
+        return None;
+    };
+    if first.side != Side::Client || second.side != Side::Server {
+        return None;
+    }
+    // The server's message 2 carried its acknowledgement of every client byte before it (a
+    // hole then would have been recorded at that frame): bytes it acknowledged later were
+    // sent after message 2.
+    let after_message_2 = |g: &Gap| {
+        g.ts_ns > second.last.ts_ns || (g.ts_ns == second.last.ts_ns && g.frame > second.last.frame)
+    };
+    ctx.tcp?
+        .gaps
         .iter()
-        .filter(|f| f.side == Side::Client)
-        .nth(1)?;
-    ctx.conn.timeline.events.iter().find(|e| {
+        .find(|g| g.side == Side::Client && g.shown_by_ack && after_message_2(g))
+        .map(CredentialsSent::InGap)
+}
+
+/// The server's first TLS alert after the client's third CredSSP message, with how the
+/// capture shows that message.
+fn server_alert_after_credentials<'a>(
+    ctx: &Ctx<'a>,
+) -> Option<(&'a crate::session::Event, CredentialsSent<'a>)> {
+    let creds = credentials_sent(ctx)?;
+    let alert = ctx.conn.timeline.events.iter().find(|e| {
         e.dir == Side::Server
-            && e.at.ts_ns >= creds.first.ts_ns
+            && e.at.ts_ns >= creds.ts_ns()
             && matches!(e.kind, EventKind::TlsAlert { .. })
-    })
+    })?;
+    Some((alert, creds))
 }
 
 /// `alert` as evidence sent after the client's FIN (RFC 793 3.5: the server may still send
@@ -136,9 +182,10 @@ fn nla_failed(
     ctx: &Ctx,
     at: crate::flow::PacketInfo,
     close: Close,
-    alert: Option<&crate::session::Event>,
+    alert: Option<(&crate::session::Event, CredentialsSent)>,
 ) -> Finding {
     let p = ctx.progress;
+    let mut messages = p.credssp_flights.len();
     let mut evidence: Vec<Evidence> = p
         .credssp_flights
         .iter()
@@ -154,6 +201,20 @@ fn nla_failed(
             )
         })
         .collect();
+    if let Some((_, CredentialsSent::InGap(g))) = alert {
+        messages += 1;
+        evidence.push(ctx.ev_frame(
+            &FrameTime {
+                frame: g.frame,
+                ts_ns: g.ts_ns,
+            },
+            Note::CredentialsInGap {
+                n: messages,
+                bytes: g.bytes,
+            },
+        ));
+    }
+    let alert = alert.map(|(a, _)| a);
     let closer = ctx.first_close().map(|(s, _, _)| s).unwrap_or(Side::Server);
     let closes = ctx.ev(
         &at,
@@ -186,7 +247,7 @@ fn nla_failed(
             closer,
             server_alert: alert.is_some(),
             close,
-            messages: p.credssp_flights.len(),
+            messages,
             complete: p.credssp_complete,
         },
         evidence,

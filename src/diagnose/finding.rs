@@ -475,6 +475,12 @@ pub enum Note {
         encrypted: bool,
         description: u8,
     },
+    /// The server acknowledged `bytes` of the client that the capture lacks, after its own
+    /// CredSSP message: the client's CredSSP message `n` was sent inside that gap.
+    CredentialsInGap {
+        n: usize,
+        bytes: u64,
+    },
     /// A decrypted frame (`diagnose::inside`).
     Inside(super::inside::InsideNote),
     /// A Kerberos or DNS packet beside the connection.

@@ -6,6 +6,7 @@ mod black_hole;
 mod capture;
 pub mod catalog;
 pub mod client_error;
+mod close_answer;
 mod connect;
 mod distinct;
 pub mod finding;
@@ -291,6 +292,7 @@ pub fn diagnose(
     tls::tls_findings(&ctx, &mut findings);
     timing::timing_findings(&ctx, &mut findings);
     abort::credssp_and_abort_findings(&ctx, &mut findings);
+    close_answer::alert_after_client_close(&ctx, &mut findings);
     capture::capture_findings(&ctx, &mut findings);
     inside::inside_findings(&ctx, &mut findings);
     gateway_inside::gateway_inside_findings(&ctx, &mut findings);

@@ -35,6 +35,10 @@ pub struct Gap {
     pub frame: u64,
     #[serde(skip)]
     pub ts_ns: i64,
+    /// The peer's acknowledgement showed the hole (it covered bytes the capture never saw):
+    /// the peer received them, so `side` did send them (frame is the peer's ACK).
+    #[serde(skip)]
+    pub shown_by_ack: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -546,7 +550,7 @@ impl TcpReassembler {
         *self.stats.payload_bytes.get_mut(i) += new_bytes;
         let cut = new_bytes.saturating_sub(fresh.len() as u64);
         if cut > 0 {
-            self.record_gap(side, cut, at, deliver);
+            self.record_gap(side, cut, at, false, deliver);
         }
     }
 
@@ -555,6 +559,7 @@ impl TcpReassembler {
         side: Side,
         bytes: u64,
         at: &FrameTime,
+        shown_by_ack: bool,
         deliver: &mut dyn FnMut(Side, StreamOutput),
     ) {
         if self.stats.gaps.len() < MAX_EVIDENCE {
@@ -563,6 +568,7 @@ impl TcpReassembler {
                 bytes,
                 frame: at.frame,
                 ts_ns: at.ts_ns,
+                shown_by_ack,
             });
         }
         deliver(side, StreamOutput::Gap(bytes));
@@ -612,7 +618,7 @@ impl TcpReassembler {
         let missing = first.saturating_sub(half.delivered);
         if missing > 0 {
             half.delivered = first;
-            self.record_gap(side, missing, at, deliver);
+            self.record_gap(side, missing, at, false, deliver);
         }
         self.drain(side, at, deliver);
     }
@@ -643,7 +649,8 @@ impl TcpReassembler {
         if target > half.delivered + 1 || (limit != u64::MAX && target > half.delivered) {
             let missing = target - half.delivered;
             self.halves.get_mut(side).delivered = target;
-            self.record_gap(side, missing, &FrameTime { frame, ts_ns }, deliver);
+            // Every missing byte is below the ACK: the peer received them.
+            self.record_gap(side, missing, &FrameTime { frame, ts_ns }, true, deliver);
             self.drain(side, &FrameTime { frame, ts_ns }, deliver);
         }
     }

@@ -22,7 +22,15 @@ pub struct FindingWords {
 
 /// The words of `f`, a finding about a connection to (or a flood at) `server`.
 pub fn words(f: &Finding, server: &Endpoint) -> FindingWords {
-    let (title, explanation) = title_and_explanation(f, server);
+    let (title, mut explanation) = title_and_explanation(f, server);
+    if matches!(
+        f.code,
+        FindingCode::ClientAbort | FindingCode::ClientRejectedCertificate
+    ) {
+        if let Some(s) = super::close_answer::alert_after_close_sentence(f) {
+            explanation.push_str(&s);
+        }
+    }
     FindingWords {
         title,
         explanation,

@@ -2,6 +2,7 @@
 //! self-contained HTML report. The values more than one renderer shows (the headline finding,
 //! the phase reached, durations, phases on a time axis) are derived here, once.
 
+mod close_answer;
 pub mod codes;
 pub mod collect;
 pub mod each;

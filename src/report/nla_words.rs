@@ -32,7 +32,7 @@ fn fin_then_alert(f: &Finding) -> Option<FinThenAlert> {
     })
 }
 
-fn seconds(ms: f64) -> String {
+pub(super) fn seconds(ms: f64) -> String {
     if ms >= 1000.0 {
         format!("{:.1} s", ms / 1000.0)
     } else {

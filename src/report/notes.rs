@@ -119,6 +119,10 @@ pub fn note_text(n: &Note) -> String {
             "server sends alert {} after the client's FIN",
             tls::alert_description_name(*description)
         ),
+        Note::CredentialsInGap { n, bytes } => format!(
+            "server acknowledges {bytes} client bytes the capture lacks: CredSSP message {n} \
+             from the client, sent in the gap"
+        ),
         Note::Inside(n) => super::inside_findings::note_text(n),
         Note::Side(n) => super::side::side_note(n),
         Note::GatewayInside(n) => super::gateway_inside_findings::note_text(n),
