@@ -334,10 +334,10 @@ impl DirectionFacts {
         }
     }
 
-    /// A pure ACK from this side acknowledging `ack` of the peer's stream, while the peer
-    /// has `peer_outstanding` bytes in flight.
-    pub(super) fn on_pure_ack(&mut self, ack: u64, peer_outstanding: bool, at: &FrameTime) {
-        if self.last_ack_sent == Some(ack) && peer_outstanding {
+    /// A pure ACK from this side acknowledging `ack` of the peer's stream; `duplicate` when
+    /// the rest of tshark's rule holds (same window, next sequence number, no keep-alive).
+    pub(super) fn on_pure_ack(&mut self, ack: u64, duplicate: bool, at: &FrameTime) {
+        if self.last_ack_sent == Some(ack) && duplicate {
             self.dup_acks += 1;
             self.dup_run += 1;
             if self.dup_ack_times.len() < MAX_LOSS_WAITS {
