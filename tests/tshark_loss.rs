@@ -192,3 +192,25 @@ fn loss_counts_per_connection_equal_tsharks_analysis() {
     assert!(compared > 100, "{compared}");
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// The same rule without tshark, on the lab shapes that broke it: the ACKs answering the
+/// client's keep-alives (mtu_blackhole: tshark "ACK to a TCP keep-alive segment", 6 before)
+/// are no duplicate ACKs, and the server's ACK repeating its SYN/ACK's (acknowledging no
+/// byte yet) after the client's bytes went missing is one (RDP-bruteforce #65, frame 889,
+/// tshark "Dup ACK 885#1").
+#[test]
+fn duplicate_acks_skip_keepalive_answers_and_count_at_ack_zero() {
+    let dups = |file: &Path, id: u64| {
+        let (conns, _) = analyze_json(&[file.to_str().unwrap()]);
+        let c = conns.iter().find(|c| c["id"] == id).unwrap().clone();
+        let n = |s: &str| c["tcp"]["loss"][s]["dup_acks_received"].as_u64().unwrap();
+        (n("client"), n("server"))
+    };
+    let lab = repo_root().join("fixtures/lab");
+    assert_eq!(dups(&lab.join("mtu_blackhole.pcap"), 1), (0, 0));
+    assert_eq!(dups(&lab.join("lossy_ok.pcap"), 1), (1, 1));
+    if let Some(dir) = shared_captures() {
+        let br = dir.join("initconf_RDP-bruteforce/RDP-bruteforce.pcap");
+        assert_eq!(dups(&br, 65), (1, 0));
+    }
+}
