@@ -381,11 +381,13 @@ impl TcpReassembler {
             && *self.last_window.get(side) == Some(seg.window)
             && *self.next_seq.get(side) == Some(seg.seq)
             && !*self.last_keepalive.get(peer);
+        let buffered = !self.halves.get(peer).out_of_order.is_empty();
         let facts = self.stats.progress_mut();
         facts.get_mut(peer).on_peer_ack(ack_off, at);
+        let in_flight = facts.get(peer).sent_upto > ack_off || buffered;
         let facts = facts.get_mut(side);
         if pure {
-            facts.on_pure_ack(ack_off, duplicate, at);
+            facts.on_pure_ack(ack_off, duplicate, in_flight, at);
         } else {
             facts.note_ack_sent(ack_off);
         }
