@@ -4,11 +4,12 @@
 //! - `tcp.analysis.retransmission` on data = `retransmissions` + `spurious` + `lost_upstream`
 //!   (tshark calls a hole filled by a resend a retransmission too),
 //! - `tcp.analysis.spurious_retransmission` on data = `spurious`,
-//! - `tcp.analysis.retransmission` on SYN or SYN/ACK = `syn_retransmissions`.
+//! - `tcp.analysis.retransmission` on SYN or SYN/ACK = `syn_retransmissions`,
+//! - `tcp.analysis.duplicate_ack` sent by the peer = `dup_acks_received`.
 //!
 //! Two documented differences are taken out of tshark's side before comparing: frames the
 //! capture holds twice (same non-zero IP ID and segment: rdpscope counts them as
-//! `duplicate-frames`, never loss, issue 18 case 12), and a resend of a segment seen before that tshark calls
+//! `duplicate-frames`, never loss, issue 18 case 12; this covers copied duplicate ACKs too), and a resend of a segment seen before that tshark calls
 //! out-of-order because it came within its reordering window (it is a retransmission).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // a test fails by panicking
 
@@ -25,6 +26,7 @@ struct Counts {
     data: u32,
     spurious: u32,
     syn: u32,
+    dup_acks: u32,
 }
 
 /// One TCP frame as tshark dissects it.
@@ -38,6 +40,7 @@ struct Row {
     retrans: bool,
     spurious: bool,
     out_of_order: bool,
+    dup_ack: bool,
 }
 
 fn tshark_rows(file: &Path) -> Vec<Row> {
@@ -69,13 +72,14 @@ fn tshark_rows(file: &Path) -> Vec<Row> {
         .args(["-e", "tcp.analysis.retransmission"])
         .args(["-e", "tcp.analysis.spurious_retransmission"])
         .args(["-e", "tcp.analysis.out_of_order"])
+        .args(["-e", "tcp.analysis.duplicate_ack"])
         .output()
         .expect("run tshark");
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| {
             let f: Vec<&str> = l.split('|').collect();
-            if f.len() < 11 || f[0].is_empty() {
+            if f.len() < 12 || f[0].is_empty() {
                 return None;
             }
             Some(Row {
@@ -88,6 +92,7 @@ fn tshark_rows(file: &Path) -> Vec<Row> {
                 retrans: !f[8].is_empty(),
                 spurious: !f[9].is_empty(),
                 out_of_order: !f[10].is_empty(),
+                dup_ack: !f[11].is_empty(),
             })
         })
         .collect()
@@ -109,6 +114,12 @@ fn tshark_counts(file: &Path) -> BTreeMap<(String, String), Counts> {
         if duplicate {
             continue;
         }
+        if r.dup_ack {
+            // Counted for the side whose bytes the duplicate ACK asks for.
+            m.entry((r.dst.clone(), r.src.clone()))
+                .or_default()
+                .dup_acks += 1;
+        }
         let c = m.entry((r.src.clone(), r.dst.clone())).or_default();
         if r.syn && r.retrans {
             c.syn += 1;
@@ -128,6 +139,7 @@ fn side_counts(loss: &serde_json::Value) -> Counts {
         data: n("retransmissions") + n("spurious") + n("lost_upstream"),
         spurious: n("spurious"),
         syn: n("syn_retransmissions"),
+        dup_acks: n("dup_acks_received"),
     }
 }
 
@@ -179,4 +191,26 @@ fn loss_counts_per_connection_equal_tsharks_analysis() {
     eprintln!("{compared} directions compared, {with_loss} with loss in tshark's analysis");
     assert!(compared > 100, "{compared}");
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// The same rule without tshark, on the lab shapes that broke it: the ACKs answering the
+/// client's keep-alives (mtu_blackhole: tshark "ACK to a TCP keep-alive segment", 6 before)
+/// are no duplicate ACKs, and the server's ACK repeating its SYN/ACK's (acknowledging no
+/// byte yet) after the client's bytes went missing is one (RDP-bruteforce #65, frame 889,
+/// tshark "Dup ACK 885#1").
+#[test]
+fn duplicate_acks_skip_keepalive_answers_and_count_at_ack_zero() {
+    let dups = |file: &Path, id: u64| {
+        let (conns, _) = analyze_json(&[file.to_str().unwrap()]);
+        let c = conns.iter().find(|c| c["id"] == id).unwrap().clone();
+        let n = |s: &str| c["tcp"]["loss"][s]["dup_acks_received"].as_u64().unwrap();
+        (n("client"), n("server"))
+    };
+    let lab = repo_root().join("fixtures/lab");
+    assert_eq!(dups(&lab.join("mtu_blackhole.pcap"), 1), (0, 0));
+    assert_eq!(dups(&lab.join("lossy_ok.pcap"), 1), (1, 1));
+    if let Some(dir) = shared_captures() {
+        let br = dir.join("initconf_RDP-bruteforce/RDP-bruteforce.pcap");
+        assert_eq!(dups(&br, 65), (1, 0));
+    }
 }

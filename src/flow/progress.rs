@@ -147,7 +147,8 @@ pub struct DirectionFacts {
     pub dup_acks: u32,
     /// Frame of the first duplicate ACK.
     pub first_dup_ack: Option<FrameTime>,
-    /// Times of the duplicate ACKs (at most `MAX_LOSS_WAITS`).
+    /// Times of the duplicate ACKs sent while the peer had bytes in flight (at most
+    /// `MAX_LOSS_WAITS`).
     pub dup_ack_times: Vec<i64>,
     /// The retransmission series with the most retransmissions.
     pub worst_series: Option<RetransmitSeries>,
@@ -334,13 +335,22 @@ impl DirectionFacts {
         }
     }
 
-    /// A pure ACK from this side acknowledging `ack` of the peer's stream, while the peer
-    /// has `peer_outstanding` bytes in flight.
-    pub(super) fn on_pure_ack(&mut self, ack: u64, peer_outstanding: bool, at: &FrameTime) {
-        if self.last_ack_sent == Some(ack) && peer_outstanding {
+    /// A pure ACK from this side acknowledging `ack` of the peer's stream; `duplicate` when
+    /// the rest of tshark's rule holds (same window, next sequence number, no keep-alive).
+    /// Only one sent while the peer has bytes in flight asks for missing bytes (RFC 5681
+    /// section 2) and goes into the loss time; tshark counts the others too, and so does
+    /// `dup_acks`.
+    pub(super) fn on_pure_ack(
+        &mut self,
+        ack: u64,
+        duplicate: bool,
+        peer_outstanding: bool,
+        at: &FrameTime,
+    ) {
+        if self.last_ack_sent == Some(ack) && duplicate {
             self.dup_acks += 1;
             self.dup_run += 1;
-            if self.dup_ack_times.len() < MAX_LOSS_WAITS {
+            if peer_outstanding && self.dup_ack_times.len() < MAX_LOSS_WAITS {
                 self.dup_ack_times.push(at.ts_ns);
             }
             if self.first_dup_ack.is_none() {
@@ -456,10 +466,10 @@ mod tests {
     #[test]
     fn synthetic_repeated_pure_acks_with_data_in_flight_are_duplicates() {
         let mut d = DirectionFacts::default();
-        d.on_pure_ack(1000, true, &at(1, 0));
-        d.on_pure_ack(1000, true, &at(2, 1));
-        d.on_pure_ack(1000, true, &at(3, 2));
-        d.on_pure_ack(1000, false, &at(4, 3));
+        d.on_pure_ack(1000, true, true, &at(1, 0));
+        d.on_pure_ack(1000, true, true, &at(2, 1));
+        d.on_pure_ack(1000, true, true, &at(3, 2));
+        d.on_pure_ack(1000, false, false, &at(4, 3));
         assert_eq!(d.dup_acks, 2);
         assert_eq!(d.first_dup_ack.map(|f| f.frame), Some(2));
     }

@@ -260,6 +260,10 @@ pub struct TcpReassembler {
     server_isn: Option<u32>,
     /// Last window each side advertised (a window update is not a duplicate ACK).
     last_window: Sides<Option<u16>>,
+    /// Each side's next sequence number: the highest end seen, SYN and FIN counted.
+    next_seq: Sides<Option<u32>>,
+    /// Whether each side's last segment was a keep-alive (its answer is no duplicate ACK).
+    last_keepalive: Sides<bool>,
 }
 
 impl TcpReassembler {
@@ -271,6 +275,8 @@ impl TcpReassembler {
             client_isn: None,
             server_isn: None,
             last_window: Sides([None; 2]),
+            next_seq: Sides([None; 2]),
+            last_keepalive: Sides([false; 2]),
         }
     }
 
@@ -307,6 +313,7 @@ impl TcpReassembler {
             self.note_ack(side, seg, &at);
             self.gap_from_ack(side.other(), seg.ack, frame, ts_ns, deliver);
         }
+        self.track_next_seq(side, seg);
         let half = self.halves.get_mut(i);
         if half.base_seq.is_none() {
             half.base_seq = Some(if seg.flags.syn {
@@ -338,26 +345,49 @@ impl TcpReassembler {
         verdict
     }
 
+    /// This side's next sequence number and whether this segment is a keep-alive (one byte
+    /// or none at the next sequence number minus one), as tshark tracks them.
+    fn track_next_seq(&mut self, side: Side, seg: &TcpSegment) {
+        let next = *self.next_seq.get(side);
+        let control = seg.flags.syn || seg.flags.fin || seg.flags.rst;
+        *self.last_keepalive.get_mut(side) =
+            !control && seg.wire_len <= 1 && next == Some(seg.seq.wrapping_add(1));
+        let end = seg
+            .seq
+            .wrapping_add(seg.wire_len)
+            .wrapping_add(u32::from(seg.flags.syn))
+            .wrapping_add(u32::from(seg.flags.fin));
+        if next.is_none_or(|n| (end.wrapping_sub(n) as i32) > 0) {
+            *self.next_seq.get_mut(side) = Some(end);
+        }
+    }
+
     /// Progress facts of an acknowledgement from `side`: the peer's bytes acknowledged, and
-    /// whether a pure ACK repeats the last one while the peer has bytes in flight.
+    /// whether a pure ACK is a duplicate ACK by tshark's rule: it repeats this side's last
+    /// ACK with the same non-zero window, at this side's next sequence number (not a
+    /// keep-alive), and does not answer a keep-alive of the peer.
     fn note_ack(&mut self, side: Side, seg: &TcpSegment, at: &FrameTime) {
         let peer = side.other();
         let Some(ack_off) = self.halves.get(peer).offset_of(seg.ack) else {
             return;
         };
-        if ack_off <= 0 {
+        // Zero acknowledges no byte, but a pure ACK there can still repeat the SYN/ACK's.
+        if ack_off < 0 {
             return;
         }
         let ack_off = ack_off as u64;
         let pure = seg.wire_len == 0 && !seg.flags.syn && !seg.flags.fin && !seg.flags.rst;
+        let duplicate = seg.window != 0
+            && *self.last_window.get(side) == Some(seg.window)
+            && *self.next_seq.get(side) == Some(seg.seq)
+            && !*self.last_keepalive.get(peer);
         let buffered = !self.halves.get(peer).out_of_order.is_empty();
-        let same_window = *self.last_window.get(side) == Some(seg.window);
         let facts = self.stats.progress_mut();
         facts.get_mut(peer).on_peer_ack(ack_off, at);
         let in_flight = facts.get(peer).sent_upto > ack_off || buffered;
         let facts = facts.get_mut(side);
         if pure {
-            facts.on_pure_ack(ack_off, in_flight && same_window, at);
+            facts.on_pure_ack(ack_off, duplicate, in_flight, at);
         } else {
             facts.note_ack_sent(ack_off);
         }
