@@ -477,3 +477,21 @@ fn a_server_alert_answering_the_clients_fin_is_evidence_on_the_client_finding() 
         assert!(text.contains("not a refusal"), "{name}: {text}");
     }
 }
+
+/// A Connection Request the path dropped every time is not a server that never answered:
+/// RDP-bruteforce #64 (client port 64551). tshark: frame 879 carries the 41-byte CR with the
+/// client's FIN, resent in frames 880, 881, 882 (31 s, 61 s, 60 s later; "suspected
+/// retransmission"), the server's ACK never moves past the handshake. The cause is the path
+/// (segment-black-holed), not TermService (server-unresponsive).
+#[test]
+fn a_request_the_path_dropped_is_not_blamed_on_the_server() {
+    let Some(brute) = shared("initconf_RDP-bruteforce/RDP-bruteforce.pcap") else {
+        return;
+    };
+    let d = by_id(&brute, 64);
+    assert_eq!(d.verdict, Verdict::Stalled);
+    assert_eq!(codes(d), vec![FindingCode::SegmentBlackHoled]);
+    let f = &d.findings[0];
+    let frames: Vec<u64> = f.evidence.iter().map(|e| e.frame).collect();
+    assert!(frames.starts_with(&[879, 880, 881, 882]), "{frames:?}");
+}

@@ -76,8 +76,17 @@ fn unanswered_request(ctx: &Ctx, req_ev: Evidence, out: &mut Vec<Finding>) {
         out.push(f);
         return;
     }
+    // A request that the path dropped every time it was sent (resent, never acknowledged)
+    // never reached the server: the server cannot be blamed for not answering it, and
+    // segment-black-holed names what happened.
+    let request_never_arrived = ctx
+        .progress
+        .facts
+        .black_holed
+        .as_ref()
+        .is_some_and(|b| b.side == Side::Client && b.series.first_sent.frame <= req_ev.frame);
     let server_spoke = ctx.conn.last_payload.get(Side::Server).is_some();
-    if server_spoke {
+    if server_spoke || request_never_arrived {
         return;
     }
     let close = ctx.first_close();
