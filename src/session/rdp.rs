@@ -208,7 +208,7 @@ fn mcs_data(conn: &mut Connection, at: &PacketInfo, side: Side, data: &[u8]) {
     }
 }
 
-fn domain_pdu(conn: &mut Connection, at: &PacketInfo, side: Side, d: DomainPdu) {
+fn domain_pdu(conn: &mut Connection, at: &PacketInfo, side: Side, d: DomainPdu<'_>) {
     match d {
         DomainPdu::DisconnectProviderUltimatum { reason } => {
             conn.timeline
@@ -236,7 +236,7 @@ fn domain_pdu(conn: &mut Connection, at: &PacketInfo, side: Side, d: DomainPdu) 
         DomainPdu::ChannelJoinConfirm { .. } => conn.mcs.channel_joins += 1,
         DomainPdu::SendDataRequest { user_data, .. }
         | DomainPdu::SendDataIndication { user_data, .. } => {
-            security_pdu(conn, at, side, &user_data)
+            security_pdu(conn, at, side, user_data)
         }
         _ => {}
     }

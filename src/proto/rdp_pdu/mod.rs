@@ -427,7 +427,7 @@ pub fn parse_slow_path(tpkt_bytes: &[u8], ctx: PduContext) -> Result<SlowPathPdu
             indication: false,
             initiator,
             channel_id,
-            pdu: parse_user_data(&user_data, channel_id, ctx)?,
+            pdu: parse_user_data(user_data, channel_id, ctx)?,
         },
         McsPdu::Domain(DomainPdu::SendDataIndication {
             initiator,
@@ -437,7 +437,7 @@ pub fn parse_slow_path(tpkt_bytes: &[u8], ctx: PduContext) -> Result<SlowPathPdu
             indication: true,
             initiator,
             channel_id,
-            pdu: parse_user_data(&user_data, channel_id, ctx)?,
+            pdu: parse_user_data(user_data, channel_id, ctx)?,
         },
         McsPdu::Domain(DomainPdu::DisconnectProviderUltimatum {
             reason: DisconnectReason(reason),
