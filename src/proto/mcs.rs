@@ -75,7 +75,7 @@ pub struct ConnectResponse {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum DomainPdu {
+pub enum DomainPdu<'a> {
     ErectDomainRequest,
     DisconnectProviderUltimatum {
         reason: DisconnectReason,
@@ -96,12 +96,12 @@ pub enum DomainPdu {
     SendDataRequest {
         initiator: u16,
         channel_id: u16,
-        user_data: Vec<u8>,
+        user_data: &'a [u8],
     },
     SendDataIndication {
         initiator: u16,
         channel_id: u16,
-        user_data: Vec<u8>,
+        user_data: &'a [u8],
     },
     Other {
         choice: u8,
@@ -109,10 +109,10 @@ pub enum DomainPdu {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum McsPdu {
+pub enum McsPdu<'a> {
     ConnectInitial(ConnectInitial),
     ConnectResponse(ConnectResponse),
-    Domain(DomainPdu),
+    Domain(DomainPdu<'a>),
 }
 
 /// Basic security header flags (BCGR 2.2.8.1.1.2.1), unknown bits kept.
@@ -261,7 +261,7 @@ fn user_id<'a>(name: &'static str) -> impl FnMut(&'a [u8]) -> Parsed<'a, u16> {
 
 /// SendDataRequest / SendDataIndication after the choice byte: initiator, channelId,
 /// dataPriority + segmentation, a PER length, userData (what is there, capped).
-fn send_data(i: &[u8]) -> Parsed<'_, (u16, u16, Vec<u8>)> {
+fn send_data(i: &[u8]) -> Parsed<'_, (u16, u16, &[u8])> {
     let (i, initiator) = user_id("initiator")(i)?;
     let (i, channel_id) = field("channelId", be_u16)(i)?;
     let (i, _priority) = field("dataPriority", byte)(i)?;
@@ -273,7 +273,7 @@ fn send_data(i: &[u8]) -> Parsed<'_, (u16, u16, Vec<u8>)> {
         (i, usize::from(l0))
     };
     let (i, data) = take(len.min(i.len()).min(MAX_USER_DATA))(i)?;
-    Ok((i, (initiator, channel_id, data.to_vec())))
+    Ok((i, (initiator, channel_id, data)))
 }
 
 /// The 4-bit Result that follows a PER choice byte (T.125 AttachUserConfirm,
@@ -283,7 +283,7 @@ fn per_result(i: &[u8]) -> Parsed<'_, McsResult> {
 }
 
 /// A PER-encoded DomainMCSPDU (T.125 annex A, BCGR 2.2.1.5-2.2.1.10).
-fn domain_pdu(i: &[u8]) -> Parsed<'_, DomainPdu> {
+fn domain_pdu(i: &[u8]) -> Parsed<'_, DomainPdu<'_>> {
     let (i, first) = field("DomainMCSPDU choice", byte)(i)?;
     let choice = first >> 2;
     match choice {
@@ -353,7 +353,7 @@ fn application<'a, O>(
 }
 
 /// Decodes the MCS PDU carried by an X.224 Data TPDU.
-pub fn parse_mcs_pdu(data: &[u8]) -> Result<McsPdu, ProtoError> {
+pub fn parse_mcs_pdu(data: &[u8]) -> Result<McsPdu<'_>, ProtoError> {
     match data {
         [0x7f, 0x65, ..] => run(
             LAYER,

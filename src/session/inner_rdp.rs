@@ -66,8 +66,11 @@ fn context(conn: &Connection) -> PduContext {
 
 /// A whole decrypted TPKT.
 pub(super) fn tpkt(conn: &mut Connection, at: &PacketInfo, side: Side, msg: &[u8]) {
-    rdp::handle_tpkt(conn, at, side, msg);
-    match rdp_pdu::parse_slow_path(msg, context(conn)) {
+    // The TPKT, X.224 and MCS layers are decoded once, by `rdp::handle_tpkt`.
+    let Some(domain) = rdp::handle_tpkt(conn, at, side, msg) else {
+        return;
+    };
+    match rdp_pdu::slow_path_from_domain(domain, context(conn)) {
         Ok(SlowPathPdu::SendData { pdu, .. }) => {
             *conn
                 .inner

@@ -152,7 +152,9 @@ impl Connection {
 
     fn handle_pdu(&mut self, at: &PacketInfo, side: Side, pdu: Pdu<'_>) {
         match pdu {
-            Pdu::Tpkt(bytes) => rdp::handle_tpkt(self, at, side, bytes),
+            Pdu::Tpkt(bytes) => {
+                rdp::handle_tpkt(self, at, side, bytes);
+            }
             Pdu::FastPath(bytes) => rdp::handle_fastpath(self, at, side, bytes),
             Pdu::TlsRecord(bytes) => tls_track::handle_record(self, at, side, bytes),
             Pdu::TlsAppData { len } => tls_track::handle_app_data(self, at, side, len),

@@ -105,15 +105,25 @@ pub struct McsResponse {
     pub server: ServerData,
 }
 
-pub(super) fn handle_tpkt(conn: &mut Connection, at: &PacketInfo, side: Side, bytes: &[u8]) {
+///
+/// Returns the MCS domain PDU it carried, if any, so the caller need not parse it again.
+pub(super) fn handle_tpkt<'a>(
+    conn: &mut Connection,
+    at: &PacketInfo,
+    side: Side,
+    bytes: &'a [u8],
+) -> Option<DomainPdu<'a>> {
     let payload = match tpkt::parse_tpkt(bytes) {
         Ok((_, payload)) => payload,
-        Err(e) => return conn.decode_error(at, side, DecodeError::Proto(e)),
+        Err(e) => {
+            conn.decode_error(at, side, DecodeError::Proto(e));
+            return None;
+        }
     };
     match x224::parse_tpdu(payload) {
         Ok(Tpdu::ConnectionRequest(cr)) => connection_request(conn, at, side, cr),
         Ok(Tpdu::ConnectionConfirm(cc)) => connection_confirm(conn, at, side, cc),
-        Ok(Tpdu::Data(data)) => mcs_data(conn, at, side, data),
+        Ok(Tpdu::Data(data)) => return mcs_data(conn, at, side, data),
         Ok(Tpdu::DisconnectRequest { .. }) => {
             conn.timeline
                 .push(at, side, EventKind::X224DisconnectRequest);
@@ -130,6 +140,7 @@ pub(super) fn handle_tpkt(conn: &mut Connection, at: &PacketInfo, side: Side, by
         }
         Err(e) => conn.decode_error(at, side, DecodeError::Proto(e)),
     }
+    None
 }
 
 fn connection_request(conn: &mut Connection, at: &PacketInfo, side: Side, cr: ConnectionRequest) {
@@ -165,11 +176,19 @@ fn connection_confirm(conn: &mut Connection, at: &PacketInfo, side: Side, cc: Co
     }
 }
 
-fn mcs_data(conn: &mut Connection, at: &PacketInfo, side: Side, data: &[u8]) {
+fn mcs_data<'a>(
+    conn: &mut Connection,
+    at: &PacketInfo,
+    side: Side,
+    data: &'a [u8],
+) -> Option<DomainPdu<'a>> {
     *conn.mcs.data_pdus.get_mut(side) += 1;
     let pdu = match mcs::parse_mcs_pdu(data) {
         Ok(p) => p,
-        Err(e) => return conn.decode_error(at, side, DecodeError::Proto(e)),
+        Err(e) => {
+            conn.decode_error(at, side, DecodeError::Proto(e));
+            return None;
+        }
     };
     match pdu {
         McsPdu::ConnectInitial(ci) => {
@@ -204,12 +223,16 @@ fn mcs_data(conn: &mut Connection, at: &PacketInfo, side: Side, data: &[u8]) {
                 })
             });
         }
-        McsPdu::Domain(d) => domain_pdu(conn, at, side, d),
+        McsPdu::Domain(d) => {
+            domain_pdu(conn, at, side, &d);
+            return Some(d);
+        }
     }
+    None
 }
 
-fn domain_pdu(conn: &mut Connection, at: &PacketInfo, side: Side, d: DomainPdu) {
-    match d {
+fn domain_pdu(conn: &mut Connection, at: &PacketInfo, side: Side, d: &DomainPdu<'_>) {
+    match *d {
         DomainPdu::DisconnectProviderUltimatum { reason } => {
             conn.timeline
                 .push(at, side, EventKind::Ultimatum { reason });
@@ -236,7 +259,7 @@ fn domain_pdu(conn: &mut Connection, at: &PacketInfo, side: Side, d: DomainPdu) 
         DomainPdu::ChannelJoinConfirm { .. } => conn.mcs.channel_joins += 1,
         DomainPdu::SendDataRequest { user_data, .. }
         | DomainPdu::SendDataIndication { user_data, .. } => {
-            security_pdu(conn, at, side, &user_data)
+            security_pdu(conn, at, side, user_data)
         }
         _ => {}
     }

@@ -159,9 +159,11 @@ impl DirectionCipher {
         let key = key.get_mut(..suite.key_len())?;
         let mut iv = [0u8; 12];
         let hash = suite.hash;
-        if !super::schedule::hkdf_expand_label(hash, secret, b"key", key)
-            || !super::schedule::hkdf_expand_label(hash, secret, b"iv", &mut iv)
-        {
+        if !super::schedule::hkdf_expand_labels(
+            hash,
+            secret,
+            &mut [(b"key".as_slice(), key), (b"iv".as_slice(), &mut iv)],
+        ) {
             return None;
         }
         let keys = DirectionKeys {

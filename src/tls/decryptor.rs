@@ -199,6 +199,9 @@ pub struct TlsDecryptor {
     held: VecDeque<HeldRecord>,
     held_bytes: usize,
     scratch: Vec<u8>,
+    /// TLS 1.2: the key block (both directions' keys), derived at the first direction's
+    /// ChangeCipherSpec and kept for the other's, so the PRF runs once per connection.
+    key_block: Option<Vec<u8>>,
     status: DecryptionStatus,
 }
 
@@ -219,6 +222,7 @@ impl TlsDecryptor {
             held: VecDeque::new(),
             held_bytes: 0,
             scratch: Vec::new(),
+            key_block: None,
             status: DecryptionStatus {
                 state: DecryptionState::NotStarted,
                 records: 0,
@@ -315,6 +319,10 @@ impl TlsDecryptor {
         else {
             return;
         };
+        let other_done = self
+            .dirs
+            .get(1 - i.min(1))
+            .is_some_and(|d| d.cipher.is_some());
         let Some(dir) = self.dirs.get_mut(i) else {
             return;
         };
@@ -336,13 +344,23 @@ impl TlsDecryptor {
             dir.stage = stage;
         } else if let Some(master) = secrets.master {
             let (mac, key, iv) = (suite.mac_len(), suite.key_len(), suite.fixed_iv_len());
-            let block = key_block(
-                suite.hash,
-                master.as_bytes(),
-                &cr,
-                &hello.random,
-                2 * (mac + key + iv),
-            );
+            let len = 2 * (mac + key + iv);
+            // The other direction is keyed already: this is the block's last use.
+            let cached = if other_done {
+                self.key_block.take()
+            } else {
+                self.key_block.clone()
+            };
+            let block = match cached {
+                Some(b) if b.len() == len => b,
+                _ => {
+                    let b = key_block(suite.hash, master.as_bytes(), &cr, &hello.random, len);
+                    if !other_done {
+                        self.key_block = Some(b.clone());
+                    }
+                    b
+                }
+            };
             // RFC 5246 6.3: client MAC, server MAC, client key, server key, client IV, server IV.
             let part = |n: usize, len: usize, at: usize| {
                 block

@@ -78,21 +78,33 @@ pub fn key_block(
 
 /// HKDF-Expand-Label(secret, label, "", len) (RFC 8446 7.1), with the suite's hash.
 pub fn hkdf_expand_label(hash: PrfHash, secret: &[u8], label: &[u8], out: &mut [u8]) -> bool {
-    let mut info = Vec::with_capacity(10 + label.len());
-    info.extend_from_slice(&(out.len() as u16).to_be_bytes());
-    info.push((6 + label.len()) as u8);
-    info.extend_from_slice(b"tls13 ");
-    info.extend_from_slice(label);
-    info.push(0);
+    hkdf_expand_labels(hash, secret, &mut [(label, out)])
+}
+
+/// HKDF-Expand-Label for several labels of one secret (RFC 8446 7.3: a traffic secret's
+/// key and IV): the keyed PRK state is made once and expanded for each `(label, out)`.
+pub fn hkdf_expand_labels(hash: PrfHash, secret: &[u8], outs: &mut [(&[u8], &mut [u8])]) -> bool {
+    // HkdfLabel (RFC 8446 7.1): length, then the "tls13 "-prefixed label, then an empty
+    // context; passed in pieces, so nothing is allocated.
+    macro_rules! expand_all {
+        ($h:ty) => {
+            hkdf::Hkdf::<$h>::from_prk(secret).is_ok_and(|h| {
+                outs.iter_mut().all(|(label, out)| {
+                    let (Ok(len), Ok(label_len)) =
+                        (u16::try_from(out.len()), u8::try_from(6 + label.len()))
+                    else {
+                        return false;
+                    };
+                    let info: [&[u8]; 5] =
+                        [&len.to_be_bytes(), &[label_len], b"tls13 ", label, &[0]];
+                    h.expand_multi_info(&info, out).is_ok()
+                })
+            })
+        };
+    }
     match hash {
-        PrfHash::Sha256 => hkdf::Hkdf::<Sha256>::from_prk(secret)
-            .ok()
-            .and_then(|h| h.expand(&info, out).ok())
-            .is_some(),
-        PrfHash::Sha384 => hkdf::Hkdf::<Sha384>::from_prk(secret)
-            .ok()
-            .and_then(|h| h.expand(&info, out).ok())
-            .is_some(),
+        PrfHash::Sha256 => expand_all!(Sha256),
+        PrfHash::Sha384 => expand_all!(Sha384),
         PrfHash::Md5Sha1 => false,
     }
 }

@@ -419,29 +419,38 @@ pub fn parse_slow_path(tpkt_bytes: &[u8], ctx: PduContext) -> Result<SlowPathPdu
         return Ok(SlowPathPdu::Other);
     };
     Ok(match mcs::parse_mcs_pdu(data)? {
-        McsPdu::Domain(DomainPdu::SendDataRequest {
+        McsPdu::Domain(d) => slow_path_from_domain(d, ctx)?,
+        _ => SlowPathPdu::Other,
+    })
+}
+
+/// The slow-path PDU of an MCS domain PDU already decoded (what `parse_slow_path` does
+/// after its TPKT, X.224 and MCS layers).
+pub fn slow_path_from_domain(d: DomainPdu<'_>, ctx: PduContext) -> Result<SlowPathPdu, ProtoError> {
+    Ok(match d {
+        DomainPdu::SendDataRequest {
             initiator,
             channel_id,
             user_data,
-        }) => SlowPathPdu::SendData {
+        } => SlowPathPdu::SendData {
             indication: false,
             initiator,
             channel_id,
-            pdu: parse_user_data(&user_data, channel_id, ctx)?,
+            pdu: parse_user_data(user_data, channel_id, ctx)?,
         },
-        McsPdu::Domain(DomainPdu::SendDataIndication {
+        DomainPdu::SendDataIndication {
             initiator,
             channel_id,
             user_data,
-        }) => SlowPathPdu::SendData {
+        } => SlowPathPdu::SendData {
             indication: true,
             initiator,
             channel_id,
-            pdu: parse_user_data(&user_data, channel_id, ctx)?,
+            pdu: parse_user_data(user_data, channel_id, ctx)?,
         },
-        McsPdu::Domain(DomainPdu::DisconnectProviderUltimatum {
+        DomainPdu::DisconnectProviderUltimatum {
             reason: DisconnectReason(reason),
-        }) => SlowPathPdu::Ultimatum { reason },
+        } => SlowPathPdu::Ultimatum { reason },
         _ => SlowPathPdu::Other,
     })
 }
