@@ -301,6 +301,21 @@ class Template:
             yield start_ns + rel, bytes(b)
 
 
+def write_pcap(path, frames):
+    """Writes (ts_ns, frame) pairs as a nanosecond Ethernet pcap (snaplen 262144); returns the
+    number of packets written."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    pkt_hdr = struct.Struct("<IIII")
+    packets = 0
+    with open(path, "wb", buffering=1 << 22) as out:
+        out.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, 1))
+        for ts, data in frames:
+            out.write(pkt_hdr.pack(ts // 1_000_000_000, ts % 1_000_000_000, len(data), len(data)))
+            out.write(data)
+            packets += 1
+    return packets
+
+
 def merged(schedule):
     """Every instance's packets in time order (ties: earlier schedule entry first), with only
     the instances under way held open, so memory follows concurrency, not file size."""
@@ -385,16 +400,7 @@ def main():
         total += t.bytes
         i += 1
 
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    pkt_hdr = struct.Struct("<IIII")
-    packets = 0
-    with open(args.output, "wb", buffering=1 << 22) as out:
-        # Nanosecond pcap, Ethernet, snaplen 262144.
-        out.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, 1))
-        for ts, data in merged(schedule):
-            out.write(pkt_hdr.pack(ts // 1_000_000_000, ts % 1_000_000_000, len(data), len(data)))
-            out.write(data)
-            packets += 1
+    packets = write_pcap(args.output, merged(schedule))
     size = os.path.getsize(args.output)
     print(
         f"{args.output}: {size} bytes, {packets} packets, {len(schedule)} connections "

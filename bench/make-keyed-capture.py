@@ -148,15 +148,7 @@ def main():
         total += t.bytes
         i += 1
 
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    pkt_hdr = struct.Struct("<IIII")
-    packets = 0
-    with open(args.output, "wb", buffering=1 << 22) as out:
-        out.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, 1))
-        for ts, data in mc.merged(schedule):
-            out.write(pkt_hdr.pack(ts // 1_000_000_000, ts % 1_000_000_000, len(data), len(data)))
-            out.write(data)
-            packets += 1
+    packets = mc.write_pcap(args.output, mc.merged(schedule))
     with open(args.output + ".keys", "w") as f:
         f.write("\n".join(lines) + "\n")
     print(

@@ -44,17 +44,9 @@ fn by_id(conns: &[Diagnosed], id: u64) -> &Diagnosed {
     conns.iter().find(|d| d.meta.id == id).expect("connection")
 }
 
-/// Case 1: the server's encrypted alert after CredSSP message 3, then the client's RST.
-#[test]
-fn a_server_alert_after_the_credentials_is_nla_failed_whoever_closes() {
-    let d = lab("nla_refused_client_rst.pcap");
-    assert_eq!(d.verdict, Verdict::Failed);
-    assert!(codes(&d).contains(&FindingCode::NlaFailed));
-    assert!(!codes(&d).contains(&FindingCode::ClientAbort));
-    let Some(conns) = shared("ntop_nDPI/rdp_over_tls.pcap") else {
-        return;
-    };
-    let d = &conns[0];
+/// The nla-failed finding of `d`, checked to be the server's alert after CredSSP message 3
+/// with the client closing the TCP connection.
+fn nla_failed_after_three_messages_closed_by_client(d: &Diagnosed) -> &rdpscope::diagnose::Finding {
     let f = d
         .findings
         .iter()
@@ -70,6 +62,21 @@ fn a_server_alert_after_the_credentials_is_nla_failed_whoever_closes() {
         panic!("{:?}", f.facts)
     };
     assert_eq!((closer, server_alert, messages), (Side::Client, true, 3));
+    f
+}
+
+/// Case 1: the server's encrypted alert after CredSSP message 3, then the client's RST.
+#[test]
+fn a_server_alert_after_the_credentials_is_nla_failed_whoever_closes() {
+    let d = lab("nla_refused_client_rst.pcap");
+    assert_eq!(d.verdict, Verdict::Failed);
+    assert!(codes(&d).contains(&FindingCode::NlaFailed));
+    assert!(!codes(&d).contains(&FindingCode::ClientAbort));
+    let Some(conns) = shared("ntop_nDPI/rdp_over_tls.pcap") else {
+        return;
+    };
+    let d = &conns[0];
+    let f = nla_failed_after_three_messages_closed_by_client(d);
     // Frame 14 is the server's encrypted alert (tshark: tls.alert_message from port 3389).
     assert!(f.evidence.iter().any(|e| e.frame == 14));
     let Some(brute) = shared("initconf_RDP-bruteforce/RDP-bruteforce.pcap") else {
@@ -411,21 +418,7 @@ fn credentials_proved_sent_by_the_servers_ack_then_an_alert_is_nla_failed() {
         "{:?}",
         codes(d)
     );
-    let f = d
-        .findings
-        .iter()
-        .find(|f| f.code == FindingCode::NlaFailed)
-        .expect("nla-failed");
-    let Facts::NlaFailed {
-        closer,
-        server_alert,
-        messages,
-        ..
-    } = f.facts
-    else {
-        panic!("{:?}", f.facts)
-    };
-    assert_eq!((closer, server_alert, messages), (Side::Client, true, 3));
+    let f = nla_failed_after_three_messages_closed_by_client(d);
     assert!(f.evidence.iter().any(|e| e.frame == 181
         && e.note == rdpscope::diagnose::Note::CredentialsInGap { n: 3, bytes: 805 }));
     assert!(f.evidence.iter().any(|e| e.frame == 185));
