@@ -488,3 +488,22 @@ fn a_request_the_path_dropped_is_not_blamed_on_the_server() {
     let frames: Vec<u64> = f.evidence.iter().map(|e| e.frame).collect();
     assert!(frames.starts_with(&[879, 880, 881, 882]), "{frames:?}");
 }
+
+/// Case 4: fixtures/lab/high_latency.pcap negotiated TLS (Negotiate Response frame 8; tshark
+/// `-d tcp.port==3389,tls -Y tls.handshake.type==2`: ServerHello frame 11, supported_version
+/// 0x0304), so no output may call it Standard RDP Security;
+/// the slow phase is named by its phase, the MCS connect.
+#[test]
+fn a_tls_connection_is_never_labelled_standard_rdp_security() {
+    let path = repo_root().join("fixtures/lab/high_latency.pcap");
+    let out = Command::new(env!("CARGO_BIN_EXE_rdpscope"))
+        .args(["analyze", "--timeline", path.to_str().unwrap()])
+        .env("COLUMNS", "200")
+        .output()
+        .expect("run rdpscope");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("Standard RDP Security"), "{text}");
+    assert!(text.contains("7.1 s of it in the MCS connect"), "{text}");
+    let (conns, _) = analyze_json(&[path.to_str().unwrap()]);
+    assert_eq!(conns[0]["tls"]["version"], "TLSv1.3", "{}", conns[0]["tls"]);
+}
