@@ -61,6 +61,45 @@ fn write_onto_an_input_is_refused_by_name_symlink_and_hard_link() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `report -o` is refused like `-w` when it names an input (found writing the page over
+/// the capture it was made from).
+#[test]
+fn report_onto_an_input_is_refused_and_the_input_kept() {
+    let (dir, copy) = demo_copy("report");
+    let original = std::fs::read(&copy).unwrap();
+    let hard = dir.join("hard.pcap");
+    std::fs::hard_link(&copy, &hard).unwrap();
+    for out in [&copy, &hard] {
+        let o = rdpscope(&[
+            "report",
+            "-o",
+            out.to_str().unwrap(),
+            copy.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "stderr: {stderr}");
+        assert!(
+            stderr.contains("would overwrite an input"),
+            "stderr: {stderr}"
+        );
+        assert_eq!(
+            std::fs::read(&copy).unwrap(),
+            original,
+            "the input was modified"
+        );
+    }
+    let page = dir.join("r.html");
+    let o = rdpscope(&[
+        "report",
+        "-o",
+        page.to_str().unwrap(),
+        copy.to_str().unwrap(),
+    ]);
+    assert!(o.status.code() == Some(1), "{o:?}");
+    assert!(std::fs::read_to_string(&page).unwrap().contains("<html"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn write_goes_through_a_temporary_file_and_leaves_only_the_result() {
     let (dir, copy) = demo_copy("tmp");

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
+use rdpscope::capture::writer::check_output_not_input;
 use rdpscope::report::collect::{CollectOptions, Collector, Output};
 use rdpscope::report::{html, summary};
 
@@ -37,6 +38,14 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
             args.all,
             &args.output,
         ));
+    }
+    // Refused before reading: writing the page over a capture would destroy it.
+    if args.output != "-" && check_output_not_input(&args.output, &files).is_err() {
+        eprintln!(
+            "rdpscope: -o {} would overwrite an input (the same file); write elsewhere",
+            args.output
+        );
+        return Ok(ExitCode::from(2));
     }
     let mut collector = Collector::new(options);
     let run = progress::analyze_with_bar(&files, filter, config, &mut |d| collector.add(d));
