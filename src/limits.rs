@@ -35,3 +35,9 @@ impl Default for Limits {
         }
     }
 }
+
+/// Heap bytes of a vector's buffer, by capacity (its elements' own heap not counted): what
+/// the footprint measurements of the flow and session state add up.
+pub fn vec_bytes<T>(v: &Vec<T>) -> usize {
+    v.capacity() * std::mem::size_of::<T>()
+}

@@ -141,9 +141,8 @@ impl GatewayCorrelator {
             || interactive(me)
             || one_way(me).is_some()
             || dtls_on_gateway_port(me);
-        if !evidence_of_its_own && table.active_flows() > SCAN_ACTIVE_UP_TO
-            || table.open_candidates_between(me.client, me.server.ip) == 0
-        {
+        let too_many_to_scan = !evidence_of_its_own && table.active_flows() > SCAN_ACTIVE_UP_TO;
+        if too_many_to_scan || table.open_candidates_between(me.client, me.server.ip) == 0 {
             return out;
         }
         table.for_each_active(|meta, tcp, conn| {

@@ -135,9 +135,7 @@ fn credentials_sent<'a>(ctx: &Ctx<'a>) -> Option<CredentialsSent<'a>> {
     // The server's message 2 carried its acknowledgement of every client byte before it (a
     // hole then would have been recorded at that frame): bytes it acknowledged later were
     // sent after message 2.
-    let after_message_2 = |g: &Gap| {
-        g.ts_ns > second.last.ts_ns || (g.ts_ns == second.last.ts_ns && g.frame > second.last.frame)
-    };
+    let after_message_2 = |g: &Gap| (g.ts_ns, g.frame) > (second.last.ts_ns, second.last.frame);
     ctx.tcp?
         .gaps
         .iter()

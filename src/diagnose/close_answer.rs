@@ -36,9 +36,7 @@ pub(super) fn alert_after_client_close(ctx: &Ctx, out: &mut [Finding]) {
             description,
             encrypted,
             ..
-        } if e.dir == Side::Server
-            && (e.at.ts_ns > fin.ts_ns || (e.at.ts_ns == fin.ts_ns && e.at.frame > fin.frame)) =>
-        {
+        } if e.dir == Side::Server && (e.at.ts_ns, e.at.frame) > (fin.ts_ns, fin.frame) => {
             Some((e.at, encrypted, description))
         }
         _ => None,

@@ -10,6 +10,7 @@ use super::progress::{DirectionFacts, REORDER_WINDOW_NS};
 use super::sides::Sides;
 use super::Side;
 use crate::capture::{TcpFlags, TcpSegment};
+use crate::limits::vec_bytes;
 
 /// What one direction of a TCP connection delivers to the layer above.
 #[derive(Debug)]
@@ -122,10 +123,6 @@ static NO_PROGRESS: DirectionFacts = DirectionFacts::EMPTY;
 
 /// Evidence lists stop growing here so a hostile flow cannot eat memory.
 const MAX_EVIDENCE: usize = 64;
-
-fn vec_bytes<T>(v: &Vec<T>) -> usize {
-    v.capacity() * std::mem::size_of::<T>()
-}
 
 impl TcpStats {
     /// Heap bytes of the evidence lists and the progress facts.

@@ -7,10 +7,7 @@ use std::mem::size_of;
 use super::event::EventKind;
 use super::{Connection, SideFlow};
 
-/// Heap bytes of a vector's buffer (its elements' own heap not counted).
-pub(crate) fn vec_bytes<T>(v: &Vec<T>) -> usize {
-    v.capacity() * size_of::<T>()
-}
+pub(crate) use crate::limits::vec_bytes;
 
 fn opt_string(s: &Option<String>) -> usize {
     s.as_ref().map_or(0, String::capacity)
