@@ -11,6 +11,7 @@ pub mod diagnose;
 pub mod flow;
 pub mod keys;
 pub mod limits;
+pub mod output_file;
 pub mod pipeline;
 pub mod ports;
 pub mod proto;

@@ -9,6 +9,7 @@
 
 use std::io::{self, Write};
 use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Condvar, Mutex};
 use std::thread::JoinHandle;
 
 /// Items per batch handed to a worker.
@@ -184,10 +185,41 @@ fn write_loop<I, W: Write>(
     out.flush()
 }
 
+/// How many results `in_order` may hold beyond the one it waits for, per thread: a slow
+/// first file does not let the finished results of all the later ones pile up in memory.
+const AHEAD_PER_THREAD: usize = 1;
+
+/// What the `in_order` workers share: the items not started, and how far the output is.
+struct Queue<I> {
+    items: I,
+    /// Index of the next item to start.
+    next: usize,
+    /// Index of the next result to emit.
+    turn: usize,
+    /// A worker panicked: the others stop instead of waiting for a turn that never comes.
+    stopped: bool,
+}
+
+/// Sets `stopped` if its worker unwinds, so the others wake up and leave.
+struct StopOnPanic<'a, I>(&'a (Mutex<Queue<I>>, Condvar));
+
+impl<I> Drop for StopOnPanic<'_, I> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            if let Ok(mut q) = self.0 .0.lock() {
+                q.stopped = true;
+            }
+            self.0 .1.notify_all();
+        }
+    }
+}
+
 /// Runs `work` on every item, on at most `threads` threads at once, and hands each result to
 /// `emit` on the calling thread in item order, as soon as it and every earlier one are done
 /// (`--each`: whole files, one per thread). The output does not depend on `threads` or on
-/// how the threads are scheduled. A result that is done before an earlier one waits for it.
+/// how the threads are scheduled. A result that is done before an earlier one waits for it;
+/// a worker starts an item only while it is at most `threads * (1 + AHEAD_PER_THREAD)`
+/// places after the one being waited for, so at most that many results are held.
 pub fn in_order<T, R, F, E>(items: Vec<T>, threads: usize, work: F, mut emit: E)
 where
     T: Send,
@@ -197,15 +229,38 @@ where
 {
     let count = items.len();
     let threads = threads.clamp(1, count.max(1));
-    let queue = std::sync::Mutex::new(items.into_iter().enumerate());
-    let next = || queue.lock().ok().and_then(|mut q| q.next());
+    let window = threads * (1 + AHEAD_PER_THREAD);
+    let shared = (
+        Mutex::new(Queue {
+            items: items.into_iter(),
+            next: 0,
+            turn: 0,
+            stopped: false,
+        }),
+        Condvar::new(),
+    );
+    let take = |shared: &(Mutex<Queue<std::vec::IntoIter<T>>>, Condvar)| -> Option<(usize, T)> {
+        let (lock, wake) = shared;
+        let mut q = lock.lock().ok()?;
+        while !q.stopped && q.next >= q.turn + window && q.next < count {
+            q = wake.wait(q).ok()?;
+        }
+        if q.stopped {
+            return None;
+        }
+        let item = q.items.next()?;
+        let i = q.next;
+        q.next += 1;
+        Some((i, item))
+    };
     std::thread::scope(|scope| {
         let (done, results) = mpsc::channel::<(usize, R)>();
         for _ in 0..threads {
             let done = done.clone();
-            let (next, work) = (&next, &work);
+            let (take, work, shared) = (&take, &work, &shared);
             scope.spawn(move || {
-                while let Some((i, item)) = next() {
+                let _guard = StopOnPanic(shared);
+                while let Some((i, item)) = take(shared) {
                     if done.send((i, work(i, item))).is_err() {
                         return;
                     }
@@ -218,9 +273,16 @@ where
         // Ends when every worker is done (or one panicked: the scope passes the panic on).
         for (i, r) in results {
             waiting.insert(i, r);
+            let before = turn;
             while let Some(r) = waiting.remove(&turn) {
                 emit(turn, r);
                 turn += 1;
+            }
+            if turn != before {
+                if let Ok(mut q) = shared.0.lock() {
+                    q.turn = turn;
+                }
+                shared.1.notify_all();
             }
         }
     });
@@ -313,5 +375,43 @@ mod tests {
         let mut none = 0;
         in_order(Vec::<u8>::new(), 4, |_, _| (), |_, ()| none += 1);
         assert_eq!(none, 0);
+    }
+
+    #[test]
+    fn synthetic_in_order_holds_a_bounded_number_of_results_behind_a_slow_first_item() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        for threads in [1, 2, 3] {
+            let (started, emitted, most) = (
+                AtomicUsize::new(0),
+                AtomicUsize::new(0),
+                AtomicUsize::new(0),
+            );
+            in_order(
+                (0..60u64).collect(),
+                threads,
+                |i, _| {
+                    let now = started.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now - emitted.load(Ordering::SeqCst), Ordering::SeqCst);
+                    if i == 0 {
+                        // Gives the other threads time to run ahead, if they could.
+                        std::thread::sleep(std::time::Duration::from_millis(30));
+                    }
+                },
+                |_, ()| {
+                    emitted.fetch_add(1, Ordering::SeqCst);
+                },
+            );
+            let window = threads * (1 + AHEAD_PER_THREAD);
+            assert_eq!(emitted.load(Ordering::SeqCst), 60);
+            assert!(most.load(Ordering::SeqCst) <= window, "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn synthetic_in_order_passes_a_workers_panic_on_instead_of_waiting_forever() {
+        let run = std::panic::catch_unwind(|| {
+            in_order((0..20u64).collect(), 2, |i, _| assert_ne!(i, 0), |_, ()| ());
+        });
+        assert!(run.is_err());
     }
 }

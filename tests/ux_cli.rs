@@ -522,6 +522,18 @@ fn write_format_pcap_gives_a_plain_pcap_that_tshark_reads() {
     let bytes = std::fs::read(&out).unwrap();
     // The nanosecond pcap magic, little-endian.
     assert_eq!(&bytes[..4], &[0x4D, 0x3C, 0xB2, 0xA1]);
+    // The header's snaplen is the largest captured length written (not a fixed 262144).
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+    let (mut at, mut largest, mut records) = (24, 0, 0);
+    while at + 16 <= bytes.len() {
+        let caplen = u32_at(at + 8);
+        largest = largest.max(caplen);
+        at += 16 + caplen as usize;
+        records += 1;
+    }
+    assert_eq!((records, at), (29, bytes.len()));
+    assert!(largest > 0 && largest < 262_144);
+    assert_eq!(u32_at(16), largest);
     if let Some(comments) = tshark_comments(&out) {
         assert_eq!(comments.len(), 29);
         assert!(comments.iter().all(String::is_empty), "{comments:?}");

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::net::IpAddr;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::decode::{decode_packet, Transport};
 use super::pcapng_out::PcapngWriter;
@@ -74,17 +74,6 @@ pub fn check_output_not_input(out: &str, inputs: &[String]) -> Result<(), Captur
     Ok(())
 }
 
-/// The temporary name beside `out` that a `-w` file is written under until it is complete, so
-/// an interrupted run leaves no half file under the final name.
-fn temporary_path(out: &str) -> PathBuf {
-    let path = Path::new(out);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "capture".to_string());
-    path.with_file_name(format!(".{name}.rdpscope-{}.part", std::process::id()))
-}
-
 /// Reads the files again and writes every packet of the given connections to `out` (through a
 /// temporary file renamed at the end) in `format`; in pcapng each packet carries the comment
 /// `comment` gives it. Packets are written as they are read: memory does not grow with the
@@ -98,7 +87,7 @@ pub fn write_connections(
     comment: &mut CommentFn<'_>,
 ) -> Result<u64, CaptureError> {
     check_output_not_input(out, paths)?;
-    let partial = temporary_path(out);
+    let partial = crate::output_file::temporary_path(Path::new(out));
     let result = write_to(
         paths,
         bpf,
@@ -110,8 +99,7 @@ pub fn write_connections(
     );
     match result {
         Ok(written) if partial.exists() => {
-            std::fs::rename(&partial, out).map_err(|e| {
-                let _ = std::fs::remove_file(&partial);
+            crate::output_file::commit(&partial, Path::new(out)).map_err(|e| {
                 CaptureError::Open {
                     path: out.to_string(),
                     reason: e.to_string(),
@@ -249,7 +237,16 @@ fn write_to(
 /// 0xa1b23c4d), written without libpcap.
 struct PcapWriter {
     out: std::io::BufWriter<std::fs::File>,
+    /// The largest captured length written: the header's snaplen, patched in at the end,
+    /// so a capture cut short by its snaplen (live default 9216) says so, and Wireshark
+    /// does not read a bigger limit than the packets were taken with.
+    largest_caplen: u32,
 }
+
+/// Where the snaplen sits in the pcap file header (after magic, versions, thiszone, sigfigs).
+const SNAPLEN_OFFSET: u64 = 16;
+/// The snaplen of a file with no packet (as libpcap's default).
+const EMPTY_FILE_SNAPLEN: u32 = 262_144;
 
 impl PcapWriter {
     fn create(path: &str, linktype: i32) -> std::io::Result<PcapWriter> {
@@ -260,21 +257,23 @@ impl PcapWriter {
         header.extend_from_slice(&4u16.to_le_bytes());
         header.extend_from_slice(&0i32.to_le_bytes());
         header.extend_from_slice(&0u32.to_le_bytes());
-        header.extend_from_slice(&262_144u32.to_le_bytes());
+        header.extend_from_slice(&EMPTY_FILE_SNAPLEN.to_le_bytes());
         header.extend_from_slice(&linktype.to_le_bytes());
         out.write_all(&header)?;
-        Ok(PcapWriter { out })
+        Ok(PcapWriter {
+            out,
+            largest_caplen: 0,
+        })
     }
 
     fn write(&mut self, ts_ns: i64, orig_len: u32, data: &[u8]) -> std::io::Result<()> {
         // The classic pcap header has 32-bit seconds: times outside it are clamped.
         let secs = u32::try_from(ts_ns.div_euclid(1_000_000_000).max(0)).unwrap_or(u32::MAX);
         let nanos = u32::try_from(ts_ns.rem_euclid(1_000_000_000)).unwrap_or(0);
+        let caplen = super::decode::len_u32(data);
+        self.largest_caplen = self.largest_caplen.max(caplen);
         let mut header = [0u8; 16];
-        for (i, v) in [secs, nanos, super::decode::len_u32(data), orig_len]
-            .iter()
-            .enumerate()
-        {
+        for (i, v) in [secs, nanos, caplen, orig_len].iter().enumerate() {
             if let Some(slot) = header.get_mut(i * 4..i * 4 + 4) {
                 slot.copy_from_slice(&v.to_le_bytes());
             }
@@ -284,6 +283,13 @@ impl PcapWriter {
     }
 
     fn finish(mut self) -> std::io::Result<()> {
-        self.out.flush()
+        use std::io::{Seek, SeekFrom};
+        self.out.flush()?;
+        if self.largest_caplen > 0 {
+            let file = self.out.get_mut();
+            file.seek(SeekFrom::Start(SNAPLEN_OFFSET))?;
+            file.write_all(&self.largest_caplen.to_le_bytes())?;
+        }
+        Ok(())
     }
 }

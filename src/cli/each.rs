@@ -141,7 +141,7 @@ pub fn report(
         let mut status = print_file(&f);
         let name = names.get(f.file.index).cloned().unwrap_or_default();
         let path = Path::new(dir).join(&name);
-        if let Err(e) = std::fs::write(&path, f.extra.as_bytes()) {
+        if let Err(e) = rdpscope::output_file::write_replacing(&path, f.extra.as_bytes()) {
             eprintln!("rdpscope: cannot write {}: {e}", path.display());
             status = 2;
         }
@@ -157,7 +157,9 @@ pub fn report(
         });
     });
     let index = Path::new(dir).join(each::INDEX);
-    if let Err(e) = std::fs::write(&index, each::index_page(&entries)) {
+    if let Err(e) =
+        rdpscope::output_file::write_replacing(&index, each::index_page(&entries).as_bytes())
+    {
         eprintln!("rdpscope: cannot write {}: {e}", index.display());
         return ExitCode::from(2);
     }

@@ -66,7 +66,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     let written = if args.output == "-" {
         std::io::stdout().lock().write_all(page.as_bytes())
     } else {
-        std::fs::write(&args.output, page.as_bytes())
+        rdpscope::output_file::write_replacing(std::path::Path::new(&args.output), page.as_bytes())
     };
     if let Err(e) = written {
         eprintln!("rdpscope: cannot write {}: {e}", args.output);
