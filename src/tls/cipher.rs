@@ -31,9 +31,10 @@ enum Aead {
 
 /// AES-GCM records of a direction whose keys authenticated this many records are opened
 /// with the CTR keystream alone (the GCM keystream, NIST SP 800-38D 7.2): the same plaintext
-/// without GHASH, which costs as much again. Wrong keys are caught on the first records; a
-/// capture is not an adversary of its own analysis. A new key (TLS 1.3 KeyUpdate) starts
-/// over.
+/// without GHASH, which costs as much again. AES-CBC records are then decrypted and their
+/// padding checked, without the HMAC over their content (as costly as the decryption with
+/// SHA-1). Wrong keys are caught on the first records; a capture is not an adversary of its
+/// own analysis. A new key (TLS 1.3 KeyUpdate) starts over.
 const TRUST_AFTER: u32 = 16;
 
 /// An expanded AES key schedule (FIPS 197 5.2), made once per key: expanding it for every
@@ -87,6 +88,8 @@ enum Engine {
         chained_iv: Option<[u8; 16]>,
         /// RFC 7366: the MAC follows the ciphertext and covers it.
         encrypt_then_mac: bool,
+        /// Records of this direction whose MAC verified.
+        verified: u32,
     },
 }
 
@@ -120,6 +123,7 @@ impl DirectionCipher {
                     mac,
                     chained_iv,
                     encrypt_then_mac: false,
+                    verified: 0,
                 }
             }
             Protection::AesGcm { key_len } => {
@@ -256,12 +260,21 @@ impl DirectionCipher {
                 mac,
                 chained_iv,
                 encrypt_then_mac,
+                verified,
             } => {
                 let record = (seq, content_type, version);
+                let trusted = *verified >= TRUST_AFTER;
+                let mac = Tag {
+                    len: mac.len(),
+                    check: (!trusted).then_some(&**mac),
+                };
                 if *encrypt_then_mac {
                     open_cbc_etm(key, mac, chained_iv, record, buf)?;
                 } else {
                     open_cbc(key, mac, chained_iv, record, buf)?;
+                }
+                if !trusted {
+                    *verified = verified.saturating_add(1);
                 }
                 Opened {
                     content_type,
@@ -366,24 +379,26 @@ fn strip_tls13_padding(buf: &[u8]) -> Result<(u8, usize), OpenError> {
 /// is checked before anything is decrypted, and the plaintext ends with the CBC padding only.
 fn open_cbc_etm(
     key: &AesKey,
-    mac: &MacState,
+    mac: Tag<'_>,
     chained_iv: &mut Option<[u8; 16]>,
     (seq, content_type, version): (u64, u8, u16),
     buf: &mut Vec<u8>,
 ) -> Result<(), OpenError> {
     let body_len = buf
         .len()
-        .checked_sub(mac.len())
+        .checked_sub(mac.len)
         .ok_or(OpenError::TooShort(buf.len()))?;
     let (body, tag) = buf.split_at(body_len);
-    let mut m = mac.clone();
-    m.update(&seq.to_be_bytes());
-    m.update(&[content_type]);
-    m.update(&version.to_be_bytes());
-    m.update(&u16::try_from(body.len()).unwrap_or(u16::MAX).to_be_bytes());
-    m.update(body);
-    if !m.verify(tag) {
-        return Err(OpenError::BadRecordMac);
+    if let Some(mac) = mac.check {
+        let mut m = mac.clone();
+        m.update(&seq.to_be_bytes());
+        m.update(&[content_type]);
+        m.update(&version.to_be_bytes());
+        m.update(&u16::try_from(body.len()).unwrap_or(u16::MAX).to_be_bytes());
+        m.update(body);
+        if !m.verify(tag) {
+            return Err(OpenError::BadRecordMac);
+        }
     }
     buf.truncate(body_len);
     let iv: [u8; 16] = match chained_iv {
@@ -432,7 +447,7 @@ fn cbc_decrypt(key: &AesKey, iv: &[u8; 16], buf: &mut [u8]) -> bool {
 
 fn open_cbc(
     key: &AesKey,
-    mac: &MacState,
+    mac: Tag<'_>,
     chained_iv: &mut Option<[u8; 16]>,
     (seq, content_type, version): (u64, u8, u16),
     buf: &mut Vec<u8>,
@@ -449,7 +464,7 @@ fn open_cbc(
             iv
         }
     };
-    if buf.is_empty() || !buf.len().is_multiple_of(16) || buf.len() < mac.len() + 1 {
+    if buf.is_empty() || !buf.len().is_multiple_of(16) || buf.len() < mac.len + 1 {
         return Err(OpenError::TooShort(buf.len()));
     }
     let next_iv: Option<[u8; 16]> = buf.get(buf.len() - 16..).and_then(|b| b.try_into().ok());
@@ -463,24 +478,37 @@ fn open_cbc(
     let pad = usize::from(buf.last().copied().unwrap_or(0));
     let content_end = buf
         .len()
-        .checked_sub(pad + 1 + mac.len())
+        .checked_sub(pad + 1 + mac.len)
         .ok_or(OpenError::BadRecordMac)?;
     let padding_ok = buf
         .get(buf.len() - pad - 1..)
         .is_some_and(|p| p.iter().all(|&b| usize::from(b) == pad));
-    let (content, tag) = buf.split_at(content_end);
-    let tag = tag.get(..mac.len()).unwrap_or_default();
-    let mut m = mac.clone();
-    m.update(&seq.to_be_bytes());
-    m.update(&[content_type]);
-    m.update(&version.to_be_bytes());
-    m.update(&(content.len() as u16).to_be_bytes());
-    m.update(content);
-    if !padding_ok || !m.verify(tag) {
+    if !padding_ok {
         return Err(OpenError::BadRecordMac);
+    }
+    if let Some(mac) = mac.check {
+        let (content, tag) = buf.split_at(content_end);
+        let tag = tag.get(..mac.len()).unwrap_or_default();
+        let mut m = mac.clone();
+        m.update(&seq.to_be_bytes());
+        m.update(&[content_type]);
+        m.update(&version.to_be_bytes());
+        m.update(&(content.len() as u16).to_be_bytes());
+        m.update(content);
+        if !m.verify(tag) {
+            return Err(OpenError::BadRecordMac);
+        }
     }
     buf.truncate(content_end);
     Ok(())
+}
+
+/// A CBC record's MAC: its length, and the keyed HMAC to check it with until the keys are
+/// trusted (`TRUST_AFTER`).
+#[derive(Clone, Copy)]
+struct Tag<'a> {
+    len: usize,
+    check: Option<&'a MacState>,
 }
 
 /// A keyed HMAC (RFC 2104) of the suite's hash.
