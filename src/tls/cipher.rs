@@ -178,10 +178,72 @@ impl DirectionCipher {
         Self::new(suite, &keys, false)
     }
 
-    /// Opens one record: `buf` holds its fragment and is decrypted in place; the plaintext
-    /// is `buf[plaintext]` of the result (no bytes are moved). The sequence number advances
-    /// only when the record opens.
+    /// Opens one record: its `fragment` is decrypted into `buf`, the plaintext is
+    /// `buf[plaintext]` of the result (`buf` may be longer: it is scratch space kept between
+    /// records). The sequence number advances only when the record opens.
     pub fn open(
+        &mut self,
+        content_type: u8,
+        version: u16,
+        fragment: &[u8],
+        buf: &mut Vec<u8>,
+    ) -> Result<Opened, OpenError> {
+        if let Some(opened) = self.open_trusted_gcm(content_type, fragment, buf) {
+            let opened = opened?;
+            self.seq += 1;
+            return Ok(opened);
+        }
+        buf.clear();
+        buf.extend_from_slice(fragment);
+        self.open_in_place(content_type, version, buf)
+    }
+
+    /// A trusted AES-GCM record (`TRUST_AFTER`): the keystream XORed from the fragment
+    /// straight into `buf`, which only grows (no copy of the ciphertext first). None: the
+    /// record takes the authenticated path.
+    fn open_trusted_gcm(
+        &self,
+        content_type: u8,
+        fragment: &[u8],
+        buf: &mut Vec<u8>,
+    ) -> Option<Result<Opened, OpenError>> {
+        let Engine::Aead {
+            ctr: Some(k),
+            verified,
+            iv,
+            explicit_nonce,
+            ..
+        } = &self.engine
+        else {
+            return None;
+        };
+        if *verified < TRUST_AFTER {
+            return None;
+        }
+        let start = if *explicit_nonce { 8 } else { 0 };
+        // Too short for its nonce and tag: the authenticated path reports it.
+        let body_end = fragment.len().checked_sub(16).filter(|&e| e >= start)?;
+        let nonce = record_nonce(iv, *explicit_nonce, fragment, self.seq)?;
+        if buf.len() < body_end {
+            buf.resize(body_end, 0);
+        }
+        let out = buf.get_mut(start..body_end)?;
+        gcm_keystream(k, &nonce, fragment.get(start..body_end)?, out);
+        Some(if self.tls13 {
+            strip_tls13_padding(out).map(|(inner, len)| Opened {
+                content_type: inner,
+                plaintext: start..start + len,
+            })
+        } else {
+            Ok(Opened {
+                content_type,
+                plaintext: start..body_end,
+            })
+        })
+    }
+
+    /// Opens one record whose fragment `buf` holds, in place.
+    fn open_in_place(
         &mut self,
         content_type: u8,
         version: u16,
@@ -233,7 +295,10 @@ impl DirectionCipher {
                 let (sealed, tag) = buf.split_at_mut(body_end);
                 let body = sealed.get_mut(start..).ok_or(too_short)?;
                 let ok = match ctr.as_ref().filter(|_| trusted) {
-                    Some(k) => gcm_keystream(k, &nonce, body),
+                    Some(k) => {
+                        gcm_keystream_in_place(k, &nonce, body);
+                        true
+                    }
                     None => open_aead(aead, &nonce, aad, body, tag),
                 };
                 if !ok {
@@ -317,11 +382,32 @@ fn open_aead(aead: &Aead, nonce: &[u8; 12], aad: &[u8], body: &mut [u8], tag: &[
     }
 }
 
-/// GCM's plaintext without its tag check: the ciphertext XOR the AES-CTR keystream that
-/// starts at counter 2 (J0 = nonce || 1 is the tag's, NIST SP 800-38D 7.2).
-fn gcm_keystream(k: &AesKey, nonce: &[u8; 12], body: &mut [u8]) -> bool {
-    use ctr::cipher::{InnerIvInit, StreamCipher, StreamCipherCoreWrapper};
-    use ctr::flavors::Ctr32BE;
+/// The nonce of a record (RFC 5288 3: salt and explicit part; RFC 8446 5.3 and RFC 7905
+/// 2: the IV XOR the sequence number). None: no explicit part.
+fn record_nonce(iv: &[u8; 12], explicit: bool, fragment: &[u8], seq: u64) -> Option<[u8; 12]> {
+    let mut nonce = *iv;
+    if explicit {
+        nonce.get_mut(4..)?.copy_from_slice(fragment.get(..8)?);
+    } else {
+        nonce
+            .iter_mut()
+            .skip(4)
+            .zip(seq.to_be_bytes())
+            .for_each(|(n, s)| *n ^= s);
+    }
+    Some(nonce)
+}
+
+/// GCM's keystream: AES-CTR from counter 2 (J0 = nonce || 1 is the tag's, NIST SP 800-38D
+/// 7.2), over the key schedule by reference (copying it per record cost a memcpy of its
+/// round keys each time).
+fn gcm_ctr<'a, C>(aes: &'a C, nonce: &[u8; 12]) -> impl ctr::cipher::StreamCipher + 'a
+where
+    C: aes::cipher::BlockEncrypt
+        + aes::cipher::BlockCipher
+        + aes::cipher::BlockSizeUser<BlockSize = aes::cipher::consts::U16>,
+{
+    use ctr::cipher::{InnerIvInit, StreamCipherCoreWrapper};
     let mut counter = [0u8; 16];
     if let Some(front) = counter.get_mut(..12) {
         front.copy_from_slice(nonce);
@@ -329,20 +415,28 @@ fn gcm_keystream(k: &AesKey, nonce: &[u8; 12], body: &mut [u8]) -> bool {
     if let Some(last) = counter.get_mut(15) {
         *last = 2;
     }
-    let counter = (&counter).into();
+    let core = ctr::CtrCore::<&C, ctr::flavors::Ctr32BE>::inner_iv_init(aes, (&counter).into());
+    StreamCipherCoreWrapper::from_core(core)
+}
+
+/// GCM's plaintext without its tag check, decrypted in place.
+fn gcm_keystream_in_place(k: &AesKey, nonce: &[u8; 12], body: &mut [u8]) {
+    use ctr::cipher::StreamCipher;
     match k {
-        AesKey::Aes128(aes) => {
-            let core =
-                ctr::CtrCore::<aes::Aes128, Ctr32BE>::inner_iv_init((**aes).clone(), counter);
-            StreamCipherCoreWrapper::from_core(core).apply_keystream(body)
-        }
-        AesKey::Aes256(aes) => {
-            let core =
-                ctr::CtrCore::<aes::Aes256, Ctr32BE>::inner_iv_init((**aes).clone(), counter);
-            StreamCipherCoreWrapper::from_core(core).apply_keystream(body)
-        }
+        AesKey::Aes128(aes) => gcm_ctr(&**aes, nonce).apply_keystream(body),
+        AesKey::Aes256(aes) => gcm_ctr(&**aes, nonce).apply_keystream(body),
     }
-    true
+}
+
+/// GCM's plaintext without its tag check, from the ciphertext `sealed` into `out` (same
+/// length).
+fn gcm_keystream(k: &AesKey, nonce: &[u8; 12], sealed: &[u8], out: &mut [u8]) {
+    use ctr::cipher::StreamCipher;
+    // Lengths are equal by construction; a mismatch leaves `out` as it was.
+    let _ = match k {
+        AesKey::Aes128(aes) => gcm_ctr(&**aes, nonce).apply_keystream_b2b(sealed, out),
+        AesKey::Aes256(aes) => gcm_ctr(&**aes, nonce).apply_keystream_b2b(sealed, out),
+    };
 }
 
 /// The additional data: seq_num (TLS 1.2 only), type, version, length.
@@ -436,10 +530,10 @@ fn cbc_decrypt(key: &AesKey, iv: &[u8; 16], buf: &mut [u8]) -> bool {
     use cbc::cipher::InnerIvInit;
     let iv = iv.into();
     match key {
-        AesKey::Aes128(aes) => cbc::Decryptor::<aes::Aes128>::inner_iv_init((**aes).clone(), iv)
+        AesKey::Aes128(aes) => cbc::Decryptor::<&aes::Aes128>::inner_iv_init(&**aes, iv)
             .decrypt_padded_mut::<NoPadding>(buf)
             .is_ok(),
-        AesKey::Aes256(aes) => cbc::Decryptor::<aes::Aes256>::inner_iv_init((**aes).clone(), iv)
+        AesKey::Aes256(aes) => cbc::Decryptor::<&aes::Aes256>::inner_iv_init(&**aes, iv)
             .decrypt_padded_mut::<NoPadding>(buf)
             .is_ok(),
     }
