@@ -31,9 +31,10 @@ enum Aead {
 
 /// AES-GCM records of a direction whose keys authenticated this many records are opened
 /// with the CTR keystream alone (the GCM keystream, NIST SP 800-38D 7.2): the same plaintext
-/// without GHASH, which costs as much again. Wrong keys are caught on the first records; a
-/// capture is not an adversary of its own analysis. A new key (TLS 1.3 KeyUpdate) starts
-/// over.
+/// without GHASH, which costs as much again. AES-CBC records are then decrypted and their
+/// padding checked, without the HMAC over their content (as costly as the decryption with
+/// SHA-1). Wrong keys are caught on the first records; a capture is not an adversary of its
+/// own analysis. A new key (TLS 1.3 KeyUpdate) starts over.
 const TRUST_AFTER: u32 = 16;
 
 /// An expanded AES key schedule (FIPS 197 5.2), made once per key: expanding it for every
@@ -87,6 +88,8 @@ enum Engine {
         chained_iv: Option<[u8; 16]>,
         /// RFC 7366: the MAC follows the ciphertext and covers it.
         encrypt_then_mac: bool,
+        /// Records of this direction whose MAC verified.
+        verified: u32,
     },
 }
 
@@ -120,6 +123,7 @@ impl DirectionCipher {
                     mac,
                     chained_iv,
                     encrypt_then_mac: false,
+                    verified: 0,
                 }
             }
             Protection::AesGcm { key_len } => {
@@ -174,10 +178,72 @@ impl DirectionCipher {
         Self::new(suite, &keys, false)
     }
 
-    /// Opens one record: `buf` holds its fragment and is decrypted in place; the plaintext
-    /// is `buf[plaintext]` of the result (no bytes are moved). The sequence number advances
-    /// only when the record opens.
+    /// Opens one record: its `fragment` is decrypted into `buf`, the plaintext is
+    /// `buf[plaintext]` of the result (`buf` may be longer: it is scratch space kept between
+    /// records). The sequence number advances only when the record opens.
     pub fn open(
+        &mut self,
+        content_type: u8,
+        version: u16,
+        fragment: &[u8],
+        buf: &mut Vec<u8>,
+    ) -> Result<Opened, OpenError> {
+        if let Some(opened) = self.open_trusted_gcm(content_type, fragment, buf) {
+            let opened = opened?;
+            self.seq += 1;
+            return Ok(opened);
+        }
+        buf.clear();
+        buf.extend_from_slice(fragment);
+        self.open_in_place(content_type, version, buf)
+    }
+
+    /// A trusted AES-GCM record (`TRUST_AFTER`): the keystream XORed from the fragment
+    /// straight into `buf`, which only grows (no copy of the ciphertext first). None: the
+    /// record takes the authenticated path.
+    fn open_trusted_gcm(
+        &self,
+        content_type: u8,
+        fragment: &[u8],
+        buf: &mut Vec<u8>,
+    ) -> Option<Result<Opened, OpenError>> {
+        let Engine::Aead {
+            ctr: Some(k),
+            verified,
+            iv,
+            explicit_nonce,
+            ..
+        } = &self.engine
+        else {
+            return None;
+        };
+        if *verified < TRUST_AFTER {
+            return None;
+        }
+        let start = if *explicit_nonce { 8 } else { 0 };
+        // Too short for its nonce and tag: the authenticated path reports it.
+        let body_end = fragment.len().checked_sub(16).filter(|&e| e >= start)?;
+        let nonce = record_nonce(iv, *explicit_nonce, fragment, self.seq)?;
+        if buf.len() < body_end {
+            buf.resize(body_end, 0);
+        }
+        let out = buf.get_mut(start..body_end)?;
+        gcm_keystream(k, &nonce, fragment.get(start..body_end)?, out);
+        Some(if self.tls13 {
+            strip_tls13_padding(out).map(|(inner, len)| Opened {
+                content_type: inner,
+                plaintext: start..start + len,
+            })
+        } else {
+            Ok(Opened {
+                content_type,
+                plaintext: start..body_end,
+            })
+        })
+    }
+
+    /// Opens one record whose fragment `buf` holds, in place.
+    fn open_in_place(
         &mut self,
         content_type: u8,
         version: u16,
@@ -229,7 +295,10 @@ impl DirectionCipher {
                 let (sealed, tag) = buf.split_at_mut(body_end);
                 let body = sealed.get_mut(start..).ok_or(too_short)?;
                 let ok = match ctr.as_ref().filter(|_| trusted) {
-                    Some(k) => gcm_keystream(k, &nonce, body),
+                    Some(k) => {
+                        gcm_keystream_in_place(k, &nonce, body);
+                        true
+                    }
                     None => open_aead(aead, &nonce, aad, body, tag),
                 };
                 if !ok {
@@ -256,12 +325,21 @@ impl DirectionCipher {
                 mac,
                 chained_iv,
                 encrypt_then_mac,
+                verified,
             } => {
                 let record = (seq, content_type, version);
+                let trusted = *verified >= TRUST_AFTER;
+                let mac = Tag {
+                    len: mac.len(),
+                    check: (!trusted).then_some(&**mac),
+                };
                 if *encrypt_then_mac {
                     open_cbc_etm(key, mac, chained_iv, record, buf)?;
                 } else {
                     open_cbc(key, mac, chained_iv, record, buf)?;
+                }
+                if !trusted {
+                    *verified = verified.saturating_add(1);
                 }
                 Opened {
                     content_type,
@@ -304,11 +382,32 @@ fn open_aead(aead: &Aead, nonce: &[u8; 12], aad: &[u8], body: &mut [u8], tag: &[
     }
 }
 
-/// GCM's plaintext without its tag check: the ciphertext XOR the AES-CTR keystream that
-/// starts at counter 2 (J0 = nonce || 1 is the tag's, NIST SP 800-38D 7.2).
-fn gcm_keystream(k: &AesKey, nonce: &[u8; 12], body: &mut [u8]) -> bool {
-    use ctr::cipher::{InnerIvInit, StreamCipher, StreamCipherCoreWrapper};
-    use ctr::flavors::Ctr32BE;
+/// The nonce of a record (RFC 5288 3: salt and explicit part; RFC 8446 5.3 and RFC 7905
+/// 2: the IV XOR the sequence number). None: no explicit part.
+fn record_nonce(iv: &[u8; 12], explicit: bool, fragment: &[u8], seq: u64) -> Option<[u8; 12]> {
+    let mut nonce = *iv;
+    if explicit {
+        nonce.get_mut(4..)?.copy_from_slice(fragment.get(..8)?);
+    } else {
+        nonce
+            .iter_mut()
+            .skip(4)
+            .zip(seq.to_be_bytes())
+            .for_each(|(n, s)| *n ^= s);
+    }
+    Some(nonce)
+}
+
+/// GCM's keystream: AES-CTR from counter 2 (J0 = nonce || 1 is the tag's, NIST SP 800-38D
+/// 7.2), over the key schedule by reference (copying it per record cost a memcpy of its
+/// round keys each time).
+fn gcm_ctr<'a, C>(aes: &'a C, nonce: &[u8; 12]) -> impl ctr::cipher::StreamCipher + 'a
+where
+    C: aes::cipher::BlockEncrypt
+        + aes::cipher::BlockCipher
+        + aes::cipher::BlockSizeUser<BlockSize = aes::cipher::consts::U16>,
+{
+    use ctr::cipher::{InnerIvInit, StreamCipherCoreWrapper};
     let mut counter = [0u8; 16];
     if let Some(front) = counter.get_mut(..12) {
         front.copy_from_slice(nonce);
@@ -316,20 +415,28 @@ fn gcm_keystream(k: &AesKey, nonce: &[u8; 12], body: &mut [u8]) -> bool {
     if let Some(last) = counter.get_mut(15) {
         *last = 2;
     }
-    let counter = (&counter).into();
+    let core = ctr::CtrCore::<&C, ctr::flavors::Ctr32BE>::inner_iv_init(aes, (&counter).into());
+    StreamCipherCoreWrapper::from_core(core)
+}
+
+/// GCM's plaintext without its tag check, decrypted in place.
+fn gcm_keystream_in_place(k: &AesKey, nonce: &[u8; 12], body: &mut [u8]) {
+    use ctr::cipher::StreamCipher;
     match k {
-        AesKey::Aes128(aes) => {
-            let core =
-                ctr::CtrCore::<aes::Aes128, Ctr32BE>::inner_iv_init((**aes).clone(), counter);
-            StreamCipherCoreWrapper::from_core(core).apply_keystream(body)
-        }
-        AesKey::Aes256(aes) => {
-            let core =
-                ctr::CtrCore::<aes::Aes256, Ctr32BE>::inner_iv_init((**aes).clone(), counter);
-            StreamCipherCoreWrapper::from_core(core).apply_keystream(body)
-        }
+        AesKey::Aes128(aes) => gcm_ctr(&**aes, nonce).apply_keystream(body),
+        AesKey::Aes256(aes) => gcm_ctr(&**aes, nonce).apply_keystream(body),
     }
-    true
+}
+
+/// GCM's plaintext without its tag check, from the ciphertext `sealed` into `out` (same
+/// length).
+fn gcm_keystream(k: &AesKey, nonce: &[u8; 12], sealed: &[u8], out: &mut [u8]) {
+    use ctr::cipher::StreamCipher;
+    // Lengths are equal by construction; a mismatch leaves `out` as it was.
+    let _ = match k {
+        AesKey::Aes128(aes) => gcm_ctr(&**aes, nonce).apply_keystream_b2b(sealed, out),
+        AesKey::Aes256(aes) => gcm_ctr(&**aes, nonce).apply_keystream_b2b(sealed, out),
+    };
 }
 
 /// The additional data: seq_num (TLS 1.2 only), type, version, length.
@@ -366,24 +473,26 @@ fn strip_tls13_padding(buf: &[u8]) -> Result<(u8, usize), OpenError> {
 /// is checked before anything is decrypted, and the plaintext ends with the CBC padding only.
 fn open_cbc_etm(
     key: &AesKey,
-    mac: &MacState,
+    mac: Tag<'_>,
     chained_iv: &mut Option<[u8; 16]>,
     (seq, content_type, version): (u64, u8, u16),
     buf: &mut Vec<u8>,
 ) -> Result<(), OpenError> {
     let body_len = buf
         .len()
-        .checked_sub(mac.len())
+        .checked_sub(mac.len)
         .ok_or(OpenError::TooShort(buf.len()))?;
     let (body, tag) = buf.split_at(body_len);
-    let mut m = mac.clone();
-    m.update(&seq.to_be_bytes());
-    m.update(&[content_type]);
-    m.update(&version.to_be_bytes());
-    m.update(&u16::try_from(body.len()).unwrap_or(u16::MAX).to_be_bytes());
-    m.update(body);
-    if !m.verify(tag) {
-        return Err(OpenError::BadRecordMac);
+    if let Some(mac) = mac.check {
+        let mut m = mac.clone();
+        m.update(&seq.to_be_bytes());
+        m.update(&[content_type]);
+        m.update(&version.to_be_bytes());
+        m.update(&u16::try_from(body.len()).unwrap_or(u16::MAX).to_be_bytes());
+        m.update(body);
+        if !m.verify(tag) {
+            return Err(OpenError::BadRecordMac);
+        }
     }
     buf.truncate(body_len);
     let iv: [u8; 16] = match chained_iv {
@@ -421,10 +530,10 @@ fn cbc_decrypt(key: &AesKey, iv: &[u8; 16], buf: &mut [u8]) -> bool {
     use cbc::cipher::InnerIvInit;
     let iv = iv.into();
     match key {
-        AesKey::Aes128(aes) => cbc::Decryptor::<aes::Aes128>::inner_iv_init((**aes).clone(), iv)
+        AesKey::Aes128(aes) => cbc::Decryptor::<&aes::Aes128>::inner_iv_init(&**aes, iv)
             .decrypt_padded_mut::<NoPadding>(buf)
             .is_ok(),
-        AesKey::Aes256(aes) => cbc::Decryptor::<aes::Aes256>::inner_iv_init((**aes).clone(), iv)
+        AesKey::Aes256(aes) => cbc::Decryptor::<&aes::Aes256>::inner_iv_init(&**aes, iv)
             .decrypt_padded_mut::<NoPadding>(buf)
             .is_ok(),
     }
@@ -432,7 +541,7 @@ fn cbc_decrypt(key: &AesKey, iv: &[u8; 16], buf: &mut [u8]) -> bool {
 
 fn open_cbc(
     key: &AesKey,
-    mac: &MacState,
+    mac: Tag<'_>,
     chained_iv: &mut Option<[u8; 16]>,
     (seq, content_type, version): (u64, u8, u16),
     buf: &mut Vec<u8>,
@@ -449,7 +558,7 @@ fn open_cbc(
             iv
         }
     };
-    if buf.is_empty() || !buf.len().is_multiple_of(16) || buf.len() < mac.len() + 1 {
+    if buf.is_empty() || !buf.len().is_multiple_of(16) || buf.len() < mac.len + 1 {
         return Err(OpenError::TooShort(buf.len()));
     }
     let next_iv: Option<[u8; 16]> = buf.get(buf.len() - 16..).and_then(|b| b.try_into().ok());
@@ -463,24 +572,37 @@ fn open_cbc(
     let pad = usize::from(buf.last().copied().unwrap_or(0));
     let content_end = buf
         .len()
-        .checked_sub(pad + 1 + mac.len())
+        .checked_sub(pad + 1 + mac.len)
         .ok_or(OpenError::BadRecordMac)?;
     let padding_ok = buf
         .get(buf.len() - pad - 1..)
         .is_some_and(|p| p.iter().all(|&b| usize::from(b) == pad));
-    let (content, tag) = buf.split_at(content_end);
-    let tag = tag.get(..mac.len()).unwrap_or_default();
-    let mut m = mac.clone();
-    m.update(&seq.to_be_bytes());
-    m.update(&[content_type]);
-    m.update(&version.to_be_bytes());
-    m.update(&(content.len() as u16).to_be_bytes());
-    m.update(content);
-    if !padding_ok || !m.verify(tag) {
+    if !padding_ok {
         return Err(OpenError::BadRecordMac);
+    }
+    if let Some(mac) = mac.check {
+        let (content, tag) = buf.split_at(content_end);
+        let tag = tag.get(..mac.len()).unwrap_or_default();
+        let mut m = mac.clone();
+        m.update(&seq.to_be_bytes());
+        m.update(&[content_type]);
+        m.update(&version.to_be_bytes());
+        m.update(&(content.len() as u16).to_be_bytes());
+        m.update(content);
+        if !m.verify(tag) {
+            return Err(OpenError::BadRecordMac);
+        }
     }
     buf.truncate(content_end);
     Ok(())
+}
+
+/// A CBC record's MAC: its length, and the keyed HMAC to check it with until the keys are
+/// trusted (`TRUST_AFTER`).
+#[derive(Clone, Copy)]
+struct Tag<'a> {
+    len: usize,
+    check: Option<&'a MacState>,
 }
 
 /// A keyed HMAC (RFC 2104) of the suite's hash.

@@ -447,9 +447,12 @@ impl TlsDecryptor {
         let Some(cipher) = dir.cipher.as_mut() else {
             return;
         };
-        self.scratch.clear();
-        self.scratch.extend_from_slice(rec.fragment);
-        match cipher.open(rec.content_type, rec.version, &mut self.scratch) {
+        match cipher.open(
+            rec.content_type,
+            rec.version,
+            rec.fragment,
+            &mut self.scratch,
+        ) {
             Ok(opened) => {
                 let inner = opened.content_type;
                 let plaintext = self.scratch.get(opened.plaintext).unwrap_or_default();

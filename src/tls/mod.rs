@@ -8,6 +8,8 @@ pub mod fuzz_input;
 mod keyed;
 mod schedule;
 mod suite;
+#[cfg(test)]
+mod trust_tests;
 
 pub use cipher::OpenError;
 pub use decryptor::{

@@ -29,9 +29,12 @@ fn p_hash<M: Mac + hmac::digest::KeyInit + Clone>(secret: &[u8], seed: &[&[u8]],
             dst.copy_from_slice(src);
         }
         pos += n;
-        let mut m = base.clone();
-        m.update(&a);
-        a = m.finalize().into_bytes();
+        if pos < out.len() {
+            // A(i+1) only for a block still wanted: after the last one it would be wasted.
+            let mut m = base.clone();
+            m.update(&a);
+            a = m.finalize().into_bytes();
+        }
     }
 }
 

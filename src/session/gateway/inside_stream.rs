@@ -66,13 +66,22 @@ impl Cx<'_> {
         };
         let n = usize::try_from(p.left).unwrap_or(usize::MAX).min(b.len());
         let bytes = b.get(..n)?;
-        let mut plain = std::mem::take(&mut self.gw.unmasked);
-        plain.clear();
-        plain.resize(n, 0);
-        websocket::unmask_into(bytes, p.key, p.offset, &mut plain);
+        let mut unmasked = std::mem::take(&mut self.gw.unmasked);
+        // A server's frames are not masked (RFC 6455 5.1): read in place, not copied. The
+        // buffer for masked ones only grows, so it is not zeroed for every frame.
+        let plain: &[u8] = if p.key.is_some() {
+            if unmasked.len() < n {
+                unmasked.resize(n, 0);
+            }
+            let out = unmasked.get_mut(..n).unwrap_or_default();
+            websocket::unmask_into(bytes, p.key, p.offset, out);
+            out
+        } else {
+            bytes
+        };
         match p.opcode {
             websocket::Opcode::BINARY | websocket::Opcode::CONTINUATION => {
-                inside_tunnel::tunnel_bytes(self, side, &plain)
+                inside_tunnel::tunnel_bytes(self, side, plain)
             }
             websocket::Opcode::CLOSE => {
                 let room = 2usize.saturating_sub(self.gw.close_payload.len());
@@ -82,7 +91,7 @@ impl Cx<'_> {
             }
             _ => {}
         }
-        self.gw.unmasked = plain;
+        self.gw.unmasked = unmasked;
         let left = p.left - n as u64;
         let next = if left == 0 {
             if p.opcode == websocket::Opcode::CLOSE {
