@@ -108,6 +108,13 @@ pub(super) fn server_hello(conn: &mut Connection, at: &PacketInfo, hello: &Serve
     with_decryptor(conn, at, |d, out| d.server_hello(info, out));
 }
 
+/// A gap in `side`'s stream (bytes the capture lost): see `TlsDecryptor::gap`.
+pub(super) fn gap(conn: &mut Connection, side: Side) {
+    if let Some(d) = conn.decryption.as_deref_mut() {
+        d.decryptor.decryptor.gap(side);
+    }
+}
+
 /// A whole record (header included) from `side`, completed by packet `at`.
 pub(super) fn record(conn: &mut Connection, at: &PacketInfo, side: Side, record: &[u8]) {
     if conn.decryption.is_none() {

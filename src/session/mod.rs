@@ -334,6 +334,7 @@ impl FlowHandler for Connection {
             StreamOutput::Gap(bytes) => {
                 self.gaps += 1;
                 self.framers.get_mut(i).gap();
+                decrypt::gap(self, side);
                 self.timeline.push(pkt, side, EventKind::Gap { bytes });
             }
         }

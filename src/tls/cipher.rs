@@ -181,6 +181,16 @@ impl DirectionCipher {
     /// Opens one record: its `fragment` is decrypted into `buf`, the plaintext is
     /// `buf[plaintext]` of the result (`buf` may be longer: it is scratch space kept between
     /// records). The sequence number advances only when the record opens.
+    /// A gap in this direction's stream: records may be lost, so the sequence number may be
+    /// behind the sender's. The next records are authenticated again, as the first ones
+    /// were: a wrong sequence (TLS 1.3 nonce, every AAD) then fails the decryption instead
+    /// of the keystream yielding garbage that the inner parsers would read as PDUs.
+    pub fn distrust(&mut self) {
+        match &mut self.engine {
+            Engine::Aead { verified, .. } | Engine::Cbc { verified, .. } => *verified = 0,
+        }
+    }
+
     pub fn open(
         &mut self,
         content_type: u8,

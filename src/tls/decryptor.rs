@@ -384,6 +384,18 @@ impl TlsDecryptor {
     }
 
     /// One record, in stream order. Plaintext of a protected record goes to `out`.
+    /// Bytes of `side`'s stream were lost (a capture gap): its keys are no longer trusted
+    /// to follow the records without authenticating them (`DirectionCipher::distrust`).
+    pub fn gap(&mut self, side: Side) {
+        if let Some(cipher) = self
+            .dirs
+            .get_mut(side.index())
+            .and_then(|d| d.cipher.as_mut())
+        {
+            cipher.distrust();
+        }
+    }
+
     pub fn record(&mut self, rec: RecordIn<'_>, out: &mut dyn FnMut(Plaintext<'_>)) {
         let i = rec.side.index();
         let tls13 = self.suite.is_some_and(|s| s.tls13);

@@ -138,3 +138,32 @@ fn cbc_records_past_the_trust_open_without_their_mac_but_not_without_their_paddi
     let opened = fresh.open(APPLICATION_DATA, TLS12, &spoilt, &mut scratch);
     assert_eq!(opened.unwrap_err(), OpenError::BadRecordMac);
 }
+
+#[test]
+fn after_a_gap_a_trusted_direction_authenticates_again_and_a_lost_record_fails_it() {
+    let mut cipher = cbc_cipher();
+    let mut scratch = Vec::new();
+    for seq in 0..RECORDS {
+        let fragment = cbc_record(seq, &content(seq), Spoil::Nothing);
+        cipher
+            .open(APPLICATION_DATA, TLS12, &fragment, &mut scratch)
+            .unwrap();
+    }
+    // Two records lost in a gap: the next one was MACed with sequence RECORDS + 2, the
+    // cipher expects RECORDS. Trusted, it would open (no MAC computed); after the gap its
+    // MAC is checked again and the sequence mismatch fails it.
+    let after_loss = cbc_record(RECORDS + 2, b"after the gap", Spoil::Nothing);
+    let mut trusting = cbc_cipher();
+    for seq in 0..RECORDS {
+        let fragment = cbc_record(seq, &content(seq), Spoil::Nothing);
+        trusting
+            .open(APPLICATION_DATA, TLS12, &fragment, &mut scratch)
+            .unwrap();
+    }
+    assert!(trusting
+        .open(APPLICATION_DATA, TLS12, &after_loss, &mut scratch)
+        .is_ok());
+    cipher.distrust();
+    let opened = cipher.open(APPLICATION_DATA, TLS12, &after_loss, &mut scratch);
+    assert_eq!(opened.unwrap_err(), OpenError::BadRecordMac);
+}
