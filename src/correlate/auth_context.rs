@@ -508,8 +508,12 @@ mod index_tests {
         assert_eq!(store.records.len(), 2);
         assert_eq!(store.index.flows.len(), 2);
         assert_eq!(
-            store.index.clients.get(&IpAddr::from([10, 0, 0, 2])),
-            Some(&1)
+            store
+                .index
+                .clients
+                .get(&IpAddr::from([10, 0, 0, 2]))
+                .map(|serials| serials.iter().copied().collect::<Vec<_>>()),
+            Some(vec![0])
         );
         // Past RETAIN_NS both expire: the index empties with the records.
         store.update(record(3, [10, 0, 0, 4], 3 + RETAIN_NS / 1_000_000_000 + 1));
