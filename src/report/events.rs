@@ -43,7 +43,9 @@ pub fn kind_text(k: &EventKind, dir: Side) -> Cow<'static, str> {
             routing_token,
             protocols,
         } => {
-            let mut text = String::from("X.224 Connection Request");
+            // Room for a cookie and the protocols: one allocation for the usual request.
+            let mut text = String::with_capacity(96);
+            text.push_str("X.224 Connection Request");
             if let Some(c) = cookie {
                 text.push_str(", cookie mstshash=");
                 text.push_str(c);

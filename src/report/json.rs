@@ -15,7 +15,7 @@ pub mod fast;
 mod gateway;
 mod gcc;
 mod inside;
-mod text;
+pub(super) mod text;
 pub use gcc::{
     ChannelJson, ClientClusterJson, ClientCoreJson, ClientDataJson, ClientSecurityJson,
     ServerCertificateJson, ServerCoreJson, ServerDataJson, ServerSecurityJson,
