@@ -107,6 +107,12 @@ mod tests {
         for id in 0..=u16::MAX {
             let registry = tls_parser::TlsCipherSuite::from_id(id).map(|s| s.name);
             assert_eq!(cipher_suite_static_name(id), registry, "{id:#06x}");
+            // The JSON writer copies these names without looking for bytes to escape.
+            let plain = |c: char| c.is_ascii_alphanumeric() || c == '_';
+            assert!(
+                registry.is_none_or(|name| name.chars().all(plain)),
+                "{registry:?}"
+            );
         }
     }
 }
