@@ -211,24 +211,28 @@ pub struct SideStore {
     popped: u64,
 }
 
-/// The flows (with their records' serials) and the client addresses of the kept records.
+/// The flows (with their records' serials) and, for each client address, the serials of its
+/// kept records in the order they were kept: a finishing connection looks at its client's
+/// records only, not at every record kept (up to `MAX_RECORDS`, a walk for each connection
+/// once a long capture has filled the store).
 #[derive(Debug, Default)]
 struct RecordIndex {
     flows: std::collections::HashMap<u64, u64, ahash::RandomState>,
-    clients: std::collections::HashMap<IpAddr, u32, ahash::RandomState>,
+    clients: std::collections::HashMap<IpAddr, VecDeque<u64>, ahash::RandomState>,
 }
 
 impl RecordIndex {
     fn add(&mut self, r: &SideRecord, serial: u64) {
         self.flows.insert(r.flow, serial);
-        *self.clients.entry(r.client).or_default() += 1;
+        self.clients.entry(r.client).or_default().push_back(serial);
     }
 
+    /// `r`, the oldest record kept, is dropped: it is its client's oldest too.
     fn remove(&mut self, r: &SideRecord) {
         self.flows.remove(&r.flow);
-        if let Some(n) = self.clients.get_mut(&r.client) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
+        if let Some(serials) = self.clients.get_mut(&r.client) {
+            serials.pop_front();
+            if serials.is_empty() {
                 self.clients.remove(&r.client);
             }
         }
@@ -321,11 +325,19 @@ impl SideStore {
             start_ns: t0,
             ..AuthContext::default()
         };
-        if !self.index.clients.contains_key(&meta.client.ip) {
+        let Some(serials) = self.index.clients.get(&meta.client.ip) else {
             return ctx;
-        }
+        };
         let names = connection_names(conn);
-        for r in self.records.iter_mut() {
+        // Serials in the order kept: the records in the order a walk of `records` meets them.
+        for &serial in serials {
+            let at = serial.checked_sub(self.popped).map(usize::try_from);
+            let Some(r) = at
+                .and_then(Result::ok)
+                .and_then(|i| self.records.get_mut(i))
+            else {
+                continue;
+            };
             if r.client != meta.client.ip || r.last_ns < from || r.first_ns > to {
                 continue;
             }
@@ -496,8 +508,12 @@ mod index_tests {
         assert_eq!(store.records.len(), 2);
         assert_eq!(store.index.flows.len(), 2);
         assert_eq!(
-            store.index.clients.get(&IpAddr::from([10, 0, 0, 2])),
-            Some(&1)
+            store
+                .index
+                .clients
+                .get(&IpAddr::from([10, 0, 0, 2]))
+                .map(|serials| serials.iter().copied().collect::<Vec<_>>()),
+            Some(vec![0])
         );
         // Past RETAIN_NS both expire: the index empties with the records.
         store.update(record(3, [10, 0, 0, 4], 3 + RETAIN_NS / 1_000_000_000 + 1));

@@ -188,21 +188,47 @@ fn answer_data(rdata: &RData) -> AnswerData {
             address: Ipv6Addr::from(a.address),
         },
         RData::CNAME(c) => AnswerData::Cname {
-            target: c.0.to_string(),
+            target: name_text(&c.0),
         },
         RData::PTR(p) => AnswerData::Ptr {
-            target: p.0.to_string(),
+            target: name_text(&p.0),
         },
         RData::SRV(s) => AnswerData::Srv {
             priority: s.priority,
             weight: s.weight,
             port: s.port,
-            target: s.target.to_string(),
+            target: name_text(&s.target),
         },
         other => AnswerData::Other {
             rtype: RecordType(u16::from(other.type_code())),
         },
     }
+}
+
+/// `name` as simple_dns's `Display` writes it: the labels read as UTF-8 (lossily) joined by
+/// dots, a dot or backslash inside a label escaped with a backslash. That `Display` goes
+/// through `fmt` once per character, about 3,000 instructions for a message's names; a label
+/// with nothing to escape (nearly all) is copied whole here.
+pub fn name_text(name: &simple_dns::Name<'_>) -> String {
+    let labels = name.get_labels();
+    let mut out = String::with_capacity(labels.iter().map(|l| l.len() + 1).sum());
+    for (i, label) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        let text = String::from_utf8_lossy(label.as_ref());
+        if !text.contains(['.', '\\']) {
+            out.push_str(&text);
+            continue;
+        }
+        for c in text.chars() {
+            if c == '.' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Decodes one DNS message (a UDP payload, or a TCP message without its length prefix).
@@ -222,7 +248,7 @@ pub fn parse_message(b: &[u8]) -> Result<DnsMessage, ProtoError> {
         .iter()
         .take(MAX_RECORDS)
         .map(|q| Question {
-            name: q.qname.to_string(),
+            name: name_text(&q.qname),
             qtype: RecordType(u16::from(q.qtype)),
         })
         .collect();
@@ -231,7 +257,7 @@ pub fn parse_message(b: &[u8]) -> Result<DnsMessage, ProtoError> {
         .iter()
         .take(MAX_RECORDS)
         .map(|rr| Answer {
-            name: rr.name.to_string(),
+            name: name_text(&rr.name),
             ttl: rr.ttl,
             data: answer_data(&rr.rdata),
         })

@@ -133,3 +133,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn names_read_as_simple_dns_displays_them() {
+    // A query whose name has a dot, a backslash and bytes that are not UTF-8 inside labels.
+    let mut b = vec![0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+    b.extend_from_slice(b"\x03a.b\x02\\x\x02\xff\xfe\x03rdp\x04test\x00\x00\x01\x00\x01");
+    let packet = simple_dns::Packet::parse(&b);
+    assert!(packet.is_ok(), "{packet:?}");
+    for q in packet.iter().flat_map(|p| p.questions.iter()) {
+        assert_eq!(name_text(&q.qname), q.qname.to_string());
+        assert_eq!(name_text(&q.qname), "a\\.b.\\\\x.\u{fffd}\u{fffd}.rdp.test");
+    }
+    let plain = msg(REFUSED);
+    assert_eq!(
+        plain.questions.first().map(|q| q.name.as_str()),
+        Some("other.example")
+    );
+}

@@ -20,13 +20,18 @@ pub fn kind_text(k: &EventKind, dir: Side) -> Cow<'static, str> {
         EventKind::Inner(e) => super::inner_events::inner_text(e).into(),
         EventKind::Gateway(e) => super::gateway_inside_events::gateway_event_text(e).into(),
         EventKind::TcpSyn { retry: 0 } => "TCP SYN".into(),
-        EventKind::TcpSyn { retry } => format!("TCP SYN (retry {retry})").into(),
+        EventKind::TcpSyn { retry } => {
+            concat(&["TCP SYN (retry ", itoa::Buffer::new().format(*retry), ")"]).into()
+        }
         EventKind::TcpSynAck => "TCP SYN/ACK".into(),
         EventKind::TcpFin => "TCP FIN".into(),
         EventKind::TcpRst => "TCP RST".into(),
-        EventKind::TcpRetransmission { bytes } => {
-            format!("TCP retransmission ({bytes} bytes)").into()
-        }
+        EventKind::TcpRetransmission { bytes } => concat(&[
+            "TCP retransmission (",
+            itoa::Buffer::new().format(*bytes),
+            " bytes)",
+        ])
+        .into(),
         EventKind::TcpZeroWindow => "TCP zero window".into(),
         EventKind::Gap { bytes } => format!("{bytes} bytes missing from the capture (gap)").into(),
         EventKind::NotRdpBytes {
@@ -38,15 +43,21 @@ pub fn kind_text(k: &EventKind, dir: Side) -> Cow<'static, str> {
             routing_token,
             protocols,
         } => {
-            let mut text = String::from("X.224 Connection Request");
+            // Room for a cookie and the protocols: one allocation for the usual request.
+            let mut text = String::with_capacity(96);
+            text.push_str("X.224 Connection Request");
             if let Some(c) = cookie {
-                text.push_str(&format!(", cookie mstshash={c}"));
+                text.push_str(", cookie mstshash=");
+                text.push_str(c);
             }
             if *routing_token {
                 text.push_str(", routing token");
             }
             match protocols {
-                Some(p) => text.push_str(&format!(", requests {}", p.names().join("|"))),
+                Some(p) => {
+                    text.push_str(", requests ");
+                    text.push_str(&p.selected_name());
+                }
                 None => text.push_str(", no negotiation request (Standard RDP Security)"),
             }
             text.into()
@@ -69,7 +80,7 @@ pub fn kind_text(k: &EventKind, dir: Side) -> Cow<'static, str> {
             format!("MCS Connect Response, result {}", result.name()).into()
         }
         EventKind::Ultimatum { reason } => {
-            format!("MCS Disconnect Provider Ultimatum ({})", reason.name()).into()
+            concat(&["MCS Disconnect Provider Ultimatum (", &reason.name(), ")"]).into()
         }
         EventKind::McsErectDomainRequest => "MCS Erect Domain Request".into(),
         EventKind::McsAttachUserRequest => "MCS Attach User Request".into(),
@@ -85,28 +96,36 @@ pub fn kind_text(k: &EventKind, dir: Side) -> Cow<'static, str> {
             versions,
             cipher_suites,
             sni,
-        } => format!(
-            "TLS ClientHello (offers {}, {cipher_suites} cipher suites{})",
-            version_range(*versions),
-            sni.as_ref()
-                .map(|s| format!(", SNI {s}"))
-                .unwrap_or_default()
-        )
-        .into(),
+        } => {
+            let mut text = concat(&[
+                "TLS ClientHello (offers ",
+                &version_range(*versions),
+                ", ",
+                itoa::Buffer::new().format(*cipher_suites),
+                " cipher suites",
+            ]);
+            if let Some(s) = sni {
+                text.push_str(", SNI ");
+                text.push_str(s);
+            }
+            text.push(')');
+            text.into()
+        }
         EventKind::TlsServerHello {
             retry_request,
             version,
             cipher_suite,
-        } => format!(
-            "TLS {} ({}, {})",
+        } => concat(&[
             if *retry_request {
-                "HelloRetryRequest"
+                "TLS HelloRetryRequest ("
             } else {
-                "ServerHello"
+                "TLS ServerHello ("
             },
-            tls::version_name(*version),
-            tls::cipher_suite_name(*cipher_suite)
-        )
+            &tls::version_name(*version),
+            ", ",
+            &tls::cipher_suite_name(*cipher_suite),
+            ")",
+        ])
         .into(),
         EventKind::TlsCertificate(c) => format!(
             "TLS Certificate: {} (valid {} to {})",
@@ -155,10 +174,10 @@ pub fn kind_text(k: &EventKind, dir: Side) -> Cow<'static, str> {
 
 fn confirm_text(c: &ConfirmKind) -> String {
     match c {
-        ConfirmKind::Selected(p) => format!(
-            "X.224 Connection Confirm, server selects {}",
-            p.selected_name()
-        ),
+        ConfirmKind::Selected(p) => concat(&[
+            "X.224 Connection Confirm, server selects ",
+            &p.selected_name(),
+        ]),
         ConfirmKind::Failure(f) => {
             format!("X.224 Connection Confirm with RDP_NEG_FAILURE {}", f.name())
         }
@@ -169,6 +188,16 @@ fn confirm_text(c: &ConfirmKind) -> String {
             "X.224 Connection Confirm without negotiation data (Standard RDP Security)".into()
         }
     }
+}
+
+/// The pieces one after the other, in one allocation: the frequent event texts are built
+/// this way rather than with `format!`, whose machinery cost more than the bytes.
+fn concat(parts: &[&str]) -> String {
+    let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        text.push_str(p);
+    }
+    text
 }
 
 fn message_name(m: TlsMessage) -> &'static str {
@@ -186,7 +215,7 @@ fn message_name(m: TlsMessage) -> &'static str {
 fn version_range(v: Option<(u16, u16)>) -> String {
     match v {
         Some((lo, hi)) if lo == hi => tls::version_name(lo),
-        Some((lo, hi)) => format!("{} to {}", tls::version_name(lo), tls::version_name(hi)),
+        Some((lo, hi)) => concat(&[&tls::version_name(lo), " to ", &tls::version_name(hi)]),
         None => "no version".to_string(),
     }
 }

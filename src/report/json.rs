@@ -15,6 +15,7 @@ pub mod fast;
 mod gateway;
 mod gcc;
 mod inside;
+pub(super) mod text;
 pub use gcc::{
     ChannelJson, ClientClusterJson, ClientCoreJson, ClientDataJson, ClientSecurityJson,
     ServerCertificateJson, ServerCoreJson, ServerDataJson, ServerSecurityJson,
@@ -37,7 +38,7 @@ pub struct ConnectionJson<'a> {
     pub last_frame: u64,
     pub verdict: Verdict,
     pub phase: Option<&'static str>,
-    pub phases: Vec<PhaseJson>,
+    pub phases: PhasesJson<'a>,
     pub tcp: Option<TcpJson<'a>>,
     pub x224: Option<X224Json>,
     pub tls: Option<TlsJson>,
@@ -56,7 +57,7 @@ pub struct ConnectionJson<'a> {
     pub client_error: Option<ClientErrorJson>,
     /// For an `incomplete` connection, why (one sentence).
     pub incomplete: Option<&'static str>,
-    pub timeline: Vec<EventJson>,
+    pub timeline: TimelineJson<'a>,
     /// Events left out of `timeline` (past `--max-timeline-events`).
     pub timeline_dropped: u64,
     /// Finished early because the flow table was full (`--max-flows`).
@@ -176,6 +177,57 @@ pub struct EventJson {
     pub event: std::borrow::Cow<'static, str>,
 }
 
+/// The phases as an array of `PhaseJson`, each made as it is written: no vector of them is
+/// built for a line that is written once.
+#[derive(Debug)]
+pub struct PhasesJson<'a> {
+    /// The connection's first packet, which `start_ms` counts from.
+    pub t0: i64,
+    pub phases: &'a [crate::session::timeline::Phase],
+}
+
+impl Serialize for PhasesJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.phases.len()))?;
+        for p in self.phases {
+            seq.serialize_element(&PhaseJson {
+                name: p.name.name(),
+                start_ms: ms_between(self.t0, p.start.ts_ns),
+                duration_ms: ms_between(0, p.duration_ns()),
+                complete: p.complete,
+                waiting_on: p.waiting_on,
+            })?;
+        }
+        seq.end()
+    }
+}
+
+/// The timeline as an array of `EventJson`, each made (and its words dropped) as it is
+/// written, as `PhasesJson` does for the phases.
+#[derive(Debug)]
+pub struct TimelineJson<'a> {
+    /// The connection's first packet, which `t_ms` counts from.
+    pub t0: i64,
+    pub events: &'a [crate::session::timeline::Event],
+}
+
+impl Serialize for TimelineJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.events.len()))?;
+        for e in self.events {
+            seq.serialize_element(&EventJson {
+                t_ms: ms_between(self.t0, e.at.ts_ns),
+                frame: e.at.frame,
+                dir: dir_name(e.dir),
+                event: super::events::event_text(e),
+            })?;
+        }
+        seq.end()
+    }
+}
+
 /// A finding with its words.
 #[derive(Debug, Serialize)]
 pub struct FindingJson {
@@ -258,12 +310,24 @@ impl Serialize for CipherSuiteNames {
         use serde::ser::SerializeSeq;
         let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
         for &id in &self.0 {
-            match tls_parser::TlsCipherSuite::from_id(id) {
-                Some(suite) => seq.serialize_element(suite.name)?,
+            match tls::cipher_suite_static_name(id) {
+                Some(name) => seq.serialize_element(&RegistryName(name))?,
                 None => seq.serialize_element(&tls::cipher_suite_name(id))?,
             }
         }
         seq.end()
+    }
+}
+
+/// A cipher suite's IANA name, letters, digits and underscores only (a test checks every
+/// one), written as a JSON string the way an enum variant's name is: serde_json writes
+/// the same quoted string either way, and the `--json` writer knows a variant name has
+/// nothing to escape, so the dozens of names of a ClientHello are copied without the scan.
+struct RegistryName(&'static str);
+
+impl Serialize for RegistryName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_unit_variant("CipherSuite", 0, self.0)
     }
 }
 
@@ -473,8 +537,8 @@ impl<'a> ConnectionJson<'a> {
             },
             id: m.id,
             transport: m.transport,
-            client: m.client.to_string(),
-            server: m.server.to_string(),
+            client: text::endpoint_text(&m.client),
+            server: text::endpoint_text(&m.server),
             start: rfc3339_us(t0),
             duration_ms: ms_between(t0, m.last.ts_ns),
             packets: m.packets,
@@ -483,18 +547,10 @@ impl<'a> ConnectionJson<'a> {
             last_frame: m.last.frame,
             verdict: d.verdict,
             phase: d.progress.last_phase().map(|p| p.name.name()),
-            phases: d
-                .progress
-                .phases
-                .iter()
-                .map(|p| PhaseJson {
-                    name: p.name.name(),
-                    start_ms: ms_between(t0, p.start.ts_ns),
-                    duration_ms: ms_between(0, p.duration_ns()),
-                    complete: p.complete,
-                    waiting_on: p.waiting_on,
-                })
-                .collect(),
+            phases: PhasesJson {
+                t0,
+                phases: &d.progress.phases,
+            },
             tcp: d.tcp.as_ref().map(|t| TcpJson::new(t, &d.progress.facts)),
             x224: x224_json(c),
             tls: tls_json(c),
@@ -516,17 +572,10 @@ impl<'a> ConnectionJson<'a> {
                 .as_ref()
                 .map(ClientErrorJson::new),
             incomplete: super::incomplete_reason(d),
-            timeline: c
-                .timeline
-                .events
-                .iter()
-                .map(|e| EventJson {
-                    t_ms: ms_between(t0, e.at.ts_ns),
-                    frame: e.at.frame,
-                    dir: dir_name(e.dir),
-                    event: super::events::event_text(e),
-                })
-                .collect(),
+            timeline: TimelineJson {
+                t0,
+                events: &c.timeline.events,
+            },
             timeline_dropped: c.timeline.dropped,
             evicted: d.evicted,
             auth_context: super::json_side::AuthContextJson::new(&d.auth_context),

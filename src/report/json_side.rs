@@ -72,7 +72,7 @@ fn name_tie(n: Option<NameTie>) -> Option<&'static str> {
 
 fn tie<T>(t: &crate::correlate::Tied<T>) -> TieJson {
     TieJson {
-        flow_server: t.server.to_string(),
+        flow_server: super::json::text::endpoint_text(&t.server),
         offset_ms: t.basis.offset_ms,
         name_match: name_tie(t.basis.name),
     }
@@ -151,7 +151,7 @@ impl AuthContextJson {
                         }),
                         answer_frame: r.map(|r| r.at.frame),
                         addresses: r
-                            .map(|r| r.addresses.iter().map(|a| a.to_string()).collect())
+                            .map(|r| r.addresses.iter().map(super::json::text::ip_text).collect())
                             .unwrap_or_default(),
                     }
                 })

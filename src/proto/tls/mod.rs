@@ -16,7 +16,10 @@ use tls_parser::{
 };
 
 pub use cert::{parse_certificate, CertificateInfo};
-pub use names::{alert_description_name, alert_level_name, cipher_suite_name, version_name};
+pub use names::{
+    alert_description_name, alert_level_name, cipher_suite_name, cipher_suite_static_name,
+    version_name,
+};
 
 use super::Framing;
 

@@ -17,9 +17,26 @@ pub fn version_name(v: u16) -> String {
 
 /// The IANA name, or "0x...." for GREASE and unknown values.
 pub fn cipher_suite_name(id: u16) -> String {
-    tls_parser::TlsCipherSuite::from_id(id)
-        .map(|c| c.name.to_string())
+    cipher_suite_static_name(id)
+        .map(str::to_string)
         .unwrap_or_else(|| format!("0x{id:04x}"))
+}
+
+/// The registry's IANA name of a cipher suite, if it has one. tls_parser's own lookup hashes
+/// the id with SipHash (about 140 instructions); a ClientHello offers dozens of suites and
+/// every `--json` line names them, so the registry is copied once into a table sorted by id.
+pub fn cipher_suite_static_name(id: u16) -> Option<&'static str> {
+    static BY_ID: std::sync::OnceLock<Vec<(u16, &'static str)>> = std::sync::OnceLock::new();
+    let table = BY_ID.get_or_init(|| {
+        let mut t: Vec<(u16, &'static str)> = tls_parser::CIPHERS
+            .entries()
+            .map(|(id, suite)| (*id, suite.name))
+            .collect();
+        t.sort_unstable_by_key(|(id, _)| *id);
+        t
+    });
+    let at = table.binary_search_by_key(&id, |(id, _)| *id).ok()?;
+    table.get(at).map(|(_, name)| *name)
 }
 
 pub fn alert_level_name(level: u8) -> String {
@@ -83,5 +100,19 @@ mod tests {
         assert_eq!(cipher_suite_name(0xfafa), "0xfafa");
         assert_eq!(alert_description_name(70), "protocol_version");
         assert_eq!(alert_description_name(199), "0xc7");
+    }
+
+    #[test]
+    fn the_sorted_table_answers_as_the_registry_for_every_id() {
+        for id in 0..=u16::MAX {
+            let registry = tls_parser::TlsCipherSuite::from_id(id).map(|s| s.name);
+            assert_eq!(cipher_suite_static_name(id), registry, "{id:#06x}");
+            // The JSON writer copies these names without looking for bytes to escape.
+            let plain = |c: char| c.is_ascii_alphanumeric() || c == '_';
+            assert!(
+                registry.is_none_or(|name| name.chars().all(plain)),
+                "{registry:?}"
+            );
+        }
     }
 }

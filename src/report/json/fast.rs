@@ -117,12 +117,17 @@ impl Writer<'_> {
             .extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
     }
 
+    /// `,"key":` (no comma before the first): one reservation for the whole of it, as a
+    /// line has a couple of hundred keys.
     fn key(&mut self, first: bool, key: &'static str) {
+        debug_assert!(first_escape(key.as_bytes()).is_none(), "{key}");
+        self.out.reserve(key.len() + 4);
         if !first {
             self.out.push(b',');
         }
-        self.name(key);
-        self.out.push(b':');
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
     }
 
     /// A field or variant name from a derive: a Rust identifier or a `rename` of one, so

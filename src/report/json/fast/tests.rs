@@ -83,6 +83,27 @@ fn synthetic_every_byte_value_escapes_as_serde_json_does() {
 }
 
 #[test]
+fn synthetic_an_escape_is_found_at_every_offset_and_length() {
+    // Short strings and word tails: the escaped byte at each place of each length to 20.
+    for len in 1..20 {
+        for at in 0..len {
+            for b in [0u8, 0x1f, b'"', b'\\', b'\n'] {
+                let mut text = vec![b'x'; len];
+                if let Some(slot) = text.get_mut(at) {
+                    *slot = b;
+                }
+                let s = String::from_utf8(text).unwrap_or_default();
+                let (fast, reference) = both(&s);
+                assert_eq!(fast, reference, "len {len} at {at} byte {b:#x}");
+            }
+        }
+        let plain = "y".repeat(len);
+        let (fast, reference) = both(&plain);
+        assert_eq!(fast, reference, "len {len} plain");
+    }
+}
+
+#[test]
 fn synthetic_a_map_key_json_cannot_hold_is_an_error() {
     let m = BTreeMap::from([((1u8, 2u8), 3u8)]);
     assert!(append(&mut Vec::new(), &m).is_err());
