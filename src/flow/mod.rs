@@ -263,7 +263,10 @@ const CLASSIFY_SEGMENTS: u8 = 4;
 pub use crate::ports::SERVER_PORTS as RDP_PORTS;
 
 pub struct FlowTable<H: FlowHandler> {
-    flows: AHashMap<FlowKey, Flow<H>>,
+    // Each flow boxed: the hash table keeps twice its length in slots (load factor, growth
+    // by doubling, and old and new tables both held while it grows), so a slot is a key and
+    // a pointer, and only the open flows pay for their state.
+    flows: AHashMap<FlowKey, Box<Flow<H>>>,
     config: FlowConfig,
     limits: Limits,
     next_id: u64,
@@ -343,7 +346,7 @@ impl<H: FlowHandler> FlowTable<H> {
     }
 
     /// Takes a flow out of the table, keeping the count of open candidates right.
-    fn remove(&mut self, key: &FlowKey) -> Option<Flow<H>> {
+    fn remove(&mut self, key: &FlowKey) -> Option<Box<Flow<H>>> {
         let flow = self.flows.remove(key)?;
         if is_candidate_id(flow.meta.id) {
             let pair = (flow.meta.client.ip, flow.meta.server.ip);
@@ -430,7 +433,7 @@ impl<H: FlowHandler> FlowTable<H> {
         };
         // A new SYN on a tuple whose connection already closed starts a new connection.
         if let Some(f) = flags {
-            if f.syn && !f.ack && self.flows.get(&key).is_some_and(Flow::closed) {
+            if f.syn && !f.ack && self.flows.get(&key).is_some_and(|f| f.closed()) {
                 if let Some(flow) = self.remove(&key) {
                     finish(flow, pkt, done);
                 }
@@ -470,7 +473,7 @@ impl<H: FlowHandler> FlowTable<H> {
             };
             let tcp = (transport == TransportKind::Tcp)
                 .then(|| Box::new(TcpReassembler::new(max_buffer)));
-            Flow {
+            Box::new(Flow {
                 meta,
                 timer: *next_timer,
                 last_segment: Sides([None, None]),
@@ -481,7 +484,7 @@ impl<H: FlowHandler> FlowTable<H> {
                 compacted_closed: false,
                 tcp,
                 handler: None,
-            }
+            })
         });
         let side = if src == flow.meta.client {
             Side::Client
@@ -575,7 +578,7 @@ impl<H: FlowHandler> FlowTable<H> {
             Transport::Tcp(seg) => {
                 let Flow {
                     meta, tcp, handler, ..
-                } = flow;
+                } = &mut **flow;
                 let Some(tcp) = tcp.as_mut() else { return };
                 let mut deliver = |s: Side, out: StreamOutput| {
                     if let Some(h) = handler.as_mut() {
@@ -796,7 +799,7 @@ impl PartialEq for Expiry {
 
 impl Eq for Expiry {}
 
-fn finish<H: FlowHandler>(flow: Flow<H>, at: &PacketInfo, done: &mut Vec<FinishedFlow<H>>) {
+fn finish<H: FlowHandler>(flow: Box<Flow<H>>, at: &PacketInfo, done: &mut Vec<FinishedFlow<H>>) {
     let Flow {
         meta,
         tcp,
@@ -804,7 +807,7 @@ fn finish<H: FlowHandler>(flow: Flow<H>, at: &PacketInfo, done: &mut Vec<Finishe
         duplicates,
         first_duplicate,
         ..
-    } = flow;
+    } = *flow;
     let Some(handler) = handler else { return };
     let mut handler = *handler;
     let tcp = tcp.map(|t| {
