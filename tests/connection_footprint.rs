@@ -36,6 +36,12 @@ fn connection_state_stays_small() {
         ),
         ("TcpReassembler", size_of::<TcpReassembler>()),
         ("TcpStats", size_of::<TcpStats>()),
+        (
+            "DirectionFacts",
+            size_of::<rdpscope::flow::DirectionFacts>(),
+        ),
+        ("FlowMeta", size_of::<rdpscope::flow::FlowMeta>()),
+        ("SideFlow", size_of::<rdpscope::session::SideFlow>()),
     ];
     for (name, size) in sizes {
         println!("size_of::<{name}>() = {size}");

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::capture::{Decoded, IcmpUnreachable, RawPacket, TcpFlags, Transport};
 use crate::limits::Limits;
-pub use progress::{DirectionFacts, LossWait, RetransmitSeries, RttSamples};
+pub use progress::{DirectionFacts, LossFacts, LossWait, RetransmitSeries, RttSamples};
 pub use sides::Sides;
 pub use tcp::{
     FrameTime, Gap, RttEstimate, RttSource, RttUnavailable, SegmentVerdict, StreamOutput,
