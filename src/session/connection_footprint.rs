@@ -65,6 +65,7 @@ impl Connection {
         };
         timeline
             + framers
+            + self.framers.box_bytes()
             + self.x224.box_bytes()
             + self.x224.heap_bytes()
             + self.tls.box_bytes()
@@ -87,8 +88,10 @@ impl Connection {
     /// and buffers. Every fact and every byte waiting in a buffer stays as it was.
     pub fn compact(&mut self) {
         self.timeline.events.shrink_to_fit();
-        for f in self.framers.iter_mut() {
-            f.compact();
+        if let Some(framers) = self.framers.get_mut() {
+            for f in framers.iter_mut() {
+                f.compact();
+            }
         }
         self.decode_errors.shrink_to_fit();
         self.waits.shrink_to_fit();

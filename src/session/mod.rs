@@ -68,7 +68,9 @@ const MAX_WAITS: usize = 32;
 #[derive(Debug, Default)]
 pub struct Connection {
     pub timeline: Timeline,
-    framers: Sides<StreamFramer>,
+    /// The PDU framing of each direction's bytes, made at the first of them: a flow that
+    /// never carries TCP payload (DNS, an unanswered SYN) keeps a pointer.
+    framers: Cold<Sides<StreamFramer>>,
     /// The X.224 negotiation, the TLS handshake and the MCS connect: each behind a pointer
     /// until its first message (a refused or unanswered connection keeps three pointers).
     pub x224: Cold<X224State>,
@@ -323,17 +325,17 @@ impl FlowHandler for Connection {
                     side,
                     value: (),
                 });
-                let mut framer = std::mem::take(self.framers.get_mut(i));
+                let mut framer = std::mem::take(Sides::get_mut(&mut self.framers, i));
                 framer.fastpath_allowed = self.standard_security();
                 framer.keep_app_data = self.decryption.is_some();
                 framer.push(bytes, &mut |pdu| self.handle_pdu(pkt, side, pdu));
                 *self.unknown_bytes.get_mut(i) =
                     (*self.unknown_bytes.get(i)).max(framer.unknown_bytes);
-                *self.framers.get_mut(i) = framer;
+                *Sides::get_mut(&mut self.framers, i) = framer;
             }
             StreamOutput::Gap(bytes) => {
                 self.gaps += 1;
-                self.framers.get_mut(i).gap();
+                Sides::get_mut(&mut self.framers, i).gap();
                 self.timeline.push(pkt, side, EventKind::Gap { bytes });
             }
         }
