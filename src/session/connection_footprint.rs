@@ -5,7 +5,7 @@
 use std::mem::size_of;
 
 use super::event::EventKind;
-use super::{Connection, SideFlow};
+use super::{kerberos, Connection, SideFlow};
 
 pub(crate) use crate::limits::vec_bytes;
 
@@ -61,7 +61,11 @@ impl Connection {
                     + vec_bytes(&d.lookups)
                     + d.lookups.iter().map(|l| l.name.capacity()).sum::<usize>()
             }
-            Some(SideFlow::Kerberos(k)) => size_of::<SideFlow>() + vec_bytes(&k.exchanges),
+            Some(SideFlow::Kerberos(k)) => {
+                size_of::<SideFlow>()
+                    + size_of::<kerberos::KerberosFlow>()
+                    + vec_bytes(&k.exchanges)
+            }
         };
         timeline
             + framers

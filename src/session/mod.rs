@@ -115,7 +115,8 @@ pub struct Connection {
 /// A conversation followed beside the RDP flows for the story around them (issue 17).
 #[derive(Debug, Clone)]
 pub enum SideFlow {
-    Kerberos(kerberos::KerberosFlow),
+    // Boxed: the far more numerous DNS flows should not pay for the larger Kerberos state.
+    Kerberos(Box<kerberos::KerberosFlow>),
     Dns(dns::DnsFlow),
 }
 
@@ -123,7 +124,7 @@ impl SideFlow {
     /// The machine for a flow to `server_port`, if it is a side service's port.
     fn for_port(server_port: u16) -> Option<SideFlow> {
         if ports::is_kerberos(server_port) {
-            Some(SideFlow::Kerberos(kerberos::KerberosFlow::default()))
+            Some(SideFlow::Kerberos(Box::default()))
         } else if ports::is_dns(server_port) {
             Some(SideFlow::Dns(dns::DnsFlow::default()))
         } else {
