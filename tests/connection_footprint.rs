@@ -6,17 +6,27 @@
 use std::mem::size_of;
 
 use rdpscope::capture::FileSet;
-use rdpscope::flow::{FlowConfig, FlowTable, TcpReassembler, TcpStats};
+use rdpscope::flow::{
+    DirectionFacts, FinishedFlow, FlowConfig, FlowTable, TcpReassembler, TcpStats,
+};
 use rdpscope::limits::Limits;
 use rdpscope::session::{Connection, Event, EventKind, McsState, Timeline, TlsState, X224State};
 
-/// The inline size of one connection's state (boxed once in the flow table).
-const MAX_CONNECTION: usize = 480;
+/// The inline size of one connection's state (boxed once in the flow table): the stream
+/// framers are behind a pointer until the first TCP payload.
+const MAX_CONNECTION: usize = 392;
+/// One direction's TCP progress facts, its resends and duplicate ACKs behind a pointer.
+const MAX_DIRECTION_FACTS: usize = 208;
+/// What the flow table hands up per finished flow (an eviction hands up thousands at once).
+const MAX_FINISHED_FLOW: usize = 160;
 /// One timeline event (a connection keeps a few dozen).
 const MAX_EVENT: usize = 72;
 /// Heap bytes of a quiet connection after a whole TLS handshake (its timeline, its facts and
-/// the cold parts it made: X.224, TLS and MCS state).
-const MAX_QUIET_HEAP: usize = 6_400;
+/// the cold parts it made: X.224, TLS and MCS state, the stream framers), TCP facts included:
+/// the most of the three lab handshakes (tls12_ok, 4,586 + 824 B).
+const MAX_QUIET_HEAP: usize = 5_410;
+/// Of it, the TCP facts: both directions' progress facts, no loss facts (none was resent).
+const MAX_QUIET_TCP_HEAP: usize = 824;
 
 #[test]
 fn connection_state_stays_small() {
@@ -36,6 +46,10 @@ fn connection_state_stays_small() {
         ),
         ("TcpReassembler", size_of::<TcpReassembler>()),
         ("TcpStats", size_of::<TcpStats>()),
+        ("DirectionFacts", size_of::<DirectionFacts>()),
+        ("FlowMeta", size_of::<rdpscope::flow::FlowMeta>()),
+        ("SideFlow", size_of::<rdpscope::session::SideFlow>()),
+        ("FinishedFlow", size_of::<FinishedFlow<Connection>>()),
     ];
     for (name, size) in sizes {
         println!("size_of::<{name}>() = {size}");
@@ -44,6 +58,16 @@ fn connection_state_stays_small() {
         size_of::<Connection>() <= MAX_CONNECTION,
         "Connection is {} bytes",
         size_of::<Connection>()
+    );
+    assert!(
+        size_of::<DirectionFacts>() <= MAX_DIRECTION_FACTS,
+        "DirectionFacts is {} bytes",
+        size_of::<DirectionFacts>()
+    );
+    assert!(
+        size_of::<FinishedFlow<Connection>>() <= MAX_FINISHED_FLOW,
+        "FinishedFlow is {} bytes",
+        size_of::<FinishedFlow<Connection>>()
     );
     assert!(
         size_of::<Event>() <= MAX_EVENT,
@@ -86,6 +110,7 @@ fn quiet_connection_after_tls_handshake_holds_little_heap() {
         let path = format!("fixtures/lab/{fixture}.pcap");
         let (conn, tcp, events) = quiet_connection(&path);
         println!("{fixture}: connection heap {conn} B ({events} events), TCP stats heap {tcp} B");
+        assert!(tcp <= MAX_QUIET_TCP_HEAP, "{fixture}: {tcp} TCP heap bytes");
         assert!(
             conn + tcp <= MAX_QUIET_HEAP,
             "{fixture}: {conn} + {tcp} heap bytes"

@@ -304,7 +304,7 @@ fn tunnelled_connection_is_diagnosed_as_a_child() {
     let flow = FinishedFlow {
         meta,
         tcp: None,
-        handler: conn,
+        handler: Box::new(conn),
         evicted: false,
     };
     let mut parent = diagnose::diagnose(flow, &config, Default::default());

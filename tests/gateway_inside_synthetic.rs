@@ -70,7 +70,7 @@ impl Feed {
         let flow = FinishedFlow {
             meta,
             tcp: None,
-            handler: self.conn,
+            handler: Box::new(self.conn),
             evicted: false,
         };
         diagnose::diagnose(flow, &DiagnoseConfig::default(), Default::default())

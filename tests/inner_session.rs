@@ -209,7 +209,7 @@ fn diagnosed(conn: Connection) -> rdpscope::diagnose::Diagnosed {
     let flow = FinishedFlow {
         meta,
         tcp: None,
-        handler: conn,
+        handler: Box::new(conn),
         evicted: false,
     };
     rdpscope::diagnose::diagnose(flow, &Default::default(), Default::default())

@@ -61,7 +61,7 @@ fn retransmitted_syn_and_syn_ack_give_no_handshake_round_trip() {
     assert_eq!(t.syn_ack_retries.first().map(|f| f.frame), Some(3));
     assert_eq!(t.syn_retries.first().map(|f| f.frame), Some(4));
     // tshark: frame 9 is a spurious retransmission (bytes the server had acknowledged).
-    assert!(t.progress(Side::Client).spurious_retransmissions >= 1);
+    assert!(t.progress(Side::Client).loss().spurious_retransmissions >= 1);
 }
 
 /// lab lossy_ok.pcap (1 in 10 client segments dropped, capture on the server side): tshark's
@@ -76,11 +76,14 @@ fn duplicate_acks_follow_rfc_5681() {
     let t = conns[0].tcp.as_ref().expect("tcp");
     let client = &t.progress(Side::Client);
     assert_eq!(client.dup_acks, 1);
-    assert_eq!(client.first_dup_ack.as_ref().map(|f| f.frame), Some(72));
-    assert_eq!(client.dup_ack_times.len(), 1);
+    assert_eq!(
+        client.loss().first_dup_ack.as_ref().map(|f| f.frame),
+        Some(72)
+    );
+    assert_eq!(client.loss().dup_ack_times.len(), 1);
     let server = &t.progress(Side::Server);
     assert_eq!(server.dup_acks, 1);
-    assert!(server.dup_ack_times.is_empty());
+    assert!(server.loss().dup_ack_times.is_empty());
     // tshark: frame 36 is a spurious retransmission.
-    assert_eq!(client.spurious_retransmissions, 1);
+    assert_eq!(client.loss().spurious_retransmissions, 1);
 }

@@ -265,6 +265,7 @@ fn last_loss_ns(ctx: &Ctx) -> Option<i64> {
         );
         times.extend(
             t.progress(side)
+                .loss()
                 .last_upstream_resend
                 .iter()
                 .map(|f| f.ts_ns),

@@ -282,7 +282,7 @@ pub fn diagnose_tunnelled(
     let flow = crate::flow::FinishedFlow {
         meta,
         tcp: None,
-        handler: child,
+        handler: Box::new(child),
         evicted: false,
     };
     let mut d = super::diagnose(flow, config, Default::default());

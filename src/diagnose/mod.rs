@@ -238,10 +238,10 @@ pub fn diagnose(
     config: &DiagnoseConfig,
     peers: Peers,
 ) -> Diagnosed {
-    let progress = compute_phases(&flow.handler, &flow.meta, flow.tcp.as_ref());
+    let progress = compute_phases(&flow.handler, &flow.meta, flow.tcp.as_deref());
     let ctx = Ctx {
         meta: &flow.meta,
-        tcp: flow.tcp.as_ref(),
+        tcp: flow.tcp.as_deref(),
         conn: &flow.handler,
         progress: &progress,
         config,
@@ -256,14 +256,14 @@ pub fn diagnose(
             .filter(|_| gw.role == crate::session::gateway::GatewayRole::Udp);
         return Diagnosed {
             meta: flow.meta,
-            tcp: flow.tcp,
+            tcp: flow.tcp.map(|t| *t),
             progress,
             verdict,
             findings,
             evicted: flow.evicted,
             tcp_peer,
             udp_peers: Vec::new(),
-            connection: flow.handler,
+            connection: *flow.handler,
             auth_context: Default::default(),
             attempt: None,
             via_gateway: None,
@@ -274,14 +274,14 @@ pub fn diagnose(
         let verdict = udp_verdict(u, &findings);
         return Diagnosed {
             meta: flow.meta,
-            tcp: flow.tcp,
+            tcp: flow.tcp.map(|t| *t),
             progress,
             verdict,
             findings,
             evicted: flow.evicted,
             tcp_peer: peers.tcp.map(|p| p.id),
             udp_peers: Vec::new(),
-            connection: flow.handler,
+            connection: *flow.handler,
             auth_context: Default::default(),
             attempt: None,
             via_gateway: None,
@@ -299,8 +299,8 @@ pub fn diagnose(
     let verdict = verdict(&ctx, &findings);
     Diagnosed {
         meta: flow.meta,
-        tcp: flow.tcp,
-        connection: flow.handler,
+        tcp: flow.tcp.map(|t| *t),
+        connection: *flow.handler,
         progress,
         verdict,
         findings,

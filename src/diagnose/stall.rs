@@ -163,6 +163,7 @@ fn resend_evidence(
     for side in [Side::Client, Side::Server] {
         for w in t
             .progress(side)
+            .loss()
             .waits
             .iter()
             .filter(|w| !w.spurious && (from_ns..=to_ns).contains(&w.to.ts_ns))

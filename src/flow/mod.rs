@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::capture::{Decoded, IcmpUnreachable, RawPacket, TcpFlags, Transport};
 use crate::limits::Limits;
-pub use progress::{DirectionFacts, LossWait, RetransmitSeries, RttSamples};
+pub use progress::{DirectionFacts, LossFacts, LossWait, RetransmitSeries, RttSamples};
 pub use sides::Sides;
 pub use tcp::{
     FrameTime, Gap, RttEstimate, RttSource, RttUnavailable, SegmentVerdict, StreamOutput,
@@ -231,10 +231,12 @@ impl<H> Flow<H> {
 }
 
 /// A connection that ended (closed, idle, evicted or end of capture), handed up once.
+/// Its state stays boxed: an eviction at the `--max-flows` cap hands up a tenth of the
+/// table at once, and the vector of them should be pointers, not kilobytes each.
 pub struct FinishedFlow<H> {
     pub meta: FlowMeta,
-    pub tcp: Option<TcpStats>,
-    pub handler: H,
+    pub tcp: Option<Box<TcpStats>>,
+    pub handler: Box<H>,
     pub evicted: bool,
 }
 
@@ -263,7 +265,10 @@ const CLASSIFY_SEGMENTS: u8 = 4;
 pub use crate::ports::SERVER_PORTS as RDP_PORTS;
 
 pub struct FlowTable<H: FlowHandler> {
-    flows: AHashMap<FlowKey, Flow<H>>,
+    // Each flow boxed: the hash table keeps twice its length in slots (load factor, growth
+    // by doubling, and old and new tables both held while it grows), so a slot is a key and
+    // a pointer, and only the open flows pay for their state.
+    flows: AHashMap<FlowKey, Box<Flow<H>>>,
     config: FlowConfig,
     limits: Limits,
     next_id: u64,
@@ -343,7 +348,7 @@ impl<H: FlowHandler> FlowTable<H> {
     }
 
     /// Takes a flow out of the table, keeping the count of open candidates right.
-    fn remove(&mut self, key: &FlowKey) -> Option<Flow<H>> {
+    fn remove(&mut self, key: &FlowKey) -> Option<Box<Flow<H>>> {
         let flow = self.flows.remove(key)?;
         if is_candidate_id(flow.meta.id) {
             let pair = (flow.meta.client.ip, flow.meta.server.ip);
@@ -430,7 +435,7 @@ impl<H: FlowHandler> FlowTable<H> {
         };
         // A new SYN on a tuple whose connection already closed starts a new connection.
         if let Some(f) = flags {
-            if f.syn && !f.ack && self.flows.get(&key).is_some_and(Flow::closed) {
+            if f.syn && !f.ack && self.flows.get(&key).is_some_and(|f| f.closed()) {
                 if let Some(flow) = self.remove(&key) {
                     finish(flow, pkt, done);
                 }
@@ -470,7 +475,7 @@ impl<H: FlowHandler> FlowTable<H> {
             };
             let tcp = (transport == TransportKind::Tcp)
                 .then(|| Box::new(TcpReassembler::new(max_buffer)));
-            Flow {
+            Box::new(Flow {
                 meta,
                 timer: *next_timer,
                 last_segment: Sides([None, None]),
@@ -481,7 +486,7 @@ impl<H: FlowHandler> FlowTable<H> {
                 compacted_closed: false,
                 tcp,
                 handler: None,
-            }
+            })
         });
         let side = if src == flow.meta.client {
             Side::Client
@@ -575,7 +580,7 @@ impl<H: FlowHandler> FlowTable<H> {
             Transport::Tcp(seg) => {
                 let Flow {
                     meta, tcp, handler, ..
-                } = flow;
+                } = &mut **flow;
                 let Some(tcp) = tcp.as_mut() else { return };
                 let mut deliver = |s: Side, out: StreamOutput| {
                     if let Some(h) = handler.as_mut() {
@@ -679,18 +684,8 @@ impl<H: FlowHandler> FlowTable<H> {
             }
         }
         if self.flows.len() > self.limits.max_flows {
-            let mut by_age: Vec<(i64, u64, FlowKey)> = self
-                .flows
-                .iter()
-                .map(|(k, f)| (f.meta.last.ts_ns, f.meta.id, *k))
-                .collect();
             let excess = self.flows.len() - self.limits.max_flows * 9 / 10;
-            // A total order (time, id, tuple), and the chosen ones finished in id order: which
-            // flows go and the order they are reported in do not depend on the hash seed.
-            by_age.select_nth_unstable(excess.saturating_sub(1));
-            by_age.truncate(excess);
-            by_age.sort_unstable_by_key(|(_, id, key)| (*id, *key));
-            for (_, _, key) in by_age {
+            for key in self.longest_idle(excess) {
                 if let Some(flow) = self.remove(&key) {
                     self.evicted += 1;
                     let last = flow.meta.last;
@@ -706,6 +701,44 @@ impl<H: FlowHandler> FlowTable<H> {
 }
 
 impl<H: FlowHandler> FlowTable<H> {
+    /// The `n` flows idle the longest, in a total order (last packet time, id, tuple), to be
+    /// finished in id order: which flows go and the order they are reported in do not depend
+    /// on the hash seed. The cut is found on (time, id) pairs alone, and only the flows at it
+    /// are told apart by their tuple: a burst at the cap holds a small vector, not one as long
+    /// as the table with every key in it.
+    fn longest_idle(&self, n: usize) -> Vec<FlowKey> {
+        let Some(last) = n.checked_sub(1) else {
+            return Vec::new();
+        };
+        let age = |f: &Flow<H>| (f.meta.last.ts_ns, f.meta.id);
+        let mut ages: Vec<(i64, u64)> = self.flows.values().map(|f| age(f)).collect();
+        if last >= ages.len() {
+            ages.sort_unstable();
+        } else {
+            ages.select_nth_unstable(last);
+        }
+        let Some(&cut) = ages.get(last).or(ages.last()) else {
+            return Vec::new();
+        };
+        let below = ages.iter().filter(|a| **a < cut).count();
+        drop(ages);
+        let mut chosen: Vec<(u64, FlowKey)> = Vec::with_capacity(n.min(self.flows.len()));
+        let mut at_cut: Vec<(u64, FlowKey)> = Vec::new();
+        for (k, f) in &self.flows {
+            match age(f).cmp(&cut) {
+                std::cmp::Ordering::Less => chosen.push((f.meta.id, *k)),
+                std::cmp::Ordering::Equal => at_cut.push((f.meta.id, *k)),
+                std::cmp::Ordering::Greater => {}
+            }
+        }
+        // At the cut every flow has the same time and id: the tuple decides.
+        at_cut.sort_unstable_by_key(|(_, k)| *k);
+        at_cut.truncate(n.saturating_sub(below));
+        chosen.append(&mut at_cut);
+        chosen.sort_unstable();
+        chosen.into_iter().map(|(_, k)| k).collect()
+    }
+
     /// The flows quiet for longer than their timeout at `now_ns`: idle past
     /// `idle_timeout_ns`, or closed and quiet past `closed_linger_ns`. Only the queue's due
     /// entries are looked at; a flow that is not due yet goes back with its new earliest time.
@@ -796,7 +829,7 @@ impl PartialEq for Expiry {
 
 impl Eq for Expiry {}
 
-fn finish<H: FlowHandler>(flow: Flow<H>, at: &PacketInfo, done: &mut Vec<FinishedFlow<H>>) {
+fn finish<H: FlowHandler>(flow: Box<Flow<H>>, at: &PacketInfo, done: &mut Vec<FinishedFlow<H>>) {
     let Flow {
         meta,
         tcp,
@@ -804,15 +837,13 @@ fn finish<H: FlowHandler>(flow: Flow<H>, at: &PacketInfo, done: &mut Vec<Finishe
         duplicates,
         first_duplicate,
         ..
-    } = flow;
-    let Some(handler) = handler else { return };
-    let mut handler = *handler;
-    let tcp = tcp.map(|t| {
-        let mut t = *t;
+    } = *flow;
+    let Some(mut handler) = handler else { return };
+    let tcp = tcp.map(|mut t| {
         t.flush(at.frame, at.ts_ns, &mut |s, out| {
             handler.on_stream(at, s, out)
         });
-        let mut stats = t.stats;
+        let mut stats = Box::new(t.stats);
         stats.duplicates = duplicates;
         stats.first_duplicate = first_duplicate;
         stats

@@ -13,6 +13,7 @@
 use std::collections::VecDeque;
 
 use super::tcp::FrameTime;
+use crate::limits::vec_bytes;
 
 /// Segments awaiting their first acknowledgement kept per direction for RTT samples.
 const MAX_OUTSTANDING: usize = 32;
@@ -123,6 +124,94 @@ struct Outstanding {
     retransmitted: bool,
 }
 
+/// What one direction's resends and duplicate ACKs showed: most connections never resend,
+/// so these live behind one pointer (`DirectionFacts::loss`) made at the first of them.
+#[derive(Debug, Clone, Default)]
+pub struct LossFacts {
+    /// Retransmissions of bytes the peer had already acknowledged.
+    pub spurious_retransmissions: u32,
+    /// Segments that filled a hole well after later bytes had arrived: lost before the
+    /// capture point and sent again.
+    pub resent_after_upstream_loss: u32,
+    /// Frame of the first such segment.
+    pub first_upstream_resend: Option<FrameTime>,
+    /// And of the last one.
+    pub last_upstream_resend: Option<FrameTime>,
+    /// Frame of the first duplicate ACK this side sent.
+    pub first_dup_ack: Option<FrameTime>,
+    /// Times of the duplicate ACKs sent while the peer had bytes in flight (at most
+    /// `MAX_LOSS_WAITS`).
+    pub dup_ack_times: Vec<i64>,
+    /// The retransmission series with the most retransmissions.
+    pub worst_series: Option<RetransmitSeries>,
+    /// The series still running (not yet acknowledged).
+    current_series: Option<RetransmitSeries>,
+    /// What each resend of this side cost, in order (at most `MAX_LOSS_WAITS`).
+    pub waits: Vec<LossWait>,
+}
+
+impl LossFacts {
+    /// No resend and no duplicate ACK.
+    pub const EMPTY: LossFacts = LossFacts {
+        spurious_retransmissions: 0,
+        resent_after_upstream_loss: 0,
+        first_upstream_resend: None,
+        last_upstream_resend: None,
+        first_dup_ack: None,
+        dup_ack_times: Vec::new(),
+        worst_series: None,
+        current_series: None,
+        waits: Vec::new(),
+    };
+
+    /// The series the connection ended in: retransmitted and never acknowledged.
+    pub fn unacked_series(&self) -> Option<&RetransmitSeries> {
+        self.current_series
+            .as_ref()
+            .filter(|s| s.acked.is_none() && s.retransmits > 0)
+    }
+
+    /// The longest series of the connection, ended or still running.
+    pub fn longest_series(&self) -> Option<&RetransmitSeries> {
+        match (&self.worst_series, &self.current_series) {
+            (Some(w), Some(c)) => Some(if c.retransmits > w.retransmits { c } else { w }),
+            (w, c) => w.as_ref().or(c.as_ref()),
+        }
+    }
+
+    fn finish_series(&mut self) {
+        if let Some(s) = self.current_series.take() {
+            self.keep_if_worst(s);
+        }
+    }
+
+    fn keep_if_worst(&mut self, s: RetransmitSeries) {
+        let worse = self
+            .worst_series
+            .as_ref()
+            .is_none_or(|w| s.retransmits > w.retransmits);
+        if worse {
+            self.worst_series = Some(s);
+        }
+    }
+
+    fn note_wait(&mut self, w: LossWait) {
+        if self.waits.len() < MAX_LOSS_WAITS {
+            self.waits.push(w);
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        let series = |s: &Option<RetransmitSeries>| s.as_ref().map_or(0, |s| vec_bytes(&s.times));
+        vec_bytes(&self.dup_ack_times)
+            + vec_bytes(&self.waits)
+            + series(&self.worst_series)
+            + series(&self.current_series)
+    }
+}
+
+static NO_LOSS: LossFacts = LossFacts::EMPTY;
+
 /// The progress facts of one direction.
 #[derive(Debug, Clone, Default)]
 pub struct DirectionFacts {
@@ -134,30 +223,12 @@ pub struct DirectionFacts {
     pub last_new_data: Option<FrameTime>,
     /// When the peer's acknowledgement of these bytes last advanced.
     pub last_ack_advance: Option<FrameTime>,
-    /// Retransmissions of bytes the peer had already acknowledged.
-    pub spurious_retransmissions: u32,
-    /// Segments that filled a hole well after later bytes had arrived: lost before the
-    /// capture point and sent again.
-    pub resent_after_upstream_loss: u32,
-    /// Frame of the first such segment.
-    pub first_upstream_resend: Option<FrameTime>,
-    /// And of the last one.
-    pub last_upstream_resend: Option<FrameTime>,
     /// Duplicate ACKs this side sent (the peer's bytes are missing at this side).
     pub dup_acks: u32,
-    /// Frame of the first duplicate ACK.
-    pub first_dup_ack: Option<FrameTime>,
-    /// Times of the duplicate ACKs sent while the peer had bytes in flight (at most
-    /// `MAX_LOSS_WAITS`).
-    pub dup_ack_times: Vec<i64>,
-    /// The retransmission series with the most retransmissions.
-    pub worst_series: Option<RetransmitSeries>,
-    /// The series still running (not yet acknowledged).
-    current_series: Option<RetransmitSeries>,
     /// RTT samples from this side's data (Karn's rule).
     pub rtt: RttSamples,
-    /// What each resend of this side cost, in order (at most `MAX_LOSS_WAITS`).
-    pub waits: Vec<LossWait>,
+    /// Resends and duplicate ACKs, made at the first of them.
+    loss: Option<Box<LossFacts>>,
     outstanding: VecDeque<Outstanding>,
     last_ack_sent: Option<u64>,
     /// Duplicate ACKs in a row at `last_ack_sent` (RFC 5681 3.2: the third one makes the
@@ -172,26 +243,46 @@ impl DirectionFacts {
         acked_upto: 0,
         last_new_data: None,
         last_ack_advance: None,
-        spurious_retransmissions: 0,
-        resent_after_upstream_loss: 0,
-        first_upstream_resend: None,
-        last_upstream_resend: None,
         dup_acks: 0,
-        first_dup_ack: None,
-        dup_ack_times: Vec::new(),
-        worst_series: None,
-        current_series: None,
         rtt: RttSamples {
             count: 0,
             min_ns: None,
             max_ns: None,
             min_at: None,
         },
-        waits: Vec::new(),
+        loss: None,
         outstanding: VecDeque::new(),
         last_ack_sent: None,
         dup_run: 0,
     };
+
+    /// What this side's resends and duplicate ACKs showed (empty when it had none).
+    pub fn loss(&self) -> &LossFacts {
+        self.loss.as_deref().unwrap_or(&NO_LOSS)
+    }
+
+    fn loss_mut(&mut self) -> &mut LossFacts {
+        self.loss.get_or_insert_with(Box::default)
+    }
+
+    /// Heap bytes beyond the inline size: the segments awaiting acknowledgement and the
+    /// loss facts.
+    pub fn heap_bytes(&self) -> usize {
+        self.outstanding.capacity() * std::mem::size_of::<Outstanding>()
+            + self
+                .loss
+                .as_ref()
+                .map_or(0, |l| std::mem::size_of::<LossFacts>() + l.heap_bytes())
+    }
+
+    /// Gives back the spare capacity of a quiet direction (every fact stays).
+    pub fn compact(&mut self) {
+        self.outstanding.shrink_to_fit();
+        if let Some(l) = self.loss.as_deref_mut() {
+            l.waits.shrink_to_fit();
+            l.dup_ack_times.shrink_to_fit();
+        }
+    }
 
     /// Bytes sent and not acknowledged (as far as the capture saw the acknowledgements).
     pub fn unacked(&self) -> u64 {
@@ -200,9 +291,12 @@ impl DirectionFacts {
 
     /// The series the connection ended in: retransmitted and never acknowledged.
     pub fn unacked_series(&self) -> Option<&RetransmitSeries> {
-        self.current_series
-            .as_ref()
-            .filter(|s| s.acked.is_none() && s.retransmits > 0)
+        self.loss().unacked_series()
+    }
+
+    /// The longest series of the connection, ended or still running.
+    pub fn longest_series(&self) -> Option<&RetransmitSeries> {
+        self.loss().longest_series()
     }
 
     /// A segment of this side sent (first time or again) at `at`.
@@ -212,7 +306,7 @@ impl DirectionFacts {
             // The peer acknowledged these bytes before the capture saw them: this copy is a
             // resend of bytes already delivered (tshark: spurious retransmission).
             self.sent_upto = end;
-            self.spurious_retransmissions += 1;
+            self.loss_mut().spurious_retransmissions += 1;
             return;
         }
         if end > self.sent_upto {
@@ -234,22 +328,33 @@ impl DirectionFacts {
         self.on_retransmission(offset, len, at);
     }
 
+    /// The first transmission seen of the bytes at `offset`, if still awaiting its ACK.
+    fn first_sent_of(&self, offset: u64) -> Option<&FrameTime> {
+        self.outstanding
+            .iter()
+            .find(|o| o.end > offset)
+            .map(|o| &o.sent)
+    }
+
     fn on_retransmission(&mut self, offset: u64, len: u32, at: &FrameTime) {
         let end = offset + u64::from(len);
         let spurious = end <= self.acked_upto;
-        if spurious {
-            self.spurious_retransmissions += 1;
+        let first_sent = self.first_sent_of(offset).cloned();
+        for o in self.outstanding.iter_mut() {
+            if o.end > offset {
+                o.retransmitted = true;
+            }
         }
-        let previous = match &self.current_series {
+        let loss = self.loss_mut();
+        if spurious {
+            loss.spurious_retransmissions += 1;
+        }
+        let previous = match &loss.current_series {
             Some(s) if s.offset == offset && s.acked.is_none() => Some(s.last_sent().ts_ns),
-            _ => self
-                .outstanding
-                .iter()
-                .find(|o| o.end > offset)
-                .map(|o| o.sent.ts_ns),
+            _ => first_sent.as_ref().map(|f| f.ts_ns),
         };
         if let Some(from_ns) = previous {
-            self.note_wait(LossWait {
+            loss.note_wait(LossWait {
                 from_ns,
                 to: at.clone(),
                 len,
@@ -257,12 +362,7 @@ impl DirectionFacts {
                 upstream: false,
             });
         }
-        for o in self.outstanding.iter_mut() {
-            if o.end > offset {
-                o.retransmitted = true;
-            }
-        }
-        match &mut self.current_series {
+        match &mut loss.current_series {
             Some(s) if s.offset == offset && s.acked.is_none() => {
                 s.retransmits += 1;
                 if s.times.len() < MAX_SERIES_TIMES {
@@ -272,14 +372,9 @@ impl DirectionFacts {
             _ => {
                 // The first transmission of this segment: the oldest outstanding one that
                 // covers it, or this very frame when the capture never saw it.
-                let first_sent = self
-                    .outstanding
-                    .iter()
-                    .find(|o| o.end > offset)
-                    .map(|o| o.sent.clone())
-                    .unwrap_or_else(|| at.clone());
-                self.finish_series();
-                self.current_series = Some(RetransmitSeries {
+                let first_sent = first_sent.unwrap_or_else(|| at.clone());
+                loss.finish_series();
+                loss.current_series = Some(RetransmitSeries {
                     offset,
                     len,
                     first_sent,
@@ -287,18 +382,6 @@ impl DirectionFacts {
                     times: vec![at.clone()],
                     acked: None,
                 });
-            }
-        }
-    }
-
-    fn finish_series(&mut self) {
-        if let Some(s) = self.current_series.take() {
-            let worse = self
-                .worst_series
-                .as_ref()
-                .is_none_or(|w| s.retransmits > w.retransmits);
-            if worse {
-                self.worst_series = Some(s);
             }
         }
     }
@@ -320,17 +403,14 @@ impl DirectionFacts {
             }
             self.outstanding.pop_front();
         }
-        if let Some(s) = &mut self.current_series {
+        let Some(loss) = self.loss.as_deref_mut() else {
+            return;
+        };
+        if let Some(s) = &mut loss.current_series {
             if s.acked.is_none() && ack > s.offset {
                 s.acked = Some(at.clone());
                 let done = s.clone();
-                let worse = self
-                    .worst_series
-                    .as_ref()
-                    .is_none_or(|w| done.retransmits > w.retransmits);
-                if worse {
-                    self.worst_series = Some(done);
-                }
+                loss.keep_if_worst(done);
             }
         }
     }
@@ -350,11 +430,12 @@ impl DirectionFacts {
         if self.last_ack_sent == Some(ack) && duplicate {
             self.dup_acks += 1;
             self.dup_run += 1;
-            if peer_outstanding && self.dup_ack_times.len() < MAX_LOSS_WAITS {
-                self.dup_ack_times.push(at.ts_ns);
+            let loss = self.loss_mut();
+            if peer_outstanding && loss.dup_ack_times.len() < MAX_LOSS_WAITS {
+                loss.dup_ack_times.push(at.ts_ns);
             }
-            if self.first_dup_ack.is_none() {
-                self.first_dup_ack = Some(at.clone());
+            if loss.first_dup_ack.is_none() {
+                loss.first_dup_ack = Some(at.clone());
             }
         } else if self.last_ack_sent != Some(ack) {
             self.dup_run = 0;
@@ -376,16 +457,11 @@ impl DirectionFacts {
         self.dup_run >= 2 && self.last_ack_sent == Some(offset)
     }
 
-    fn note_wait(&mut self, w: LossWait) {
-        if self.waits.len() < MAX_LOSS_WAITS {
-            self.waits.push(w);
-        }
-    }
-
     /// A segment that filled a hole seen since `hole_ns`: lost before the capture point.
     pub(super) fn on_upstream_resend(&mut self, at: &FrameTime, len: u32, hole_ns: Option<i64>) {
+        let loss = self.loss_mut();
         if let Some(from_ns) = hole_ns {
-            self.note_wait(LossWait {
+            loss.note_wait(LossWait {
                 from_ns,
                 to: at.clone(),
                 len,
@@ -393,19 +469,11 @@ impl DirectionFacts {
                 upstream: true,
             });
         }
-        self.resent_after_upstream_loss += 1;
-        if self.first_upstream_resend.is_none() {
-            self.first_upstream_resend = Some(at.clone());
+        loss.resent_after_upstream_loss += 1;
+        if loss.first_upstream_resend.is_none() {
+            loss.first_upstream_resend = Some(at.clone());
         }
-        self.last_upstream_resend = Some(at.clone());
-    }
-
-    /// The longest series of the connection, ended or still running.
-    pub fn longest_series(&self) -> Option<&RetransmitSeries> {
-        match (&self.worst_series, &self.current_series) {
-            (Some(w), Some(c)) => Some(if c.retransmits > w.retransmits { c } else { w }),
-            (w, c) => w.as_ref().or(c.as_ref()),
-        }
+        loss.last_upstream_resend = Some(at.clone());
     }
 }
 
@@ -460,7 +528,7 @@ mod tests {
         d.on_data(0, 100, &at(1, 0));
         d.on_peer_ack(100, &at(2, 5));
         d.on_data(0, 100, &at(3, 300));
-        assert_eq!(d.spurious_retransmissions, 1);
+        assert_eq!(d.loss().spurious_retransmissions, 1);
     }
 
     #[test]
@@ -471,6 +539,6 @@ mod tests {
         d.on_pure_ack(1000, true, true, &at(3, 2));
         d.on_pure_ack(1000, false, false, &at(4, 3));
         assert_eq!(d.dup_acks, 2);
-        assert_eq!(d.first_dup_ack.map(|f| f.frame), Some(2));
+        assert_eq!(d.loss().first_dup_ack.as_ref().map(|f| f.frame), Some(2));
     }
 }

@@ -135,10 +135,10 @@ impl TcpStats {
                 .sum::<usize>()
             + vec_bytes(&self.gaps)
             + vec_bytes(&self.syn_ack_retries)
-            + self
-                .progress
-                .as_ref()
-                .map_or(0, |_| std::mem::size_of::<Sides<DirectionFacts>>())
+            + self.progress.as_ref().map_or(0, |p| {
+                std::mem::size_of::<Sides<DirectionFacts>>()
+                    + p.iter().map(DirectionFacts::heap_bytes).sum::<usize>()
+            })
     }
 
     /// SYN -> SYN/ACK -> ACK, as Wireshark's initial RTT.
@@ -285,6 +285,9 @@ impl TcpReassembler {
         s.gaps.shrink_to_fit();
         for v in s.retransmitted_segments.iter_mut() {
             v.shrink_to_fit();
+        }
+        if let Some(p) = s.progress.as_deref_mut() {
+            p.iter_mut().for_each(DirectionFacts::compact);
         }
     }
 

@@ -260,7 +260,7 @@ impl Pipeline {
         out: &mut dyn FnMut(Diagnosed),
     ) {
         let shape =
-            crate::session::gateway::FlowShape::of(&flow.handler, &flow.meta, flow.tcp.as_ref());
+            crate::session::gateway::FlowShape::of(&flow.handler, &flow.meta, flow.tcp.as_deref());
         let server_name = shape.names.first().cloned();
         let judged = self.gateways.judge(shape, &mut self.table);
         let proved = flow.handler.gateway_inside.as_deref().map(|g| &g.facts);

@@ -55,7 +55,12 @@ macro_rules! cold_part {
     )*};
 }
 
-cold_part!(super::X224State, super::TlsState, super::McsState);
+cold_part!(
+    super::X224State,
+    super::TlsState,
+    super::McsState,
+    crate::flow::Sides<super::stream::StreamFramer>
+);
 
 /// The TLS reassembly cap of a connection (`Limits::max_tls_handshake`), given to its TLS
 /// state when that is made; by default the parser's own cap, as `TlsState::default` has.

@@ -5,7 +5,7 @@
 use std::mem::size_of;
 
 use super::event::EventKind;
-use super::{Connection, SideFlow};
+use super::{kerberos, Connection, SideFlow};
 
 pub(crate) use crate::limits::vec_bytes;
 
@@ -61,10 +61,15 @@ impl Connection {
                     + vec_bytes(&d.lookups)
                     + d.lookups.iter().map(|l| l.name.capacity()).sum::<usize>()
             }
-            Some(SideFlow::Kerberos(k)) => size_of::<SideFlow>() + vec_bytes(&k.exchanges),
+            Some(SideFlow::Kerberos(k)) => {
+                size_of::<SideFlow>()
+                    + size_of::<kerberos::KerberosFlow>()
+                    + vec_bytes(&k.exchanges)
+            }
         };
         timeline
             + framers
+            + self.framers.box_bytes()
             + self.x224.box_bytes()
             + self.x224.heap_bytes()
             + self.tls.box_bytes()
@@ -87,8 +92,10 @@ impl Connection {
     /// and buffers. Every fact and every byte waiting in a buffer stays as it was.
     pub fn compact(&mut self) {
         self.timeline.events.shrink_to_fit();
-        for f in self.framers.iter_mut() {
-            f.compact();
+        if let Some(framers) = self.framers.get_mut() {
+            for f in framers.iter_mut() {
+                f.compact();
+            }
         }
         self.decode_errors.shrink_to_fit();
         self.waits.shrink_to_fit();

@@ -66,6 +66,7 @@ impl LossTime {
         for (i, side) in [Side::Client, Side::Server].into_iter().enumerate() {
             let d = t.progress(side);
             for w in d
+                .loss()
                 .waits
                 .iter()
                 .filter(|w| (from_ns..=to_ns).contains(&w.to.ts_ns))
@@ -81,6 +82,7 @@ impl LossTime {
                 spans.push((w.from_ns.max(from_ns), w.to.ts_ns));
             }
             let dups = d
+                .loss()
                 .dup_ack_times
                 .iter()
                 .filter(|ts| (from_ns..=to_ns).contains(*ts));
@@ -154,7 +156,7 @@ fn info(f: &crate::flow::FrameTime) -> PacketInfo {
 }
 
 fn loss(t: &TcpStats, side: Side) -> LossCounts {
-    let d = t.progress(side);
+    let d = t.progress(side).loss();
     // The server's count includes its SYN/ACK retransmissions: data only here.
     let syn_retransmits = match side {
         Side::Client => t.syn_retries.len(),

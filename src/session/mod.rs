@@ -68,7 +68,9 @@ const MAX_WAITS: usize = 32;
 #[derive(Debug, Default)]
 pub struct Connection {
     pub timeline: Timeline,
-    framers: Sides<StreamFramer>,
+    /// The PDU framing of each direction's bytes, made at the first of them: a flow that
+    /// never carries TCP payload (DNS, an unanswered SYN) keeps a pointer.
+    framers: Cold<Sides<StreamFramer>>,
     /// The X.224 negotiation, the TLS handshake and the MCS connect: each behind a pointer
     /// until its first message (a refused or unanswered connection keeps three pointers).
     pub x224: Cold<X224State>,
@@ -113,7 +115,8 @@ pub struct Connection {
 /// A conversation followed beside the RDP flows for the story around them (issue 17).
 #[derive(Debug, Clone)]
 pub enum SideFlow {
-    Kerberos(kerberos::KerberosFlow),
+    // Boxed: the far more numerous DNS flows should not pay for the larger Kerberos state.
+    Kerberos(Box<kerberos::KerberosFlow>),
     Dns(dns::DnsFlow),
 }
 
@@ -121,7 +124,7 @@ impl SideFlow {
     /// The machine for a flow to `server_port`, if it is a side service's port.
     fn for_port(server_port: u16) -> Option<SideFlow> {
         if ports::is_kerberos(server_port) {
-            Some(SideFlow::Kerberos(kerberos::KerberosFlow::default()))
+            Some(SideFlow::Kerberos(Box::default()))
         } else if ports::is_dns(server_port) {
             Some(SideFlow::Dns(dns::DnsFlow::default()))
         } else {
@@ -323,17 +326,17 @@ impl FlowHandler for Connection {
                     side,
                     value: (),
                 });
-                let mut framer = std::mem::take(self.framers.get_mut(i));
+                let mut framer = std::mem::take(Sides::get_mut(&mut self.framers, i));
                 framer.fastpath_allowed = self.standard_security();
                 framer.keep_app_data = self.decryption.is_some();
                 framer.push(bytes, &mut |pdu| self.handle_pdu(pkt, side, pdu));
                 *self.unknown_bytes.get_mut(i) =
                     (*self.unknown_bytes.get(i)).max(framer.unknown_bytes);
-                *self.framers.get_mut(i) = framer;
+                *Sides::get_mut(&mut self.framers, i) = framer;
             }
             StreamOutput::Gap(bytes) => {
                 self.gaps += 1;
-                self.framers.get_mut(i).gap();
+                Sides::get_mut(&mut self.framers, i).gap();
                 decrypt::gap(self, side);
                 self.timeline.push(pkt, side, EventKind::Gap { bytes });
             }
