@@ -31,7 +31,8 @@ pub struct LimitArgs {
 #[command(next_help_heading = super::args::heading::LIMITS)]
 pub struct JobsArgs {
     /// Threads to use (default: the number of CPUs). Beside the analysis, `--json` renders
-    /// its lines on N - 1 threads; the output is the same bytes for every N. `-j 1`: one
+    /// its lines on N - 1 threads; from 2, `analyze` also diagnoses on a thread of its own
+    /// beside the flow table's. The output is the same bytes for every N. `-j 1`: one
     /// writer thread. With --each: N files analysed at once, output still in file order.
     #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = at_least_one)]
     pub jobs: Option<usize>,

@@ -74,9 +74,14 @@ impl Merger {
         }
     }
 
-    /// A side flow changed (borrowed: the one-thread pipeline needs no copy).
+    /// A side flow changed or finished (borrowed: the one-thread pipeline needs no copy).
     pub(super) fn side_changed(&mut self, meta: &FlowMeta, side: &SideFlow) {
         self.side.note(meta, side);
+    }
+
+    /// A connection the last packet opened (borrowed, as `side_changed`).
+    pub(super) fn opened(&mut self, meta: &FlowMeta) {
+        self.flood.opened(meta);
     }
 
     pub(super) fn apply(&mut self, step: Step, out: &mut dyn FnMut(Diagnosed)) {
@@ -106,7 +111,7 @@ impl Merger {
         out(d);
     }
 
-    fn connection(
+    pub(super) fn connection(
         &mut self,
         flow: FinishedFlow<Connection>,
         peers: Peers,
@@ -135,7 +140,7 @@ impl Merger {
     }
 
     /// A gateway connection, then the RDP connection tunnelled through it (`via_gateway`).
-    fn gateway(
+    pub(super) fn gateway(
         &mut self,
         flow: FinishedFlow<Connection>,
         child_id: Option<u64>,

@@ -174,14 +174,6 @@ impl Pipeline {
         });
     }
 
-    /// Hands a step to the merger (at once, or queued for its thread).
-    fn emit(&mut self, step: Step, out: &mut dyn FnMut(Diagnosed)) {
-        match &mut self.sink {
-            Sink::Direct(m) => m.apply(step, out),
-            Sink::Queue(q) => q.push(step),
-        }
-    }
-
     /// The steps queued since the last call (a queued pipeline's; empty otherwise).
     fn take_steps(&mut self) -> Vec<Step> {
         match &mut self.sink {
@@ -216,19 +208,18 @@ impl Pipeline {
             return;
         }
         self.followed = followed;
-        let pairing = &mut self.pairing;
+        let (pairing, sink) = (&mut self.pairing, &mut self.sink);
         let keys = (!self.config.no_keys).then_some(&self.config.keys);
-        let mut opened = None;
         self.table.with_last_touched(|meta, _, conn| {
-            opened = Some(meta.clone());
+            match sink {
+                Sink::Direct(m) => m.opened(meta),
+                Sink::Queue(q) => q.push(Step::Opened(meta.clone())),
+            }
             pairing.opened(meta);
             if let Some(keys) = keys {
                 crate::session::decrypt::attach(conn, keys);
             }
         });
-        if let Some(meta) = opened {
-            self.emit(Step::Opened(meta), &mut |_| {});
-        }
     }
 
     pub fn active_connections(&self) -> usize {
@@ -328,7 +319,10 @@ impl Pipeline {
             .is_some_and(|g| g.child().is_some())
             .then(|| self.table.allocate_id());
         self.connections += u64::from(child_id.is_some());
-        self.emit(Step::Gateway(Box::new(flow), child_id), out);
+        match &mut self.sink {
+            Sink::Direct(m) => m.gateway(flow, child_id, out),
+            Sink::Queue(q) => q.push(Step::Gateway(Box::new(flow), child_id)),
+        }
     }
 
     fn drain(&mut self, out: &mut dyn FnMut(Diagnosed)) {
@@ -337,7 +331,10 @@ impl Pipeline {
         let mut finished = std::mem::take(&mut self.finished);
         for mut flow in finished.drain(..) {
             if let Some(s) = flow.handler.side.take() {
-                self.emit(Step::Side(flow.meta, s), out);
+                match &mut self.sink {
+                    Sink::Direct(m) => m.side_changed(&flow.meta, &s),
+                    Sink::Queue(q) => q.push(Step::Side(flow.meta, s)),
+                }
                 continue;
             }
             crate::session::decrypt::finish(&mut flow.handler);
@@ -350,7 +347,11 @@ impl Pipeline {
             let peers = self.pairing.peers_of(&flow.meta, &mut self.table);
             let progress = compute_phases(&flow.handler, &flow.meta, flow.tcp.as_ref());
             self.pairing.remember(&flow.meta, progress.established);
-            self.emit(Step::Connection(Box::new((flow, peers, progress))), out);
+            // Applied in place with one thread: no box, no move through a queue.
+            match &mut self.sink {
+                Sink::Direct(m) => m.connection(flow, peers, progress, out),
+                Sink::Queue(q) => q.push(Step::Connection(Box::new((flow, peers, progress)))),
+            }
         }
         self.finished = finished;
     }
