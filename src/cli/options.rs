@@ -36,9 +36,18 @@ pub struct JobsArgs {
     /// writer thread. With --each: N files analysed at once, output still in file order.
     #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = at_least_one)]
     pub jobs: Option<usize>,
+    /// Keep one capture's analysis on one thread whatever -j says (only the rendering uses
+    /// the others): for comparing the two on the same binary (docs/sharding.md).
+    #[arg(long = "one-analysis-thread", hide = true)]
+    pub one_analysis_thread: bool,
 }
 
 impl JobsArgs {
+    /// Whether one capture's flow table and its diagnosis go on two threads (`-j 2` and more).
+    pub fn split_analysis(&self) -> bool {
+        self.jobs() >= 2 && !self.one_analysis_thread
+    }
+
     pub fn jobs(&self) -> usize {
         self.jobs.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
