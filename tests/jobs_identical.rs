@@ -138,3 +138,33 @@ fn a_dense_bench_capture_gives_the_same_bytes_for_every_jobs() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(lines > 300, "{lines} lines");
 }
+
+/// The parts of the run summary the flow stage keeps (the BPF filter's count, a read error)
+/// come out the same when the merger is on another thread: a filter on the lab fixtures, and
+/// a capture that does not exist next to one that does.
+#[test]
+fn a_filter_and_a_missing_file_give_the_same_bytes_for_every_jobs() {
+    let lab = captures_under(&repo_root().join("fixtures/lab"));
+    let lines = assert_same_for_every_jobs_with(&lab, &["--filter", "tcp port 3389"]);
+    assert!(lines > 20, "{lines} lines");
+    let missing = repo_root().join("fixtures/no-such-capture.pcap");
+    let files = [lab[0].clone(), missing];
+    for mode in [&["analyze", "--json"][..], &["analyze", "--no-color"][..]] {
+        let outputs: Vec<Output> = JOBS
+            .iter()
+            .map(|j| run_on(&[mode, &["-j", j]].concat(), &files))
+            .collect();
+        for (j, out) in JOBS.iter().zip(&outputs).skip(1) {
+            assert_eq!(out.status.code(), outputs[0].status.code(), "-j {j}");
+            assert!(
+                out.stdout == outputs[0].stdout,
+                "{mode:?}: -j {j} other bytes"
+            );
+            assert!(
+                out.stderr == outputs[0].stderr,
+                "{mode:?}: -j {j} other errors"
+            );
+        }
+        assert_ne!(outputs[0].status.code(), Some(0), "{:?}", outputs[0]);
+    }
+}
