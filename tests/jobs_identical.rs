@@ -16,11 +16,17 @@ const JOBS: [&str; 3] = ["1", "2", "3"];
 
 /// Asserts the same stdout and exit status for every `-j`; returns how many JSON lines.
 fn assert_same_for_every_jobs(files: &[PathBuf]) -> usize {
+    assert_same_for_every_jobs_with(files, &[])
+}
+
+/// As `assert_same_for_every_jobs`, with `extra` arguments on every run.
+fn assert_same_for_every_jobs_with(files: &[PathBuf], extra: &[&str]) -> usize {
     let mut lines = 0;
     for mode in [
         &["analyze", "--json"][..],
         &["analyze", "--no-color", "--all"][..],
     ] {
+        let mode = &[mode, extra].concat()[..];
         let outputs: Vec<Output> = JOBS
             .iter()
             .map(|j| run_on(&[mode, &["-j", j]].concat(), files))
@@ -79,9 +85,10 @@ fn the_lab_fixtures_as_one_capture_give_the_same_bytes_for_every_jobs() {
     assert!(lines > 40, "{lines} lines");
 }
 
-#[test]
-fn a_dense_bench_capture_gives_the_same_bytes_for_every_jobs() {
-    let dir = std::env::temp_dir().join(format!("rdpscope-jobs-{}", std::process::id()));
+/// A dense capture made by bench/make-capture.py in a fresh directory, or None (with a note)
+/// when python3 cannot run.
+fn dense_capture(tag: &str) -> Option<(PathBuf, PathBuf)> {
+    let dir = std::env::temp_dir().join(format!("rdpscope-jobs-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let capture = dir.join("dense-2M.pcap");
     let made = Command::new("python3")
@@ -91,10 +98,73 @@ fn a_dense_bench_capture_gives_the_same_bytes_for_every_jobs() {
         .output();
     let Ok(made) = made.map_err(|e| eprintln!("skipped: python3 cannot run: {e}")) else {
         let _ = std::fs::remove_dir_all(&dir);
-        return;
+        return None;
     };
     assert!(made.status.success(), "{made:?}");
+    Some((dir, capture))
+}
+
+/// `--max-flows 100` on a capture with hundreds of connections open at once: the longest
+/// idle flows are evicted early, at the same packets and in the same order for every `-j`
+/// (the flow table and its ids stay on one thread; only the diagnosis moves).
+#[test]
+fn eviction_by_max_flows_gives_the_same_bytes_for_every_jobs() {
+    let Some((dir, capture)) = dense_capture("evict") else {
+        return;
+    };
+    let args = ["--max-flows", "100"];
+    let lines = assert_same_for_every_jobs_with(std::slice::from_ref(&capture), &args);
+    let json = run_on(
+        &[&["analyze", "--json", "-j", "2"][..], &args].concat(),
+        &[capture],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let evicted = String::from_utf8_lossy(&json.stdout)
+        .lines()
+        .filter(|l| l.contains("\"evicted\":true"))
+        .count();
+    assert!(
+        evicted > 10,
+        "{evicted} evicted connections of {lines} lines"
+    );
+}
+
+#[test]
+fn a_dense_bench_capture_gives_the_same_bytes_for_every_jobs() {
+    let Some((dir, capture)) = dense_capture("dense") else {
+        return;
+    };
     let lines = assert_same_for_every_jobs(std::slice::from_ref(&capture));
     let _ = std::fs::remove_dir_all(&dir);
     assert!(lines > 300, "{lines} lines");
+}
+
+/// The parts of the run summary the flow stage keeps (the BPF filter's count, a read error)
+/// come out the same when the merger is on another thread: a filter on the lab fixtures, and
+/// a capture that does not exist next to one that does.
+#[test]
+fn a_filter_and_a_missing_file_give_the_same_bytes_for_every_jobs() {
+    let lab = captures_under(&repo_root().join("fixtures/lab"));
+    let lines = assert_same_for_every_jobs_with(&lab, &["--filter", "tcp port 3389"]);
+    assert!(lines > 20, "{lines} lines");
+    let missing = repo_root().join("fixtures/no-such-capture.pcap");
+    let files = [lab[0].clone(), missing];
+    for mode in [&["analyze", "--json"][..], &["analyze", "--no-color"][..]] {
+        let outputs: Vec<Output> = JOBS
+            .iter()
+            .map(|j| run_on(&[mode, &["-j", j]].concat(), &files))
+            .collect();
+        for (j, out) in JOBS.iter().zip(&outputs).skip(1) {
+            assert_eq!(out.status.code(), outputs[0].status.code(), "-j {j}");
+            assert!(
+                out.stdout == outputs[0].stdout,
+                "{mode:?}: -j {j} other bytes"
+            );
+            assert!(
+                out.stderr == outputs[0].stderr,
+                "{mode:?}: -j {j} other errors"
+            );
+        }
+        assert_ne!(outputs[0].status.code(), Some(0), "{:?}", outputs[0]);
+    }
 }

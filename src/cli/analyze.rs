@@ -45,6 +45,8 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
         each: None,
     };
     let filter = args.input.filter.as_deref();
+    // One capture's flow table and its diagnosis on two threads (the same bytes as -j 1).
+    config.split_analysis = args.jobs.split_analysis() && !args.input.each;
     if args.input.each {
         return Ok(each::analyze(
             &files,

@@ -31,13 +31,29 @@ pub struct LimitArgs {
 #[command(next_help_heading = super::args::heading::LIMITS)]
 pub struct JobsArgs {
     /// Threads to use (default: the number of CPUs). Beside the analysis, `--json` renders
-    /// its lines on N - 1 threads; the output is the same bytes for every N. `-j 1`: one
+    /// its lines on N - 1 threads; from 3, `analyze` also diagnoses on a thread of its own
+    /// beside the flow table's. The output is the same bytes for every N. `-j 1`: one
     /// writer thread. With --each: N files analysed at once, output still in file order.
     #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = at_least_one)]
     pub jobs: Option<usize>,
+    /// Keep one capture's analysis on one thread whatever -j says (only the rendering uses
+    /// the others): for comparing the two on the same binary (docs/sharding.md).
+    #[arg(long = "one-analysis-thread", hide = true)]
+    pub one_analysis_thread: bool,
 }
 
+/// From this `-j` on, one capture's diagnosis gets a thread of its own. Not from 2: on two
+/// cores the extra thread competes with the renderer, and it costs 3-10 % more CPU (steps
+/// handed across threads, connections freed on another core), so `-j 2` was slower there
+/// (dense-1G: 24-29 s against 20 s, docs/sharding.md).
+const SPLIT_ANALYSIS_FROM_JOBS: usize = 3;
+
 impl JobsArgs {
+    /// Whether one capture's flow table and its diagnosis go on two threads.
+    pub fn split_analysis(&self) -> bool {
+        self.jobs() >= SPLIT_ANALYSIS_FROM_JOBS && !self.one_analysis_thread
+    }
+
     pub fn jobs(&self) -> usize {
         self.jobs.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)

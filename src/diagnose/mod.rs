@@ -239,6 +239,17 @@ pub fn diagnose(
     peers: Peers,
 ) -> Diagnosed {
     let progress = compute_phases(&flow.handler, &flow.meta, flow.tcp.as_deref());
+    diagnose_with(flow, config, peers, progress)
+}
+
+/// As `diagnose`, with the flow's `compute_phases` already computed (by the pipeline stage
+/// that needed it first: the UDP pairing remembers whether the connection was established).
+pub fn diagnose_with(
+    flow: FinishedFlow<Connection>,
+    config: &DiagnoseConfig,
+    peers: Peers,
+    progress: Progress,
+) -> Diagnosed {
     let ctx = Ctx {
         meta: &flow.meta,
         tcp: flow.tcp.as_deref(),

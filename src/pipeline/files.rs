@@ -38,6 +38,9 @@ pub fn analyze_files_with_progress(
     out: &mut dyn FnMut(Diagnosed),
     progress: &mut dyn FnMut(AnalysisProgress),
 ) -> RunSummary {
+    if config.split_analysis {
+        return super::analyze_files_split(paths, bpf, config, out, progress);
+    }
     let mut files = match FileSet::open_with(paths, bpf, config.reader) {
         Ok(files) => files,
         Err(e) => {

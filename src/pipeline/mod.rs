@@ -4,20 +4,23 @@
 
 mod files;
 mod live;
+mod merger;
+mod sharded;
 
 pub use files::{analyze_files, analyze_files_with_progress, AnalysisProgress, PROGRESS_EVERY};
 pub use live::LiveEvent;
+pub use sharded::analyze_files_split;
 
 use crate::capture::{CaptureWarning, RawPacket, SecretsBlock, SECRETS_TYPE_TLS};
-use crate::correlate::{Attempts, GatewayCorrelator, SideStore, Try, UdpPairing};
-use crate::diagnose::flood::FloodTracker;
-use crate::diagnose::{diagnose, DiagnoseConfig, Diagnosed};
+use crate::correlate::{GatewayCorrelator, UdpPairing};
+use crate::diagnose::{DiagnoseConfig, Diagnosed};
 use crate::flow::{FinishedFlow, FlowConfig, FlowTable};
 use crate::keys::{KeyLogFile, KeySource, KeyStore};
 use crate::limits::Limits;
 use crate::redact::Redactor;
 use crate::session::gateway::GatewayFacts;
-use crate::session::Connection;
+use crate::session::{compute_phases, Connection};
+use merger::{Merger, Step};
 
 pub use crate::diagnose::run::RunSummary;
 
@@ -39,28 +42,34 @@ pub struct PipelineConfig {
     /// `--no-keys`: decrypt nothing, whatever secrets the capture or a key log holds (the
     /// keyless diagnosis, for comparison).
     pub no_keys: bool,
+    /// Diagnose on a thread of its own beside the flow table's (`analyze_files_split`,
+    /// `-j 2` and more): the same bytes, the work of one capture on two cores.
+    pub split_analysis: bool,
+}
+
+/// Where the flow stage's steps go: applied at once by the pipeline's own merger, or
+/// queued for a merger on another thread (`sharded`).
+enum Sink {
+    Direct(Box<Merger>),
+    Queue(Vec<Step>),
 }
 
 pub struct Pipeline {
     table: FlowTable<Connection>,
     config: PipelineConfig,
     finished: Vec<FinishedFlow<Connection>>,
+    /// Connections handed to the sink so far (the progress count).
     connections: u64,
     pairing: UdpPairing,
     /// Which candidate TLS/DTLS flows are an RD Gateway's (the others are dropped).
     gateways: GatewayCorrelator,
-    /// Kerberos and DNS flows beside the connections, kept for a window.
-    side: SideStore,
-    attempts: Attempts<crate::diagnose::run::Outcome>,
-    flood: FloodTracker,
+    sink: Sink,
     /// What a live capture already reported of each active connection.
     live: live::LiveMarks,
     /// Connections the flow table had handed a handler when the last packet was processed.
     followed: u64,
     /// Candidate flows seen so far (`FlowTable::candidates_followed`).
     candidates_followed: u64,
-    evicted: u64,
-    timelines_truncated: u64,
     keylogs: Vec<KeyLogFile>,
     /// Key log files that could not be read (each reported once).
     keylog_warnings: Vec<CaptureWarning>,
@@ -73,6 +82,16 @@ const KEYLOG_REREAD_NS: i64 = 1_000_000_000;
 
 impl Pipeline {
     pub fn new(config: PipelineConfig) -> Self {
+        let merger = Merger::new(config.diagnose.clone(), config.redact.clone());
+        Self::with_sink(config, Sink::Direct(Box::new(merger)))
+    }
+
+    /// The flow stage alone: its steps are queued for `take_steps`.
+    fn queued(config: PipelineConfig) -> Self {
+        Self::with_sink(config, Sink::Queue(Vec::new()))
+    }
+
+    fn with_sink(config: PipelineConfig, sink: Sink) -> Self {
         let keylogs = if config.no_keys {
             Vec::new()
         } else {
@@ -84,14 +103,10 @@ impl Pipeline {
             connections: 0,
             pairing: UdpPairing::default(),
             gateways: GatewayCorrelator::default(),
-            side: SideStore::default(),
-            attempts: Attempts::default(),
-            flood: FloodTracker::new(&config.diagnose),
+            sink,
             live: live::LiveMarks::default(),
             followed: 0,
             candidates_followed: 0,
-            evicted: 0,
-            timelines_truncated: 0,
             keylogs,
             keylog_warnings: Vec::new(),
             next_keylog_read_ns: 0,
@@ -146,14 +161,33 @@ impl Pipeline {
 
     /// Copies a side flow (Kerberos, DNS) the last packet changed to the correlator.
     fn note_side(&mut self) {
-        let side = &mut self.side;
+        let sink = &mut self.sink;
         self.table.with_last_touched(|meta, _, conn| {
             if let Some(s) = conn.side.as_deref_mut() {
                 if s.take_changed() {
-                    side.note(meta, s);
+                    match sink {
+                        Sink::Direct(m) => m.side_changed(meta, s),
+                        Sink::Queue(q) => q.push(Step::Side(meta.clone(), Box::new(s.clone()))),
+                    }
                 }
             }
         });
+    }
+
+    /// The steps queued since the last call (a queued pipeline's; empty otherwise).
+    fn take_steps(&mut self) -> Vec<Step> {
+        match &mut self.sink {
+            Sink::Direct(_) => Vec::new(),
+            Sink::Queue(q) => std::mem::take(q),
+        }
+    }
+
+    /// Steps queued and not yet taken.
+    fn queued_steps(&self) -> usize {
+        match &self.sink {
+            Sink::Direct(_) => 0,
+            Sink::Queue(q) => q.len(),
+        }
     }
 
     /// Counts a connection the last packet opened, per server, for the flood finding.
@@ -174,10 +208,13 @@ impl Pipeline {
             return;
         }
         self.followed = followed;
-        let (flood, pairing) = (&mut self.flood, &mut self.pairing);
+        let (pairing, sink) = (&mut self.pairing, &mut self.sink);
         let keys = (!self.config.no_keys).then_some(&self.config.keys);
         self.table.with_last_touched(|meta, _, conn| {
-            flood.opened(meta);
+            match sink {
+                Sink::Direct(m) => m.opened(meta),
+                Sink::Queue(q) => q.push(Step::Opened(meta.clone())),
+            }
             pairing.opened(meta);
             if let Some(keys) = keys {
                 crate::session::decrypt::attach(conn, keys);
@@ -196,6 +233,17 @@ impl Pipeline {
 
     /// Finishes every open connection (end of capture, or Ctrl-C on a live capture).
     pub fn finish(&mut self, out: &mut dyn FnMut(Diagnosed)) -> RunSummary {
+        self.finish_flows(out);
+        let mut summary = self.summary();
+        // A queued pipeline's merger is on another thread: `sharded` adds its part.
+        if let Sink::Direct(m) = &mut self.sink {
+            m.finish().fill(&mut summary);
+        }
+        summary
+    }
+
+    /// Finishes every open flow into the sink.
+    fn finish_flows(&mut self, out: &mut dyn FnMut(Diagnosed)) {
         self.drain(out);
         // One flow at a time, so memory does not double on a table of 10^5 open flows and
         // each one can still be paired with the flows that remain open.
@@ -203,18 +251,16 @@ impl Pipeline {
             self.table.finish_one(flow, &mut self.finished);
             self.drain(out);
         }
+    }
+
+    /// The flow stage's part of the run summary (`MergerSummary::fill` adds the rest).
+    fn summary(&self) -> RunSummary {
         RunSummary {
             packets: self.table.packets_seen,
             decoded: self.table.packets_decoded,
-            connections: self.connections,
-            evicted: self.evicted,
-            timelines_truncated: self.timelines_truncated,
-            servers: self.server_reports(),
-            attempts: self.attempt_stories(),
             warnings: self.keylog_warnings(),
             keylog: self.config.keys.stats(),
-            filter: None,
-            error: None,
+            ..RunSummary::default()
         }
     }
 
@@ -231,23 +277,6 @@ impl Pipeline {
             });
         }
         warnings
-    }
-
-    fn attempt_stories(&mut self) -> Vec<crate::diagnose::run::AttemptStory> {
-        let mut stories = self.attempts.finish();
-        if let Some(r) = &self.config.redact {
-            stories.iter_mut().for_each(|a| r.attempt(a));
-        }
-        stories
-    }
-
-    fn server_reports(&mut self) -> Vec<crate::diagnose::flood::ServerReport> {
-        let mut servers = self.flood.report();
-        servers.extend(orphan_reports(&mut self.side));
-        if let Some(r) = &self.config.redact {
-            servers.iter_mut().for_each(|s| r.server(s));
-        }
-        servers
     }
 
     /// A candidate TLS/DTLS flow at its end: reported as a gateway connection when its shape
@@ -280,34 +309,19 @@ impl Pipeline {
         flow.meta.id = id;
         flow.handler.gateway = Some(Box::new(facts));
         self.connections += 1;
-        let mut d = diagnose(flow, &self.config.diagnose, Default::default());
-        self.flood.finished(&d.meta, d.verdict);
-        self.evicted += u64::from(d.evicted);
-        self.timelines_truncated += u64::from(d.connection.timeline.dropped > 0);
-        let child = d
-            .connection
+        // The diagnosis reads the connection and does not change its tunnel: whether it has
+        // a tunnelled connection is known here, and its id is given in the same order as
+        // when it was given after the diagnosis.
+        let child_id = flow
+            .handler
             .gateway_inside
             .as_ref()
             .is_some_and(|g| g.child().is_some())
-            .then(|| self.table.allocate_id())
-            .and_then(|child_id| {
-                crate::diagnose::gateway_inside::diagnose_tunnelled(
-                    &mut d,
-                    child_id,
-                    &self.config.diagnose,
-                )
-            });
-        if let Some(r) = &self.config.redact {
-            r.diagnosed(&mut d);
-        }
-        out(d);
-        if let Some(mut c) = child {
-            self.connections += 1;
-            self.flood.finished(&c.meta, c.verdict);
-            if let Some(r) = &self.config.redact {
-                r.diagnosed(&mut c);
-            }
-            out(c);
+            .then(|| self.table.allocate_id());
+        self.connections += u64::from(child_id.is_some());
+        match &mut self.sink {
+            Sink::Direct(m) => m.gateway(flow, child_id, out),
+            Sink::Queue(q) => q.push(Step::Gateway(Box::new(flow), child_id)),
         }
     }
 
@@ -316,8 +330,11 @@ impl Pipeline {
         // not allocate a fresh vector (of large, multi-KB elements) each time.
         let mut finished = std::mem::take(&mut self.finished);
         for mut flow in finished.drain(..) {
-            if let Some(s) = flow.handler.side.as_deref() {
-                self.side.note(&flow.meta, s);
+            if let Some(s) = flow.handler.side.take() {
+                match &mut self.sink {
+                    Sink::Direct(m) => m.side_changed(&flow.meta, &s),
+                    Sink::Queue(q) => q.push(Step::Side(flow.meta, s)),
+                }
                 continue;
             }
             crate::session::decrypt::finish(&mut flow.handler);
@@ -328,65 +345,14 @@ impl Pipeline {
             self.connections += 1;
             self.live.forget(flow.meta.id);
             let peers = self.pairing.peers_of(&flow.meta, &mut self.table);
-            let mut d = diagnose(flow, &self.config.diagnose, peers);
-            self.flood.finished(&d.meta, d.verdict);
-            self.evicted += u64::from(d.evicted);
-            self.timelines_truncated += u64::from(d.connection.timeline.dropped > 0);
-            self.pairing.remember(&d.meta, d.progress.established);
-            if d.meta.transport == crate::flow::TransportKind::Tcp {
-                let ctx = self.side.context_for(&d.meta, &d.connection);
-                crate::diagnose::side::attach(&mut d, ctx);
-                d.attempt = Some(self.attempts.assign(
-                    &d.meta,
-                    Try {
-                        connection: d.meta.id,
-                        succeeded: d.verdict == crate::diagnose::Verdict::Ok,
-                        standard_security: d.connection.standard_security(),
-                        outcome: crate::diagnose::run::Outcome {
-                            verdict: d.verdict,
-                            code: d.main_finding().map(|f| f.code),
-                        },
-                    },
-                ));
+            let progress = compute_phases(&flow.handler, &flow.meta, flow.tcp.as_deref());
+            self.pairing.remember(&flow.meta, progress.established);
+            // Applied in place with one thread: no box, no move through a queue.
+            match &mut self.sink {
+                Sink::Direct(m) => m.connection(flow, peers, progress, out),
+                Sink::Queue(q) => q.push(Step::Connection(Box::new((flow, peers, progress)))),
             }
-            if let Some(r) = &self.config.redact {
-                r.diagnosed(&mut d);
-            }
-            out(d);
         }
         self.finished = finished;
     }
-}
-
-/// Side flows that served no connection, with findings, as server-level reports (one per
-/// side server): a lookup that failed before any connection is still told.
-fn orphan_reports(side: &mut SideStore) -> Vec<crate::diagnose::flood::ServerReport> {
-    let orphans = side.finish();
-    let now = orphans.iter().map(|r| r.last_ns).max().unwrap_or(0) + 2_000_000_000;
-    let mut out: Vec<crate::diagnose::flood::ServerReport> = Vec::new();
-    for (_, ctx) in crate::correlate::auth_context::orphan_context(&orphans, now) {
-        let findings = crate::diagnose::side::side_findings(&ctx, None);
-        let Some(server) = ctx
-            .dns
-            .first()
-            .map(|t| (t.server, t.transport))
-            .or(ctx.kerberos.first().map(|t| (t.server, t.transport)))
-            .or(ctx.kdc_connects.first().map(|t| (t.server, t.transport)))
-        else {
-            continue;
-        };
-        if findings.is_empty() {
-            continue;
-        }
-        out.push(crate::diagnose::flood::ServerReport {
-            transport: server.1,
-            server: server.0,
-            connections: 0,
-            distinct_clients: 1,
-            distinct_clients_estimated: false,
-            verdicts: Default::default(),
-            findings,
-        });
-    }
-    out
 }
