@@ -88,12 +88,20 @@ fn flow_stage(
     };
     // Shared by the packet and the progress callbacks, which the reader calls one at a time.
     let pipeline = RefCell::new(Pipeline::queued(config));
+    // The merger panicked: the rest of the files is read without being analysed (the reader
+    // cannot be stopped from its callback), so the panic is passed on after a bare read.
+    let merger_gone = std::cell::Cell::new(false);
     let read = files.for_each_with_secrets(
         PROGRESS_EVERY,
         |raw| {
+            if merger_gone.get() {
+                return;
+            }
             let mut p = pipeline.borrow_mut();
             p.packet(raw, &mut |_| {});
-            send_steps(&mut p, tx, false);
+            if !send_steps(&mut p, tx, false) {
+                merger_gone.set(true);
+            }
         },
         |secrets| pipeline.borrow_mut().secrets(secrets),
         |read| {
@@ -104,7 +112,9 @@ fn flow_stage(
         },
     );
     let mut pipeline = pipeline.into_inner();
-    finish_open_flows(&mut pipeline, tx);
+    if !merger_gone.get() {
+        finish_open_flows(&mut pipeline, tx);
+    }
     let mut summary = pipeline.summary();
     summary.warnings.append(&mut files.warnings);
     summary.filter = bpf.map(|expression| crate::diagnose::run::FilterCount {
