@@ -66,6 +66,18 @@ pub fn analyze_files_with_progress(
     );
     let mut pipeline = pipeline.into_inner();
     let mut summary = pipeline.finish(out);
+    add_reading(&mut summary, &mut files, bpf, read);
+    summary
+}
+
+/// What the reading itself adds to a run's summary: the files' warnings, the filter's
+/// count and the read error, if any.
+pub(super) fn add_reading(
+    summary: &mut RunSummary,
+    files: &mut FileSet,
+    bpf: Option<&str>,
+    read: Result<(), crate::capture::CaptureError>,
+) {
     summary.warnings.append(&mut files.warnings);
     summary.filter = bpf.map(|expression| crate::diagnose::run::FilterCount {
         expression: expression.to_string(),
@@ -73,5 +85,4 @@ pub fn analyze_files_with_progress(
         kept: summary.packets,
     });
     summary.error = read.err();
-    summary
 }

@@ -116,13 +116,7 @@ fn flow_stage(
         finish_open_flows(&mut pipeline, tx);
     }
     let mut summary = pipeline.summary();
-    summary.warnings.append(&mut files.warnings);
-    summary.filter = bpf.map(|expression| crate::diagnose::run::FilterCount {
-        expression: expression.to_string(),
-        read: files.read.packets,
-        kept: summary.packets,
-    });
-    summary.error = read.err();
+    super::files::add_reading(&mut summary, &mut files, bpf, read);
     (summary, true)
 }
 
