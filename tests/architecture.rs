@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// Lowest first. A module may use the modules of lower tiers only, so no cycle is possible.
 const RANKING: &[&[&str]] = &[
     // Utilities: no dependencies inside the crate.
-    &["limits", "timefmt", "ports", "workers"],
+    &["limits", "timefmt", "ports", "workers", "output_file"],
     &["capture"],
     &["flow"],
     // Pure parsers: bytes in, typed values out.
