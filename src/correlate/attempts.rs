@@ -132,13 +132,16 @@ impl<O> Attempts<O> {
     }
 
     fn expire(&mut self, now_ns: i64) {
-        let old: Vec<_> = self
+        let mut old: Vec<_> = self
             .open
             .iter()
             .filter(|(_, o)| now_ns - o.last_ns > RETRY_WINDOW_NS)
-            .map(|(k, _)| *k)
+            .map(|(k, o)| (o.attempt.id, *k))
             .collect();
-        for k in old {
+        // Closed in id order, not the hash map's (seeded per process): which stories fit
+        // under `MAX_STORIES` must not change from one run to the next.
+        old.sort_unstable_by_key(|(id, _)| *id);
+        for (_, k) in old {
             if let Some(o) = self.open.remove(&k) {
                 self.close(o.attempt);
             }
@@ -158,7 +161,8 @@ impl<O> Attempts<O> {
 
     /// End of capture: every attempt of two tries or more, in id order.
     pub fn finish(&mut self) -> Vec<Attempt<O>> {
-        let open: Vec<_> = self.open.drain().map(|(_, o)| o.attempt).collect();
+        let mut open: Vec<_> = self.open.drain().map(|(_, o)| o.attempt).collect();
+        open.sort_unstable_by_key(|a| a.id);
         for a in open {
             self.close(a);
         }
@@ -226,5 +230,33 @@ mod tests {
         assert_eq!(stories.len(), 1);
         assert!(stories[0].succeeded());
         assert_eq!(stories[0].tries.len(), 3);
+    }
+
+    #[test]
+    fn synthetic_the_stories_kept_under_the_cap_are_the_first_whatever_the_hash_order() {
+        let client = |c: u32| IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + c));
+        let mut a = Attempts::<()>::default();
+        let mut id = 0;
+        let mut connect = |a: &mut Attempts<()>, c: u32, at_s: i64| {
+            id += 1;
+            let mut m = meta(id, 50_000, at_s, at_s);
+            m.client.ip = client(c);
+            a.assign(&m, try_(id, false));
+        };
+        // More two-try attempts than MAX_STORIES, then one-try ones up to MAX_OPEN.
+        let retried = MAX_STORIES as u32 + 100;
+        for c in 0..retried {
+            connect(&mut a, c, 0);
+            connect(&mut a, c, 1);
+        }
+        for c in retried..MAX_OPEN as u32 {
+            connect(&mut a, c, 2);
+        }
+        // A new client past the window: the full table expires every attempt at once.
+        connect(&mut a, MAX_OPEN as u32, 1_000);
+        let kept: Vec<u64> = a.finish().iter().map(|s| s.id).collect();
+        let first: Vec<u64> = (1..=MAX_STORIES as u64).collect();
+        assert_eq!(kept, first);
+        assert_eq!(a.stories_dropped, 100);
     }
 }

@@ -210,7 +210,9 @@ impl FloodTracker {
             .iter()
             .map(|(k, t)| (t.burst.is_some(), t.connections, *k))
             .collect();
-        order.sort_unstable_by_key(|(flooded, n, _)| (*flooded, *n));
+        // Ties broken by the server, not by the hash map's order (seeded per process): the
+        // servers forgotten must be the same from one run to the next.
+        order.sort_unstable_by_key(|(flooded, n, key)| (*flooded, *n, *key));
         for (_, _, key) in order.into_iter().take(MAX_SERVERS / 2) {
             self.servers.remove(&key);
         }
