@@ -167,7 +167,8 @@ impl<H: FlowHandler> FlowTable<H> {
 /// The earliest capture time an open flow could be finished for being quiet. A flow's true
 /// expiry only moves later as packets come (or to `closed_linger_ns` after its last packet
 /// when it closes, which is no earlier than `closed_linger_ns` after the entry was made), so
-/// this is a lower bound the sweep can trust.
+/// this is a lower bound the sweep can trust. A parked flow's entry (its idle deadline) is
+/// a bound only while no packet comes; the packet path gives it a new one when one does.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Expiry {
     pub(super) at_ns: i64,
