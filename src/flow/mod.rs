@@ -3,6 +3,11 @@
 // Wire lengths and sequence numbers: no silent truncation (checked conversions only).
 #![cfg_attr(not(test), deny(clippy::cast_possible_truncation))]
 
+mod expiry;
+mod key;
+use expiry::Expiry;
+use key::FlowKey;
+pub use key::{Endpoint, FlowMeta, OpenFlow, PacketInfo, Side, TransportKind};
 pub mod progress;
 pub mod sides;
 pub mod tcp;
@@ -12,7 +17,6 @@ use std::collections::BinaryHeap;
 use std::net::IpAddr;
 
 use ahash::AHashMap;
-use serde::Serialize;
 
 use crate::capture::{Decoded, IcmpUnreachable, RawPacket, TcpFlags, Transport};
 use crate::limits::Limits;
@@ -22,102 +26,6 @@ pub use tcp::{
     FrameTime, Gap, RttEstimate, RttSource, RttUnavailable, SegmentVerdict, StreamOutput,
     TcpReassembler, TcpStats,
 };
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Side {
-    Client,
-    Server,
-}
-
-impl Side {
-    pub fn index(self) -> usize {
-        match self {
-            Side::Client => 0,
-            Side::Server => 1,
-        }
-    }
-    pub fn other(self) -> Side {
-        match self {
-            Side::Client => Side::Server,
-            Side::Server => Side::Client,
-        }
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            Side::Client => "client",
-            Side::Server => "server",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Endpoint {
-    pub ip: IpAddr,
-    pub port: u16,
-}
-
-impl std::fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.ip {
-            IpAddr::V4(ip) => write!(f, "{ip}:{}", self.port),
-            IpAddr::V6(ip) => write!(f, "[{ip}]:{}", self.port),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TransportKind {
-    Tcp,
-    Udp,
-}
-
-/// Direction-independent key: the two endpoints in sorted order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct FlowKey {
-    transport: TransportKind,
-    low: Endpoint,
-    high: Endpoint,
-}
-
-impl FlowKey {
-    fn new(transport: TransportKind, a: Endpoint, b: Endpoint) -> Self {
-        let (low, high) = if a <= b { (a, b) } else { (b, a) };
-        FlowKey {
-            transport,
-            low,
-            high,
-        }
-    }
-}
-
-/// An open flow, named for `FlowTable::finish_one`.
-#[derive(Debug, Clone, Copy)]
-pub struct OpenFlow(FlowKey);
-
-/// Where a packet sits in the capture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PacketInfo {
-    pub file: usize,
-    pub frame: u64,
-    pub ts_ns: i64,
-}
-
-/// Identity and counters of one connection.
-#[derive(Debug, Clone)]
-pub struct FlowMeta {
-    /// Sequence number among followed connections, in order of their first packet.
-    pub id: u64,
-    pub transport: TransportKind,
-    pub client: Endpoint,
-    pub server: Endpoint,
-    pub first: PacketInfo,
-    pub last: PacketInfo,
-    pub packets: u64,
-    pub bytes: u64,
-    pub packets_by_side: Sides<u64>,
-}
 
 /// Whether a flow carries RDP, judged by the protocol layer from what it has seen so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,6 +104,8 @@ struct Flow<H> {
     meta: FlowMeta,
     /// Names this flow's entry in the expiry queue (a later flow on the same tuple has its own).
     timer: u64,
+    /// Its queue entry waits for the idle deadline: a packet must give it an earlier one.
+    parked: bool,
     last_segment: Sides<Option<SegmentId>>,
     /// Packets captured twice, left out of reassembly, and the first of them.
     duplicates: u64,
@@ -478,6 +388,7 @@ impl<H: FlowHandler> FlowTable<H> {
             Box::new(Flow {
                 meta,
                 timer: *next_timer,
+                parked: false,
                 last_segment: Sides([None, None]),
                 duplicates: 0,
                 first_duplicate: None,
@@ -495,7 +406,10 @@ impl<H: FlowHandler> FlowTable<H> {
         };
         self.last_touched = Some(key);
         flow.meta.last = *pkt;
-        if pkt.ts_ns < self.latest_ns {
+        // A parked flow may close now and linger from this packet; a packet earlier than the
+        // latest breaks the bound of its entry. Either way it needs an earlier entry.
+        if flow.parked || pkt.ts_ns < self.latest_ns {
+            flow.parked = false;
             *next_timer += 1;
             flow.timer = *next_timer;
             expiry.push(Reverse(Expiry {
@@ -632,14 +546,6 @@ impl<H: FlowHandler> FlowTable<H> {
         }
     }
 
-    fn maybe_sweep(&mut self, now_ns: i64, done: &mut Vec<FinishedFlow<H>>) {
-        let due = self.next_sweep_ns.is_none_or(|t| now_ns >= t);
-        if !due && self.flows.len() <= self.limits.max_flows {
-            return;
-        }
-        self.next_sweep_ns = Some(now_ns.saturating_add(1_000_000_000));
-        self.sweep(now_ns, done);
-    }
     /// The open flows in order of their ids, to be finished one at a time with `finish_one`.
     pub fn open_flows(&self) -> Vec<OpenFlow> {
         let mut order: Vec<(u64, FlowKey)> =
@@ -661,173 +567,7 @@ impl<H: FlowHandler> FlowTable<H> {
             self.expiry = BinaryHeap::new();
         }
     }
-
-    /// Compacts every open flow without a packet since `QUIET_NS` before `now_ns`, as the
-    /// expiry queue does when it visits them (for measuring what a quiet flow keeps).
-    pub fn compact_quiet(&mut self, now_ns: i64) {
-        for f in self.flows.values_mut() {
-            if now_ns.saturating_sub(f.meta.last.ts_ns) >= QUIET_NS {
-                f.compact();
-            }
-        }
-    }
-
-    /// Finishes flows that have gone quiet, and the longest idle when the table is full.
-    pub fn sweep(&mut self, now_ns: i64, done: &mut Vec<FinishedFlow<H>>) {
-        let mut expired = self.take_expired(now_ns);
-        // In id order, so the output does not depend on the hash table's seed.
-        expired.sort_unstable_by_key(|(id, _)| *id);
-        for (_, key) in expired {
-            if let Some(flow) = self.remove(&key) {
-                let last = flow.meta.last;
-                finish(flow, &last, done);
-            }
-        }
-        if self.flows.len() > self.limits.max_flows {
-            let excess = self.flows.len() - self.limits.max_flows * 9 / 10;
-            for key in self.longest_idle(excess) {
-                if let Some(flow) = self.remove(&key) {
-                    self.evicted += 1;
-                    let last = flow.meta.last;
-                    let before = done.len();
-                    finish(flow, &last, done);
-                    if let Some(f) = done.get_mut(before) {
-                        f.evicted = true;
-                    }
-                }
-            }
-        }
-    }
 }
-
-impl<H: FlowHandler> FlowTable<H> {
-    /// The `n` flows idle the longest, in a total order (last packet time, id, tuple), to be
-    /// finished in id order: which flows go and the order they are reported in do not depend
-    /// on the hash seed. The cut is found on (time, id) pairs alone, and only the flows at it
-    /// are told apart by their tuple: a burst at the cap holds a small vector, not one as long
-    /// as the table with every key in it.
-    fn longest_idle(&self, n: usize) -> Vec<FlowKey> {
-        let Some(last) = n.checked_sub(1) else {
-            return Vec::new();
-        };
-        let age = |f: &Flow<H>| (f.meta.last.ts_ns, f.meta.id);
-        let mut ages: Vec<(i64, u64)> = self.flows.values().map(|f| age(f)).collect();
-        if last >= ages.len() {
-            ages.sort_unstable();
-        } else {
-            ages.select_nth_unstable(last);
-        }
-        let Some(&cut) = ages.get(last).or(ages.last()) else {
-            return Vec::new();
-        };
-        let below = ages.iter().filter(|a| **a < cut).count();
-        drop(ages);
-        let mut chosen: Vec<(u64, FlowKey)> = Vec::with_capacity(n.min(self.flows.len()));
-        let mut at_cut: Vec<(u64, FlowKey)> = Vec::new();
-        for (k, f) in &self.flows {
-            match age(f).cmp(&cut) {
-                std::cmp::Ordering::Less => chosen.push((f.meta.id, *k)),
-                std::cmp::Ordering::Equal => at_cut.push((f.meta.id, *k)),
-                std::cmp::Ordering::Greater => {}
-            }
-        }
-        // At the cut every flow has the same time and id: the tuple decides.
-        at_cut.sort_unstable_by_key(|(_, k)| *k);
-        at_cut.truncate(n.saturating_sub(below));
-        chosen.append(&mut at_cut);
-        chosen.sort_unstable();
-        chosen.into_iter().map(|(_, k)| k).collect()
-    }
-
-    /// The flows quiet for longer than their timeout at `now_ns`: idle past
-    /// `idle_timeout_ns`, or closed and quiet past `closed_linger_ns`. Only the queue's due
-    /// entries are looked at; a flow that is not due yet goes back with its new earliest time.
-    fn take_expired(&mut self, now_ns: i64) -> Vec<(u64, FlowKey)> {
-        let cfg = &self.config;
-        let linger = cfg.closed_linger_ns.min(cfg.idle_timeout_ns);
-        let mut expired = Vec::new();
-        let mut not_yet = Vec::new();
-        while let Some(Reverse(entry)) = self.expiry.peek() {
-            if entry.at_ns >= now_ns {
-                break;
-            }
-            let Some(Reverse(entry)) = self.expiry.pop() else {
-                break;
-            };
-            let Some(f) = self
-                .flows
-                .get_mut(&entry.key)
-                .filter(|f| f.timer == entry.timer)
-            else {
-                continue; // the flow already ended
-            };
-            let idle = now_ns.saturating_sub(f.meta.last.ts_ns);
-            let closed = f.closed();
-            if idle > cfg.idle_timeout_ns || (closed && idle > cfg.closed_linger_ns) {
-                expired.push((f.meta.id, entry.key));
-                continue;
-            }
-            if idle >= QUIET_NS {
-                f.compact();
-            }
-            // Still quiet at the earliest then; a flow that closes later lingers from then on.
-            let timeout = if closed {
-                cfg.closed_linger_ns
-            } else {
-                cfg.idle_timeout_ns
-            };
-            let at_ns = f
-                .meta
-                .last
-                .ts_ns
-                .saturating_add(timeout)
-                .min(now_ns.saturating_add(linger));
-            not_yet.push(Reverse(Expiry { at_ns, ..entry }));
-        }
-        self.expiry.extend(not_yet);
-        // Entries of flows that ended otherwise (evicted, a reused tuple) wait for their time
-        // to come; in a flood that is faster than the linger time they would pile up.
-        let live = self.flows.len();
-        if self.expiry.len() > live + live / 4 + 1024 {
-            let flows = &self.flows;
-            self.expiry
-                .retain(|Reverse(e)| flows.get(&e.key).is_some_and(|f| f.timer == e.timer));
-        }
-        expired
-    }
-}
-
-/// The earliest capture time an open flow could be finished for being quiet. A flow's true
-/// expiry only moves later as packets come (or to `closed_linger_ns` after its last packet
-/// when it closes, which is no earlier than `closed_linger_ns` after the entry was made), so
-/// this is a lower bound the sweep can trust.
-#[derive(Debug, Clone, Copy)]
-struct Expiry {
-    at_ns: i64,
-    timer: u64,
-    key: FlowKey,
-}
-
-// Ordered by time, then by timer (unique per entry), so the key need not be ordered.
-impl Ord for Expiry {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.at_ns, self.timer).cmp(&(other.at_ns, other.timer))
-    }
-}
-
-impl PartialOrd for Expiry {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Expiry {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other).is_eq()
-    }
-}
-
-impl Eq for Expiry {}
 
 fn finish<H: FlowHandler>(flow: Box<Flow<H>>, at: &PacketInfo, done: &mut Vec<FinishedFlow<H>>) {
     let Flow {
