@@ -11,14 +11,12 @@ mod stats;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
 use super::progress::{DirectionFacts, REORDER_WINDOW_NS};
 use super::sides::Sides;
 use super::Side;
 use crate::capture::TcpSegment;
 use stats::MAX_EVIDENCE;
-pub use stats::{RttEstimate, RttSource, RttUnavailable, TcpStats};
+pub use stats::{FrameTime, Gap, RttEstimate, RttSource, RttUnavailable, TcpStats};
 
 /// What one direction of a TCP connection delivers to the layer above.
 #[derive(Debug)]
@@ -35,26 +33,6 @@ pub struct SegmentVerdict {
     pub out_of_order: bool,
     pub keepalive: bool,
     pub zero_window: bool,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Gap {
-    pub side: Side,
-    pub bytes: u64,
-    pub frame: u64,
-    #[serde(skip)]
-    pub ts_ns: i64,
-    /// The peer's acknowledgement showed the hole (it covered bytes the capture never saw):
-    /// the peer received them, so `side` did send them (frame is the peer's ACK).
-    #[serde(skip)]
-    pub shown_by_ack: bool,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct FrameTime {
-    pub frame: u64,
-    #[serde(skip)]
-    pub ts_ns: i64,
 }
 
 /// One direction's reassembly state, in stream offsets (bytes since the first data byte).

@@ -1,14 +1,34 @@
-//! What TCP reassembly found on one connection (handshake, retransmissions, gaps, progress)
-//! and the round-trip estimate derived from it. Kept apart from the reassembler because the
-//! layers above (session, diagnose, report) read these facts and never drive the reassembler.
+//! What TCP reassembly found on one connection (handshake, retransmissions, gaps with their
+//! frames, progress) and the round-trip estimate derived from it. Kept apart from the
+//! reassembler because the layers above (session, diagnose, report) read these facts and
+//! never drive the reassembler; it imports nothing from the reassembler, so the tie is one-way.
 
 use serde::Serialize;
 
-use super::{FrameTime, Gap};
 use crate::flow::progress::DirectionFacts;
 use crate::flow::sides::Sides;
 use crate::flow::Side;
 use crate::limits::vec_bytes;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Gap {
+    pub side: Side,
+    pub bytes: u64,
+    pub frame: u64,
+    #[serde(skip)]
+    pub ts_ns: i64,
+    /// The peer's acknowledgement showed the hole (it covered bytes the capture never saw):
+    /// the peer received them, so `side` did send them (frame is the peer's ACK).
+    #[serde(skip)]
+    pub shown_by_ack: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FrameTime {
+    pub frame: u64,
+    #[serde(skip)]
+    pub ts_ns: i64,
+}
 
 /// Per-connection TCP facts, reported as they are.
 #[derive(Debug, Default, Clone, Serialize)]
