@@ -1,16 +1,22 @@
 //! TCP reassembly that accounts instead of failing: in-order bytes go up, duplicates are
 //! counted as retransmissions, out-of-order bytes wait in a capped buffer, and bytes the
 //! capture never saw become gaps with their size and time.
+//!
+//! Submodules: `stats` holds the per-connection facts and RTT estimate the layers above read;
+//! `ack_rules` holds the handshake, keep-alive and duplicate-ACK rules (tshark's) that judge
+//! segments without moving bytes. This file keeps the byte reassembly itself.
+
+mod ack_rules;
+mod stats;
 
 use std::collections::BTreeMap;
-
-use serde::Serialize;
 
 use super::progress::{DirectionFacts, REORDER_WINDOW_NS};
 use super::sides::Sides;
 use super::Side;
-use crate::capture::{TcpFlags, TcpSegment};
-use crate::limits::vec_bytes;
+use crate::capture::TcpSegment;
+use stats::MAX_EVIDENCE;
+pub use stats::{FrameTime, Gap, RttEstimate, RttSource, RttUnavailable, TcpStats};
 
 /// What one direction of a TCP connection delivers to the layer above.
 #[derive(Debug)]
@@ -27,26 +33,6 @@ pub struct SegmentVerdict {
     pub out_of_order: bool,
     pub keepalive: bool,
     pub zero_window: bool,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Gap {
-    pub side: Side,
-    pub bytes: u64,
-    pub frame: u64,
-    #[serde(skip)]
-    pub ts_ns: i64,
-    /// The peer's acknowledgement showed the hole (it covered bytes the capture never saw):
-    /// the peer received them, so `side` did send them (frame is the peer's ACK).
-    #[serde(skip)]
-    pub shown_by_ack: bool,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct FrameTime {
-    pub frame: u64,
-    #[serde(skip)]
-    pub ts_ns: i64,
 }
 
 /// One direction's reassembly state, in stream offsets (bytes since the first data byte).
@@ -76,176 +62,6 @@ impl HalfStream {
         let next = self.next_seq()?;
         let diff = seq.wrapping_sub(next) as i32;
         Some(self.delivered as i64 + i64::from(diff))
-    }
-}
-
-/// Per-connection TCP facts, reported as they are.
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct TcpStats {
-    pub syn_seen: bool,
-    pub syn_ack_seen: bool,
-    /// Client SYNs after the first one.
-    pub syn_retries: Vec<FrameTime>,
-    pub first_syn: Option<FrameTime>,
-    pub first_syn_ack: Option<FrameTime>,
-    pub handshake_ack: Option<FrameTime>,
-    pub retransmissions: Sides<u32>,
-    /// Retransmitted segments per side with their frame, time and payload size.
-    pub retransmitted_segments: Sides<Vec<(FrameTime, u32)>>,
-    pub max_segment: Sides<u32>,
-    pub zero_windows: Sides<u32>,
-    pub keepalives: Sides<u32>,
-    pub gaps: Vec<Gap>,
-    pub fin: Sides<Option<FrameTime>>,
-    pub rst: Sides<Option<FrameTime>>,
-    pub payload_bytes: Sides<u64>,
-    /// The farthest a side's sequence numbers ran ahead of the bytes that reached the
-    /// capture point (sent but never seen here), with the segment that showed it.
-    pub unseen_ahead: Sides<Option<(FrameTime, u64)>>,
-    pub data_segments: Sides<u32>,
-    /// Server SYN/ACKs after the first one.
-    #[serde(skip)]
-    pub syn_ack_retries: Vec<FrameTime>,
-    /// Per side: what it sent, what the peer acknowledged, what it had to send again.
-    /// Allocated with the first data or acknowledgement of data: a connection that never
-    /// got that far (a SYN flood) costs nothing here.
-    #[serde(skip)]
-    pub progress: Option<Box<Sides<DirectionFacts>>>,
-    /// Frames captured twice (same IP ID, same segment) and left out of reassembly, and the
-    /// first of them: a capture artefact, never loss.
-    #[serde(skip)]
-    pub duplicates: u64,
-    #[serde(skip)]
-    pub first_duplicate: Option<FrameTime>,
-}
-
-static NO_PROGRESS: DirectionFacts = DirectionFacts::EMPTY;
-
-/// Evidence lists stop growing here so a hostile flow cannot eat memory.
-const MAX_EVIDENCE: usize = 64;
-
-impl TcpStats {
-    /// Heap bytes of the evidence lists and the progress facts.
-    pub fn heap_bytes(&self) -> usize {
-        vec_bytes(&self.syn_retries)
-            + self
-                .retransmitted_segments
-                .iter()
-                .map(vec_bytes)
-                .sum::<usize>()
-            + vec_bytes(&self.gaps)
-            + vec_bytes(&self.syn_ack_retries)
-            + self.progress.as_ref().map_or(0, |p| {
-                std::mem::size_of::<Sides<DirectionFacts>>()
-                    + p.iter().map(DirectionFacts::heap_bytes).sum::<usize>()
-            })
-    }
-
-    /// SYN -> SYN/ACK -> ACK, as Wireshark's initial RTT.
-    pub fn handshake_rtt_ns(&self) -> Option<i64> {
-        Some(self.handshake_ack.as_ref()?.ts_ns - self.first_syn.as_ref()?.ts_ns)
-    }
-
-    /// The handshake round trip only when it is unambiguous (Karn's rule, RFC 6298 §3): no
-    /// SYN and no SYN/ACK was sent twice, so the ACK answers the one SYN/ACK seen.
-    pub fn handshake_rtt_karn_ns(&self) -> Option<i64> {
-        if !self.syn_retries.is_empty() || !self.syn_ack_retries.is_empty() {
-            return None;
-        }
-        self.handshake_rtt_ns()
-    }
-
-    /// The best round-trip estimate from this capture point: the unambiguous handshake, or
-    /// else the smallest data sample of each direction added up (each measures the leg from
-    /// the capture point to the receiver and back).
-    pub fn rtt_estimate(&self) -> Option<RttEstimate> {
-        if let Some(ns) = self.handshake_rtt_karn_ns() {
-            return Some(RttEstimate {
-                ns,
-                source: RttSource::Handshake,
-            });
-        }
-        let c = self.progress(Side::Client).rtt.min_ns?;
-        let s = self.progress(Side::Server).rtt.min_ns?;
-        Some(RttEstimate {
-            ns: c + s,
-            source: RttSource::DataSamples,
-        })
-    }
-
-    /// Why `rtt_estimate` has no value: there is no sample Karn's rule (RFC 6298 §3) allows.
-    pub fn rtt_unavailable(&self) -> Option<RttUnavailable> {
-        if self.rtt_estimate().is_some() {
-            return None;
-        }
-        if self.first_syn.is_none() || self.handshake_ack.is_none() {
-            return Some(RttUnavailable::NoHandshake);
-        }
-        // A complete handshake with no retransmission always gives an estimate.
-        Some(RttUnavailable::HandshakeRetransmitted {
-            syn: self.syn_retries.len(),
-            syn_ack: self.syn_ack_retries.len(),
-        })
-    }
-
-    /// What `side` sent, what its peer acknowledged and what it had to send again.
-    pub fn progress(&self, side: Side) -> &DirectionFacts {
-        match &self.progress {
-            Some(p) => p.get(side),
-            None => &NO_PROGRESS,
-        }
-    }
-
-    fn progress_mut(&mut self) -> &mut Sides<DirectionFacts> {
-        self.progress.get_or_insert_with(Default::default)
-    }
-
-    pub fn closed_by(&self) -> Option<Side> {
-        first_side(&self.fin)
-    }
-
-    pub fn reset_by(&self) -> Option<Side> {
-        first_side(&self.rst)
-    }
-}
-
-/// Where a round-trip estimate came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RttSource {
-    /// SYN to the client's ACK of the SYN/ACK, neither retransmitted.
-    Handshake,
-    /// Data segments and the ACKs that covered them, none retransmitted, both directions.
-    DataSamples,
-}
-
-/// Why a connection has no round-trip estimate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RttUnavailable {
-    /// The capture lacks the SYN or the ACK of the SYN/ACK, and no data sample of both
-    /// directions is unambiguous.
-    NoHandshake,
-    /// The SYN (`syn` times) or SYN/ACK (`syn_ack` times) was sent again: the handshake
-    /// measures the retransmission timer, and no data sample of both directions is
-    /// unambiguous.
-    HandshakeRetransmitted { syn: usize, syn_ack: usize },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RttEstimate {
-    pub ns: i64,
-    pub source: RttSource,
-}
-
-fn first_side(v: &Sides<Option<FrameTime>>) -> Option<Side> {
-    match (v.get(Side::Client), v.get(Side::Server)) {
-        (Some(c), Some(s)) => Some(if c.ts_ns <= s.ts_ns {
-            Side::Client
-        } else {
-            Side::Server
-        }),
-        (Some(_), None) => Some(Side::Client),
-        (None, Some(_)) => Some(Side::Server),
-        (None, None) => None,
     }
 }
 
@@ -343,89 +159,6 @@ impl TcpReassembler {
             *self.stats.rst.get_mut(i) = Some(at);
         }
         verdict
-    }
-
-    /// This side's next sequence number and whether this segment is a keep-alive (one byte
-    /// or none at the next sequence number minus one), as tshark tracks them.
-    fn track_next_seq(&mut self, side: Side, seg: &TcpSegment) {
-        let next = *self.next_seq.get(side);
-        let control = seg.flags.syn || seg.flags.fin || seg.flags.rst;
-        *self.last_keepalive.get_mut(side) =
-            !control && seg.wire_len <= 1 && next == Some(seg.seq.wrapping_add(1));
-        let end = seg
-            .seq
-            .wrapping_add(seg.wire_len)
-            .wrapping_add(u32::from(seg.flags.syn))
-            .wrapping_add(u32::from(seg.flags.fin));
-        if next.is_none_or(|n| (end.wrapping_sub(n) as i32) > 0) {
-            *self.next_seq.get_mut(side) = Some(end);
-        }
-    }
-
-    /// Progress facts of an acknowledgement from `side`: the peer's bytes acknowledged, and
-    /// whether a pure ACK is a duplicate ACK by tshark's rule: it repeats this side's last
-    /// ACK with the same non-zero window, at this side's next sequence number (not a
-    /// keep-alive), and does not answer a keep-alive of the peer.
-    fn note_ack(&mut self, side: Side, seg: &TcpSegment, at: &FrameTime) {
-        let peer = side.other();
-        let Some(ack_off) = self.halves.get(peer).offset_of(seg.ack) else {
-            return;
-        };
-        // Zero acknowledges no byte, but a pure ACK there can still repeat the SYN/ACK's.
-        if ack_off < 0 {
-            return;
-        }
-        let ack_off = ack_off as u64;
-        let pure = seg.wire_len == 0 && !seg.flags.syn && !seg.flags.fin && !seg.flags.rst;
-        let duplicate = seg.window != 0
-            && *self.last_window.get(side) == Some(seg.window)
-            && *self.next_seq.get(side) == Some(seg.seq)
-            && !*self.last_keepalive.get(peer);
-        let buffered = !self.halves.get(peer).out_of_order.is_empty();
-        let facts = self.stats.progress_mut();
-        facts.get_mut(peer).on_peer_ack(ack_off, at);
-        let in_flight = facts.get(peer).sent_upto > ack_off || buffered;
-        let facts = facts.get_mut(side);
-        if pure {
-            facts.on_pure_ack(ack_off, duplicate, in_flight, at);
-        } else {
-            facts.note_ack_sent(ack_off);
-        }
-        *self.last_window.get_mut(side) = Some(seg.window);
-    }
-
-    fn track_handshake(&mut self, side: Side, flags: TcpFlags, seq: u32, ack: u32, at: &FrameTime) {
-        match (side, flags.syn, flags.ack) {
-            (Side::Client, true, false) => {
-                self.stats.syn_seen = true;
-                if self.stats.first_syn.is_none() {
-                    self.stats.first_syn = Some(at.clone());
-                    self.client_isn = Some(seq);
-                } else if self.stats.syn_retries.len() < MAX_EVIDENCE {
-                    self.stats.syn_retries.push(at.clone());
-                }
-            }
-            (Side::Server, true, true) => {
-                self.stats.syn_ack_seen = true;
-                if self.stats.first_syn_ack.is_none() {
-                    self.stats.first_syn_ack = Some(at.clone());
-                    self.server_isn = Some(seq);
-                } else {
-                    *self.stats.retransmissions.get_mut(Side::Server) += 1;
-                    if self.stats.syn_ack_retries.len() < MAX_EVIDENCE {
-                        self.stats.syn_ack_retries.push(at.clone());
-                    }
-                }
-            }
-            (Side::Client, false, true)
-                if self.stats.handshake_ack.is_none()
-                    && self.stats.first_syn.is_some()
-                    && self.server_isn.map(|isn| isn.wrapping_add(1)) == Some(ack) =>
-            {
-                self.stats.handshake_ack = Some(at.clone());
-            }
-            _ => {}
-        }
     }
 
     fn data(

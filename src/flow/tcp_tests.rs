@@ -3,6 +3,7 @@
 //! and checks what reaches the layer above and what is counted.
 
 use super::*;
+use crate::capture::TcpFlags;
 
 const CLIENT_ISN: u32 = 1000;
 const SERVER_ISN: u32 = 5000;

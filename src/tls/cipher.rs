@@ -1,13 +1,19 @@
 //! Record protection of one direction: opening a TLS 1.2 or 1.3 record with its keys
 //! (RFC 5246 6.2.3, RFC 5288 3, RFC 7905 2, RFC 8446 5.2-5.3).
+//!
+//! Submodules: `aead` holds the AES-GCM and ChaCha20-Poly1305 engines, `cbc_hmac` the AES-CBC
+//! engine with its HMAC; this file keeps the per-direction state, the record header and the
+//! choice between them. The key schedule that derives these keys is in `super::schedule`.
 
-use aes_gcm::aead::AeadInPlace;
-use aes_gcm::{Aes128Gcm, Aes256Gcm, KeyInit, Nonce};
-use cbc::cipher::{block_padding::NoPadding, BlockDecryptMut};
+mod aead;
+mod cbc_hmac;
+
+use aes_gcm::{Aes128Gcm, Aes256Gcm, KeyInit};
 use chacha20poly1305::ChaCha20Poly1305;
-use hmac::{Hmac, Mac};
 
-use super::suite::{MacHash, Protection, SuiteInfo};
+use super::suite::{Protection, SuiteInfo};
+use aead::{aead_engine, gcm_keystream, gcm_keystream_in_place, open_aead, record_nonce, Aead};
+use cbc_hmac::{open_cbc, open_cbc_etm, MacState, Tag};
 
 /// Why a record would not open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -21,12 +27,6 @@ pub enum OpenError {
     /// TLS 1.3 inner plaintext of only padding (RFC 8446 5.4).
     #[error("TLS 1.3 record without a content type")]
     NoContentType,
-}
-
-enum Aead {
-    Aes128(Box<Aes128Gcm>),
-    Aes256(Box<Aes256Gcm>),
-    ChaCha(Box<ChaCha20Poly1305>),
 }
 
 /// AES-GCM records of a direction whose keys authenticated this many records are opened
@@ -362,93 +362,6 @@ impl DirectionCipher {
     }
 }
 
-fn aead_engine(aead: Aead, ctr: Option<AesKey>, iv: &[u8], explicit_nonce: bool) -> Option<Engine> {
-    let mut full = [0u8; 12];
-    if explicit_nonce {
-        full.get_mut(..4)?.copy_from_slice(iv.get(..4)?);
-    } else {
-        full.copy_from_slice(iv.get(..12)?);
-    }
-    Some(Engine::Aead {
-        aead,
-        ctr,
-        verified: 0,
-        iv: full,
-        explicit_nonce,
-    })
-}
-
-/// Opens an AEAD record in place, tag checked.
-fn open_aead(aead: &Aead, nonce: &[u8; 12], aad: &[u8], body: &mut [u8], tag: &[u8]) -> bool {
-    let nonce = Nonce::from_slice(nonce);
-    if tag.len() != 16 {
-        return false;
-    }
-    let tag = aes_gcm::Tag::from_slice(tag);
-    match aead {
-        Aead::Aes128(c) => c.decrypt_in_place_detached(nonce, aad, body, tag).is_ok(),
-        Aead::Aes256(c) => c.decrypt_in_place_detached(nonce, aad, body, tag).is_ok(),
-        Aead::ChaCha(c) => c.decrypt_in_place_detached(nonce, aad, body, tag).is_ok(),
-    }
-}
-
-/// The nonce of a record (RFC 5288 3: salt and explicit part; RFC 8446 5.3 and RFC 7905
-/// 2: the IV XOR the sequence number). None: no explicit part.
-fn record_nonce(iv: &[u8; 12], explicit: bool, fragment: &[u8], seq: u64) -> Option<[u8; 12]> {
-    let mut nonce = *iv;
-    if explicit {
-        nonce.get_mut(4..)?.copy_from_slice(fragment.get(..8)?);
-    } else {
-        nonce
-            .iter_mut()
-            .skip(4)
-            .zip(seq.to_be_bytes())
-            .for_each(|(n, s)| *n ^= s);
-    }
-    Some(nonce)
-}
-
-/// GCM's keystream: AES-CTR from counter 2 (J0 = nonce || 1 is the tag's, NIST SP 800-38D
-/// 7.2), over the key schedule by reference (copying it per record cost a memcpy of its
-/// round keys each time).
-fn gcm_ctr<'a, C>(aes: &'a C, nonce: &[u8; 12]) -> impl ctr::cipher::StreamCipher + 'a
-where
-    C: aes::cipher::BlockEncrypt
-        + aes::cipher::BlockCipher
-        + aes::cipher::BlockSizeUser<BlockSize = aes::cipher::consts::U16>,
-{
-    use ctr::cipher::{InnerIvInit, StreamCipherCoreWrapper};
-    let mut counter = [0u8; 16];
-    if let Some(front) = counter.get_mut(..12) {
-        front.copy_from_slice(nonce);
-    }
-    if let Some(last) = counter.get_mut(15) {
-        *last = 2;
-    }
-    let core = ctr::CtrCore::<&C, ctr::flavors::Ctr32BE>::inner_iv_init(aes, (&counter).into());
-    StreamCipherCoreWrapper::from_core(core)
-}
-
-/// GCM's plaintext without its tag check, decrypted in place.
-fn gcm_keystream_in_place(k: &AesKey, nonce: &[u8; 12], body: &mut [u8]) {
-    use ctr::cipher::StreamCipher;
-    match k {
-        AesKey::Aes128(aes) => gcm_ctr(&**aes, nonce).apply_keystream(body),
-        AesKey::Aes256(aes) => gcm_ctr(&**aes, nonce).apply_keystream(body),
-    }
-}
-
-/// GCM's plaintext without its tag check, from the ciphertext `sealed` into `out` (same
-/// length).
-fn gcm_keystream(k: &AesKey, nonce: &[u8; 12], sealed: &[u8], out: &mut [u8]) {
-    use ctr::cipher::StreamCipher;
-    // Lengths are equal by construction; a mismatch leaves `out` as it was.
-    let _ = match k {
-        AesKey::Aes128(aes) => gcm_ctr(&**aes, nonce).apply_keystream_b2b(sealed, out),
-        AesKey::Aes256(aes) => gcm_ctr(&**aes, nonce).apply_keystream_b2b(sealed, out),
-    };
-}
-
 /// The additional data: seq_num (TLS 1.2 only), type, version, length.
 fn header(content_type: u8, version: u16, len: usize, seq: Option<u64>) -> [u8; 13] {
     let mut out = [0u8; 13];
@@ -477,188 +390,4 @@ fn strip_tls13_padding(buf: &[u8]) -> Result<(u8, usize), OpenError> {
         .ok_or(OpenError::NoContentType)?;
     let inner = buf.get(end).copied().ok_or(OpenError::NoContentType)?;
     Ok((inner, end))
-}
-
-/// RFC 7366 3: MAC(seq, type, version, length, IV + ciphertext) follows the ciphertext; it
-/// is checked before anything is decrypted, and the plaintext ends with the CBC padding only.
-fn open_cbc_etm(
-    key: &AesKey,
-    mac: Tag<'_>,
-    chained_iv: &mut Option<[u8; 16]>,
-    (seq, content_type, version): (u64, u8, u16),
-    buf: &mut Vec<u8>,
-) -> Result<(), OpenError> {
-    let body_len = buf
-        .len()
-        .checked_sub(mac.len)
-        .ok_or(OpenError::TooShort(buf.len()))?;
-    let (body, tag) = buf.split_at(body_len);
-    if let Some(mac) = mac.check {
-        let mut m = mac.clone();
-        m.update(&seq.to_be_bytes());
-        m.update(&[content_type]);
-        m.update(&version.to_be_bytes());
-        m.update(&u16::try_from(body.len()).unwrap_or(u16::MAX).to_be_bytes());
-        m.update(body);
-        if !m.verify(tag) {
-            return Err(OpenError::BadRecordMac);
-        }
-    }
-    buf.truncate(body_len);
-    let iv: [u8; 16] = match chained_iv {
-        Some(iv) => *iv,
-        None => {
-            let iv = buf
-                .get(..16)
-                .and_then(|b| b.try_into().ok())
-                .ok_or(OpenError::TooShort(buf.len()))?;
-            buf.drain(..16);
-            iv
-        }
-    };
-    if buf.is_empty() || !buf.len().is_multiple_of(16) {
-        return Err(OpenError::TooShort(buf.len()));
-    }
-    let next_iv: Option<[u8; 16]> = buf.get(buf.len() - 16..).and_then(|b| b.try_into().ok());
-    if !cbc_decrypt(key, &iv, buf) {
-        return Err(OpenError::BadRecordMac);
-    }
-    if chained_iv.is_some() {
-        *chained_iv = next_iv;
-    }
-    let pad = usize::from(buf.last().copied().unwrap_or(0));
-    let content_end = buf
-        .len()
-        .checked_sub(pad + 1)
-        .ok_or(OpenError::BadRecordMac)?;
-    buf.truncate(content_end);
-    Ok(())
-}
-
-/// AES-CBC decryption in place, without padding removal (TLS pads itself).
-fn cbc_decrypt(key: &AesKey, iv: &[u8; 16], buf: &mut [u8]) -> bool {
-    use cbc::cipher::InnerIvInit;
-    let iv = iv.into();
-    match key {
-        AesKey::Aes128(aes) => cbc::Decryptor::<&aes::Aes128>::inner_iv_init(&**aes, iv)
-            .decrypt_padded_mut::<NoPadding>(buf)
-            .is_ok(),
-        AesKey::Aes256(aes) => cbc::Decryptor::<&aes::Aes256>::inner_iv_init(&**aes, iv)
-            .decrypt_padded_mut::<NoPadding>(buf)
-            .is_ok(),
-    }
-}
-
-fn open_cbc(
-    key: &AesKey,
-    mac: Tag<'_>,
-    chained_iv: &mut Option<[u8; 16]>,
-    (seq, content_type, version): (u64, u8, u16),
-    buf: &mut Vec<u8>,
-) -> Result<(), OpenError> {
-    // TLS 1.1+ (RFC 4346 6.2.3.2): the record starts with its IV; TLS 1.0 chains them.
-    let iv: [u8; 16] = match chained_iv {
-        Some(iv) => *iv,
-        None => {
-            let iv = buf
-                .get(..16)
-                .and_then(|b| b.try_into().ok())
-                .ok_or(OpenError::TooShort(buf.len()))?;
-            buf.drain(..16);
-            iv
-        }
-    };
-    if buf.is_empty() || !buf.len().is_multiple_of(16) || buf.len() < mac.len + 1 {
-        return Err(OpenError::TooShort(buf.len()));
-    }
-    let next_iv: Option<[u8; 16]> = buf.get(buf.len() - 16..).and_then(|b| b.try_into().ok());
-    if !cbc_decrypt(key, &iv, buf) {
-        return Err(OpenError::BadRecordMac);
-    }
-    if chained_iv.is_some() {
-        *chained_iv = next_iv;
-    }
-    // RFC 5246 6.2.3.2: padding_length bytes of value padding_length, then that byte.
-    let pad = usize::from(buf.last().copied().unwrap_or(0));
-    let content_end = buf
-        .len()
-        .checked_sub(pad + 1 + mac.len)
-        .ok_or(OpenError::BadRecordMac)?;
-    let padding_ok = buf
-        .get(buf.len() - pad - 1..)
-        .is_some_and(|p| p.iter().all(|&b| usize::from(b) == pad));
-    if !padding_ok {
-        return Err(OpenError::BadRecordMac);
-    }
-    if let Some(mac) = mac.check {
-        let (content, tag) = buf.split_at(content_end);
-        let tag = tag.get(..mac.len()).unwrap_or_default();
-        let mut m = mac.clone();
-        m.update(&seq.to_be_bytes());
-        m.update(&[content_type]);
-        m.update(&version.to_be_bytes());
-        m.update(&(content.len() as u16).to_be_bytes());
-        m.update(content);
-        if !m.verify(tag) {
-            return Err(OpenError::BadRecordMac);
-        }
-    }
-    buf.truncate(content_end);
-    Ok(())
-}
-
-/// A CBC record's MAC: its length, and the keyed HMAC to check it with until the keys are
-/// trusted (`TRUST_AFTER`).
-#[derive(Clone, Copy)]
-struct Tag<'a> {
-    len: usize,
-    check: Option<&'a MacState>,
-}
-
-/// A keyed HMAC (RFC 2104) of the suite's hash.
-#[derive(Clone)]
-enum MacState {
-    Sha1(Hmac<sha1::Sha1>),
-    Sha256(Hmac<sha2::Sha256>),
-    Sha384(Hmac<sha2::Sha384>),
-}
-
-impl MacState {
-    fn new(mac: MacHash, key: &[u8]) -> Option<MacState> {
-        let made = match mac {
-            MacHash::Sha1 => <Hmac<sha1::Sha1> as Mac>::new_from_slice(key).map(MacState::Sha1),
-            MacHash::Sha256 => {
-                <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).map(MacState::Sha256)
-            }
-            MacHash::Sha384 => {
-                <Hmac<sha2::Sha384> as Mac>::new_from_slice(key).map(MacState::Sha384)
-            }
-        };
-        made.ok()
-    }
-
-    /// The tag's length in bytes.
-    fn len(&self) -> usize {
-        match self {
-            MacState::Sha1(_) => 20,
-            MacState::Sha256(_) => 32,
-            MacState::Sha384(_) => 48,
-        }
-    }
-
-    fn update(&mut self, data: &[u8]) {
-        match self {
-            MacState::Sha1(m) => m.update(data),
-            MacState::Sha256(m) => m.update(data),
-            MacState::Sha384(m) => m.update(data),
-        }
-    }
-
-    fn verify(self, tag: &[u8]) -> bool {
-        match self {
-            MacState::Sha1(m) => m.verify_slice(tag).is_ok(),
-            MacState::Sha256(m) => m.verify_slice(tag).is_ok(),
-            MacState::Sha384(m) => m.verify_slice(tag).is_ok(),
-        }
-    }
 }
