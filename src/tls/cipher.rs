@@ -268,21 +268,9 @@ impl DirectionCipher {
                 iv,
                 explicit_nonce,
             } => {
-                let mut nonce = *iv;
                 let start = if *explicit_nonce { 8 } else { 0 };
-                if *explicit_nonce {
-                    let explicit = buf.get(..8).ok_or(OpenError::TooShort(buf.len()))?;
-                    nonce
-                        .get_mut(4..)
-                        .ok_or(OpenError::TooShort(0))?
-                        .copy_from_slice(explicit);
-                } else {
-                    nonce
-                        .iter_mut()
-                        .skip(4)
-                        .zip(seq.to_be_bytes())
-                        .for_each(|(n, s)| *n ^= s);
-                }
+                let nonce = record_nonce(iv, *explicit_nonce, buf, seq)
+                    .ok_or(OpenError::TooShort(buf.len()))?;
                 let too_short = OpenError::TooShort(buf.len().saturating_sub(start));
                 let body_end = buf
                     .len()

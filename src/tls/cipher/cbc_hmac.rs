@@ -23,17 +23,31 @@ pub(super) fn open_cbc_etm(
         .ok_or(OpenError::TooShort(buf.len()))?;
     let (body, tag) = buf.split_at(body_len);
     if let Some(mac) = mac.check {
-        let mut m = mac.clone();
-        m.update(&seq.to_be_bytes());
-        m.update(&[content_type]);
-        m.update(&version.to_be_bytes());
-        m.update(&u16::try_from(body.len()).unwrap_or(u16::MAX).to_be_bytes());
-        m.update(body);
-        if !m.verify(tag) {
+        if !mac_matches(mac, (seq, content_type, version), body, tag) {
             return Err(OpenError::BadRecordMac);
         }
     }
     buf.truncate(body_len);
+    decrypt_blocks(key, chained_iv, buf, 1)?;
+    let pad = usize::from(buf.last().copied().unwrap_or(0));
+    let content_end = buf
+        .len()
+        .checked_sub(pad + 1)
+        .ok_or(OpenError::BadRecordMac)?;
+    buf.truncate(content_end);
+    Ok(())
+}
+
+/// TLS 1.1+ (RFC 4346 6.2.3.2): the record starts with its IV; TLS 1.0 chains them (the
+/// last ciphertext block is the next record's IV). Takes the IV, then decrypts the rest in
+/// place; a rest of fewer than `at_least` bytes (at least one) or not whole blocks is too
+/// short.
+fn decrypt_blocks(
+    key: &AesKey,
+    chained_iv: &mut Option<[u8; 16]>,
+    buf: &mut Vec<u8>,
+    at_least: usize,
+) -> Result<(), OpenError> {
     let iv: [u8; 16] = match chained_iv {
         Some(iv) => *iv,
         None => {
@@ -45,7 +59,7 @@ pub(super) fn open_cbc_etm(
             iv
         }
     };
-    if buf.is_empty() || !buf.len().is_multiple_of(16) {
+    if buf.len() < at_least.max(1) || !buf.len().is_multiple_of(16) {
         return Err(OpenError::TooShort(buf.len()));
     }
     let next_iv: Option<[u8; 16]> = buf.get(buf.len() - 16..).and_then(|b| b.try_into().ok());
@@ -55,13 +69,28 @@ pub(super) fn open_cbc_etm(
     if chained_iv.is_some() {
         *chained_iv = next_iv;
     }
-    let pad = usize::from(buf.last().copied().unwrap_or(0));
-    let content_end = buf
-        .len()
-        .checked_sub(pad + 1)
-        .ok_or(OpenError::BadRecordMac)?;
-    buf.truncate(content_end);
     Ok(())
+}
+
+/// RFC 5246 6.2.3.1: HMAC(seq, type, version, length, covered) checked against the tag.
+fn mac_matches(
+    mac: &MacState,
+    (seq, content_type, version): (u64, u8, u16),
+    covered: &[u8],
+    tag: &[u8],
+) -> bool {
+    let mut m = mac.clone();
+    m.update(&seq.to_be_bytes());
+    m.update(&[content_type]);
+    m.update(&version.to_be_bytes());
+    // A TLS record's length field is 16 bits: what it covers is never longer.
+    m.update(
+        &u16::try_from(covered.len())
+            .unwrap_or(u16::MAX)
+            .to_be_bytes(),
+    );
+    m.update(covered);
+    m.verify(tag)
 }
 
 /// AES-CBC decryption in place, without padding removal (TLS pads itself).
@@ -85,28 +114,7 @@ pub(super) fn open_cbc(
     (seq, content_type, version): (u64, u8, u16),
     buf: &mut Vec<u8>,
 ) -> Result<(), OpenError> {
-    // TLS 1.1+ (RFC 4346 6.2.3.2): the record starts with its IV; TLS 1.0 chains them.
-    let iv: [u8; 16] = match chained_iv {
-        Some(iv) => *iv,
-        None => {
-            let iv = buf
-                .get(..16)
-                .and_then(|b| b.try_into().ok())
-                .ok_or(OpenError::TooShort(buf.len()))?;
-            buf.drain(..16);
-            iv
-        }
-    };
-    if buf.is_empty() || !buf.len().is_multiple_of(16) || buf.len() < mac.len + 1 {
-        return Err(OpenError::TooShort(buf.len()));
-    }
-    let next_iv: Option<[u8; 16]> = buf.get(buf.len() - 16..).and_then(|b| b.try_into().ok());
-    if !cbc_decrypt(key, &iv, buf) {
-        return Err(OpenError::BadRecordMac);
-    }
-    if chained_iv.is_some() {
-        *chained_iv = next_iv;
-    }
+    decrypt_blocks(key, chained_iv, buf, mac.len + 1)?;
     // RFC 5246 6.2.3.2: padding_length bytes of value padding_length, then that byte.
     let pad = usize::from(buf.last().copied().unwrap_or(0));
     let content_end = buf
@@ -122,13 +130,7 @@ pub(super) fn open_cbc(
     if let Some(mac) = mac.check {
         let (content, tag) = buf.split_at(content_end);
         let tag = tag.get(..mac.len()).unwrap_or_default();
-        let mut m = mac.clone();
-        m.update(&seq.to_be_bytes());
-        m.update(&[content_type]);
-        m.update(&version.to_be_bytes());
-        m.update(&(content.len() as u16).to_be_bytes());
-        m.update(content);
-        if !m.verify(tag) {
+        if !mac_matches(mac, (seq, content_type, version), content, tag) {
             return Err(OpenError::BadRecordMac);
         }
     }
